@@ -1,0 +1,161 @@
+/**
+ * One scheduling pass: 10,000 queued jobs on 1,000 nodes × 8 GPUs, 100 tenants with quotas, on PostgreSQL,
+ * timed end to end (reads, planning, allocation inserts, job updates, events). Baseline in the same run: a bare
+ * multi-row INSERT of the same allocation rows (it shows how loaded the database machine is). Target: under 1 s.
+ * Each pass prints its phases (queue read, tenants, fleet, plan, write, events) in ms.
+ *
+ *   BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/test node bin/run-ts.mjs bench/scheduler.ts
+ */
+import { randomBytes } from "node:crypto";
+import { mkdirSync, writeFileSync } from "node:fs";
+import pg from "pg";
+import pino from "pino";
+import { loadConfig } from "../src/config.js";
+import type { AppContext } from "../src/context.js";
+import { openDatabase } from "../src/db/client.js";
+import { runSchedulerPass } from "../src/domain/jobs/scheduler.js";
+import { systemClock } from "../src/lib/clock.js";
+
+const base = process.env.BENCH_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test";
+const NODES = 1000;
+const GPUS_PER_NODE = 8;
+const TENANTS = 100;
+const JOBS = 10_000;
+const RUNS = Number(process.env.BENCH_RUNS ?? 5);
+
+const name = `gp_bench_sched_${randomBytes(4).toString("hex")}`;
+const admin = new pg.Client({ connectionString: base });
+await admin.connect();
+await admin.query(`create database ${name}`);
+const url = new URL(base);
+url.pathname = `/${name}`;
+const database = await openDatabase({ databaseUrl: url.toString(), poolSize: 4 });
+const ctx: AppContext = {
+  database,
+  db: database.db,
+  config: loadConfig({ LOG_LEVEL: "silent", GPUPLANE_WORKERS: "off" }),
+  clock: systemClock,
+  log: pino({ level: "silent" }),
+  kick: () => {},
+  services: {} as AppContext["services"],
+};
+const pool = database.pool!;
+
+try {
+  // Fleet: 2 clusters' worth of nodes in one cluster each half, two GPU models; every tenant a quota.
+  await pool.query(`insert into clusters (id, name, region) values (1, 'bench-a', 'r1'), (2, 'bench-b', 'r2')`);
+  await pool.query(
+    `insert into nodes (id, cluster_id, hostname, total_gpus, status)
+     select i, 1 + (i % 2), 'node-' || i, ${GPUS_PER_NODE}, 'active' from generate_series(1, ${NODES}) i`,
+  );
+  await pool.query(
+    `insert into gpus (node_id, gpu_index, model)
+     select n, g, case when n % 4 = 0 then 'NVIDIA A100-SXM4-80GB' else 'NVIDIA H100 80GB HBM3' end
+     from generate_series(1, ${NODES}) n, generate_series(0, ${GPUS_PER_NODE - 1}) g`,
+  );
+  await pool.query(
+    `insert into tenants (id, name, gpu_quota, plan_tier, status, created_at, updated_at)
+     select i, 'tenant-' || i, 40 + (i % 5) * 20, 'pro', 'active', now(), now() from generate_series(1, ${TENANTS}) i`,
+  );
+  await pool.query(`select setval(pg_get_serial_sequence('tenants', 'id'), ${TENANTS})`);
+  // Every tenant has credits (a tenant at or below zero gets no new GPUs) and some history in its ledger.
+  await pool.query(
+    `insert into ledger_entries (tenant_id, kind, amount_micros, balance_after_micros, description)
+     select t, 'topup', 100000000, 100000000 - (k - 1) * 1000000, 'bench'
+     from generate_series(1, ${TENANTS}) t, generate_series(1, 20) k`,
+  );
+  await pool.query(
+    `insert into instance_types (id, name, gpu_model, gpu_memory_gb, gpu_count, vcpus, ram_gb, disk_gb, price_per_hour_micros)
+     values ('h100-1x', 'H100', 'H100', 80, 1, 16, 128, 500, 2490000), ('a100-1x', 'A100', 'A100', 80, 1, 16, 128, 500, 1290000)`,
+  );
+  // Queue: sizes 1 (half), 2, 4, 8; priorities 1–9; a quarter ask for a GPU type; 5% have no tenant.
+  await pool.query(
+    `insert into jobs (cluster_id, tenant_id, name, gpu_count, gpu_type, priority, status, estimated_duration_min, created_at)
+     select 1 + (i % 2), case when i % 20 = 0 then null else 1 + (i * 7919) % ${TENANTS} end, 'job-' || i,
+       (array[1,1,1,1,2,2,4,8])[1 + (i * 31) % 8],
+       case (i % 8) when 0 then 'H100' when 1 then 'A100' else null end,
+       1 + (i * 13) % 9, 'queued', 10 + (i % 120), now() - (${JOBS} - i) * interval '1 second'
+     from generate_series(1, ${JOBS}) i`,
+  );
+  await pool.query("vacuum analyze");
+
+  const runs: {
+    ms: number;
+    scheduled: number;
+    blocked: number;
+    allocations: number;
+    phases: Record<string, number>;
+  }[] = [];
+  for (let r = 0; r < RUNS; r++) {
+    if (r > 0) {
+      await pool.query(
+        `update jobs set status = 'queued', block_reason = null, node_id = null, gpu_indices = null,
+           scheduled_at = null, started_at = null, price_per_gpu_hour_micros = null`,
+      );
+      await pool.query("delete from gpu_allocations");
+      await pool.query("delete from events");
+      await pool.query("vacuum analyze");
+    }
+    const t0 = performance.now();
+    const result = await runSchedulerPass(ctx);
+    const ms = performance.now() - t0;
+    const { rows } = await pool.query("select count(*)::int as n from gpu_allocations");
+    runs.push({
+      ms,
+      scheduled: result.scheduled,
+      blocked: result.blocked,
+      allocations: rows[0].n,
+      phases: result.phases,
+    });
+    console.log(
+      `pass ${r + 1}: ${ms.toFixed(0)} ms — ${result.scheduled} jobs placed on ${rows[0].n} GPUs, ${result.blocked} waiting; ` +
+        `phases ${Object.entries(result.phases)
+          .map(([k, v]) => `${k} ${v}`)
+          .join(", ")} ms`,
+    );
+  }
+
+  // Baseline: the same allocation rows written by one bare INSERT … SELECT (no reads, no planning, no job updates).
+  const { rows: allocs } = await pool.query("select gpu_id, node_id, tenant_id, job_id from gpu_allocations");
+  await pool.query("delete from gpu_allocations");
+  const t1 = performance.now();
+  await pool.query(
+    `insert into gpu_allocations (gpu_id, node_id, tenant_id, job_id)
+     select * from unnest($1::int[], $2::int[], $3::int[], $4::int[])`,
+    [
+      allocs.map((a) => a.gpu_id),
+      allocs.map((a) => a.node_id),
+      allocs.map((a) => a.tenant_id),
+      allocs.map((a) => a.job_id),
+    ],
+  );
+  const baselineMs = performance.now() - t1;
+
+  const sorted = runs.map((r) => r.ms).sort((a, b) => a - b);
+  const median = sorted[Math.floor(sorted.length / 2)];
+  const placements = runs[0].scheduled;
+  const summary = {
+    jobs: JOBS,
+    nodes: NODES,
+    gpus: NODES * GPUS_PER_NODE,
+    tenants: TENANTS,
+    runs,
+    pass_ms_median: Math.round(median),
+    placements_per_s: Math.round(placements / (median / 1000)),
+    baseline_bare_insert_ms: Math.round(baselineMs),
+    ratio_pass_to_bare_insert: Number((median / baselineMs).toFixed(1)),
+    target_ms: 1000,
+    meets_target: median < 1000,
+  };
+  console.log(
+    `\nscheduler pass: ${summary.pass_ms_median} ms median of ${RUNS} (${summary.placements_per_s} placements/s) ` +
+      `vs bare INSERT of the same ${allocs.length} allocation rows ${summary.baseline_bare_insert_ms} ms ` +
+      `→ ratio ${summary.ratio_pass_to_bare_insert}×; target < 1000 ms: ${summary.meets_target ? "met" : "MISSED"}`,
+  );
+  mkdirSync("bench/out", { recursive: true });
+  writeFileSync("bench/out/scheduler.json", `${JSON.stringify(summary, null, 2)}\n`);
+} finally {
+  await database.close();
+  await admin.query(`drop database if exists ${name} with (force)`);
+  await admin.end();
+}

@@ -1,0 +1,2 @@
+ALTER TABLE "node_join_tokens" ADD COLUMN "node_id" integer;--> statement-breakpoint
+ALTER TABLE "node_join_tokens" ADD CONSTRAINT "node_join_tokens_node_id_nodes_id_fk" FOREIGN KEY ("node_id") REFERENCES "public"."nodes"("id") ON DELETE cascade ON UPDATE no action;

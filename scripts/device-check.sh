@@ -1,0 +1,122 @@
+#!/usr/bin/env bash
+# Checks the node agent on a real GPU host, end to end, and writes what it saw to $OUT/device-report.txt:
+#   1. `gpuplane-agent --once --dry-run` with the real nvidia-smi (GPUs found, health verdicts, metrics it would send);
+#   2. a local gpuplane server (PGlite in a temp dir, workers on, simulator off) and the agent joined to it;
+#   3. a job that runs a real CUDA workload (torch matmul if python3+torch are there, else a CUDA sample built with
+#      nvcc if present, else nvidia-smi itself), with the GPU metrics the agent reported while it ran.
+# It only reads the GPUs (nvidia-smi queries); it never changes a setting. Needs Node and this checkout's
+# node_modules (npm ci), and no network beyond 127.0.0.1.
+#   usage: OUT=/tmp/out scripts/device-check.sh
+set -uo pipefail
+cd "$(dirname "$0")/.."
+OUT="${OUT:-$(mktemp -d)}"
+mkdir -p "$OUT"
+REPORT="$OUT/device-report.txt"
+WORK="$(mktemp -d)"
+PORT="${PORT:-18080}"
+KEY="gpk_devicecheck$(node -e 'process.stdout.write(require("crypto").randomBytes(24).toString("hex"))')"
+SERVER="http://127.0.0.1:$PORT"
+: >"$REPORT"
+say() { printf '%s\n' "$*" | tee -a "$REPORT"; }
+section() { say ""; say "=== $* ==="; }
+api() { # api METHOD PATH [JSON] -> response body on stdout
+  node -e '
+    const [m, p, b] = process.argv.slice(1);
+    fetch(process.env.SERVER + p, { method: m, headers: { "x-api-key": process.env.KEY, "content-type": "application/json" }, body: b || undefined })
+      .then(async (r) => { process.stdout.write(await r.text()); if (!r.ok) process.exitCode = 1; })
+      .catch((e) => { process.stderr.write(String(e)); process.exitCode = 2; });' "$@"
+}
+field() { node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>{let v=JSON.parse(s);for(const k of process.argv[1].split("."))v=v?.[k];process.stdout.write(typeof v==="object"?JSON.stringify(v):String(v))})' "$1"; }
+export SERVER KEY
+cleanup() {
+  [ -n "${AGENT_PID:-}" ] && kill -TERM "$AGENT_PID" 2>/dev/null && wait "$AGENT_PID" 2>/dev/null
+  [ -n "${SERVER_PID:-}" ] && kill -TERM "$SERVER_PID" 2>/dev/null && wait "$SERVER_PID" 2>/dev/null
+  cp "$WORK"/*.log "$OUT"/ 2>/dev/null
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+section "host"
+say "date: $(date -u +%FT%TZ)  node: $(node --version)  kernel: $(uname -r)"
+if ! command -v nvidia-smi >/dev/null; then say "nvidia-smi not found: not a GPU host"; exit 1; fi
+nvidia-smi -L | tee -a "$REPORT"
+
+section "agent --once --dry-run (real nvidia-smi)"
+node packages/agent/bin/gpuplane-agent.mjs --once --dry-run --state-dir "$WORK/dry" >"$WORK/dry-run.json" 2>>"$REPORT"
+node -e '
+  const d = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
+  console.log(`host ${d.host.hostname} ${d.host.ipAddress} cpus=${d.host.cpuCores} ram=${d.host.ramGb}GB nvidia_smi_error=${d.nvidia_smi_error}`);
+  for (const g of d.gpus) console.log(`GPU ${g.index} ${g.uuid} ${g.name} bus=${g.busId} driver=${g.driverVersion} vram=${g.memoryTotalMb}MiB util=${g.utilizationPct}% temp=${g.temperatureC}C power=${g.powerDrawW}W ecc_uncorr=${g.eccUncorrectedVolatile} retired_pending=${g.retiredPagesPending} remap_failure=${g.remappedRowsFailure} throttle=[${g.throttle}]`);
+  for (const h of d.would_send_heartbeat.gpus) console.log(`health GPU ${h.index}: ${h.health}${h.reason ? " (" + h.reason + ")" : ""}`);' "$WORK/dry-run.json" | tee -a "$REPORT"
+
+section "server"
+PORT=$PORT HOST=127.0.0.1 GPUPLANE_DATA_DIR="$WORK/data" GPUPLANE_ADMIN_KEY="$KEY" GPUPLANE_SIMULATOR=off \
+  GPUPLANE_SCHEDULER_INTERVAL_S=2 GPUPLANE_NODE_GRACE_S=30 LOG_LEVEL=warn \
+  node bin/gpuplane.mjs serve >"$WORK/server.log" 2>&1 &
+SERVER_PID=$!
+for _ in $(seq 1 60); do node -e 'fetch(process.env.SERVER+"/healthz").then(r=>process.exit(r.ok?0:1),()=>process.exit(1))' && break; sleep 1; done
+CLUSTER=$(api POST /api/v1/clusters '{"name":"device-check","region":"local"}' | field data.id)
+TOKEN=$(api POST "/api/v1/clusters/$CLUSTER/join-tokens" '{}' | field data.token)
+say "cluster $CLUSTER, join token issued: ${TOKEN:0:8}…"
+
+section "agent joined"
+node packages/agent/bin/gpuplane-agent.mjs --server "$SERVER" --token "$TOKEN" --state-dir "$WORK/state" \
+  --interval 2 --wait 10 >"$WORK/agent.log" 2>&1 &
+AGENT_PID=$!
+for _ in $(seq 1 30); do [ -f "$WORK/state/credentials.json" ] && break; sleep 1; done
+NODE=$(field nodeId <"$WORK/state/credentials.json")
+say "node $NODE"
+api GET "/api/v1/nodes/$NODE" | tee -a "$REPORT"; say ""
+api GET "/api/v1/gpus?node_id=$NODE" | tee -a "$REPORT"; say ""
+
+section "job with a CUDA workload"
+if python3 -c 'import torch,sys; sys.exit(0 if torch.cuda.is_available() else 1)' 2>/dev/null; then
+  cat >"$WORK/matmul.py" <<'PY'
+import os, time, torch
+print("CUDA_VISIBLE_DEVICES=" + os.environ.get("CUDA_VISIBLE_DEVICES", ""), torch.cuda.get_device_name(0), flush=True)
+a = torch.randn(8192, 8192, device="cuda", dtype=torch.bfloat16)
+start, n = time.time(), 0
+while time.time() - start < 20:
+    a @ a
+    n += 1
+torch.cuda.synchronize()
+print("matmuls", n, "approx TFLOPS", round(n * 2 * 8192**3 / (time.time() - start) / 1e12, 1))
+PY
+  WORKLOAD="python3 $WORK/matmul.py"
+  KIND="torch bf16 matmul, 20 s"
+elif command -v nvcc >/dev/null; then
+  cat >"$WORK/spin.cu" <<'CU'
+#include <cstdio>
+__global__ void spin(float *x, int n) { int i = blockIdx.x * blockDim.x + threadIdx.x; if (i < n) for (int k = 0; k < 200000; k++) x[i] = x[i] * 0.999f + 0.001f; }
+int main() { int n = 1 << 24; float *x; cudaMalloc(&x, n * sizeof(float)); for (int r = 0; r < 20; r++) spin<<<n / 256, 256>>>(x, n); cudaError_t e = cudaDeviceSynchronize(); printf("spin done: %s\n", cudaGetErrorString(e)); return e != cudaSuccess; }
+CU
+  nvcc -o "$WORK/spin" "$WORK/spin.cu" && WORKLOAD="echo CUDA_VISIBLE_DEVICES=\$CUDA_VISIBLE_DEVICES; $WORK/spin" && KIND="nvcc-built spin kernel"
+else
+  WORKLOAD='echo CUDA_VISIBLE_DEVICES=$CUDA_VISIBLE_DEVICES; nvidia-smi --query-gpu=index,uuid,name --format=csv; sleep 10'
+  KIND="nvidia-smi only (no torch, no nvcc)"
+fi
+say "workload: $KIND"
+BODY=$(node -e 'console.log(JSON.stringify({cluster_id:Number(process.argv[1]),name:"device-check",gpu_count:1,command:process.argv[2]}))' "$CLUSTER" "$WORKLOAD")
+JOB=$(api POST /api/v1/jobs "$BODY" | field data.id)
+say "job $JOB submitted"
+for _ in $(seq 1 90); do
+  STATUS=$(api GET "/api/v1/jobs/$JOB" | field data.status)
+  nvidia-smi --query-gpu=index,utilization.gpu,memory.used,temperature.gpu,power.draw,clocks_event_reasons.active --format=csv,noheader >>"$WORK/nvidia-smi-during-job.log" 2>&1
+  case "$STATUS" in completed|failed|cancelled) break ;; esac
+  sleep 1
+done
+say "job status: $STATUS"
+api GET "/api/v1/jobs/$JOB" | tee -a "$REPORT"; say ""
+
+section "metrics the agent reported (server side)"
+api GET "/api/v1/gpus?node_id=$NODE" | tee -a "$REPORT"; say ""
+for GPU_ID in $(node -e 'console.log(Object.values(JSON.parse(require("fs").readFileSync(process.argv[1],"utf8")).gpuIds).join(" "))' "$WORK/state/credentials.json"); do
+  say "GPU id $GPU_ID:"; api GET "/api/v1/gpus/$GPU_ID/metrics" | head -c 3000 | tee -a "$REPORT"; say ""
+done
+section "nvidia-smi while the job ran (max utilization per GPU)"
+sort -t, -k2 -n -r "$WORK/nvidia-smi-during-job.log" | head -8 | tee -a "$REPORT"
+
+section "drain"
+kill -TERM "$AGENT_PID"; wait "$AGENT_PID"; say "agent exit code $?"; AGENT_PID=
+tail -20 "$WORK/agent.log" | tee -a "$REPORT"
+say ""; say "report: $REPORT"

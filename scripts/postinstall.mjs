@@ -1,0 +1,13 @@
+// Builds the web console after `npm install` so that `npm start` serves it.
+// Skipped where the dev tooling is absent (an agent host installing only its workspace).
+
+import { spawnSync } from "node:child_process";
+import { existsSync } from "node:fs";
+
+if (!existsSync("web/vite.config.ts") || !existsSync("node_modules/vite")) process.exit(0);
+const result = spawnSync(
+  process.execPath,
+  ["node_modules/vite/bin/vite.js", "build", "--config", "web/vite.config.ts", "--logLevel", "warn"],
+  { stdio: "inherit" },
+);
+process.exit(result.status ?? 1);

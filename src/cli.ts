@@ -1,0 +1,54 @@
+import { loadConfig } from "./config.js";
+import { DataDirLockedError, openDatabase } from "./db/client.js";
+import { startServer } from "./server.js";
+
+const usage = `gpuplane — a control plane for running a GPU cloud
+
+usage:
+  gpuplane serve                 run the server (PORT, DATABASE_URL or GPUPLANE_DATA_DIR, …; see README)
+  gpuplane migrate               apply database migrations and exit
+  gpuplane agent --server URL --token T [--once] [--dry-run]
+                                 run the node agent on a GPU host
+  gpuplane replay --nodes NODES.csv --tasks TASKS.csv [--policy fifo|greedy|gpuplane] [--json]
+                                 replay a GPU cluster trace through the scheduler
+`;
+
+const commands: Record<string, (args: string[]) => Promise<void>> = {
+  async serve() {
+    await startServer(loadConfig());
+  },
+  async migrate() {
+    const config = loadConfig();
+    const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+    await database.close();
+    process.stdout.write(`migrations applied (${database.kind})\n`);
+  },
+};
+
+export function registerCommand(name: string, run: (args: string[]) => Promise<void>) {
+  commands[name] = run;
+}
+
+export async function main(argv: string[]) {
+  const [name = "serve", ...args] = argv;
+  if (name === "help" || name === "--help" || name === "-h") {
+    process.stdout.write(usage);
+    return;
+  }
+  const extra = await import("./cli-commands.js");
+  extra.register(registerCommand);
+  const command = commands[name];
+  if (!command) {
+    process.stderr.write(`unknown command: ${name}\n\n${usage}`);
+    process.exit(2);
+  }
+  try {
+    await command(args);
+  } catch (error) {
+    if (error instanceof DataDirLockedError || (error as Error).message?.startsWith("configuration:")) {
+      process.stderr.write(`gpuplane: ${(error as Error).message}\n`);
+      process.exit(1);
+    }
+    throw error;
+  }
+}

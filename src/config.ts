@@ -1,0 +1,139 @@
+import { z } from "zod";
+import { usdToMicros } from "./lib/money.js";
+
+/** Requests per minute per key owner for each endpoint class (seed 000's table, plus classes it does not name). */
+export const defaultRateLimits = {
+  instance_create: 10,
+  instance_action: 30,
+  billing: 10,
+  read: 120,
+  public: 60,
+  /** Other customer writes (SSH keys, volumes, webhooks, …); the seed does not name them. */
+  write: 60,
+  /** Operator and node-agent credentials: fleets push metrics and heartbeats continuously. */
+  operator: 60_000,
+} as const;
+export type RateLimitClass = keyof typeof defaultRateLimits;
+
+const usd = z.string().transform((value, ctx) => {
+  try {
+    return usdToMicros(value);
+  } catch (error) {
+    ctx.addIssue({ code: "custom", message: (error as Error).message });
+    return z.NEVER;
+  }
+});
+
+const env = z.object({
+  PORT: z.coerce.number().int().min(0).max(65535).default(8080),
+  HOST: z.string().default("0.0.0.0"),
+  DATABASE_URL: z.string().optional(),
+  GPUPLANE_DATA_DIR: z.string().default("./.gpuplane"),
+  GPUPLANE_KEY_PREFIX: z
+    .string()
+    .regex(/^[a-z][a-z0-9_]{0,15}$/, "GPUPLANE_KEY_PREFIX must be lowercase letters, digits and _")
+    .default("gpk_"),
+  GPUPLANE_ADMIN_KEY: z
+    .string()
+    .min(16, "GPUPLANE_ADMIN_KEY must be at least 16 characters")
+    .max(256)
+    .regex(/^\S+$/, "GPUPLANE_ADMIN_KEY must not contain spaces")
+    .optional(),
+  GPUPLANE_SIGNUP_CREDIT_USD: usd.default(usdToMicros("5")),
+  GPUPLANE_MIN_BALANCE_USD: usd.default(usdToMicros("20")),
+  GPUPLANE_LOW_BALANCE_USD: z.string().default("10,5,1"),
+  GPUPLANE_RATE_LIMITS: z.string().optional(),
+  GPUPLANE_WORKERS: z.enum(["on", "off"]).default("on"),
+  GPUPLANE_SIMULATOR: z.enum(["on", "off"]).default("on"),
+  GPUPLANE_SIMULATOR_PROVISION_S: z.coerce.number().min(0).default(5),
+  GPUPLANE_SIMULATOR_FAILURE_RATE: z.coerce.number().min(0).max(1).default(0),
+  GPUPLANE_SCHEDULER_INTERVAL_S: z.coerce.number().positive().default(30),
+  GPUPLANE_ALERTS_INTERVAL_S: z.coerce.number().positive().default(30),
+  GPUPLANE_METER_INTERVAL_S: z.coerce.number().positive().default(15),
+  GPUPLANE_NODE_GRACE_S: z.coerce.number().positive().default(60),
+  GPUPLANE_PUBLIC_URL: z.string().optional(),
+  REDIS_URL: z.string().optional(),
+  /** Namespace for shared rate-limit counters, so deployments (or test runs) sharing one Redis stay apart. */
+  GPUPLANE_REDIS_PREFIX: z.string().min(1).default("gpuplane:"),
+  /** Behind a reverse proxy: take the client address for anonymous rate limits from X-Forwarded-For. */
+  GPUPLANE_TRUST_PROXY: z.enum(["on", "off"]).default("off"),
+  STRIPE_SECRET_KEY: z.string().optional(),
+  STRIPE_WEBHOOK_SECRET: z.string().optional(),
+  LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  GPUPLANE_MAX_BODY_BYTES: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(4 * 1024 * 1024),
+});
+
+export type Config = ReturnType<typeof loadConfig>;
+
+export function loadConfig(source: Record<string, string | undefined> = process.env) {
+  // An empty variable (`DATABASE_URL=` in a compose file) means unset, not an empty value.
+  const present = Object.fromEntries(Object.entries(source).filter(([, value]) => value !== ""));
+  const parsed = env.safeParse(present);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new Error(`configuration: ${issue.path.join(".")}: ${issue.message}`);
+  }
+  const e = parsed.data;
+  const rateLimits = parseRateLimits(e.GPUPLANE_RATE_LIMITS);
+  return {
+    port: e.PORT,
+    host: e.HOST,
+    databaseUrl: e.DATABASE_URL,
+    dataDir: e.GPUPLANE_DATA_DIR,
+    keyPrefix: e.GPUPLANE_KEY_PREFIX,
+    adminKey: e.GPUPLANE_ADMIN_KEY,
+    signupCreditMicros: e.GPUPLANE_SIGNUP_CREDIT_USD,
+    minBalanceMicros: e.GPUPLANE_MIN_BALANCE_USD,
+    lowBalanceThresholdsMicros: e.GPUPLANE_LOW_BALANCE_USD.split(",")
+      .filter(Boolean)
+      .map((v) => usdToMicros(v))
+      .sort((a, b) => (a > b ? -1 : 1)),
+    rateLimits,
+    workers: e.GPUPLANE_WORKERS === "on",
+    simulator: e.GPUPLANE_SIMULATOR === "on",
+    simulatorProvisionMs: e.GPUPLANE_SIMULATOR_PROVISION_S * 1000,
+    simulatorFailureRate: e.GPUPLANE_SIMULATOR_FAILURE_RATE,
+    schedulerIntervalMs: e.GPUPLANE_SCHEDULER_INTERVAL_S * 1000,
+    alertsIntervalMs: e.GPUPLANE_ALERTS_INTERVAL_S * 1000,
+    meterIntervalMs: e.GPUPLANE_METER_INTERVAL_S * 1000,
+    nodeGraceMs: e.GPUPLANE_NODE_GRACE_S * 1000,
+    publicUrl: e.GPUPLANE_PUBLIC_URL,
+    redisUrl: e.REDIS_URL,
+    redisPrefix: e.GPUPLANE_REDIS_PREFIX,
+    trustProxy: e.GPUPLANE_TRUST_PROXY === "on",
+    stripeSecretKey: e.STRIPE_SECRET_KEY,
+    stripeWebhookSecret: e.STRIPE_WEBHOOK_SECRET,
+    logLevel: e.LOG_LEVEL,
+    maxBodyBytes: e.GPUPLANE_MAX_BODY_BYTES,
+  };
+}
+
+const rateLimitOverrides = z.partialRecord(
+  z.enum(Object.keys(defaultRateLimits) as [RateLimitClass]),
+  z.number().int().positive(),
+);
+
+/** `GPUPLANE_RATE_LIMITS='{"read":600}'`: per-class overrides of requests per minute; unknown classes are refused. */
+function parseRateLimits(text: string | undefined): Record<RateLimitClass, number> {
+  const limits: Record<RateLimitClass, number> = { ...defaultRateLimits };
+  if (!text) return limits;
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    throw new Error('configuration: GPUPLANE_RATE_LIMITS must be a JSON object such as {"read":600}');
+  }
+  const parsed = rateLimitOverrides.safeParse(json);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new Error(
+      `configuration: GPUPLANE_RATE_LIMITS${issue.path.length ? `.${issue.path.join(".")}` : ""}: ${issue.message} ` +
+        `(classes: ${Object.keys(defaultRateLimits).join(", ")})`,
+    );
+  }
+  return Object.assign(limits, parsed.data);
+}

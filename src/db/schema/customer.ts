@@ -1,0 +1,172 @@
+import { sql } from "drizzle-orm";
+import { index, integer, jsonb, pgTable, text, uniqueIndex } from "drizzle-orm/pg-core";
+import { createdAt, micros, tstz } from "./columns.js";
+import { tenants } from "./identity.js";
+
+export const sshKeys = pgTable(
+  "ssh_keys",
+  {
+    id: text("id").primaryKey(),
+    tenantId: integer("tenant_id")
+      .notNull()
+      .references(() => tenants.id, { onDelete: "cascade" }),
+    name: text("name").notNull(),
+    publicKey: text("public_key").notNull(),
+    keyType: text("key_type").notNull(),
+    bits: integer("bits"),
+    fingerprint: text("fingerprint").notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [uniqueIndex("ssh_keys_tenant_fingerprint").on(t.tenantId, t.fingerprint)],
+);
+
+/**
+ * One record for the 000 seed's instance and the 001 seed's deployment.
+ * Lifecycle: ordered → provisioning → running ⇄ stopped → deleting → deleted, and failed.
+ */
+export const instances = pgTable(
+  "instances",
+  {
+    id: text("id").primaryKey(),
+    tenantId: integer("tenant_id")
+      .notNull()
+      .references(() => tenants.id),
+    name: text("name").notNull(),
+    instanceTypeId: text("instance_type_id").notNull(),
+    /** The id the customer asked with ("GPU.H100.1x" or "1H100.80S.30V"), echoed back. */
+    requestedType: text("requested_type").notNull(),
+    imageId: text("image_id").notNull(),
+    regionId: text("region_id").notNull(),
+    gpuCount: integer("gpu_count").notNull(),
+    gpuModel: text("gpu_model").notNull(),
+    /** Price and granularity captured at creation, so a later catalog change never reprices a running instance. */
+    pricePerHourMicros: micros("price_per_hour_micros").notNull(),
+    billingGranularitySeconds: integer("billing_granularity_seconds").notNull(),
+    minimumChargeMicros: micros("minimum_charge_micros").notNull().default(sql`0`),
+    provider: text("provider").notNull(), // "fleet" | "simulator"
+    providerRef: text("provider_ref"),
+    nodeId: integer("node_id"),
+    status: text("status").notNull(),
+    statusReason: text("status_reason"),
+    ipAddress: text("ip_address"),
+    sshPort: integer("ssh_port"),
+    sshUser: text("ssh_user"),
+    sshKeyIds: text("ssh_key_ids").array().notNull(),
+    sshPublicKeys: text("ssh_public_keys").array().notNull(),
+    createdAt: createdAt(),
+    updatedAt: tstz("updated_at").notNull().defaultNow(),
+    /** Start of the current running period (null while not running). */
+    runningSince: tstz("running_since"),
+    /** Metering has charged this instance up to here. */
+    meteredUntil: tstz("metered_until"),
+    stoppedAt: tstz("stopped_at"),
+    deletedAt: tstz("deleted_at"),
+  },
+  (t) => [
+    index("instances_tenant_idx").on(t.tenantId, t.id),
+    index("instances_status_idx").on(t.status),
+    index("instances_node_idx").on(t.nodeId),
+  ],
+);
+
+export const volumes = pgTable(
+  "volumes",
+  {
+    id: text("id").primaryKey(),
+    tenantId: integer("tenant_id")
+      .notNull()
+      .references(() => tenants.id),
+    name: text("name").notNull(),
+    sizeGb: integer("size_gb").notNull(),
+    type: text("type").notNull(), // "nvme" | "hdd"
+    regionId: text("region_id").notNull(),
+    status: text("status").notNull(), // available | attached | deleted
+    instanceId: text("instance_id"),
+    pricePerGbMonthMicros: micros("price_per_gb_month_micros").notNull(),
+    meteredUntil: tstz("metered_until"),
+    createdAt: createdAt(),
+    deletedAt: tstz("deleted_at"),
+  },
+  (t) => [index("volumes_tenant_idx").on(t.tenantId, t.id), index("volumes_instance_idx").on(t.instanceId)],
+);
+
+export const waitlistEntries = pgTable(
+  "waitlist_entries",
+  {
+    id: text("id").primaryKey(),
+    tenantId: integer("tenant_id")
+      .notNull()
+      .references(() => tenants.id),
+    instanceTypeId: text("instance_type_id").notNull(),
+    regionId: text("region_id").notNull(),
+    /** The id the customer asked with (plan id or cluster type), echoed back. */
+    requestedType: text("requested_type"),
+    mode: text("mode").notNull(), // "notify" | "auto_deploy"
+    deployRequest: jsonb("deploy_request"),
+    status: text("status").notNull(), // waiting | notified | deployed | failed | cancelled
+    statusReason: text("status_reason"),
+    instanceId: text("instance_id"),
+    createdAt: createdAt(),
+    fulfilledAt: tstz("fulfilled_at"),
+  },
+  (t) => [index("waitlist_queue_idx").on(t.instanceTypeId, t.regionId, t.status, t.id)],
+);
+
+export const webhookEndpoints = pgTable(
+  "webhook_endpoints",
+  {
+    id: text("id").primaryKey(),
+    /** Null for operator endpoints (fleet alerts). */
+    tenantId: integer("tenant_id").references(() => tenants.id, { onDelete: "cascade" }),
+    url: text("url").notNull(),
+    description: text("description"),
+    events: text("events").array().notNull(),
+    /** Standard Webhooks signing secret ("whsec_…"); it must be kept to sign, so it is stored, never returned after creation. */
+    secret: text("secret").notNull(),
+    status: text("status").notNull().default("active"), // active | disabled
+    disabledReason: text("disabled_reason"),
+    consecutiveFailures: integer("consecutive_failures").notNull().default(0),
+    /** Start of the current run of failed attempts (null after a success); a day of failures disables the endpoint. */
+    failingSince: tstz("failing_since"),
+    createdAt: createdAt(),
+  },
+  (t) => [index("webhook_endpoints_tenant_idx").on(t.tenantId)],
+);
+
+/** Every event gpuplane emits (instance state changes, waitlist, billing, alerts). */
+export const events = pgTable(
+  "events",
+  {
+    id: text("id").primaryKey(), // "evt_…", also the webhook-id
+    tenantId: integer("tenant_id"),
+    type: text("type").notNull(), // "instance.running", "billing.low_balance", …
+    data: jsonb("data").notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [index("events_tenant_idx").on(t.tenantId, t.id)],
+);
+
+/** Durable outbox: one row per event per endpoint, claimed with FOR UPDATE SKIP LOCKED. */
+export const webhookDeliveries = pgTable(
+  "webhook_deliveries",
+  {
+    id: text("id").primaryKey(),
+    endpointId: text("endpoint_id")
+      .notNull()
+      .references(() => webhookEndpoints.id, { onDelete: "cascade" }),
+    eventId: text("event_id").notNull(),
+    status: text("status").notNull().default("pending"), // pending | delivered | failed
+    attempts: integer("attempts").notNull().default(0),
+    nextAttemptAt: tstz("next_attempt_at").notNull().defaultNow(),
+    lastStatusCode: integer("last_status_code"),
+    lastError: text("last_error"),
+    lastAttemptAt: tstz("last_attempt_at"),
+    deliveredAt: tstz("delivered_at"),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    index("webhook_deliveries_due_idx").on(t.status, t.nextAttemptAt),
+    index("webhook_deliveries_endpoint_idx").on(t.endpointId, t.id),
+    uniqueIndex("webhook_deliveries_event_endpoint").on(t.eventId, t.endpointId),
+  ],
+);

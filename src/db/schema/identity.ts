@@ -1,0 +1,84 @@
+import { sql } from "drizzle-orm";
+import { boolean, index, integer, pgTable, serial, text, uniqueIndex } from "drizzle-orm/pg-core";
+import { createdAt, tstz } from "./columns.js";
+
+/** A tenant is the seeds' user, account or tenant: it owns credits, quota, keys and every resource. */
+export const tenants = pgTable(
+  "tenants",
+  {
+    id: serial("id").primaryKey(),
+    name: text("name").notNull(),
+    /** Login identity for self-service sign-up; null for tenants an operator created without a login. */
+    email: text("email"),
+    passwordHash: text("password_hash"),
+    contactEmail: text("contact_email"),
+    gpuQuota: integer("gpu_quota").notNull().default(8),
+    planTier: text("plan_tier").notNull().default("starter"),
+    status: text("status").notNull().default("active"),
+    stripeCustomerId: text("stripe_customer_id"),
+    createdAt: createdAt(),
+    updatedAt: tstz("updated_at").notNull().defaultNow(),
+  },
+  (t) => [uniqueIndex("tenants_email_key").on(t.email)],
+);
+
+/**
+ * API keys. Only the SHA-256 of the secret is stored. A key with no tenant is an operator-side key
+ * (with `admin` it manages the fleet and every tenant); a key with a node id is a node agent's credential.
+ */
+export const apiKeys = pgTable(
+  "api_keys",
+  {
+    id: text("id").primaryKey(),
+    tenantId: integer("tenant_id").references(() => tenants.id, { onDelete: "cascade" }),
+    nodeId: integer("node_id"),
+    label: text("label").notNull(),
+    /** The first characters of the secret, safe to show ("gpk_3fa9c1…"). */
+    displayPrefix: text("display_prefix").notNull(),
+    keyHash: text("key_hash").notNull(),
+    scopes: text("scopes").array().notNull(),
+    permissions: text("permissions").array().notNull(),
+    createdAt: createdAt(),
+    expiresAt: tstz("expires_at"),
+    revokedAt: tstz("revoked_at"),
+    lastUsedAt: tstz("last_used_at"),
+  },
+  (t) => [uniqueIndex("api_keys_key_hash_key").on(t.keyHash), index("api_keys_tenant_idx").on(t.tenantId)],
+);
+
+/** Stored responses for `Idempotency-Key`, shared by every replica. */
+export const idempotencyKeys = pgTable(
+  "idempotency_keys",
+  {
+    id: serial("id").primaryKey(),
+    owner: text("owner").notNull(),
+    key: text("key").notNull(),
+    method: text("method").notNull(),
+    path: text("path").notNull(),
+    requestHash: text("request_hash").notNull(),
+    state: text("state").notNull().default("in_flight"),
+    responseStatus: integer("response_status"),
+    responseBody: text("response_body"),
+    createdAt: createdAt(),
+    completedAt: tstz("completed_at"),
+  },
+  (t) => [uniqueIndex("idempotency_owner_key").on(t.owner, t.key), index("idempotency_created_idx").on(t.createdAt)],
+);
+
+export const auditLog = pgTable(
+  "audit_log",
+  {
+    id: serial("id").primaryKey(),
+    tenantId: integer("tenant_id"),
+    actorKeyId: text("actor_key_id"),
+    action: text("action").notNull(),
+    subject: text("subject").notNull(),
+    detail: text("detail"),
+    isOperator: boolean("is_operator").notNull().default(false),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    index("audit_tenant_idx").on(t.tenantId, t.createdAt),
+    index("audit_created_idx").on(sql`${t.createdAt} desc`),
+  ],
+);

@@ -1,0 +1,6 @@
+export * from "./billing.js";
+export * from "./catalog.js";
+export * from "./customer.js";
+export * from "./fleet.js";
+export * from "./identity.js";
+export * from "./jobs.js";

@@ -1,0 +1,125 @@
+import { createHash } from "node:crypto";
+import { and, asc, eq, inArray, isNotNull } from "drizzle-orm";
+import type { AppContext } from "../../context.js";
+import { gpuAllocations, gpus, instances, jobs } from "../../db/schema/index.js";
+
+/** Job statuses a node should be running; anything else (cancelled, preempted, lost, …) means "stop it". */
+const LIVE_JOB_STATUSES = ["scheduled", "running"];
+/** Instance statuses a node should be hosting. */
+const LIVE_INSTANCE_STATUSES = ["provisioning", "running"];
+
+export interface Assignments {
+  /** Changes whenever the set changes: the agent sends it back to long-poll for the next change. */
+  version: string;
+  jobs: {
+    id: number;
+    name: string;
+    status: string;
+    command: string | null;
+    env: Record<string, string>;
+    gpu_indices: number[];
+    gpu_uuids: string[];
+  }[];
+  instances: {
+    id: string;
+    status: string;
+    gpu_indices: number[];
+    gpu_uuids: string[];
+    ssh_public_keys: string[];
+  }[];
+}
+
+/** What the node should be running now: jobs scheduled on it and instances placed on it, with their GPUs. */
+export async function currentAssignments(ctx: AppContext, nodeId: number): Promise<Assignments> {
+  const [jobRows, instanceRows, nodeGpus] = await Promise.all([
+    ctx.db
+      .select()
+      .from(jobs)
+      .where(and(eq(jobs.nodeId, nodeId), inArray(jobs.status, LIVE_JOB_STATUSES)))
+      .orderBy(asc(jobs.id)),
+    ctx.db
+      .select()
+      .from(instances)
+      .where(and(eq(instances.nodeId, nodeId), inArray(instances.status, LIVE_INSTANCE_STATUSES)))
+      .orderBy(asc(instances.id)),
+    ctx.db
+      .select({ index: gpus.gpuIndex, uuid: gpus.uuid, instanceId: gpuAllocations.instanceId })
+      .from(gpus)
+      .leftJoin(gpuAllocations, eq(gpuAllocations.gpuId, gpus.id))
+      .where(eq(gpus.nodeId, nodeId)),
+  ]);
+  const uuidOf = new Map(nodeGpus.map((g) => [g.index, g.uuid ?? ""]));
+  const view: Omit<Assignments, "version"> = {
+    jobs: jobRows.map((j) => {
+      const indices = [...(j.gpuIndices ?? [])].sort((a, b) => a - b);
+      return {
+        id: j.id,
+        name: j.name,
+        status: j.status,
+        command: j.command,
+        env: stringEnv(j.env),
+        gpu_indices: indices,
+        gpu_uuids: indices.map((i) => uuidOf.get(i) ?? ""),
+      };
+    }),
+    instances: instanceRows.map((i) => {
+      const indices = nodeGpus
+        .filter((g) => g.instanceId === i.id)
+        .map((g) => g.index)
+        .sort((a, b) => a - b);
+      return {
+        id: i.id,
+        status: i.status,
+        gpu_indices: indices,
+        gpu_uuids: indices.map((x) => uuidOf.get(x) ?? ""),
+        ssh_public_keys: i.sshPublicKeys,
+      };
+    }),
+  };
+  const version = createHash("sha256").update(JSON.stringify(view)).digest("hex").slice(0, 16);
+  return { version, ...view };
+}
+
+/**
+ * Long poll: answers at once when the assignments differ from `knownVersion`, else waits (up to `waitSeconds`) for
+ * them to change. The check reads the database, so a change made by any replica is seen within one poll step.
+ */
+export async function waitForAssignments(
+  ctx: AppContext,
+  nodeId: number,
+  knownVersion: string | undefined,
+  waitSeconds: number,
+  signal?: AbortSignal,
+): Promise<Assignments> {
+  const deadline = Date.now() + waitSeconds * 1000;
+  for (;;) {
+    const current = await currentAssignments(ctx, nodeId);
+    if (current.version !== knownVersion || Date.now() >= deadline || signal?.aborted) return current;
+    await new Promise((resolve) => setTimeout(resolve, Math.min(POLL_STEP_MS, Math.max(0, deadline - Date.now()))));
+  }
+}
+const POLL_STEP_MS = 500;
+
+function stringEnv(env: unknown): Record<string, string> {
+  if (!env || typeof env !== "object" || Array.isArray(env)) return {};
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(env)) if (v !== null && v !== undefined) out[k] = String(v);
+  return out;
+}
+
+/** The job, if it is placed on this node (reports about other nodes' jobs are refused as not found). */
+export async function jobOnNode(ctx: AppContext, nodeId: number, jobId: number) {
+  const [job] = await ctx.db
+    .select()
+    .from(jobs)
+    .where(and(eq(jobs.id, jobId), eq(jobs.nodeId, nodeId), isNotNull(jobs.nodeId)));
+  return job;
+}
+
+export async function instanceOnNode(ctx: AppContext, nodeId: number, instanceId: string) {
+  const [instance] = await ctx.db
+    .select()
+    .from(instances)
+    .where(and(eq(instances.id, instanceId), eq(instances.nodeId, nodeId)));
+  return instance;
+}

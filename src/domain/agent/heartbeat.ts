@@ -1,0 +1,69 @@
+import { eq } from "drizzle-orm";
+import type { AppContext } from "../../context.js";
+import { gpus, nodes } from "../../db/schema/index.js";
+import { notFound } from "../../lib/errors.js";
+import { emitEvent } from "../events/emit.js";
+
+export type GpuHealth = "healthy" | "degraded" | "unhealthy";
+
+export interface HeartbeatInput {
+  agentVersion?: string | null;
+  /** The agent's verdict per GPU (rules in packages/agent/src/health.ts), matched by UUID, else by index. */
+  gpus: { index: number; uuid?: string | null; health: GpuHealth; reason?: string | null }[];
+  /** nvidia-smi itself failed (driver hung, GPU lost): every GPU of the node is unhealthy with this reason. */
+  gpuError?: string | null;
+}
+
+/**
+ * Records a heartbeat: the node is alive now (a node marked down comes back: status active, "node.up"), and each GPU
+ * takes the health the agent reported. A registered GPU the agent no longer sees is unhealthy — a GPU that fell off
+ * the bus disappears from nvidia-smi rather than reporting an error.
+ */
+export async function recordHeartbeat(ctx: AppContext, nodeId: number, input: HeartbeatInput) {
+  const now = ctx.clock.now();
+  const outcome = await ctx.db.transaction(async (tx) => {
+    const [node] = await tx.select().from(nodes).where(eq(nodes.id, nodeId)).for("update");
+    if (!node) throw notFound("node");
+    const cameBack = node.status === "down";
+    await tx
+      .update(nodes)
+      .set({
+        lastHeartbeatAt: now,
+        status: cameBack ? "active" : node.status,
+        agentVersion: input.agentVersion ?? node.agentVersion,
+      })
+      .where(eq(nodes.id, nodeId));
+    if (cameBack) await emitEvent(tx, null, "node.up", { node_id: nodeId, hostname: node.hostname }, now);
+
+    const registered = await tx.select().from(gpus).where(eq(gpus.nodeId, nodeId));
+    let worsened = false;
+    for (const gpu of registered) {
+      const report =
+        input.gpus.find((r) => r.uuid && gpu.uuid && r.uuid === gpu.uuid) ??
+        input.gpus.find((r) => !r.uuid && r.index === gpu.gpuIndex);
+      const next: { health: GpuHealth; reason: string | null } = input.gpuError
+        ? { health: "unhealthy", reason: `nvidia-smi failed: ${input.gpuError}`.slice(0, 500) }
+        : report
+          ? { health: report.health, reason: report.health === "healthy" ? null : (report.reason ?? null) }
+          : { health: "unhealthy", reason: "not visible to nvidia-smi on the node" };
+      if (next.health === gpu.health && next.reason === gpu.healthReason) continue;
+      if (rank(next.health) > rank(gpu.health as GpuHealth)) worsened = true;
+      await tx.update(gpus).set({ health: next.health, healthReason: next.reason }).where(eq(gpus.id, gpu.id));
+      ctx.log.info(
+        { node_id: nodeId, gpu_id: gpu.id, from: gpu.health, to: next.health, reason: next.reason },
+        "gpu health changed",
+      );
+    }
+    const current = await tx
+      .select({ id: gpus.id, index: gpus.gpuIndex, uuid: gpus.uuid, health: gpus.health })
+      .from(gpus)
+      .where(eq(gpus.nodeId, nodeId));
+    return { status: cameBack ? "active" : node.status, cameBack, worsened, gpus: current };
+  });
+  // The health_degraded alert rule reads gpus.health; ask it to look now rather than at its next interval.
+  if (outcome.worsened) ctx.kick("alerts");
+  if (outcome.cameBack) ctx.kick("scheduler");
+  return outcome;
+}
+
+const rank = (h: GpuHealth) => (h === "unhealthy" ? 2 : h === "degraded" ? 1 : 0);

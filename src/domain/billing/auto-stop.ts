@@ -1,0 +1,115 @@
+import { and, eq, sql } from "drizzle-orm";
+import type { AppContext } from "../../context.js";
+import { instances } from "../../db/schema/index.js";
+import { queryRows } from "../../db/sql.js";
+import { ApiError } from "../../lib/errors.js";
+import { microsToUsd, microsToUsdNumber, toMicros } from "../../lib/money.js";
+import { emitEvent } from "../events/emit.js";
+import { stopInstance } from "../instances/lifecycle.js";
+import { preemptTenantJobs } from "../jobs/lifecycle.js";
+import { type MeterResult, meterPass } from "./meter.js";
+
+/**
+ * One tick of the "meter" worker: charge, warn tenants whose balance fell through a threshold, stop what tenants
+ * at or below zero are running, and charge again so the runs auto-stop closed are settled in the same tick.
+ */
+export async function meterTick(ctx: AppContext) {
+  const first = await meterPass(ctx);
+  await warnLowBalances(ctx, first.balances);
+  const stopped = await autoStop(ctx, first.balances);
+  if (!stopped.length) return { ...first, autoStopped: stopped };
+  const second = await meterPass(ctx);
+  await warnLowBalances(ctx, second.balances);
+  return { charged: first.charged + second.charged, closed: first.closed + second.closed, autoStopped: stopped };
+}
+
+/**
+ * `billing.low_balance` once per configured threshold the balance has fallen below (balance_warnings remembers
+ * which; a credit re-arms those it rises above). One event per tenant per pass, naming the lowest threshold crossed.
+ */
+export async function warnLowBalances(ctx: AppContext, balances: MeterResult["balances"]) {
+  const thresholds = ctx.config.lowBalanceThresholdsMicros;
+  if (!balances.size || !thresholds.length) return;
+  const now = ctx.clock.now();
+  const tenantIds = [...balances.keys()];
+  const amounts = tenantIds.map((id) => balances.get(id)!.toString());
+  await ctx.db.transaction(async (tx) => {
+    const crossed = await queryRows<{ tenant_id: number; threshold_micros: unknown }>(
+      tx,
+      sql`insert into balance_warnings (tenant_id, threshold_micros, created_at)
+          select b.tenant_id, t.threshold, ${now.toISOString()}::timestamptz
+            from unnest(${`{${tenantIds.join(",")}}`}::int[], ${`{${amounts.join(",")}}`}::bigint[]) as b(tenant_id, balance)
+            cross join unnest(${`{${thresholds.join(",")}}`}::bigint[]) as t(threshold)
+           where b.balance < t.threshold
+          on conflict do nothing
+          returning tenant_id, threshold_micros`,
+    );
+    const lowest = new Map<number, bigint[]>();
+    for (const row of crossed) {
+      const list = lowest.get(Number(row.tenant_id)) ?? [];
+      list.push(toMicros(row.threshold_micros));
+      lowest.set(Number(row.tenant_id), list);
+    }
+    for (const [tenantId, list] of lowest) {
+      list.sort((a, b) => (a < b ? -1 : 1));
+      const balance = balances.get(tenantId)!;
+      await emitEvent(
+        tx,
+        tenantId,
+        "billing.low_balance",
+        {
+          tenant_id: tenantId,
+          balance_usd: microsToUsdNumber(balance),
+          balance: microsToUsd(balance),
+          threshold_usd: microsToUsd(list[0]),
+          thresholds_usd: list.map(microsToUsd),
+        },
+        now,
+      );
+    }
+  });
+}
+
+/**
+ * Tenants at or below zero: their running instances are stopped and their running jobs preempted through the
+ * owners' lifecycle functions, then `billing.auto_stopped`. Returns the tenants that had something stopped.
+ */
+export async function autoStop(ctx: AppContext, balances: MeterResult["balances"]): Promise<number[]> {
+  const stoppedTenants: number[] = [];
+  for (const [tenantId, balance] of balances) {
+    if (balance > 0n) continue;
+    const reason = `credits exhausted: balance $${microsToUsd(balance)}`;
+    const running = await ctx.db
+      .select({ id: instances.id })
+      .from(instances)
+      .where(and(eq(instances.tenantId, tenantId), eq(instances.status, "running")));
+    const stopped: string[] = [];
+    for (const { id } of running) {
+      try {
+        await stopInstance(ctx, { tenantId, instanceId: id, reason, actor: "system" });
+        stopped.push(id);
+      } catch (error) {
+        // Stopped meanwhile by its owner: nothing left to do for it.
+        if (!(error instanceof ApiError && error.code === "CONFLICT")) throw error;
+      }
+    }
+    const jobIds = await preemptTenantJobs(ctx, tenantId, reason);
+    if (!stopped.length && !jobIds.length) continue;
+    stoppedTenants.push(tenantId);
+    await emitEvent(
+      ctx.db,
+      tenantId,
+      "billing.auto_stopped",
+      {
+        tenant_id: tenantId,
+        balance_usd: microsToUsdNumber(balance),
+        balance: microsToUsd(balance),
+        instance_ids: stopped,
+        job_ids: jobIds,
+        reason,
+      },
+      ctx.clock.now(),
+    );
+  }
+  return stoppedTenants;
+}

@@ -1,0 +1,67 @@
+import { and, eq, lt } from "drizzle-orm";
+import type { AppContext } from "../../context.js";
+import type { Executor } from "../../db/client.js";
+import { balanceWarnings } from "../../db/schema/index.js";
+import { badRequest } from "../../lib/errors.js";
+import { microsToUsd, microsToUsdNumber } from "../../lib/money.js";
+import { emitEvent } from "../events/emit.js";
+import { getTenant } from "../identity/tenants.js";
+import { appendLedgerEntry, type LedgerKind } from "./ledger.js";
+
+export interface CreditInput {
+  tenantId: number;
+  kind: Extract<LedgerKind, "grant" | "topup" | "refund" | "adjustment">;
+  amountMicros: bigint;
+  description: string;
+  /** Makes a repeat (a replayed webhook, a retried request) harmless: a second credit with it is not written. */
+  reference?: string;
+}
+
+/**
+ * Adds credit to a tenant inside the caller's transaction: one ledger entry, the low-balance warnings the new
+ * balance is above again are re-armed, and `billing.credits_added` is emitted. Returns null for a repeat.
+ */
+export async function creditTenant(ctx: AppContext, tx: Executor, input: CreditInput) {
+  if (input.amountMicros <= 0n && input.kind !== "adjustment") throw badRequest("amount_usd must be greater than 0");
+  const now = ctx.clock.now();
+  const entry = await appendLedgerEntry(tx, { ...input, at: now });
+  if (!entry) return null;
+  // Warned thresholds the balance is back above may warn again the next time it falls through them.
+  await tx
+    .delete(balanceWarnings)
+    .where(
+      and(eq(balanceWarnings.tenantId, input.tenantId), lt(balanceWarnings.thresholdMicros, entry.balanceAfterMicros)),
+    );
+  await emitEvent(
+    tx,
+    input.tenantId,
+    "billing.credits_added",
+    {
+      tenant_id: input.tenantId,
+      kind: input.kind,
+      amount_usd: microsToUsd(input.amountMicros),
+      balance_usd: microsToUsdNumber(entry.balanceAfterMicros),
+      balance: microsToUsd(entry.balanceAfterMicros),
+      ledger_entry_id: String(entry.id),
+    },
+    now,
+  );
+  return entry;
+}
+
+/** Operator grant (POST /tenants/{id}/credits). */
+export async function grantCredits(
+  ctx: AppContext,
+  input: { tenantId: number; amountMicros: bigint; description?: string },
+) {
+  await getTenant(ctx, input.tenantId);
+  const entry = await ctx.db.transaction((tx) =>
+    creditTenant(ctx, tx, {
+      tenantId: input.tenantId,
+      kind: "grant",
+      amountMicros: input.amountMicros,
+      description: input.description?.trim() || "Credit grant",
+    }),
+  );
+  return entry!;
+}

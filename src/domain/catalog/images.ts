@@ -1,0 +1,48 @@
+import { asc, eq } from "drizzle-orm";
+import type { AppContext } from "../../context.js";
+import type { Executor } from "../../db/client.js";
+import { images } from "../../db/schema/index.js";
+import { badRequest, conflict, notFound } from "../../lib/errors.js";
+
+export type ImageRow = typeof images.$inferSelect;
+
+export async function listImages(ctx: AppContext, filter: { gpuModel?: string } = {}): Promise<ImageRow[]> {
+  const rows = await ctx.db.select().from(images).where(eq(images.active, true)).orderBy(asc(images.id));
+  return filter.gpuModel ? rows.filter((r) => r.compatibleGpus.includes(filter.gpuModel!)) : rows;
+}
+
+/** An active image by slug; `field` names what the caller sent ("image", "templateSlug"). */
+export async function resolveImage(db: Executor, slug: string, field = "image"): Promise<ImageRow> {
+  const [row] = await db.select().from(images).where(eq(images.id, slug));
+  if (!row?.active) throw badRequest(`${field} '${slug}' is not an available image; see GET /api/v1/images`);
+  return row;
+}
+
+export interface ImageInput {
+  id: string;
+  name: string;
+  os: string;
+  cudaVersion?: string | null;
+  description?: string | null;
+  compatibleGpus: string[];
+}
+
+export async function createImage(ctx: AppContext, input: ImageInput): Promise<ImageRow> {
+  const rows = await ctx.db
+    .insert(images)
+    .values({ ...input, cudaVersion: input.cudaVersion ?? null, description: input.description ?? null })
+    .onConflictDoNothing()
+    .returning();
+  if (!rows.length) throw conflict(`image '${input.id}' already exists`);
+  return rows[0];
+}
+
+export async function updateImage(
+  ctx: AppContext,
+  id: string,
+  patch: Partial<Omit<ImageInput, "id">> & { active?: boolean },
+): Promise<ImageRow> {
+  const [row] = await ctx.db.update(images).set(patch).where(eq(images.id, id)).returning();
+  if (!row) throw notFound("image");
+  return row;
+}

@@ -1,0 +1,243 @@
+import { and, count, desc, eq, isNull, lt, sql } from "drizzle-orm";
+import type { AppContext } from "../../context.js";
+import type { Executor } from "../../db/client.js";
+import { apiKeys, tenants } from "../../db/schema/index.js";
+import type { PageQuery } from "../../http/pagination.js";
+import { paginateCounted } from "../../http/pagination.js";
+import { ApiError, notFound } from "../../lib/errors.js";
+import { newId } from "../../lib/ids.js";
+import { newKeySecret, sha256Hex } from "../../lib/secrets.js";
+import type { Permission, Principal, ScopeArea } from "./principal.js";
+import { isOperator } from "./principal.js";
+
+export type ApiKeyRow = typeof apiKeys.$inferSelect;
+
+export interface CreateKeyInput {
+  label: string;
+  tenantId: number | null;
+  nodeId?: number | null;
+  scopes?: ScopeArea[];
+  permissions?: Permission[];
+  expiresAt?: Date | null;
+}
+
+/** Creates a key and returns its row with the secret, which is never retrievable again. */
+export async function createKey(ctx: AppContext, tx: Executor, input: CreateKeyInput, secret?: string) {
+  const key = secret ?? newKeySecret(ctx.config.keyPrefix);
+  const [row] = await tx
+    .insert(apiKeys)
+    .values({
+      id: newId("key"),
+      tenantId: input.tenantId,
+      nodeId: input.nodeId ?? null,
+      label: input.label,
+      displayPrefix: `${key.slice(0, Math.min(key.length - 4, ctx.config.keyPrefix.length + 6))}…`,
+      keyHash: sha256Hex(key),
+      scopes: input.scopes?.length ? [...new Set(input.scopes)] : ["all"],
+      permissions: input.permissions?.length ? [...new Set(input.permissions)] : ["read", "write"],
+      expiresAt: input.expiresAt ?? null,
+      createdAt: ctx.clock.now(),
+    })
+    .returning();
+  return { ...row, key };
+}
+
+/**
+ * Who may create which key: a tenant key with write on `api-keys` makes keys for its own tenant, never wider than
+ * its own permissions; an operator admin key makes any key.
+ */
+export function checkKeyGrant(caller: Principal, input: CreateKeyInput): void {
+  if (isOperator(caller)) {
+    if (!caller.permissions.includes("admin"))
+      throw new ApiError("FORBIDDEN", "only an admin key can create operator keys");
+    return;
+  }
+  if (input.tenantId !== caller.tenantId) throw new ApiError("NOT_FOUND", "tenant not found");
+  const wanted = input.permissions ?? ["read", "write"];
+  if (wanted.includes("admin")) throw new ApiError("FORBIDDEN", "a tenant key cannot grant the 'admin' permission");
+  const widerScopes = (input.scopes ?? ["all"]).filter(
+    (s) => !caller.scopes.includes("all") && !caller.scopes.includes(s),
+  );
+  if (widerScopes.length)
+    throw new ApiError("FORBIDDEN", `cannot grant scopes this key does not have: ${widerScopes.join(", ")}`);
+}
+
+export async function listKeys(ctx: AppContext, tenantId: number | null, query: PageQuery) {
+  // An operator's own keys are those with neither tenant nor node; node credentials are listed by the fleet.
+  const scope =
+    tenantId === null ? and(isNull(apiKeys.tenantId), isNull(apiKeys.nodeId)) : eq(apiKeys.tenantId, tenantId);
+  const base = and(scope, isNull(apiKeys.revokedAt));
+  const total = sql<number>`(select count(*) from ${apiKeys} where ${base})`.mapWith(Number);
+  return paginateCounted(
+    query,
+    (after, take) =>
+      ctx.db
+        .select({ row: apiKeys, total })
+        .from(apiKeys)
+        .where(and(base, after !== undefined ? lt(apiKeys.id, String(after)) : undefined))
+        .orderBy(desc(apiKeys.id))
+        .limit(take),
+    async () => (await ctx.db.select({ n: count() }).from(apiKeys).where(base))[0].n,
+    "text",
+  );
+}
+
+export async function getKey(ctx: AppContext, id: string, tenantId: number | null): Promise<ApiKeyRow> {
+  const [row] = await ctx.db.select().from(apiKeys).where(eq(apiKeys.id, id));
+  if (!row || (tenantId !== null && row.tenantId !== tenantId)) throw notFound("API key");
+  return row;
+}
+
+export async function revokeKey(ctx: AppContext, id: string, tenantId: number | null): Promise<ApiKeyRow> {
+  const row = await getKey(ctx, id, tenantId);
+  if (row.revokedAt) return row;
+  const [updated] = await ctx.db
+    .update(apiKeys)
+    .set({ revokedAt: ctx.clock.now() })
+    .where(eq(apiKeys.id, id))
+    .returning();
+  forgetVerifiedKeys(ctx);
+  return updated;
+}
+
+interface CachedKey {
+  principal: Principal;
+  expiresAt: Date | null;
+  lastUsedAt: Date | null;
+  cachedAt: number;
+}
+
+/**
+ * A short-lived cache of verified keys keeps the database off the hot path of every request. Revocation and tenant
+ * changes clear it in this server at once; another replica sees them within CACHE_TTL_MS (docs/adr/0002).
+ * One cache per server (keyed by its context), so two servers in one process behave like two replicas.
+ */
+const CACHE_TTL_MS = 5_000;
+const CACHE_MAX = 10_000;
+const caches = new WeakMap<AppContext, Map<string, CachedKey>>();
+const LAST_USED_RESOLUTION_MS = 60_000;
+
+const lookups = new WeakMap<AppContext, Map<string, Promise<CachedKey>>>();
+const allCaches = new Set<WeakRef<Map<string, CachedKey>>>();
+
+function cacheOf(ctx: AppContext): Map<string, CachedKey> {
+  let cache = caches.get(ctx);
+  if (!cache) {
+    cache = new Map();
+    caches.set(ctx, cache);
+    allCaches.add(new WeakRef(cache));
+  }
+  return cache;
+}
+
+/** Every server's cache in this process; prefer `forgetVerifiedKeys(ctx)`, which clears only the caller's server. */
+export const keyCache = {
+  clear(): void {
+    for (const ref of allCaches) {
+      const cache = ref.deref();
+      if (cache) cache.clear();
+      else allCaches.delete(ref);
+    }
+  },
+};
+
+/** Drops this server's verified keys: call after revoking a key or changing a tenant's status. */
+export function forgetVerifiedKeys(ctx: AppContext): void {
+  caches.get(ctx)?.clear();
+  lookups.get(ctx)?.clear();
+}
+
+/** Resolves a presented secret to its principal, or throws 401 with a reason that does not leak which keys exist. */
+export async function authenticate(ctx: AppContext, secret: string): Promise<Principal> {
+  const hash = sha256Hex(secret);
+  const nowMs = Date.now(); // the cache's own age, in this process's time, not the domain clock
+  const cache = cacheOf(ctx);
+  let inFlight = lookups.get(ctx);
+  if (!inFlight) {
+    inFlight = new Map();
+    lookups.set(ctx, inFlight);
+  }
+  let entry = cache.get(hash);
+  if (!entry || nowMs - entry.cachedAt > CACHE_TTL_MS) {
+    // Single flight: when an entry expires under load, concurrent requests with the key share one lookup.
+    let loading = inFlight.get(hash);
+    if (!loading) {
+      loading = loadKey(ctx, hash, nowMs).finally(() => inFlight.delete(hash));
+      inFlight.set(hash, loading);
+    }
+    entry = await loading;
+    if (cache.size >= CACHE_MAX) cache.delete(cache.keys().next().value!);
+    cache.set(hash, entry);
+  }
+  const now = ctx.clock.now();
+  if (entry.expiresAt && entry.expiresAt <= now) throw new ApiError("UNAUTHORIZED", "API key has expired");
+  if (!entry.lastUsedAt || now.getTime() - entry.lastUsedAt.getTime() > LAST_USED_RESOLUTION_MS) {
+    // Last-used time is kept to the minute: one write per key per minute, not one per request.
+    entry.lastUsedAt = now;
+    ctx.db
+      .update(apiKeys)
+      .set({ lastUsedAt: now })
+      .where(eq(apiKeys.keyHash, hash))
+      .catch((error) => ctx.log.warn({ err: error }, "could not record key last use"));
+  }
+  return entry.principal;
+}
+
+async function loadKey(ctx: AppContext, hash: string, nowMs: number): Promise<CachedKey> {
+  const [row] = await ctx.db
+    .select({ key: apiKeys, tenantStatus: tenants.status })
+    .from(apiKeys)
+    .leftJoin(tenants, eq(tenants.id, apiKeys.tenantId))
+    .where(eq(apiKeys.keyHash, hash));
+  if (!row || row.key.revokedAt) throw new ApiError("UNAUTHORIZED", "invalid API key");
+  if (row.key.tenantId !== null && row.tenantStatus !== "active") {
+    throw new ApiError("UNAUTHORIZED", "this API key's tenant is inactive");
+  }
+  const entry: CachedKey = {
+    principal: {
+      keyId: row.key.id,
+      tenantId: row.key.tenantId,
+      nodeId: row.key.nodeId,
+      scopes: row.key.scopes as ScopeArea[],
+      permissions: row.key.permissions as Permission[],
+    },
+    expiresAt: row.key.expiresAt,
+    lastUsedAt: row.key.lastUsedAt,
+    cachedAt: nowMs,
+  };
+  return entry;
+}
+
+/**
+ * On a database with no operator key: register GPUPLANE_ADMIN_KEY as the operator's, or generate one.
+ * Returns the generated secret (to print once), or undefined when none was generated.
+ */
+export async function bootstrapOperatorKey(ctx: AppContext): Promise<string | undefined> {
+  return (
+    (await ctx.database.tryWithLock("gpuplane:bootstrap-operator", async () => {
+      const existing = await ctx.db
+        .select({ id: apiKeys.id })
+        .from(apiKeys)
+        .where(
+          and(
+            isNull(apiKeys.tenantId),
+            isNull(apiKeys.nodeId),
+            isNull(apiKeys.revokedAt),
+            sql`'admin' = any(${apiKeys.permissions})`,
+          ),
+        )
+        .limit(1);
+      if (existing.length) return undefined;
+      const secret = ctx.config.adminKey;
+      if (secret !== undefined && secret.length < 16)
+        throw new Error("GPUPLANE_ADMIN_KEY must be at least 16 characters");
+      const created = await createKey(
+        ctx,
+        ctx.db,
+        { label: "operator (bootstrap)", tenantId: null, scopes: ["all"], permissions: ["read", "write", "admin"] },
+        secret,
+      );
+      return secret ? undefined : created.key;
+    })) ?? undefined
+  );
+}

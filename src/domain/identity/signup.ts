@@ -1,0 +1,62 @@
+import { eq } from "drizzle-orm";
+import type { AppContext } from "../../context.js";
+import { tenants } from "../../db/schema/index.js";
+import { ApiError } from "../../lib/errors.js";
+import { appendLedgerEntry } from "../billing/ledger.js";
+import { createKey } from "./keys.js";
+import { hashPassword, verifyPassword } from "./passwords.js";
+
+const CONSOLE_SESSION_MS = 12 * 60 * 60 * 1000;
+
+/** Self-service sign-up: a tenant, its first API key (full access) and the sign-up credit, in one transaction. */
+export async function register(ctx: AppContext, input: { email: string; password: string; name?: string }) {
+  const email = input.email.trim().toLowerCase();
+  const passwordHash = await hashPassword(input.password);
+  try {
+    return await ctx.db.transaction(async (tx) => {
+      const now = ctx.clock.now();
+      const [tenant] = await tx
+        .insert(tenants)
+        .values({ name: input.name ?? email, email, contactEmail: email, passwordHash, createdAt: now, updatedAt: now })
+        .returning();
+      const apiKey = await createKey(ctx, tx, { label: "default", tenantId: tenant.id });
+      if (ctx.config.signupCreditMicros > 0n) {
+        await appendLedgerEntry(tx, {
+          tenantId: tenant.id,
+          kind: "signup_credit",
+          amountMicros: ctx.config.signupCreditMicros,
+          description: "Sign-up credit",
+          reference: `signup:${tenant.id}`,
+          at: now,
+        });
+      }
+      return { tenant, apiKey };
+    });
+  } catch (error: any) {
+    if (isUniqueViolation(error)) throw new ApiError("CONFLICT", "an account with this email already exists");
+    throw error;
+  }
+}
+
+/** Console login: a valid email and password get a short-lived session key. */
+export async function login(ctx: AppContext, input: { email: string; password: string }) {
+  const email = input.email.trim().toLowerCase();
+  const [tenant] = await ctx.db.select().from(tenants).where(eq(tenants.email, email));
+  // Same answer for an unknown email and a wrong password; verify anyway so timing does not tell them apart.
+  const valid = await verifyPassword(input.password, tenant?.passwordHash ?? DUMMY_HASH);
+  if (!tenant?.passwordHash || !valid) throw new ApiError("UNAUTHORIZED", "email or password is incorrect");
+  if (tenant.status !== "active") throw new ApiError("UNAUTHORIZED", "this account is inactive");
+  const apiKey = await createKey(ctx, ctx.db, {
+    label: "console session",
+    tenantId: tenant.id,
+    expiresAt: new Date(ctx.clock.now().getTime() + CONSOLE_SESSION_MS),
+  });
+  return { tenant, apiKey };
+}
+
+const DUMMY_HASH = "scrypt$32768$8$1$AAAAAAAAAAAAAAAAAAAAAA==$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=";
+
+export function isUniqueViolation(error: any): boolean {
+  const code = error?.code ?? error?.cause?.code;
+  return code === "23505";
+}

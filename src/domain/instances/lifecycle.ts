@@ -1,0 +1,144 @@
+import { eq } from "drizzle-orm";
+import type { AppContext } from "../../context.js";
+import { instances } from "../../db/schema/index.js";
+import { conflict } from "../../lib/errors.js";
+import { providers } from "../../providers/registry.js";
+import type { InstanceRow, SshEndpoint } from "../../providers/types.js";
+import { assertMinimumBalance } from "../billing/balance.js";
+import { emitEvent } from "../events/emit.js";
+import { assertQuota } from "../quota.js";
+import { detachAll } from "../volumes/volumes.js";
+import { applyPlacement, noCapacity } from "./create.js";
+import { eventData, lockInstance, transition } from "./record.js";
+import { assertAllowed } from "./states.js";
+
+/** Who asked: a customer's key, an operator, or the system (billing auto-stop, status sync). */
+export type Actor = "user" | "operator" | "system";
+
+export interface InstanceAction {
+  /** null = any tenant (operators and the system). */
+  tenantId: number | null;
+  instanceId: string;
+  reason?: string;
+  actor: Actor;
+}
+
+/** running → stopped. The provider gives the GPUs back; disk and volumes stay. Billing's auto-stop calls this. */
+export async function stopInstance(ctx: AppContext, action: InstanceAction): Promise<InstanceRow> {
+  const row = await ctx.db.transaction(async (tx) => {
+    const row = await lockInstance(tx, action.instanceId, action.tenantId);
+    assertAllowed(row, "stop");
+    await providers(ctx).byName(row.provider).stop(ctx, tx, row);
+    return transition(ctx, tx, row, "stopped", {
+      reason: action.reason ?? `stopped by ${action.actor}`,
+      set: { ipAddress: null },
+      data: { actor: action.actor },
+    });
+  });
+  ctx.kick("meter");
+  return row;
+}
+
+/** stopped → provisioning (→ running). Quota, balance and capacity are checked again, as on create. */
+export async function startInstance(ctx: AppContext, action: InstanceAction): Promise<InstanceRow> {
+  const row = await ctx.db.transaction(async (tx) => {
+    const row = await lockInstance(tx, action.instanceId, action.tenantId);
+    assertAllowed(row, "start");
+    await assertQuota(tx, row.tenantId, row.gpuCount);
+    await assertMinimumBalance(ctx, tx, row.tenantId);
+    const placement = await providers(ctx).byName(row.provider).start(ctx, tx, row);
+    if (!placement) throw noCapacity(row.requestedType, row.regionId);
+    return applyPlacement(ctx, tx, row, placement);
+  });
+  ctx.kick("status-sync");
+  return row;
+}
+
+/**
+ * → deleting → deleted. Idempotent: deleting an instance that is already deleting or deleted returns it as it is,
+ * so a retried DELETE never fails. Attached volumes are detached and kept.
+ */
+export async function deleteInstance(ctx: AppContext, action: InstanceAction): Promise<InstanceRow> {
+  const row = await ctx.db.transaction(async (tx) => {
+    const row = await lockInstance(tx, action.instanceId, action.tenantId);
+    if (row.status === "deleting" || row.status === "deleted") return row;
+    await detachAll(ctx, tx, row);
+    const deleting = await transition(ctx, tx, row, "deleting", {
+      reason: action.reason ?? `deleted by ${action.actor}`,
+      data: { actor: action.actor },
+    });
+    const gone = await providers(ctx).byName(row.provider).delete(ctx, tx, deleting);
+    if (!gone) return deleting;
+    return transition(ctx, tx, deleting, "deleted", {
+      reason: deleting.statusReason,
+      set: { ipAddress: null },
+    });
+  });
+  ctx.kick("meter");
+  return row;
+}
+
+/**
+ * provisioning → running, with where to reach it. The node agent and the status sync call this. A repeated report
+ * for a running instance updates its address without a new event.
+ */
+export async function markInstanceRunning(
+  ctx: AppContext,
+  instanceId: string,
+  endpoint: SshEndpoint,
+): Promise<InstanceRow> {
+  return ctx.db.transaction(async (tx) => {
+    const row = await lockInstance(tx, instanceId, null);
+    if (row.status === "running") {
+      if (row.ipAddress === endpoint.ipAddress && row.sshUser === endpoint.sshUser && row.sshPort === endpoint.sshPort)
+        return row;
+      const [updated] = await tx
+        .update(instances)
+        .set({ ...endpoint, updatedAt: ctx.clock.now() })
+        .where(eq(instances.id, row.id))
+        .returning();
+      return updated;
+    }
+    if (row.status !== "provisioning") {
+      throw conflict(`instance ${row.id} is ${row.status}; only a provisioning instance can become running`, {
+        status: row.status,
+      });
+    }
+    return transition(ctx, tx, row, "running", { set: { ...endpoint } });
+  });
+}
+
+/**
+ * The provider lost the instance (host gone, upstream dropped it): `instance.lost`, then failed with the reason.
+ * Its capacity is given back. Instances not live (stopped, deleted, failed) are left as they are.
+ */
+export async function markInstanceLost(ctx: AppContext, instanceId: string, reason: string): Promise<InstanceRow> {
+  const row = await ctx.db.transaction(async (tx) => {
+    const row = await lockInstance(tx, instanceId, null);
+    if (!["ordered", "provisioning", "running"].includes(row.status)) return row;
+    await emitEvent(tx, row.tenantId, "instance.lost", eventData(row, row.status, { reason }), ctx.clock.now());
+    await providers(ctx).byName(row.provider).stop(ctx, tx, row);
+    return transition(ctx, tx, row, "failed", { reason: `lost: ${reason}`, set: { ipAddress: null } });
+  });
+  ctx.kick("meter");
+  return row;
+}
+
+/** Provisioning failed at the provider: failed with the provider's reason; capacity is given back. */
+export async function markInstanceFailed(ctx: AppContext, instanceId: string, reason: string): Promise<InstanceRow> {
+  return ctx.db.transaction(async (tx) => {
+    const row = await lockInstance(tx, instanceId, null);
+    if (!["ordered", "provisioning"].includes(row.status)) return row;
+    await providers(ctx).byName(row.provider).stop(ctx, tx, row);
+    return transition(ctx, tx, row, "failed", { reason });
+  });
+}
+
+/** The provider finished tearing down an instance that was left deleting. */
+export async function markInstanceDeleted(ctx: AppContext, instanceId: string): Promise<InstanceRow> {
+  return ctx.db.transaction(async (tx) => {
+    const row = await lockInstance(tx, instanceId, null);
+    if (row.status !== "deleting") return row;
+    return transition(ctx, tx, row, "deleted", { reason: row.statusReason, set: { ipAddress: null } });
+  });
+}

@@ -1,0 +1,74 @@
+import { and, eq } from "drizzle-orm";
+import type { AppContext } from "../../context.js";
+import type { Executor } from "../../db/client.js";
+import { instances } from "../../db/schema/index.js";
+import { notFound } from "../../lib/errors.js";
+import type { InstanceRow } from "../../providers/types.js";
+import { emitEvent } from "../events/emit.js";
+import type { InstanceStatus } from "./states.js";
+
+declare module "../../context.js" {
+  interface Services {
+    /**
+     * Billing registers this: charge the instance's closed run [metered_until ?? running_since, stopped_at) and clear
+     * running_since, in the caller's transaction. Lifecycle calls it before a stopped instance opens a new run.
+     */
+    closeInstanceRun?: (tx: Executor, instanceId: string) => Promise<void>;
+  }
+}
+
+/** Locks an instance row for a state change; another tenant's instance is a 404. */
+export async function lockInstance(tx: Executor, instanceId: string, tenantId: number | null): Promise<InstanceRow> {
+  const [row] = await tx.select().from(instances).where(eq(instances.id, instanceId)).for("update");
+  if (!row || (tenantId !== null && row.tenantId !== tenantId)) throw notFound("instance");
+  return row;
+}
+
+/**
+ * Moves an instance to `to` and records the event `instance.<to>` in the same transaction.
+ *
+ * The billing contract (docs/CONTRACTS.md): entering running sets running_since = now and clears stopped_at; leaving
+ * running sets stopped_at = now and leaves running_since for the meter, which charges
+ * [metered_until ?? running_since, stopped_at) and then clears running_since.
+ */
+export async function transition(
+  ctx: AppContext,
+  tx: Executor,
+  row: InstanceRow,
+  to: InstanceStatus,
+  change: { reason?: string | null; set?: Partial<InstanceRow>; data?: Record<string, unknown> } = {},
+): Promise<InstanceRow> {
+  const now = ctx.clock.now();
+  const set: Partial<InstanceRow> = { ...change.set, status: to, statusReason: change.reason ?? null, updatedAt: now };
+  if (to === "running" && row.status !== "running") {
+    if (row.runningSince !== null && ctx.services.closeInstanceRun) {
+      await ctx.services.closeInstanceRun(tx, row.id);
+    }
+    set.runningSince = now;
+    set.stoppedAt = null;
+  }
+  if (row.status === "running" && to !== "running") set.stoppedAt = now;
+  if (to === "deleted") set.deletedAt = now;
+  const [updated] = await tx
+    .update(instances)
+    .set(set)
+    .where(and(eq(instances.id, row.id), eq(instances.status, row.status)))
+    .returning();
+  if (!updated) throw new Error(`instance ${row.id} left ${row.status} while locked`);
+  await emitEvent(tx, row.tenantId, `instance.${to}`, eventData(updated, row.status, change.data), now);
+  return updated;
+}
+
+export function eventData(row: InstanceRow, previous: string | null, extra?: Record<string, unknown>) {
+  return {
+    instance_id: row.id,
+    name: row.name,
+    status: row.status,
+    previous_status: previous,
+    reason: row.statusReason,
+    instance_type: row.requestedType,
+    region: row.regionId,
+    ip_address: row.ipAddress,
+    ...extra,
+  };
+}

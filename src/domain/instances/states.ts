@@ -1,0 +1,51 @@
+import { conflict } from "../../lib/errors.js";
+import type { InstanceRow } from "../../providers/types.js";
+
+/**
+ * ordered → provisioning → running ⇄ stopped → deleting → deleted, and failed (with a reason) from any live state.
+ * Stop is also accepted while ordered or provisioning (it cancels the provisioning and frees the capacity), so
+ * seed 000's quickstart, which stops right after creating, works when pasted as written.
+ */
+export const instanceStatuses = [
+  "ordered",
+  "provisioning",
+  "running",
+  "stopped",
+  "deleting",
+  "deleted",
+  "failed",
+] as const;
+export type InstanceStatus = (typeof instanceStatuses)[number];
+
+export type InstanceAction = "start" | "stop" | "delete" | "attach a volume to";
+
+/** Why an action is refused in a state, in words a customer can act on; undefined = allowed. */
+const refusals: Record<InstanceAction, Partial<Record<InstanceStatus, string>>> = {
+  stop: {
+    stopped: "instance is already stopped",
+    deleting: "instance is being deleted",
+    deleted: "instance is deleted",
+    failed: "instance has failed; delete it and create a new one",
+  },
+  start: {
+    ordered: "instance is ordered and will start on its own",
+    provisioning: "instance is already provisioning",
+    running: "instance is already running",
+    deleting: "instance is being deleted",
+    deleted: "instance is deleted",
+    failed: "instance has failed; delete it and create a new one",
+  },
+  delete: {},
+  "attach a volume to": {
+    deleting: "instance is being deleted",
+    deleted: "instance is deleted",
+    failed: "instance has failed",
+  },
+};
+
+export function assertAllowed(row: InstanceRow, action: InstanceAction): void {
+  const reason = refusals[action][row.status as InstanceStatus];
+  if (reason) {
+    throw conflict(`cannot ${action} instance ${row.id}: ${reason}`, { status: row.status });
+  }
+}

@@ -1,0 +1,280 @@
+/**
+ * The scheduler's placement policy as a pure function: the database pass (scheduler.ts) and the trace replay
+ * (replay/) both call `planPass`, so what the replay measures is what production does.
+ *
+ * Policy
+ * - Order: priority (1 = highest), then age. One pass looks at the whole queue.
+ * - Quota: a tenant's GPUs in use (jobs and instances) plus the job's must stay within its quota, else the job
+ *   waits with "quota: …".
+ * - Placement: all of a job's GPUs on ONE node, best fit — the node (pool of one GPU model on one node) with the
+ *   fewest free matching GPUs that still has enough. Small jobs fill partly used nodes and whole nodes stay free
+ *   for large jobs.
+ * - Anti-starvation: reservation with backfill (EASY/conservative backfill). When a job cannot be placed for lack
+ *   of capacity, the planner reserves for it the matching node that will have enough GPUs free soonest (from the
+ *   estimated ends of the work on it; work without an estimate is assumed to run `defaultEstimateMs`, and
+ *   instances forever). A reserved node takes no new work except backfill: a job whose estimated_duration_min
+ *   ends before the reservation's start. So a high-priority 8-GPU job cannot be starved by a stream of 1-GPU
+ *   jobs: its node drains, and it is first in line when it has. Up to `maxReservations` jobs hold a reservation
+ *   per pass (the earliest in queue order), which bounds how much capacity waits idle for large jobs.
+ * Reservations are recomputed each pass from the state; nothing about them is stored.
+ */
+
+export interface PlanGpu {
+  id: number;
+  index: number;
+}
+
+/** One GPU model on one node: the unit a job is placed in. */
+export interface PlanPool {
+  nodeId: number;
+  clusterId: number;
+  model: string;
+  /** Healthy GPUs of this model on an active node, free or not. */
+  total: number;
+  free: PlanGpu[];
+  /** When the work holding the other GPUs is expected to end (ms since epoch; Infinity = unknown end). */
+  releases: { end: number; gpus: number; jobId?: number }[];
+}
+
+export interface PlanJob {
+  id: number;
+  clusterId: number;
+  tenantId: number | null;
+  gpuCount: number;
+  gpuType: string | null;
+  /** Estimated run time in ms, or null when the submitter gave none. */
+  estimateMs: number | null;
+}
+
+export interface PlanOptions {
+  now: number;
+  maxReservations?: number;
+  /** How long work without an estimate is assumed to run, for reservation starts. */
+  defaultEstimateMs?: number;
+}
+
+export interface Placement {
+  job: PlanJob;
+  pool: PlanPool;
+  gpus: PlanGpu[];
+  backfill: boolean;
+}
+
+export interface Reservation {
+  jobId: number;
+  pool: PlanPool;
+  start: number;
+}
+
+export interface PlanResult {
+  placements: Placement[];
+  /** Jobs left waiting, with the reason shown to users. */
+  blocked: Map<number, string>;
+  reservations: Reservation[];
+}
+
+/** The reasons the scheduler itself writes; a job blocked by anything else (an operator hold) is not scheduled. */
+export const blockPrefixes = ["quota:", "no matching GPU type:", "no capacity:", "credits:"] as const;
+
+/** "H100" matches "NVIDIA H100 80GB HBM3" as a word; null/empty matches any model. */
+export function modelMatches(gpuType: string | null | undefined, model: string): boolean {
+  if (!gpuType) return true;
+  const needle = gpuType.toUpperCase();
+  const hay = model.toUpperCase();
+  let from = 0;
+  for (;;) {
+    const at = hay.indexOf(needle, from);
+    if (at < 0) return false;
+    const before = at === 0 ? "" : hay[at - 1];
+    const after = hay[at + needle.length] ?? "";
+    if (!/[A-Z0-9]/.test(before) && !/[A-Z0-9]/.test(after)) return true;
+    from = at + 1;
+  }
+}
+
+/**
+ * Plans one pass. `jobs` must already be in queue order (priority, then age); `quotas` maps tenant → {limit, used}
+ * and is updated as jobs are placed; pools are mutated (free GPUs taken, releases added) so that a caller keeping
+ * them (the replay) sees the new state.
+ */
+export function planPass(
+  pools: PlanPool[],
+  jobs: PlanJob[],
+  quotas: Map<number, { limit: number; used: number }>,
+  options: PlanOptions,
+): PlanResult {
+  const now = options.now;
+  const maxReservations = options.maxReservations ?? 8;
+  const defaultEstimateMs = options.defaultEstimateMs ?? 3_600_000;
+  const result: PlanResult = { placements: [], blocked: new Map(), reservations: [] };
+
+  // Pools grouped by cluster, and within a cluster by model, with best-fit buckets by free count.
+  const byCluster = new Map<number, ClusterIndex>();
+  for (const pool of pools) {
+    let cluster = byCluster.get(pool.clusterId);
+    if (!cluster) {
+      cluster = { models: new Map(), matches: new Map(), failedAt: new Map() };
+      byCluster.set(pool.clusterId, cluster);
+    }
+    let model = cluster.models.get(pool.model);
+    if (!model) {
+      model = { name: pool.model, buckets: [], maxTotal: 0 };
+      cluster.models.set(pool.model, model);
+    }
+    model.maxTotal = Math.max(model.maxTotal, pool.total);
+    bucketAdd(model, pool);
+  }
+  const reserved = new Set<PlanPool>();
+
+  for (const job of jobs) {
+    const need = job.gpuCount;
+    const quota = job.tenantId === null ? undefined : quotas.get(job.tenantId);
+    if (quota && quota.used + need > quota.limit) {
+      result.blocked.set(
+        job.id,
+        `quota: tenant ${job.tenantId} uses ${quota.used} of ${quota.limit} GPUs; this job needs ${need} more`,
+      );
+      continue;
+    }
+    const cluster = byCluster.get(job.clusterId);
+    const models = cluster ? matchingModels(cluster, job.gpuType) : [];
+    if (!models.length || Math.max(...models.map((m) => m.maxTotal)) < need) {
+      const what = job.gpuType ? `'${job.gpuType}' GPUs` : "GPUs";
+      result.blocked.set(
+        job.id,
+        models.length
+          ? `no matching GPU type: no node in cluster ${job.clusterId} has ${need} ${what}`
+          : `no matching GPU type: cluster ${job.clusterId} has no ${what}`,
+      );
+      continue;
+    }
+    const typeKey = job.gpuType?.toUpperCase() ?? "";
+    // Within one pass a size that failed for a type fails again for anything as large: skip the search.
+    const failedAt = cluster!.failedAt.get(typeKey) ?? Number.POSITIVE_INFINITY;
+    let pool = need < failedAt ? bestFit(models, need) : undefined;
+    let backfill = false;
+    if (!pool) {
+      if (need < failedAt) cluster!.failedAt.set(typeKey, need);
+      const end = job.estimateMs === null ? Number.POSITIVE_INFINITY : now + job.estimateMs;
+      for (const r of result.reservations) {
+        if (r.pool.clusterId === job.clusterId && r.pool.free.length >= need && end <= r.start) {
+          if (models.some((m) => m.name === r.pool.model)) {
+            pool = r.pool;
+            backfill = true;
+            break;
+          }
+        }
+      }
+    }
+    if (!pool) {
+      result.blocked.set(job.id, `no capacity: waiting for ${need} free ${job.gpuType ?? "GPU"}s on one node`);
+      if (result.reservations.length < maxReservations) {
+        const choice = earliestPool(models, need, now, defaultEstimateMs, reserved);
+        if (choice) {
+          reserved.add(choice.pool);
+          bucketRemove(cluster!.models.get(choice.pool.model)!, choice.pool);
+          result.reservations.push({ jobId: job.id, pool: choice.pool, start: choice.start });
+        }
+      }
+      continue;
+    }
+    const model = cluster!.models.get(pool.model)!;
+    if (!backfill) bucketRemove(model, pool);
+    const gpus = pool.free.splice(0, need);
+    if (!backfill) bucketAdd(model, pool);
+    pool.releases.push({
+      end: job.estimateMs === null ? now + defaultEstimateMs : now + job.estimateMs,
+      gpus: need,
+      jobId: job.id,
+    });
+    if (quota) quota.used += need;
+    result.placements.push({ job, pool, gpus, backfill });
+  }
+  return result;
+}
+
+interface ModelIndex {
+  name: string;
+  /** buckets[n] = pools with exactly n free GPUs (not reserved). */
+  buckets: Set<PlanPool>[];
+  maxTotal: number;
+}
+
+interface ClusterIndex {
+  models: Map<string, ModelIndex>;
+  matches: Map<string, ModelIndex[]>;
+  failedAt: Map<string, number>;
+}
+
+function bucketAdd(model: ModelIndex, pool: PlanPool) {
+  const n = pool.free.length;
+  while (model.buckets.length <= n) model.buckets.push(new Set());
+  model.buckets[n].add(pool);
+}
+
+function bucketRemove(model: ModelIndex, pool: PlanPool) {
+  model.buckets[pool.free.length]?.delete(pool);
+}
+
+function matchingModels(cluster: ClusterIndex, gpuType: string | null): ModelIndex[] {
+  const key = gpuType?.toUpperCase() ?? "";
+  let list = cluster.matches.get(key);
+  if (!list) {
+    list = [...cluster.models.values()].filter((m) => modelMatches(gpuType, m.name));
+    cluster.matches.set(key, list);
+  }
+  return list;
+}
+
+/** The matching pool with the fewest free GPUs that still has `need` (ties: the first indexed). */
+function bestFit(models: ModelIndex[], need: number): PlanPool | undefined {
+  let best: PlanPool | undefined;
+  for (const model of models) {
+    const limit = best ? best.free.length : model.buckets.length;
+    for (let n = need; n < Math.min(limit, model.buckets.length); n++) {
+      const first = model.buckets[n].values().next();
+      if (!first.done) {
+        best = first.value;
+        break;
+      }
+    }
+  }
+  return best;
+}
+
+/** The unreserved matching pool where `need` GPUs are expected free soonest, and when. */
+function earliestPool(
+  models: ModelIndex[],
+  need: number,
+  now: number,
+  defaultEstimateMs: number,
+  reserved: Set<PlanPool>,
+): { pool: PlanPool; start: number } | undefined {
+  let best: { pool: PlanPool; start: number } | undefined;
+  for (const model of models) {
+    for (let n = model.buckets.length - 1; n >= 0; n--) {
+      for (const pool of model.buckets[n]) {
+        if (pool.total < need || reserved.has(pool)) continue;
+        const start = freeAt(pool, need, now, defaultEstimateMs);
+        if (!best || start < best.start || (start === best.start && pool.free.length > best.pool.free.length)) {
+          best = { pool, start };
+        }
+      }
+    }
+  }
+  return best;
+}
+
+function freeAt(pool: PlanPool, need: number, now: number, defaultEstimateMs: number): number {
+  let free = pool.free.length;
+  if (free >= need) return now;
+  // Overdue work is expected to end any moment: count it as ending shortly, not in the past.
+  const ends = pool.releases
+    .map((r) => ({ end: Math.max(r.end, now + 60_000), gpus: r.gpus }))
+    .sort((a, b) => a.end - b.end);
+  for (const r of ends) {
+    free += r.gpus;
+    if (free >= need) return r.end;
+  }
+  return now + defaultEstimateMs * 1000; // held by work with no end (instances): last resort
+}

@@ -1,0 +1,143 @@
+import { Scalar } from "@scalar/hono-api-reference";
+import { sql } from "drizzle-orm";
+import type { MiddlewareHandler } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import { HTTPException } from "hono/http-exception";
+import { Registry } from "prom-client";
+import type { AppContext } from "../context.js";
+import { ApiError, errorStatus } from "../lib/errors.js";
+import { mountRoutes } from "../routes/index.js";
+import { authMiddleware, rejectUnauthenticated } from "./auth.js";
+import { type Env, router } from "./env.js";
+import { idempotencyMiddleware } from "./idempotency.js";
+import { createHttpMetrics, observe } from "./observability.js";
+import { createRateLimiters, type RateLimiters, rateLimitMiddleware } from "./ratelimit.js";
+import { serveConsole } from "./static.js";
+import { refuseNulCharacters } from "./validation.js";
+
+export interface AppOptions {
+  rateLimiters?: RateLimiters;
+  registry?: Registry;
+}
+
+/** Paths that answer without a key (and still identify a caller who sends one). */
+const publicRoutes: [string, RegExp][] = [
+  ["POST", /^\/api\/v1\/auth\/(register|login)$/],
+  ["GET", /^\/api\/v1\/(regions|plans|templates|images|gpus\/available|offers)(\/[^/]+)?$/],
+  ["POST", /^\/api\/v1\/billing\/stripe\/webhook$/],
+  // A GPU host joining has no key yet: its join token, in the body, is the credential.
+  ["POST", /^\/api\/v1\/agent\/join$/],
+];
+const isPublic = (method: string, path: string) => publicRoutes.some(([m, re]) => m === method && re.test(path));
+
+export function createApp(ctx: AppContext, options: AppOptions = {}) {
+  const registry = options.registry ?? new Registry();
+  const limiters = options.rateLimiters ?? createRateLimiters(ctx.config.rateLimits);
+  const app = router();
+
+  app.use("*", async (c, next) => {
+    c.set("ctx", ctx);
+    await next();
+  });
+  app.use("*", observe(createHttpMetrics(registry)));
+  app.use("/api/*", limitBody(ctx.config.maxBodyBytes));
+  app.use("/api/*", refuseNulCharacters());
+  app.use("/api/v1/*", authMiddleware(isPublic));
+  app.use("/api/v1/*", rateLimitMiddleware(limiters, ctx.config.trustProxy));
+  app.use("/api/v1/*", rejectUnauthenticated());
+  app.use("/api/v1/*", idempotencyMiddleware());
+
+  app.onError((error, c) => {
+    const requestId = c.get("requestId");
+    if (error instanceof ApiError) {
+      return c.json(
+        { code: error.code, error: error.message, ...error.details, request_id: requestId },
+        error.status as 400,
+      );
+    }
+    if (error instanceof HTTPException) {
+      const status = error.status;
+      const code = (Object.entries(errorStatus).find(([, s]) => s === status)?.[0] ?? "BAD_REQUEST") as string;
+      const message =
+        status === 415
+          ? "Content-Type must be application/json"
+          : /malformed json/i.test(error.message)
+            ? "request body is not valid JSON"
+            : error.message || code;
+      return c.json({ code, error: message, request_id: requestId }, status);
+    }
+    ctx.log.error({ err: error, req_id: requestId, path: c.req.path }, "unhandled error");
+    return c.json(
+      {
+        code: "INTERNAL",
+        error: "internal server error; safe to retry with an Idempotency-Key",
+        request_id: requestId,
+      },
+      500,
+    );
+  });
+  app.notFound((c) => c.json({ code: "NOT_FOUND", error: `no route for ${c.req.method} ${c.req.path}` }, 404));
+
+  app.get("/healthz", async (c) => {
+    try {
+      await ctx.database.db.execute(sql`select 1`);
+      return c.json({ status: "ok", database: ctx.database.kind });
+    } catch {
+      return c.json({ status: "unavailable", database: ctx.database.kind }, 503);
+    }
+  });
+  app.get("/metrics", async (c) => {
+    c.header("content-type", registry.contentType);
+    return c.body(await registry.metrics());
+  });
+
+  mountRoutes(app);
+
+  app.openAPIRegistry.registerComponent("securitySchemes", "ApiKey", {
+    type: "apiKey",
+    in: "header",
+    name: "X-API-Key",
+  });
+  app.openAPIRegistry.registerComponent("securitySchemes", "Bearer", { type: "http", scheme: "bearer" });
+  app.doc31("/openapi.json", {
+    openapi: "3.1.0",
+    info: {
+      title: "gpuplane API",
+      version: "0.1.0",
+      description:
+        "Rent GPUs by the second and run the fleet behind them. Authenticate with `X-API-Key: <key>` or " +
+        "`Authorization: Bearer <key>`. Responses use the `{code, data}` envelope; errors `{code, error}`.",
+    },
+    servers: [{ url: ctx.config.publicUrl ?? "/" }],
+    security: [{ ApiKey: [] }, { Bearer: [] }],
+  });
+  app.get("/docs", Scalar({ url: "/openapi.json", pageTitle: "gpuplane API" }));
+
+  serveConsole(app);
+  return app;
+}
+
+/**
+ * 413 for a body over `maxBytes`. A declared Content-Length is checked without touching the stream (the HTTP parser
+ * never reads past it), and bodiless methods pass straight through: asking for `raw.body` would make the Node adapter
+ * build a full Request on every GET. Only a chunked body is counted as it streams in.
+ */
+function limitBody(maxBytes: number): MiddlewareHandler<Env> {
+  const onError = (): never => {
+    throw new ApiError("PAYLOAD_TOO_LARGE", `request body is larger than ${maxBytes} bytes`);
+  };
+  const streaming = bodyLimit({ maxSize: maxBytes, onError });
+  return async (c, next) => {
+    const method = c.req.method;
+    if (method === "GET" || method === "HEAD" || method === "OPTIONS") return next();
+    const length = c.req.header("content-length");
+    if (length !== undefined && c.req.header("transfer-encoding") === undefined) {
+      if (Number(length) > maxBytes) onError();
+      return next();
+    }
+    return streaming(c, next);
+  };
+}
+
+export type App = ReturnType<typeof createApp>;
+export type { Env };

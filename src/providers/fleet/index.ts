@@ -1,0 +1,94 @@
+import { eq, sql } from "drizzle-orm";
+import type { AppContext } from "../../context.js";
+import type { Executor } from "../../db/client.js";
+import { gpuAllocations, nodes } from "../../db/schema/index.js";
+import { queryRows } from "../../db/sql.js";
+import { sshUserForImage } from "../../domain/catalog/defaults.js";
+import type { InstanceType } from "../../domain/catalog/types.js";
+import { allocateGpus, releaseGpus } from "../../domain/fleet/allocate.js";
+import type { InstanceRow, Placement, Provider, ProviderStatus } from "../types.js";
+
+/**
+ * Instances on the operator's own nodes (registered through the fleet API). GPUs come from the same pool as jobs,
+ * through allocateGpus/releaseGpus, so an instance and a job never share a GPU.
+ *
+ * Managed vs unmanaged nodes: a node whose agent has ever sent a heartbeat (nodes.last_heartbeat_at set) is managed:
+ * the instance stays `provisioning` until the agent reports it up through markInstanceRunning. A node that never had
+ * an agent is unmanaged: nothing would ever report, so the instance is running as soon as its GPUs are claimed, at
+ * the node's ip_address.
+ */
+export class FleetProvider implements Provider {
+  readonly name = "fleet" as const;
+
+  async capacity(_ctx: AppContext, db: Executor, type: InstanceType, regionId: string): Promise<number> {
+    const free = await queryRows<{ free: number }>(
+      db,
+      sql`select count(*)::int as free
+          from gpus g
+          join nodes n on n.id = g.node_id
+          join clusters c on c.id = n.cluster_id
+          where g.health = 'healthy' and n.status = 'active' and c.region = ${regionId}
+            and upper(g.model) ~ ${modelPattern(type.gpuModel)}
+            and not exists (select 1 from gpu_allocations a where a.gpu_id = g.id)
+          group by g.node_id`,
+    );
+    return free.reduce((sum, node) => sum + Math.floor(Number(node.free) / type.gpuCount), 0);
+  }
+
+  async provision(_ctx: AppContext, tx: Executor, instance: InstanceRow): Promise<Placement | null> {
+    const allocation = await allocateGpus(tx, {
+      gpuModel: instance.gpuModel,
+      count: instance.gpuCount,
+      region: instance.regionId,
+      tenantId: instance.tenantId,
+      instanceId: instance.id,
+    });
+    if (!allocation) return null;
+    const [node] = await tx.select().from(nodes).where(eq(nodes.id, allocation.nodeId));
+    const placement: Placement = {
+      providerRef: `node-${node.id}:gpu-${allocation.gpuIndices.join(",")}`,
+      nodeId: node.id,
+    };
+    if (node.lastHeartbeatAt === null) {
+      placement.running = {
+        ipAddress: node.ipAddress ?? node.hostname,
+        sshUser: sshUserForImage(instance.imageId),
+        sshPort: 22,
+      };
+    }
+    return placement;
+  }
+
+  start(ctx: AppContext, tx: Executor, instance: InstanceRow): Promise<Placement | null> {
+    return this.provision(ctx, tx, instance);
+  }
+
+  async stop(_ctx: AppContext, tx: Executor, instance: InstanceRow): Promise<void> {
+    await releaseGpus(tx, { instanceId: instance.id });
+  }
+
+  async delete(_ctx: AppContext, tx: Executor, instance: InstanceRow): Promise<boolean> {
+    await releaseGpus(tx, { instanceId: instance.id });
+    return true;
+  }
+
+  async status(ctx: AppContext, instance: InstanceRow): Promise<ProviderStatus> {
+    if (instance.status === "deleting") return { state: "deleted" };
+    if (instance.status !== "running" && instance.status !== "provisioning") return { state: "unchanged" };
+    if (instance.nodeId === null) return { state: "lost", reason: "the instance has no node" };
+    const [node] = await ctx.db.select().from(nodes).where(eq(nodes.id, instance.nodeId));
+    if (!node) return { state: "lost", reason: `node ${instance.nodeId} was removed from the fleet` };
+    if (node.status === "down") return { state: "lost", reason: `node ${node.hostname} is down` };
+    const held = await ctx.db
+      .select({ gpuId: gpuAllocations.gpuId })
+      .from(gpuAllocations)
+      .where(eq(gpuAllocations.instanceId, instance.id));
+    if (!held.length) return { state: "lost", reason: `its GPUs on node ${node.hostname} were released` };
+    return { state: "unchanged" };
+  }
+}
+
+/** The same word match allocateGpus uses: "H100" matches "NVIDIA H100 80GB HBM3". */
+function modelPattern(model: string): string {
+  return `(^|[^A-Z0-9])${model.toUpperCase().replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}([^A-Z0-9]|$)`;
+}

@@ -1,0 +1,28 @@
+import { createRoute } from "@hono/zod-openapi";
+import { recordHeartbeat } from "../../domain/agent/heartbeat.js";
+import { appCtx, principal, router } from "../../http/env.js";
+import { commonErrors, envelope, jsonBody, jsonResponse, ok } from "../../http/envelope.js";
+import { callerNode, HeartbeatBody, HeartbeatResult } from "./schemas.js";
+
+export const heartbeatRoutes = router();
+
+heartbeatRoutes.openapi(
+  createRoute({
+    method: "post",
+    path: "/agent/heartbeat",
+    tags: ["Node agent"],
+    summary: "The node is alive; per-GPU health as the agent judged it (node credential)",
+    request: jsonBody(HeartbeatBody),
+    responses: { 200: jsonResponse(envelope(HeartbeatResult), "Recorded"), ...commonErrors },
+  }),
+  async (c) => {
+    const nodeId = callerNode(principal(c));
+    const body = c.req.valid("json");
+    const result = await recordHeartbeat(appCtx(c), nodeId, {
+      agentVersion: body.agent_version,
+      gpus: body.gpus,
+      gpuError: body.gpu_error,
+    });
+    return ok(c, HeartbeatResult, { node_id: nodeId, status: result.status, gpus: result.gpus });
+  },
+);

@@ -1,0 +1,51 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import { createJoinToken } from "../../domain/agent/join.js";
+import { requireOperator } from "../../domain/identity/principal.js";
+import { appCtx, principal, router } from "../../http/env.js";
+import { commonErrors, envelope, jsonBody, jsonResponse, ok } from "../../http/envelope.js";
+import { CreateJoinTokenBody, JoinToken } from "./schemas.js";
+
+export const joinTokenRoutes = router();
+
+const ClusterId = z.object({
+  id: z.coerce
+    .number()
+    .int()
+    .positive()
+    .openapi({ param: { name: "id", in: "path" } }),
+});
+
+joinTokenRoutes.openapi(
+  createRoute({
+    method: "post",
+    path: "/clusters/{id}/join-tokens",
+    tags: ["Node agent"],
+    summary: "Create a single-use token a GPU host joins the cluster with (`gpuplane agent --token`); shown once",
+    request: { params: ClusterId, ...jsonBody(CreateJoinTokenBody, false) },
+    responses: { 201: jsonResponse(envelope(JoinToken), "Created"), ...commonErrors },
+  }),
+  async (c) => {
+    const ctx = appCtx(c);
+    requireOperator(principal(c), "write");
+    const input: z.infer<typeof CreateJoinTokenBody> = c.req.valid("json") ?? {};
+    const created = await createJoinToken(ctx, {
+      clusterId: c.req.valid("param").id,
+      nodeId: input.node_id,
+      ttlSeconds: input.ttl_seconds,
+    });
+    const server = ctx.config.publicUrl ?? new URL(c.req.url).origin;
+    return ok(
+      c,
+      JoinToken,
+      {
+        id: created.id,
+        token: created.token,
+        cluster_id: created.clusterId,
+        node_id: created.nodeId,
+        expires_at: created.expiresAt.toISOString(),
+        join_command: `gpuplane-agent --server ${server} --token ${created.token}`,
+      },
+      201,
+    );
+  },
+);

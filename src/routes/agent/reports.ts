@@ -1,0 +1,102 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import { instanceOnNode } from "../../domain/agent/assignments.js";
+import { markInstanceRunning } from "../../domain/instances/lifecycle.js";
+import { reportJobStatus } from "../../domain/jobs/lifecycle.js";
+import { appCtx, principal, router } from "../../http/env.js";
+import { commonErrors, envelope, errorResponses, jsonBody, jsonResponse, ok } from "../../http/envelope.js";
+import { notFound } from "../../lib/errors.js";
+import { callerNode } from "./schemas.js";
+
+export const reportRoutes = router();
+const tags = ["Node agent"];
+
+const JobId = z.object({
+  id: z.coerce
+    .number()
+    .int()
+    .positive()
+    .openapi({ param: { name: "id", in: "path" } }),
+});
+const InstanceId = z.object({
+  id: z
+    .string()
+    .min(1)
+    .max(64)
+    .openapi({ param: { name: "id", in: "path" } }),
+});
+
+const JobReport = z
+  .object({
+    /** "killed": the agent stopped it (drain, or it was no longer assigned); recorded as failed. */
+    status: z.enum(["running", "completed", "failed", "killed"]),
+    exit_code: z.number().int().nullable().optional(),
+    signal: z.string().max(32).nullable().optional(),
+    output_tail: z.string().max(65_536).nullable().optional(),
+    pid: z.number().int().optional(),
+  })
+  .openapi("AgentJobReport");
+
+const JobReportResult = z.object({ id: z.number().int(), status: z.string() }).openapi("AgentJobReportResult");
+
+reportRoutes.openapi(
+  createRoute({
+    method: "post",
+    path: "/agent/jobs/{id}/status",
+    tags,
+    summary: "The agent reports a job on its node: running, or its exit status and the tail of its output",
+    request: { params: JobId, ...jsonBody(JobReport) },
+    responses: { 200: jsonResponse(envelope(JobReportResult), "Recorded"), ...commonErrors, 409: errorResponses[409] },
+  }),
+  async (c) => {
+    const nodeId = callerNode(principal(c));
+    const body = c.req.valid("json");
+    const killed = body.status === "killed";
+    const tail = killed
+      ? `${body.output_tail ?? ""}\n[gpuplane] stopped by the node agent (${body.signal ?? "SIGTERM"})`
+      : body.output_tail;
+    const row = await reportJobStatus(appCtx(c), c.req.valid("param").id, nodeId, {
+      status: body.status === "killed" ? "failed" : body.status,
+      exitCode: body.exit_code,
+      outputTail: tail,
+    });
+    return ok(c, JobReportResult, { id: row.id, status: row.status }, 200);
+  },
+);
+
+const InstanceReady = z
+  .object({
+    ip_address: z.string().min(1).max(64),
+    ssh_user: z.string().min(1).max(64),
+    ssh_port: z.number().int().min(1).max(65535).default(22),
+  })
+  .openapi("AgentInstanceReady");
+
+const InstanceReadyResult = z.object({ id: z.string(), status: z.string() }).openapi("AgentInstanceReadyResult");
+
+reportRoutes.openapi(
+  createRoute({
+    method: "post",
+    path: "/agent/instances/{id}/ready",
+    tags,
+    summary: "The agent installed the tenant's SSH keys: the instance is running at this address",
+    request: { params: InstanceId, ...jsonBody(InstanceReady) },
+    responses: {
+      200: jsonResponse(envelope(InstanceReadyResult), "Running"),
+      ...commonErrors,
+      409: errorResponses[409],
+    },
+  }),
+  async (c) => {
+    const ctx = appCtx(c);
+    const nodeId = callerNode(principal(c));
+    const id = c.req.valid("param").id;
+    if (!(await instanceOnNode(ctx, nodeId, id))) throw notFound("instance");
+    const body = c.req.valid("json");
+    const row = await markInstanceRunning(ctx, id, {
+      ipAddress: body.ip_address,
+      sshUser: body.ssh_user,
+      sshPort: body.ssh_port,
+    });
+    return ok(c, InstanceReadyResult, { id: row.id, status: row.status }, 200);
+  },
+);

@@ -1,0 +1,126 @@
+import { z } from "@hono/zod-openapi";
+import type { Principal } from "../../domain/identity/principal.js";
+import { ApiError } from "../../lib/errors.js";
+
+/** The node a node-agent credential belongs to; any other key is refused (these routes act as the node). */
+export function callerNode(p: Principal): number {
+  if (p.nodeId === null) throw new ApiError("FORBIDDEN", "this endpoint takes a node agent credential");
+  return p.nodeId;
+}
+
+export const Health = z.enum(["healthy", "degraded", "unhealthy"]);
+
+export const JoinToken = z
+  .object({
+    id: z.string(),
+    token: z.string().openapi({ description: "The secret, shown once: pass it to `gpuplane agent --token`" }),
+    cluster_id: z.number().int(),
+    node_id: z.number().int().nullable(),
+    expires_at: z.string(),
+    join_command: z.string(),
+  })
+  .openapi("JoinToken");
+
+export const CreateJoinTokenBody = z
+  .object({
+    node_id: z.number().int().positive().optional().openapi({ description: "Bind the token to an existing node" }),
+    ttl_seconds: z
+      .number()
+      .int()
+      .min(60)
+      .max(30 * 24 * 3600)
+      .optional()
+      .openapi({ description: "Lifetime (default 86400)" }),
+  })
+  .strict();
+
+export const JoinBody = z
+  .object({
+    token: z.string().min(1).max(200),
+    hostname: z.string().min(1).max(253),
+    ip_address: z.string().max(64).nullable().optional(),
+    cpu_cores: z.number().int().min(0).max(100_000).nullable().optional(),
+    ram_gb: z.number().int().min(0).max(1_000_000).nullable().optional(),
+    agent_version: z.string().max(64).nullable().optional(),
+    gpus: z
+      .array(
+        z.object({
+          index: z.number().int().min(0).max(1023),
+          uuid: z.string().min(1).max(128),
+          model: z.string().min(1).max(200),
+          vram_mb: z.number().int().min(0).nullable().optional(),
+          driver_version: z.string().max(64).nullable().optional(),
+        }),
+      )
+      .max(1024),
+    facts: z.record(z.string(), z.unknown()).optional(),
+  })
+  .openapi("AgentJoin");
+
+export const RegisteredGpu = z.object({ id: z.number().int(), index: z.number().int(), uuid: z.string().nullable() });
+
+export const JoinResult = z
+  .object({
+    node_id: z.number().int(),
+    cluster_id: z.number().int(),
+    credential: z.string().openapi({ description: "The node's API key, shown once; the agent stores it" }),
+    gpus: z.array(RegisteredGpu),
+  })
+  .openapi("AgentJoinResult");
+
+export const HeartbeatBody = z
+  .object({
+    agent_version: z.string().max(64).nullable().optional(),
+    gpus: z
+      .array(
+        z.object({
+          index: z.number().int().min(0).max(1023),
+          uuid: z.string().max(128).nullable().optional(),
+          health: Health,
+          reason: z.string().max(500).nullable().optional(),
+        }),
+      )
+      .max(1024),
+    gpu_error: z.string().max(2000).nullable().optional(),
+    running_jobs: z.array(z.number().int()).max(10_000).optional(),
+  })
+  .openapi("AgentHeartbeat");
+
+export const HeartbeatResult = z
+  .object({
+    node_id: z.number().int(),
+    status: z.string(),
+    gpus: z.array(RegisteredGpu.extend({ health: z.string() })),
+  })
+  .openapi("AgentHeartbeatResult");
+
+export const AssignmentsQuery = z.object({
+  wait: z.coerce.number().int().min(0).max(60).default(0).openapi({ description: "Long-poll up to this many seconds" }),
+  version: z.string().max(64).optional().openapi({ description: "The version the agent has; wait for another" }),
+});
+
+export const Assignments = z
+  .object({
+    version: z.string(),
+    jobs: z.array(
+      z.object({
+        id: z.number().int(),
+        name: z.string(),
+        status: z.string(),
+        command: z.string().nullable(),
+        env: z.record(z.string(), z.string()),
+        gpu_indices: z.array(z.number().int()),
+        gpu_uuids: z.array(z.string()),
+      }),
+    ),
+    instances: z.array(
+      z.object({
+        id: z.string(),
+        status: z.string(),
+        gpu_indices: z.array(z.number().int()),
+        gpu_uuids: z.array(z.string()),
+        ssh_public_keys: z.array(z.string()),
+      }),
+    ),
+  })
+  .openapi("AgentAssignments");

@@ -1,0 +1,93 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import { grantCredits } from "../../domain/billing/credits.js";
+import { currentBalance, listTransactions } from "../../domain/billing/ledger.js";
+import { actingTenant, authorize, requireOperator } from "../../domain/identity/principal.js";
+import { getTenant } from "../../domain/identity/tenants.js";
+import { appCtx, principal, router } from "../../http/env.js";
+import { commonErrors, envelope, jsonBody, jsonResponse, listEnvelope, ok, okList } from "../../http/envelope.js";
+import { PageQuery } from "../../http/pagination.js";
+import {
+  Balance,
+  balanceView,
+  Grant,
+  GrantBody,
+  ledgerKinds,
+  TenantIdParam,
+  TenantQuery,
+  Transaction,
+  transactionView,
+} from "./schemas.js";
+
+export const balanceRoutes = router();
+const tags = ["Billing"];
+
+balanceRoutes.openapi(
+  createRoute({
+    method: "get",
+    path: "/billing/balance",
+    tags,
+    summary: "The prepaid credit balance (exact string and display number)",
+    request: { query: TenantQuery },
+    responses: { 200: jsonResponse(envelope(Balance), "Balance"), ...commonErrors },
+  }),
+  async (c) => {
+    const ctx = appCtx(c);
+    const caller = principal(c);
+    authorize(caller, "billing", "read");
+    const tenantId = actingTenant(caller, c.req.valid("query").tenant_id);
+    if (caller.tenantId === null) await getTenant(ctx, tenantId);
+    const balance = await currentBalance(ctx.db, tenantId);
+    return ok(c, Balance, balanceView(tenantId, balance, ctx.config.minBalanceMicros));
+  },
+);
+
+balanceRoutes.openapi(
+  createRoute({
+    method: "get",
+    path: "/billing/transactions",
+    tags,
+    summary: "Ledger entries, newest first: sign-up credit, top-ups, grants, usage, refunds, adjustments",
+    request: { query: PageQuery.extend(TenantQuery.shape).extend({ kind: z.enum(ledgerKinds).optional() }) },
+    responses: { 200: jsonResponse(listEnvelope(Transaction), "Transactions"), ...commonErrors },
+  }),
+  async (c) => {
+    const ctx = appCtx(c);
+    const caller = principal(c);
+    authorize(caller, "billing", "read");
+    const query = c.req.valid("query");
+    const tenantId = actingTenant(caller, query.tenant_id);
+    const page = await listTransactions(ctx, tenantId, query);
+    return okList(c, Transaction, { ...page, items: page.items.map(transactionView) });
+  },
+);
+
+balanceRoutes.openapi(
+  createRoute({
+    method: "post",
+    path: "/tenants/{id}/credits",
+    tags,
+    summary: "Grant credits to a tenant (operator); send Idempotency-Key to make a retry harmless",
+    request: { params: TenantIdParam, ...jsonBody(GrantBody) },
+    responses: { 201: jsonResponse(envelope(Grant), "Granted"), ...commonErrors },
+  }),
+  async (c) => {
+    const ctx = appCtx(c);
+    requireOperator(principal(c), "write");
+    const { id } = c.req.valid("param");
+    const body = c.req.valid("json");
+    const entry = await grantCredits(ctx, {
+      tenantId: id,
+      amountMicros: body.amount_usd,
+      description: body.description,
+    });
+    return ok(
+      c,
+      Grant,
+      {
+        transaction: transactionView(entry),
+        balance: balanceView(id, entry.balanceAfterMicros, ctx.config.minBalanceMicros),
+      },
+      201,
+    );
+  },
+);

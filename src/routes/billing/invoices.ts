@@ -1,0 +1,105 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import { generateInvoices, getInvoice, listInvoices, setInvoiceStatus } from "../../domain/billing/invoices.js";
+import { authorize, isOperator, requireOperator } from "../../domain/identity/principal.js";
+import { appCtx, principal, router } from "../../http/env.js";
+import { commonErrors, envelope, jsonBody, jsonResponse, listEnvelope, ok, okList } from "../../http/envelope.js";
+import { PageQuery } from "../../http/pagination.js";
+import { ApiError } from "../../lib/errors.js";
+import { GenerateInvoicesBody, Invoice, InvoicePatch, invoiceView, TenantQuery } from "./schemas.js";
+
+export const invoiceRoutes = router();
+const tags = ["Billing"];
+const InvoiceId = z.object({
+  id: z.coerce
+    .number()
+    .int()
+    .positive()
+    .openapi({ param: { name: "id", in: "path" } }),
+});
+
+invoiceRoutes.openapi(
+  createRoute({
+    method: "get",
+    path: "/billing/invoices",
+    tags,
+    summary: "Invoices, newest first (a tenant's own; every tenant's, or one with tenant_id, for the operator)",
+    request: {
+      query: PageQuery.extend(TenantQuery.shape).extend({
+        status: z.enum(["draft", "open", "paid", "void"]).optional(),
+      }),
+    },
+    responses: { 200: jsonResponse(listEnvelope(Invoice), "Invoices"), ...commonErrors },
+  }),
+  async (c) => {
+    const caller = principal(c);
+    authorize(caller, "billing", "read");
+    const query = c.req.valid("query");
+    if (!isOperator(caller) && query.tenant_id !== undefined && query.tenant_id !== caller.tenantId) {
+      throw new ApiError("NOT_FOUND", "tenant not found");
+    }
+    const tenantId = isOperator(caller) ? (query.tenant_id ?? null) : caller.tenantId;
+    const page = await listInvoices(appCtx(c), tenantId, query);
+    return okList(c, Invoice, { ...page, items: page.items.map((i) => invoiceView(i)) });
+  },
+);
+
+invoiceRoutes.openapi(
+  createRoute({
+    method: "get",
+    path: "/billing/invoices/{id}",
+    tags,
+    summary: "One invoice with its lines",
+    request: { params: InvoiceId },
+    responses: { 200: jsonResponse(envelope(Invoice), "Invoice"), ...commonErrors },
+  }),
+  async (c) => {
+    const caller = principal(c);
+    authorize(caller, "billing", "read");
+    const { invoice, lines } = await getInvoice(appCtx(c), c.req.valid("param").id, caller.tenantId);
+    return ok(c, Invoice, invoiceView(invoice, lines));
+  },
+);
+
+invoiceRoutes.openapi(
+  createRoute({
+    method: "post",
+    path: "/billing/invoices",
+    tags,
+    summary: "Generate draft invoices for a period from uninvoiced usage (operator; one tenant or all)",
+    request: jsonBody(GenerateInvoicesBody),
+    responses: { 201: jsonResponse(envelope(z.array(Invoice)), "Generated"), ...commonErrors },
+  }),
+  async (c) => {
+    const ctx = appCtx(c);
+    requireOperator(principal(c), "write");
+    const body = c.req.valid("json");
+    const made = await generateInvoices(ctx, {
+      tenantId: body.tenant_id,
+      periodStart: new Date(body.period_start),
+      periodEnd: new Date(body.period_end),
+    });
+    return ok(
+      c,
+      z.array(Invoice),
+      made.map((i) => invoiceView(i)),
+      201,
+    );
+  },
+);
+
+invoiceRoutes.openapi(
+  createRoute({
+    method: "patch",
+    path: "/billing/invoices/{id}",
+    tags,
+    summary: "Move an invoice: draft → open (pushed to Stripe when configured) → paid, or → void (operator)",
+    request: { params: InvoiceId, ...jsonBody(InvoicePatch) },
+    responses: { 200: jsonResponse(envelope(Invoice), "Updated"), ...commonErrors },
+  }),
+  async (c) => {
+    const ctx = appCtx(c);
+    requireOperator(principal(c), "write");
+    const updated = await setInvoiceStatus(ctx, c.req.valid("param").id, c.req.valid("json").status);
+    return ok(c, Invoice, invoiceView(updated));
+  },
+);

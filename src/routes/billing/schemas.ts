@@ -1,0 +1,247 @@
+import { z } from "@hono/zod-openapi";
+import type { LedgerRow } from "../../domain/billing/ledger.js";
+import { microsToUsd, microsToUsdNumber, usdToMicros } from "../../lib/money.js";
+
+/** A dollar amount as a decimal string ("25.50") or a JSON number (25.5), read digit by digit into micros. */
+export const UsdAmount = z
+  .union([z.string(), z.number()])
+  .transform((value, ctx) => {
+    try {
+      return usdToMicros(value);
+    } catch (error) {
+      ctx.addIssue({ code: "custom", message: (error as Error).message });
+      return z.NEVER;
+    }
+  })
+  .openapi({ type: "string", example: "25.00", description: "US dollars, at most 6 decimals" });
+
+export const TenantQuery = z.object({
+  tenant_id: z.coerce
+    .number()
+    .int()
+    .positive()
+    .optional()
+    .openapi({ description: "Operator keys: the tenant to act on" }),
+});
+
+export const TenantIdParam = z.object({
+  id: z.coerce
+    .number()
+    .int()
+    .positive()
+    .openapi({ param: { name: "id", in: "path" }, example: 1 }),
+});
+
+export const Balance = z
+  .object({
+    tenant_id: z.number().int(),
+    balance_usd: z.number().openapi({ description: "For display: dollars rounded from the exact balance" }),
+    balance: z.string().openapi({ example: "12.345678", description: "Exact balance in dollars" }),
+    balance_micros: z.string().openapi({ example: "12345678", description: "Exact balance in micro-dollars" }),
+    currency: z.literal("usd"),
+    minimum_balance_usd: z.number(),
+    can_deploy: z.boolean(),
+  })
+  .openapi("Balance");
+
+export const balanceView = (tenantId: number, balance: bigint, minimum: bigint) => ({
+  tenant_id: tenantId,
+  balance_usd: microsToUsdNumber(balance),
+  balance: microsToUsd(balance),
+  balance_micros: balance.toString(),
+  currency: "usd",
+  minimum_balance_usd: microsToUsdNumber(minimum),
+  can_deploy: balance >= minimum,
+});
+
+export const ledgerKinds = ["signup_credit", "topup", "grant", "usage", "refund", "adjustment"] as const;
+
+export const Transaction = z
+  .object({
+    id: z.string(),
+    tenant_id: z.number().int(),
+    kind: z.enum(ledgerKinds),
+    amount_usd: z.string().openapi({ example: "-0.250000", description: "Signed: credits positive, charges negative" }),
+    amount_micros: z.string(),
+    balance_after_usd: z.string(),
+    balance_after_micros: z.string(),
+    description: z.string(),
+    instance_id: z.string().nullable(),
+    job_id: z.number().int().nullable(),
+    volume_id: z.string().nullable(),
+    period_start: z.string().nullable(),
+    period_end: z.string().nullable(),
+    quantity_seconds: z.number().int().nullable(),
+    invoice_id: z.number().int().nullable(),
+    created_at: z.string(),
+  })
+  .openapi("Transaction");
+
+export const transactionView = (e: LedgerRow) => ({
+  id: String(e.id),
+  tenant_id: e.tenantId,
+  kind: e.kind,
+  amount_usd: microsToUsd(e.amountMicros),
+  amount_micros: e.amountMicros.toString(),
+  balance_after_usd: microsToUsd(e.balanceAfterMicros),
+  balance_after_micros: e.balanceAfterMicros.toString(),
+  description: e.description,
+  instance_id: e.instanceId,
+  job_id: e.jobId,
+  volume_id: e.volumeId,
+  period_start: e.periodStart?.toISOString() ?? null,
+  period_end: e.periodEnd?.toISOString() ?? null,
+  quantity_seconds: e.quantitySeconds,
+  invoice_id: e.invoiceId,
+  created_at: e.createdAt.toISOString(),
+});
+
+export const GrantBody = z
+  .object({
+    amount_usd: UsdAmount,
+    description: z.string().max(500).optional(),
+  })
+  .openapi("CreditGrant");
+
+export const Grant = z.object({ transaction: Transaction, balance: Balance }).openapi("CreditGrantResult");
+
+export const DaysQuery = z.object({
+  days: z.coerce.number().int().min(1).max(90).default(30).openapi({ description: "1–90 (default 30)" }),
+});
+
+export const Usage = z
+  .object({
+    tenant_id: z.number().int(),
+    from: z.string(),
+    to: z.string(),
+    total_usd: z.string(),
+    items: z.array(
+      z.object({
+        kind: z.enum(["instance", "job", "volume"]),
+        id: z.string(),
+        amount_usd: z.string(),
+        seconds: z.number().int(),
+        first_start: z.string().nullable(),
+        last_end: z.string().nullable(),
+      }),
+    ),
+    days: z.array(z.object({ day: z.string(), amount_usd: z.string(), seconds: z.number().int() })),
+  })
+  .openapi("Usage");
+
+export const Summary = z
+  .object({
+    days: z.number().int(),
+    from: z.string(),
+    to: z.string(),
+    usage_usd: z.string(),
+    credits_usd: z.string(),
+    invoiced_usd: z.string(),
+    tenants: z.array(
+      z.object({
+        tenant_id: z.number().int(),
+        name: z.string(),
+        usage_usd: z.string(),
+        credits_usd: z.string(),
+        invoiced_usd: z.string(),
+        balance: z.string(),
+        balance_usd: z.number(),
+        running_instances: z.number().int(),
+      }),
+    ),
+  })
+  .openapi("BillingSummary");
+
+export const InvoiceLine = z.object({
+  id: z.number().int(),
+  description: z.string(),
+  quantity_seconds: z.number().int().nullable(),
+  amount_usd: z.string(),
+  instance_id: z.string().nullable(),
+  job_id: z.number().int().nullable(),
+});
+
+export const Invoice = z
+  .object({
+    id: z.number().int(),
+    tenant_id: z.number().int(),
+    period_start: z.string(),
+    period_end: z.string(),
+    status: z.enum(["draft", "open", "paid", "void"]),
+    currency: z.string(),
+    total_usd: z.string(),
+    total_micros: z.string(),
+    stripe_invoice_id: z.string().nullable(),
+    stripe_status: z.string().nullable(),
+    hosted_invoice_url: z.string().nullable(),
+    created_at: z.string(),
+    finalized_at: z.string().nullable(),
+    paid_at: z.string().nullable(),
+    voided_at: z.string().nullable(),
+    lines: z.array(InvoiceLine).optional(),
+  })
+  .openapi("Invoice");
+
+const iso = (d: Date | null) => d?.toISOString() ?? null;
+
+export const invoiceView = (i: any, lines?: any[]) => ({
+  id: i.id,
+  tenant_id: i.tenantId,
+  period_start: i.periodStart.toISOString(),
+  period_end: i.periodEnd.toISOString(),
+  status: i.status,
+  currency: i.currency,
+  total_usd: microsToUsd(i.totalMicros),
+  total_micros: i.totalMicros.toString(),
+  stripe_invoice_id: i.stripeInvoiceId,
+  stripe_status: i.stripeStatus,
+  hosted_invoice_url: i.hostedInvoiceUrl,
+  created_at: i.createdAt.toISOString(),
+  finalized_at: iso(i.finalizedAt),
+  paid_at: iso(i.paidAt),
+  voided_at: iso(i.voidedAt),
+  lines: lines?.map((l) => ({
+    id: l.id,
+    description: l.description,
+    quantity_seconds: l.quantitySeconds,
+    amount_usd: microsToUsd(l.amountMicros),
+    instance_id: l.instanceId,
+    job_id: l.jobId,
+  })),
+});
+
+export const GenerateInvoicesBody = z
+  .object({
+    tenant_id: z.number().int().positive().optional(),
+    period_start: z.iso.datetime({ offset: true }),
+    period_end: z.iso.datetime({ offset: true }),
+  })
+  .openapi("GenerateInvoices");
+
+export const InvoicePatch = z.object({ status: z.enum(["draft", "open", "paid", "void"]) }).openapi("InvoicePatch");
+
+export const TopupBody = z.object({ amount_usd: UsdAmount }).openapi("TopupRequest");
+
+export const Topup = z
+  .object({
+    id: z.string(),
+    tenant_id: z.number().int(),
+    amount_usd: z.string(),
+    status: z.string(),
+    checkout_url: z.string().nullable(),
+    stripe_session_id: z.string().nullable(),
+    created_at: z.string(),
+    completed_at: z.string().nullable(),
+  })
+  .openapi("Topup");
+
+export const topupView = (t: any) => ({
+  id: t.id,
+  tenant_id: t.tenantId,
+  amount_usd: microsToUsd(t.amountMicros),
+  status: t.status,
+  checkout_url: t.checkoutUrl,
+  stripe_session_id: t.stripeSessionId,
+  created_at: t.createdAt.toISOString(),
+  completed_at: iso(t.completedAt),
+});

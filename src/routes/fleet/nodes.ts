@@ -1,0 +1,137 @@
+import { createRoute } from "@hono/zod-openapi";
+import {
+  createNode,
+  deleteNode,
+  getNode,
+  listNodes,
+  type NodeInput,
+  setNodeSchedulable,
+  updateNode,
+} from "../../domain/fleet/nodes.js";
+import { requireOperator } from "../../domain/identity/principal.js";
+import { appCtx, principal, router } from "../../http/env.js";
+import {
+  commonErrors,
+  envelope,
+  errorResponses,
+  jsonBody,
+  jsonResponse,
+  listEnvelope,
+  ok,
+  okList,
+} from "../../http/envelope.js";
+import { IntIdParam, Node, NodeBody, NodeListQuery, NodePatch, nodeView } from "./schemas.js";
+
+export const nodeRoutes = router();
+const tags = ["Fleet"];
+
+const toInput = (body: Partial<typeof NodeBody._output>): Partial<NodeInput> => ({
+  ...(body.cluster_id !== undefined && { clusterId: body.cluster_id }),
+  ...(body.hostname !== undefined && { hostname: body.hostname }),
+  ...(body.ip_address !== undefined && { ipAddress: body.ip_address }),
+  ...(body.total_gpus !== undefined && { totalGpus: body.total_gpus }),
+  ...(body.cpu_cores !== undefined && { cpuCores: body.cpu_cores }),
+  ...(body.ram_gb !== undefined && { ramGb: body.ram_gb }),
+});
+
+nodeRoutes.openapi(
+  createRoute({
+    method: "post",
+    path: "/nodes",
+    tags,
+    summary: "Register a node in a cluster (operator); hostnames are unique",
+    request: jsonBody(NodeBody),
+    responses: { 201: jsonResponse(envelope(Node), "Created"), 409: errorResponses[409], ...commonErrors },
+  }),
+  async (c) => {
+    requireOperator(principal(c), "write");
+    const row = await createNode(appCtx(c), toInput(c.req.valid("json")) as NodeInput);
+    return ok(c, Node, nodeView(row), 201);
+  },
+);
+
+nodeRoutes.openapi(
+  createRoute({
+    method: "get",
+    path: "/nodes",
+    tags,
+    summary: "List nodes, optionally by cluster or status (operator)",
+    request: { query: NodeListQuery },
+    responses: { 200: jsonResponse(listEnvelope(Node), "Nodes"), ...commonErrors },
+  }),
+  async (c) => {
+    requireOperator(principal(c), "read");
+    const query = c.req.valid("query");
+    const page = await listNodes(appCtx(c), query, { clusterId: query.cluster_id, status: query.status });
+    return okList(c, Node, { ...page, items: page.items.map(nodeView) });
+  },
+);
+
+nodeRoutes.openapi(
+  createRoute({
+    method: "get",
+    path: "/nodes/{id}",
+    tags,
+    summary: "Get a node (operator)",
+    request: { params: IntIdParam },
+    responses: { 200: jsonResponse(envelope(Node), "Node"), ...commonErrors },
+  }),
+  async (c) => {
+    requireOperator(principal(c), "read");
+    return ok(c, Node, nodeView(await getNode(appCtx(c), c.req.valid("param").id)));
+  },
+);
+
+nodeRoutes.openapi(
+  createRoute({
+    method: "patch",
+    path: "/nodes/{id}",
+    tags,
+    summary: "Update a node's cluster, hostname, address or capacity (operator)",
+    request: { params: IntIdParam, ...jsonBody(NodePatch) },
+    responses: { 200: jsonResponse(envelope(Node), "Updated"), 409: errorResponses[409], ...commonErrors },
+  }),
+  async (c) => {
+    requireOperator(principal(c), "write");
+    const row = await updateNode(appCtx(c), c.req.valid("param").id, toInput(c.req.valid("json")));
+    return ok(c, Node, nodeView(row), 200);
+  },
+);
+
+nodeRoutes.openapi(
+  createRoute({
+    method: "delete",
+    path: "/nodes/{id}",
+    tags,
+    summary: "Delete a node and its GPUs (409 while any GPU is allocated)",
+    request: { params: IntIdParam },
+    responses: { 200: jsonResponse(envelope(Node), "Deleted"), 409: errorResponses[409], ...commonErrors },
+  }),
+  async (c) => {
+    requireOperator(principal(c), "write");
+    return ok(c, Node, nodeView(await deleteNode(appCtx(c), c.req.valid("param").id)), 200);
+  },
+);
+
+const actions = {
+  drain: "Drain a node: no new work, and its work is moved off",
+  cordon: "Cordon a node: no new work; running work stays",
+  uncordon: "Return a cordoned or draining node to service",
+} as const;
+
+for (const [action, summary] of Object.entries(actions) as [keyof typeof actions, string][]) {
+  nodeRoutes.openapi(
+    createRoute({
+      method: "post",
+      path: `/nodes/{id}/${action}`,
+      tags,
+      summary,
+      request: { params: IntIdParam },
+      responses: { 200: jsonResponse(envelope(Node), "Node"), 409: errorResponses[409], ...commonErrors },
+    }),
+    async (c) => {
+      requireOperator(principal(c), "write");
+      return ok(c, Node, nodeView(await setNodeSchedulable(appCtx(c), c.req.valid("param").id, action)), 200);
+    },
+  );
+}

@@ -1,0 +1,52 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import { login, register } from "../../domain/identity/signup.js";
+import { appCtx, router } from "../../http/env.js";
+import { envelope, errorResponses, jsonBody, jsonResponse, ok } from "../../http/envelope.js";
+import { CreatedApiKey, keyView, Tenant, tenantView } from "./schemas.js";
+
+const Credentials = z
+  .object({
+    email: z.email().max(320),
+    password: z.string().min(8, "password must be at least 8 characters").max(256),
+    name: z.string().trim().min(1).max(200).optional(),
+  })
+  .strict();
+
+const Session = z.object({ tenant: Tenant, api_key: CreatedApiKey });
+
+export const authRoutes = router();
+
+authRoutes.openapi(
+  createRoute({
+    method: "post",
+    path: "/auth/register",
+    tags: ["Auth"],
+    summary: "Sign up: creates an account (tenant), its first API key and the sign-up credit",
+    security: [],
+    request: jsonBody(Credentials.openapi("Register")),
+    responses: {
+      201: jsonResponse(envelope(Session), "Account created; `data.api_key.key` is shown once"),
+      409: errorResponses[409],
+    },
+  }),
+  async (c) => {
+    const { tenant, apiKey } = await register(appCtx(c), c.req.valid("json"));
+    return ok(c, Session, { tenant: tenantView(tenant), api_key: keyView(apiKey) }, 201);
+  },
+);
+
+authRoutes.openapi(
+  createRoute({
+    method: "post",
+    path: "/auth/login",
+    tags: ["Auth"],
+    summary: "Log in with email and password: returns a session API key valid for 12 hours",
+    security: [],
+    request: jsonBody(Credentials.omit({ name: true }).openapi("Login")),
+    responses: { 200: jsonResponse(envelope(Session), "Logged in") },
+  }),
+  async (c) => {
+    const { tenant, apiKey } = await login(appCtx(c), c.req.valid("json"));
+    return ok(c, Session, { tenant: tenantView(tenant), api_key: keyView(apiKey) });
+  },
+);

@@ -1,0 +1,95 @@
+import { createRoute } from "@hono/zod-openapi";
+import { requireOperator } from "../../domain/identity/principal.js";
+import { createTenant, getTenant, listTenants, updateTenant } from "../../domain/identity/tenants.js";
+import { appCtx, principal, router } from "../../http/env.js";
+import { commonErrors, envelope, jsonBody, jsonResponse, listEnvelope, ok, okList } from "../../http/envelope.js";
+import { PageQuery } from "../../http/pagination.js";
+import { ApiError } from "../../lib/errors.js";
+import { IdParam, Tenant, TenantBody, TenantPatch, tenantView } from "./schemas.js";
+
+export const tenantRoutes = router();
+const tags = ["Tenants"];
+
+tenantRoutes.openapi(
+  createRoute({
+    method: "post",
+    path: "/tenants",
+    tags,
+    summary: "Create a tenant with a GPU quota (operator)",
+    request: jsonBody(TenantBody),
+    responses: { 201: jsonResponse(envelope(Tenant), "Created"), ...commonErrors },
+  }),
+  async (c) => {
+    const ctx = appCtx(c);
+    requireOperator(principal(c), "write");
+    const body = c.req.valid("json");
+    const row = await createTenant(ctx, ctx.db, {
+      name: body.name,
+      gpuQuota: body.gpu_quota,
+      contactEmail: body.contact_email,
+      planTier: body.plan_tier,
+      status: body.status,
+    });
+    return ok(c, Tenant, tenantView(row), 201);
+  },
+);
+
+tenantRoutes.openapi(
+  createRoute({
+    method: "get",
+    path: "/tenants",
+    tags,
+    summary: "List tenants (operator)",
+    request: { query: PageQuery },
+    responses: { 200: jsonResponse(listEnvelope(Tenant), "Tenants"), ...commonErrors },
+  }),
+  async (c) => {
+    requireOperator(principal(c), "read");
+    const page = await listTenants(appCtx(c), c.req.valid("query"));
+    return okList(c, Tenant, { ...page, items: page.items.map(tenantView) });
+  },
+);
+
+tenantRoutes.openapi(
+  createRoute({
+    method: "get",
+    path: "/tenants/{id}",
+    tags,
+    summary: "Get a tenant (operator, or the tenant itself)",
+    request: { params: IdParam },
+    responses: { 200: jsonResponse(envelope(Tenant), "Tenant"), ...commonErrors },
+  }),
+  async (c) => {
+    const caller = principal(c);
+    const { id } = c.req.valid("param");
+    if (caller.tenantId !== null) {
+      if (caller.tenantId !== id) throw new ApiError("NOT_FOUND", "tenant not found");
+    } else {
+      requireOperator(caller, "read");
+    }
+    return ok(c, Tenant, tenantView(await getTenant(appCtx(c), id)));
+  },
+);
+
+tenantRoutes.openapi(
+  createRoute({
+    method: "patch",
+    path: "/tenants/{id}",
+    tags,
+    summary: "Update a tenant: quota, plan, status (inactive tenants' keys are refused)",
+    request: { params: IdParam, ...jsonBody(TenantPatch) },
+    responses: { 200: jsonResponse(envelope(Tenant), "Updated"), ...commonErrors },
+  }),
+  async (c) => {
+    requireOperator(principal(c), "write");
+    const body = c.req.valid("json");
+    const patch = {
+      ...(body.name !== undefined && { name: body.name }),
+      ...(body.gpu_quota !== undefined && { gpuQuota: body.gpu_quota }),
+      ...(body.contact_email !== undefined && { contactEmail: body.contact_email }),
+      ...(body.plan_tier !== undefined && { planTier: body.plan_tier }),
+      ...(body.status !== undefined && { status: body.status }),
+    };
+    return ok(c, Tenant, tenantView(await updateTenant(appCtx(c), c.req.valid("param").id, patch)));
+  },
+);

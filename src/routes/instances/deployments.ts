@@ -1,0 +1,169 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import { actingTenant, authorize } from "../../domain/identity/principal.js";
+import { createInstance } from "../../domain/instances/create.js";
+import { deleteInstance, startInstance, stopInstance } from "../../domain/instances/lifecycle.js";
+import { getInstance, listInstances } from "../../domain/instances/queries.js";
+import { instanceStatuses } from "../../domain/instances/states.js";
+import { volumeTypes } from "../../domain/volumes/volumes.js";
+import { appCtx, principal, router } from "../../http/env.js";
+import {
+  commonErrors,
+  envelope,
+  errorResponses,
+  jsonBody,
+  jsonResponse,
+  listEnvelope,
+  ok,
+  okList,
+} from "../../http/envelope.js";
+import { PageQuery } from "../../http/pagination.js";
+import { actorOf, InstanceId, scopeOf } from "./instances.js";
+import { Deployment, deploymentView, withDetails } from "./views.js";
+
+/** Seed 001's deployments: the same instances, snake_case, cluster types and locations. */
+export const deploymentRoutes = router();
+const tags = ["Deployments"];
+const errors = { ...commonErrors, ...errorResponses };
+const ids = z.array(z.string().min(1).max(64)).max(16);
+
+const DeployCluster = z
+  .object({
+    cluster_type: z.string().min(1).max(64).openapi({ example: "1H100.80S.30V" }),
+    image: z.string().min(1).max(128).openapi({ example: "ubuntu-22.04-cuda-12.4-cluster" }),
+    hostname: z
+      .string()
+      .regex(/^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$/, "must be a hostname: letters, digits and '-', up to 63")
+      .openapi({ example: "my-training-run" }),
+    ssh_key_ids: ids.min(1),
+    location: z.string().min(1).max(40).optional().openapi({ example: "FIN-01" }),
+    volume_ids: ids.optional().openapi({ description: "Existing volumes to attach (same location)" }),
+    existing_volumes: ids.optional().openapi({ description: "Same as volume_ids" }),
+    new_volumes: z
+      .array(
+        z
+          .object({
+            name: z.string().trim().min(1).max(128),
+            size_gb: z.number().int().min(1).max(65_536),
+            type: z.enum(volumeTypes).default("nvme"),
+          })
+          .strict(),
+      )
+      .max(8)
+      .optional()
+      .openapi({ description: "Volumes to create in the location and attach" }),
+    tenant_id: z.number().int().positive().optional().openapi({ description: "Operators: the tenant to act for" }),
+  })
+  .strict()
+  .openapi("DeployCluster");
+
+deploymentRoutes.openapi(
+  createRoute({
+    method: "post",
+    path: "/deployments/clusters",
+    tags,
+    summary: "Deploy a GPU cluster: ordered → provisioning → running",
+    description: "402 below the $20 minimum; 409 over quota or without capacity (with a waitlist pointer).",
+    request: jsonBody(DeployCluster),
+    responses: { 201: jsonResponse(envelope(Deployment), "Ordered"), ...errors },
+  }),
+  async (c) => {
+    const ctx = appCtx(c);
+    const caller = principal(c);
+    authorize(caller, "instances", "write");
+    const b = c.req.valid("json");
+    const row = await createInstance(ctx, actingTenant(caller, b.tenant_id), {
+      name: b.hostname,
+      instanceType: b.cluster_type,
+      image: b.image,
+      regionId: b.location,
+      sshKeyIds: b.ssh_key_ids,
+      volumeIds: [...(b.volume_ids ?? []), ...(b.existing_volumes ?? [])],
+      newVolumes: b.new_volumes?.map((v) => ({ name: v.name, sizeGb: v.size_gb, type: v.type })),
+      fields: { instanceType: "cluster_type", image: "image", region: "location", sshKeyIds: "ssh_key_ids" },
+    });
+    return ok(c, Deployment, deploymentView((await withDetails(ctx, [row]))[0]), 201);
+  },
+);
+
+deploymentRoutes.openapi(
+  createRoute({
+    method: "get",
+    path: "/deployments",
+    tags,
+    summary: "List deployments, newest first (deleted ones with include_deleted=true)",
+    request: {
+      query: PageQuery.extend({
+        status: z.enum(instanceStatuses).optional(),
+        include_deleted: z.enum(["true", "false"]).optional(),
+      }),
+    },
+    responses: { 200: jsonResponse(listEnvelope(Deployment), "Deployments"), ...commonErrors },
+  }),
+  async (c) => {
+    authorize(principal(c), "instances", "read");
+    const q = c.req.valid("query");
+    const page = await listInstances(appCtx(c), scopeOf(c), { ...q, includeDeleted: q.include_deleted === "true" });
+    return okList(c, Deployment, { ...page, items: (await withDetails(appCtx(c), page.items)).map(deploymentView) });
+  },
+);
+
+deploymentRoutes.openapi(
+  createRoute({
+    method: "get",
+    path: "/deployments/{id}",
+    tags,
+    summary: "Get a deployment: status, IP and ssh command once running",
+    request: { params: InstanceId },
+    responses: { 200: jsonResponse(envelope(Deployment), "Deployment"), ...commonErrors },
+  }),
+  async (c) => {
+    authorize(principal(c), "instances", "read");
+    const row = await getInstance(appCtx(c), scopeOf(c), c.req.valid("param").id);
+    return ok(c, Deployment, deploymentView((await withDetails(appCtx(c), [row]))[0]));
+  },
+);
+
+deploymentRoutes.openapi(
+  createRoute({
+    method: "delete",
+    path: "/deployments/{id}",
+    tags,
+    summary: "Delete a deployment to stop billing (volumes are kept). Repeats are harmless.",
+    request: { params: InstanceId },
+    responses: { 200: jsonResponse(envelope(Deployment), "Deleting or deleted"), ...errors },
+  }),
+  async (c) => {
+    authorize(principal(c), "instances", "write");
+    const row = await deleteInstance(appCtx(c), {
+      tenantId: scopeOf(c),
+      instanceId: c.req.valid("param").id,
+      actor: actorOf(c),
+    });
+    return ok(c, Deployment, deploymentView((await withDetails(appCtx(c), [row]))[0]), 200);
+  },
+);
+
+for (const [name, verb] of [
+  ["start", startInstance],
+  ["stop", stopInstance],
+] as const) {
+  deploymentRoutes.openapi(
+    createRoute({
+      method: "post",
+      path: `/deployments/{id}/${name}`,
+      tags,
+      summary: name === "start" ? "Start a stopped deployment" : "Stop a running deployment (GPUs released, disk kept)",
+      request: { params: InstanceId },
+      responses: { 200: jsonResponse(envelope(Deployment), "The deployment after the action"), ...errors },
+    }),
+    async (c) => {
+      authorize(principal(c), "instances", "write");
+      const row = await verb(appCtx(c), {
+        tenantId: scopeOf(c),
+        instanceId: c.req.valid("param").id,
+        actor: actorOf(c),
+      });
+      return ok(c, Deployment, deploymentView((await withDetails(appCtx(c), [row]))[0]), 200);
+    },
+  );
+}

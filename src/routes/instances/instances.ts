@@ -1,0 +1,180 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import type { Context } from "hono";
+import { actingTenant, authorize, isOperator } from "../../domain/identity/principal.js";
+import { createInstance } from "../../domain/instances/create.js";
+import { deleteInstance, startInstance, stopInstance } from "../../domain/instances/lifecycle.js";
+import { getInstance, listInstances } from "../../domain/instances/queries.js";
+import { instanceStatuses } from "../../domain/instances/states.js";
+import { appCtx, type Env, principal, router } from "../../http/env.js";
+import {
+  commonErrors,
+  envelope,
+  errorResponses,
+  jsonBody,
+  jsonResponse,
+  listEnvelope,
+  ok,
+  okList,
+} from "../../http/envelope.js";
+import { PageQuery } from "../../http/pagination.js";
+import { badRequest } from "../../lib/errors.js";
+import { Instance, instanceView, withDetails } from "./views.js";
+
+/** Seed 000's instance routes: camelCase bodies and responses (snake_case spellings accepted too). */
+export const instanceRoutes = router();
+const tags = ["Instances"];
+export const InstanceId = z.object({
+  id: z
+    .string()
+    .min(1)
+    .max(64)
+    .openapi({ param: { name: "id", in: "path" } }),
+});
+const errors = { ...commonErrors, ...errorResponses };
+
+const CreateInstance = z
+  .object({
+    name: z.string().trim().min(1).max(128).openapi({ example: "training-run-01" }),
+    planId: z.string().min(1).max(64).optional().openapi({ example: "GPU.H100.1x" }),
+    plan_id: z.string().min(1).max(64).optional(),
+    templateSlug: z.string().min(1).max(128).optional().openapi({ example: "pytorch-cuda" }),
+    template_slug: z.string().min(1).max(128).optional(),
+    sshKeyId: z.string().min(1).max(64).optional(),
+    ssh_key_id: z.string().min(1).max(64).optional(),
+    sshKeyIds: z.array(z.string().min(1).max(64)).max(20).optional(),
+    region: z.string().min(1).max(40).optional().openapi({ description: "Default: the first region with capacity" }),
+    volumeIds: z.array(z.string().min(1).max(64)).max(16).optional(),
+    tenantId: z.number().int().positive().optional().openapi({ description: "Operators: the tenant to act for" }),
+  })
+  .strict()
+  .openapi("CreateInstance");
+
+/** The caller's tenant, or null for an operator, who sees every tenant's instances. */
+export const scopeOf = (c: Context<Env>) => {
+  const caller = principal(c);
+  return isOperator(caller) ? null : caller.tenantId;
+};
+export const actorOf = (c: Context<Env>) => (isOperator(principal(c)) ? "operator" : "user") as "operator" | "user";
+
+instanceRoutes.openapi(
+  createRoute({
+    method: "post",
+    path: "/instances",
+    tags,
+    summary: "Create a GPU instance (planId, templateSlug, sshKeyId)",
+    description: "402 below the minimum balance; 409 over quota or without capacity (with a waitlist pointer).",
+    request: jsonBody(CreateInstance),
+    responses: { 201: jsonResponse(envelope(Instance), "Ordered; provisioning"), ...errors },
+  }),
+  async (c) => {
+    const ctx = appCtx(c);
+    const caller = principal(c);
+    authorize(caller, "instances", "write");
+    const b = c.req.valid("json");
+    const plan = b.planId ?? b.plan_id;
+    const template = b.templateSlug ?? b.template_slug;
+    if (!plan) throw badRequest('planId is required (e.g. "GPU.H100.1x"; see GET /api/v1/plans)');
+    if (!template) throw badRequest('templateSlug is required (e.g. "pytorch-cuda"; see GET /api/v1/templates)');
+    const keyIds = [
+      ...(b.sshKeyId ? [b.sshKeyId] : []),
+      ...(b.ssh_key_id ? [b.ssh_key_id] : []),
+      ...(b.sshKeyIds ?? []),
+    ];
+    const row = await createInstance(ctx, actingTenant(caller, b.tenantId), {
+      name: b.name,
+      instanceType: plan,
+      image: template,
+      regionId: b.region,
+      sshKeyIds: keyIds,
+      volumeIds: b.volumeIds,
+      fields: { instanceType: "planId", image: "templateSlug", region: "region", sshKeyIds: "sshKeyId" },
+    });
+    const [details] = await withDetails(ctx, [row]);
+    return ok(c, Instance, instanceView(details), 201);
+  },
+);
+
+instanceRoutes.openapi(
+  createRoute({
+    method: "get",
+    path: "/instances",
+    tags,
+    summary: "List instances, newest first (deleted ones with include_deleted=true)",
+    request: {
+      query: PageQuery.extend({
+        status: z.enum(instanceStatuses).optional(),
+        include_deleted: z.enum(["true", "false"]).optional(),
+      }),
+    },
+    responses: { 200: jsonResponse(listEnvelope(Instance), "Instances"), ...commonErrors },
+  }),
+  async (c) => {
+    authorize(principal(c), "instances", "read");
+    const q = c.req.valid("query");
+    const page = await listInstances(appCtx(c), scopeOf(c), { ...q, includeDeleted: q.include_deleted === "true" });
+    return okList(c, Instance, { ...page, items: (await withDetails(appCtx(c), page.items)).map(instanceView) });
+  },
+);
+
+instanceRoutes.openapi(
+  createRoute({
+    method: "get",
+    path: "/instances/{id}",
+    tags,
+    summary: "Get an instance: status, IP and ssh command once running",
+    request: { params: InstanceId },
+    responses: { 200: jsonResponse(envelope(Instance), "Instance"), ...commonErrors },
+  }),
+  async (c) => {
+    authorize(principal(c), "instances", "read");
+    const row = await getInstance(appCtx(c), scopeOf(c), c.req.valid("param").id);
+    return ok(c, Instance, instanceView((await withDetails(appCtx(c), [row]))[0]));
+  },
+);
+
+const actions = {
+  start: { verb: startInstance, summary: "Start a stopped instance (quota, balance and capacity are checked again)" },
+  stop: { verb: stopInstance, summary: "Stop a running instance: billing stops, GPUs are released, disk stays" },
+} as const;
+
+for (const [name, action] of Object.entries(actions)) {
+  instanceRoutes.openapi(
+    createRoute({
+      method: "post",
+      path: `/instances/{id}/${name}`,
+      tags,
+      summary: action.summary,
+      request: { params: InstanceId },
+      responses: { 200: jsonResponse(envelope(Instance), "The instance after the action"), ...errors },
+    }),
+    async (c) => {
+      authorize(principal(c), "instances", "write");
+      const row = await action.verb(appCtx(c), {
+        tenantId: scopeOf(c),
+        instanceId: c.req.valid("param").id,
+        actor: actorOf(c),
+      });
+      return ok(c, Instance, instanceView((await withDetails(appCtx(c), [row]))[0]), 200);
+    },
+  );
+}
+
+instanceRoutes.openapi(
+  createRoute({
+    method: "delete",
+    path: "/instances/{id}",
+    tags,
+    summary: "Delete an instance (billing stops; attached volumes are detached and kept). Repeats are harmless.",
+    request: { params: InstanceId },
+    responses: { 200: jsonResponse(envelope(Instance), "Deleting or deleted"), ...errors },
+  }),
+  async (c) => {
+    authorize(principal(c), "instances", "write");
+    const row = await deleteInstance(appCtx(c), {
+      tenantId: scopeOf(c),
+      instanceId: c.req.valid("param").id,
+      actor: actorOf(c),
+    });
+    return ok(c, Instance, instanceView((await withDetails(appCtx(c), [row]))[0]), 200);
+  },
+);

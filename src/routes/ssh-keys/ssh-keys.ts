@@ -1,0 +1,128 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import { actingTenant, authorize, isOperator } from "../../domain/identity/principal.js";
+import { createSshKey, deleteSshKey, getSshKey, listSshKeys, type SshKeyRow } from "../../domain/ssh-keys/keys.js";
+import { appCtx, principal, router } from "../../http/env.js";
+import {
+  commonErrors,
+  envelope,
+  errorResponses,
+  jsonBody,
+  jsonResponse,
+  listEnvelope,
+  ok,
+  okList,
+} from "../../http/envelope.js";
+import { PageQuery } from "../../http/pagination.js";
+
+export const SshKey = z
+  .object({
+    id: z.string(),
+    name: z.string(),
+    public_key: z.string(),
+    key_type: z.string().openapi({ example: "ssh-ed25519" }),
+    bits: z.number().int().nullable(),
+    fingerprint: z.string().openapi({ example: "SHA256:uNiVztksCsDhcc0u9e8BujQXVUpKZIDTMczCvj3tD2s" }),
+    created_at: z.string(),
+  })
+  .openapi("SshKey");
+
+const view = (k: SshKeyRow) => ({
+  id: k.id,
+  name: k.name,
+  public_key: k.publicKey,
+  key_type: k.keyType,
+  bits: k.bits,
+  fingerprint: k.fingerprint,
+  created_at: k.createdAt.toISOString(),
+});
+
+const CreateSshKey = z
+  .object({
+    name: z.string().trim().min(1).max(200).openapi({ example: "my-laptop" }),
+    public_key: z.string().min(1).max(16_384).openapi({ example: "ssh-ed25519 AAAA... user@host" }),
+    tenant_id: z.number().int().positive().optional().openapi({ description: "Operators: the tenant to add it to" }),
+  })
+  .strict()
+  .openapi("CreateSshKey");
+
+const Id = z.object({
+  id: z
+    .string()
+    .min(1)
+    .max(64)
+    .openapi({ param: { name: "id", in: "path" } }),
+});
+const tags = ["SSH Keys"];
+export const sshKeyRoutes = router();
+
+sshKeyRoutes.openapi(
+  createRoute({
+    method: "post",
+    path: "/ssh-keys",
+    tags,
+    summary: "Upload an SSH public key (ed25519, ECDSA, or RSA of at least 2048 bits)",
+    request: jsonBody(CreateSshKey),
+    responses: { 201: jsonResponse(envelope(SshKey), "Created"), ...commonErrors, 409: errorResponses[409] },
+  }),
+  async (c) => {
+    const caller = principal(c);
+    authorize(caller, "ssh-keys", "write");
+    const body = c.req.valid("json");
+    const row = await createSshKey(appCtx(c), actingTenant(caller, body.tenant_id), {
+      name: body.name,
+      publicKey: body.public_key,
+    });
+    return ok(c, SshKey, view(row), 201);
+  },
+);
+
+sshKeyRoutes.openapi(
+  createRoute({
+    method: "get",
+    path: "/ssh-keys",
+    tags,
+    summary: "List SSH keys",
+    request: { query: PageQuery },
+    responses: { 200: jsonResponse(listEnvelope(SshKey), "SSH keys"), ...commonErrors },
+  }),
+  async (c) => {
+    const caller = principal(c);
+    authorize(caller, "ssh-keys", "read");
+    const page = await listSshKeys(appCtx(c), isOperator(caller) ? null : caller.tenantId, c.req.valid("query"));
+    return okList(c, SshKey, { ...page, items: page.items.map(view) });
+  },
+);
+
+sshKeyRoutes.openapi(
+  createRoute({
+    method: "get",
+    path: "/ssh-keys/{id}",
+    tags,
+    summary: "Get an SSH key",
+    request: { params: Id },
+    responses: { 200: jsonResponse(envelope(SshKey), "SSH key"), ...commonErrors },
+  }),
+  async (c) => {
+    const caller = principal(c);
+    authorize(caller, "ssh-keys", "read");
+    const row = await getSshKey(appCtx(c), isOperator(caller) ? null : caller.tenantId, c.req.valid("param").id);
+    return ok(c, SshKey, view(row));
+  },
+);
+
+sshKeyRoutes.openapi(
+  createRoute({
+    method: "delete",
+    path: "/ssh-keys/{id}",
+    tags,
+    summary: "Delete an SSH key (instances already deployed keep it)",
+    request: { params: Id },
+    responses: { 200: jsonResponse(envelope(SshKey), "Deleted"), ...commonErrors },
+  }),
+  async (c) => {
+    const caller = principal(c);
+    authorize(caller, "ssh-keys", "write");
+    const row = await deleteSshKey(appCtx(c), isOperator(caller) ? null : caller.tenantId, c.req.valid("param").id);
+    return ok(c, SshKey, view(row));
+  },
+);

@@ -1,0 +1,205 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import { actingTenant, authorize } from "../../domain/identity/principal.js";
+import { attachToInstance, detachFromInstance } from "../../domain/volumes/attach.js";
+import {
+  createVolume,
+  deleteVolume,
+  getVolume,
+  listVolumes,
+  type VolumeRow,
+  volumeTypes,
+} from "../../domain/volumes/volumes.js";
+import { appCtx, principal, router } from "../../http/env.js";
+import {
+  commonErrors,
+  envelope,
+  errorResponses,
+  jsonBody,
+  jsonResponse,
+  listEnvelope,
+  ok,
+  okList,
+} from "../../http/envelope.js";
+import { PageQuery } from "../../http/pagination.js";
+import { badRequest } from "../../lib/errors.js";
+import { microsToUsd, microsToUsdNumber } from "../../lib/money.js";
+import { scopeOf } from "../instances/instances.js";
+
+export const Volume = z
+  .object({
+    id: z.string(),
+    name: z.string(),
+    size_gb: z.number().int(),
+    type: z.enum(volumeTypes),
+    region: z.string(),
+    location: z.string(),
+    status: z.string().openapi({ example: "available" }),
+    instance_id: z.string().nullable(),
+    price_per_gb_month: z.string().openapi({ example: "0.200000" }),
+    price_per_month_usd: z.number().openapi({ description: "size × price per GB-month, rounded from the exact value" }),
+    tenant_id: z.number().int(),
+    created_at: z.string(),
+    deleted_at: z.string().nullable(),
+  })
+  .openapi("Volume");
+
+const view = (v: VolumeRow) => ({
+  id: v.id,
+  name: v.name,
+  size_gb: v.sizeGb,
+  type: v.type,
+  region: v.regionId,
+  location: v.regionId,
+  status: v.status,
+  instance_id: v.instanceId,
+  price_per_gb_month: microsToUsd(v.pricePerGbMonthMicros),
+  price_per_month_usd: microsToUsdNumber(v.pricePerGbMonthMicros * BigInt(v.sizeGb)),
+  tenant_id: v.tenantId,
+  created_at: v.createdAt.toISOString(),
+  deleted_at: v.deletedAt?.toISOString() ?? null,
+});
+
+const CreateVolume = z
+  .object({
+    name: z.string().trim().min(1).max(128),
+    size_gb: z.number().int().min(1).max(65_536),
+    type: z.enum(volumeTypes).default("nvme"),
+    region: z.string().min(1).max(40).optional().openapi({ example: "FIN-01" }),
+    location: z.string().min(1).max(40).optional().openapi({ description: "Same as region (seed 001's word)" }),
+    tenant_id: z.number().int().positive().optional(),
+  })
+  .strict()
+  .openapi("CreateVolume");
+
+const Id = z.object({
+  id: z
+    .string()
+    .min(1)
+    .max(64)
+    .openapi({ param: { name: "id", in: "path" } }),
+});
+const tags = ["Volumes"];
+const errors = { ...commonErrors, ...errorResponses };
+export const volumeRoutes = router();
+
+volumeRoutes.openapi(
+  createRoute({
+    method: "post",
+    path: "/volumes",
+    tags,
+    summary: "Create a persistent volume (NVMe or HDD) in a region; billed per GB-month",
+    request: jsonBody(CreateVolume),
+    responses: { 201: jsonResponse(envelope(Volume), "Created"), ...errors },
+  }),
+  async (c) => {
+    const ctx = appCtx(c);
+    const caller = principal(c);
+    authorize(caller, "volumes", "write");
+    const b = c.req.valid("json");
+    const regionId = b.region ?? b.location;
+    if (!regionId) throw badRequest('region is required (e.g. "FIN-01"; see GET /api/v1/regions)');
+    const row = await createVolume(ctx, ctx.db, actingTenant(caller, b.tenant_id), {
+      name: b.name,
+      sizeGb: b.size_gb,
+      type: b.type,
+      regionId,
+    });
+    return ok(c, Volume, view(row), 201);
+  },
+);
+
+volumeRoutes.openapi(
+  createRoute({
+    method: "get",
+    path: "/volumes",
+    tags,
+    summary: "List volumes",
+    request: { query: PageQuery },
+    responses: { 200: jsonResponse(listEnvelope(Volume), "Volumes"), ...commonErrors },
+  }),
+  async (c) => {
+    authorize(principal(c), "volumes", "read");
+    const page = await listVolumes(appCtx(c), scopeOf(c), c.req.valid("query"));
+    return okList(c, Volume, { ...page, items: page.items.map(view) });
+  },
+);
+
+volumeRoutes.openapi(
+  createRoute({
+    method: "get",
+    path: "/volumes/{id}",
+    tags,
+    summary: "Get a volume",
+    request: { params: Id },
+    responses: { 200: jsonResponse(envelope(Volume), "Volume"), ...commonErrors },
+  }),
+  async (c) => {
+    authorize(principal(c), "volumes", "read");
+    return ok(c, Volume, view(await getVolume(appCtx(c).db, scopeOf(c), c.req.valid("param").id)));
+  },
+);
+
+volumeRoutes.openapi(
+  createRoute({
+    method: "delete",
+    path: "/volumes/{id}",
+    tags,
+    summary: "Delete a volume (409 while attached: detach it first)",
+    request: { params: Id },
+    responses: { 200: jsonResponse(envelope(Volume), "Deleted"), ...errors },
+  }),
+  async (c) => {
+    authorize(principal(c), "volumes", "write");
+    return ok(c, Volume, view(await deleteVolume(appCtx(c), scopeOf(c), c.req.valid("param").id)), 200);
+  },
+);
+
+const AttachBody = z
+  .object({ volume_id: z.string().min(1).max(64) })
+  .strict()
+  .openapi("AttachVolume");
+const DetachParams = z.object({
+  id: z
+    .string()
+    .min(1)
+    .max(64)
+    .openapi({ param: { name: "id", in: "path" } }),
+  volume_id: z
+    .string()
+    .min(1)
+    .max(64)
+    .openapi({ param: { name: "volume_id", in: "path" } }),
+});
+
+for (const base of ["/instances", "/deployments"]) {
+  volumeRoutes.openapi(
+    createRoute({
+      method: "post",
+      path: `${base}/{id}/volumes`,
+      tags,
+      summary: "Attach a volume (same region; not attached elsewhere)",
+      request: { params: Id, ...jsonBody(AttachBody) },
+      responses: { 200: jsonResponse(envelope(Volume), "Attached"), ...errors },
+    }),
+    async (c) => {
+      authorize(principal(c), "volumes", "write");
+      const row = await attachToInstance(appCtx(c), scopeOf(c), c.req.valid("param").id, c.req.valid("json").volume_id);
+      return ok(c, Volume, view(row), 200);
+    },
+  );
+  volumeRoutes.openapi(
+    createRoute({
+      method: "delete",
+      path: `${base}/{id}/volumes/{volume_id}`,
+      tags,
+      summary: "Detach a volume; it keeps its data",
+      request: { params: DetachParams },
+      responses: { 200: jsonResponse(envelope(Volume), "Detached"), ...errors },
+    }),
+    async (c) => {
+      authorize(principal(c), "volumes", "write");
+      const p = c.req.valid("param");
+      return ok(c, Volume, view(await detachFromInstance(appCtx(c), scopeOf(c), p.id, p.volume_id)), 200);
+    },
+  );
+}

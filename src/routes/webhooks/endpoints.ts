@@ -1,0 +1,113 @@
+import { createRoute } from "@hono/zod-openapi";
+import { authorize } from "../../domain/identity/principal.js";
+import {
+  createEndpoint,
+  deleteEndpoint,
+  getEndpoint,
+  listEndpoints,
+  ownerFor,
+  updateEndpoint,
+} from "../../domain/webhooks/endpoints.js";
+import { appCtx, principal, router } from "../../http/env.js";
+import { commonErrors, envelope, jsonBody, jsonResponse, listEnvelope, ok, okList } from "../../http/envelope.js";
+import {
+  CreatedWebhook,
+  CreateWebhookBody,
+  OwnerQuery,
+  UpdateWebhookBody,
+  Webhook,
+  WebhookId,
+  WebhookListQuery,
+  webhookView,
+} from "./schemas.js";
+
+export const webhookRoutes = router();
+const tags = ["Webhooks"];
+
+webhookRoutes.openapi(
+  createRoute({
+    method: "post",
+    path: "/webhooks",
+    tags,
+    summary: "Register a webhook endpoint; the signing secret (`data.secret`) is returned once",
+    request: jsonBody(CreateWebhookBody),
+    responses: { 201: jsonResponse(envelope(CreatedWebhook), "Created"), ...commonErrors },
+  }),
+  async (c) => {
+    const caller = principal(c);
+    authorize(caller, "webhooks", "write");
+    const body = c.req.valid("json");
+    const row = await createEndpoint(appCtx(c), ownerFor(caller, body.tenant_id), body);
+    return ok(c, CreatedWebhook, webhookView(row, true), 201);
+  },
+);
+
+webhookRoutes.openapi(
+  createRoute({
+    method: "get",
+    path: "/webhooks",
+    tags,
+    summary: "List webhook endpoints",
+    request: { query: WebhookListQuery },
+    responses: { 200: jsonResponse(listEnvelope(Webhook), "Webhook endpoints"), ...commonErrors },
+  }),
+  async (c) => {
+    const caller = principal(c);
+    authorize(caller, "webhooks", "read");
+    const query = c.req.valid("query");
+    const page = await listEndpoints(appCtx(c), ownerFor(caller, query.tenant_id), query);
+    return okList(c, Webhook, { ...page, items: page.items.map((w) => webhookView(w)) });
+  },
+);
+
+webhookRoutes.openapi(
+  createRoute({
+    method: "get",
+    path: "/webhooks/{id}",
+    tags,
+    summary: "Get a webhook endpoint (never its secret)",
+    request: { params: WebhookId, query: OwnerQuery },
+    responses: { 200: jsonResponse(envelope(Webhook), "Webhook endpoint"), ...commonErrors },
+  }),
+  async (c) => {
+    const caller = principal(c);
+    authorize(caller, "webhooks", "read");
+    const owner = ownerFor(caller, c.req.valid("query").tenant_id);
+    return ok(c, Webhook, webhookView(await getEndpoint(appCtx(c), owner, c.req.valid("param").id)));
+  },
+);
+
+webhookRoutes.openapi(
+  createRoute({
+    method: "patch",
+    path: "/webhooks/{id}",
+    tags,
+    summary: "Change a webhook's url, events or description; `status: active` re-enables a disabled one",
+    request: { params: WebhookId, query: OwnerQuery, ...jsonBody(UpdateWebhookBody) },
+    responses: { 200: jsonResponse(envelope(Webhook), "Updated"), ...commonErrors },
+  }),
+  async (c) => {
+    const caller = principal(c);
+    authorize(caller, "webhooks", "write");
+    const owner = ownerFor(caller, c.req.valid("query").tenant_id);
+    const row = await updateEndpoint(appCtx(c), owner, c.req.valid("param").id, c.req.valid("json"));
+    return ok(c, Webhook, webhookView(row));
+  },
+);
+
+webhookRoutes.openapi(
+  createRoute({
+    method: "delete",
+    path: "/webhooks/{id}",
+    tags,
+    summary: "Delete a webhook endpoint and its delivery log",
+    request: { params: WebhookId, query: OwnerQuery },
+    responses: { 200: jsonResponse(envelope(Webhook), "Deleted"), ...commonErrors },
+  }),
+  async (c) => {
+    const caller = principal(c);
+    authorize(caller, "webhooks", "write");
+    const owner = ownerFor(caller, c.req.valid("query").tenant_id);
+    return ok(c, Webhook, webhookView(await deleteEndpoint(appCtx(c), owner, c.req.valid("param").id)));
+  },
+);

@@ -1,0 +1,5 @@
+import type { Worker } from "./runner.js";
+import { statusSync } from "./status-sync.js";
+
+/** Background loops owned by the customer area (one file per loop beside this one). */
+export const workers: Worker[] = [statusSync];

@@ -1,0 +1,81 @@
+import { describe, expect, it } from "vitest";
+import { modelMatches, type PlanJob, type PlanPool, planPass } from "../../src/domain/jobs/plan.js";
+
+const pool = (nodeId: number, free: number, total = 8): PlanPool => ({
+  nodeId,
+  clusterId: 1,
+  model: "NVIDIA H100 80GB HBM3",
+  total,
+  free: Array.from({ length: free }, (_, i) => ({ id: nodeId * 100 + i, index: i })),
+  releases: [],
+});
+const job = (id: number, gpuCount: number, estimateMin: number | null = 30): PlanJob => ({
+  id,
+  clusterId: 1,
+  tenantId: null,
+  gpuCount,
+  gpuType: null,
+  estimateMs: estimateMin === null ? null : estimateMin * 60_000,
+});
+
+/** Simulates rounds in which one small job ends and two arrive, returning the round the big job started. */
+function starvationRounds(maxReservations: number): number {
+  const pools = [pool(1, 8), pool(2, 8)];
+  let now = 0;
+  let nextId = 100;
+  const running: { id: number; pool: PlanPool; gpus: any[]; end: number }[] = [];
+  let queue: PlanJob[] = Array.from({ length: 16 }, () => job(nextId++, 1));
+  const big = job(1, 8, 60);
+  for (let round = 0; round < 40; round++) {
+    const ordered = round === 0 ? queue : [big, ...queue];
+    const plan = planPass(pools, ordered, new Map(), { now, maxReservations });
+    for (const p of plan.placements) {
+      if (p.job.id === big.id) return round;
+      running.push({ id: p.job.id, pool: p.pool, gpus: p.gpus, end: now + 30 * 60_000 });
+    }
+    const placed = new Set(plan.placements.map((p) => p.job.id));
+    queue = queue.filter((j) => !placed.has(j.id));
+    now += 60_000;
+    const done = running.shift()!;
+    done.pool.free.push(...done.gpus);
+    done.pool.releases = done.pool.releases.filter((r) => r.jobId !== done.id);
+    queue.push(job(nextId++, 1), job(nextId++, 1));
+  }
+  return -1;
+}
+
+describe("planPass (pure)", () => {
+  it("matches a GPU type as a word", () => {
+    expect(modelMatches("H100", "NVIDIA H100 80GB HBM3")).toBe(true);
+    expect(modelMatches("h100", "NVIDIA H100-SXM5")).toBe(true);
+    expect(modelMatches("H10", "NVIDIA H100 80GB HBM3")).toBe(false);
+    expect(modelMatches(null, "anything")).toBe(true);
+  });
+
+  it("best fit keeps the whole node free", () => {
+    const pools = [pool(1, 8), pool(2, 3)];
+    const plan = planPass(pools, [job(1, 2), job(2, 8)], new Map(), { now: 0 });
+    expect(plan.placements.map((p) => [p.job.id, p.pool.nodeId])).toEqual([
+      [1, 2],
+      [2, 1],
+    ]);
+  });
+
+  it("the reservation is what saves the large job from starvation", () => {
+    expect(starvationRounds(0)).toBe(-1); // no reservation: starved for all 40 rounds
+    const withReservation = starvationRounds(8);
+    expect(withReservation).toBeGreaterThan(0);
+    expect(withReservation).toBeLessThanOrEqual(9);
+  });
+
+  it("backfills a reserved node only with jobs that end before the reservation starts", () => {
+    const p = pool(1, 4);
+    p.releases = [{ end: 60 * 60_000, gpus: 4 }];
+    const plan = planPass([p], [job(1, 8, 60), job(2, 1, 30), job(3, 1, 120), job(4, 1, null)], new Map(), {
+      now: 0,
+    });
+    expect(plan.reservations.map((r) => [r.jobId, r.start])).toEqual([[1, 60 * 60_000]]);
+    expect(plan.placements.map((x) => x.job.id)).toEqual([2]);
+    expect(plan.placements[0].backfill).toBe(true);
+  });
+});

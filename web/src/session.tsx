@@ -1,0 +1,66 @@
+import { createContext, type ReactNode, useCallback, useContext, useEffect, useState } from "react";
+import { ApiError, forgetKey, request, setUnauthorizedHandler, storedKey, storeKey } from "./api.js";
+import type { Row } from "./format.js";
+
+/** GET /api/v1/auth/whoami: who the stored key is. */
+export interface Me {
+  key_id: string;
+  operator: boolean;
+  tenant_id: number | null;
+  tenant: (Row & { name?: string; contact_email?: string | null }) | null;
+  scopes: string[];
+  permissions: string[];
+}
+
+interface Session {
+  me: Me | null;
+  /** True until a stored key has been checked. */
+  checking: boolean;
+  signIn: (key: string) => Promise<Me>;
+  signOut: () => void;
+}
+
+const SessionContext = createContext<Session | null>(null);
+
+export function useSession(): Session {
+  const session = useContext(SessionContext);
+  if (!session) throw new Error("useSession outside SessionProvider");
+  return session;
+}
+
+async function whoami(key: string): Promise<Me> {
+  const res = await request<Me>("GET", "/auth/whoami", undefined, key);
+  return res.data;
+}
+
+export function SessionProvider({ children }: { children: ReactNode }) {
+  const [me, setMe] = useState<Me | null>(null);
+  const [checking, setChecking] = useState(() => storedKey() !== null);
+
+  const signOut = useCallback(() => {
+    forgetKey();
+    setMe(null);
+  }, []);
+
+  const signIn = useCallback(async (key: string) => {
+    const who = await whoami(key);
+    if (who.tenant_id === null && !who.operator) {
+      throw new ApiError(403, "FORBIDDEN", "this is a node agent's key; the console needs a customer or operator key");
+    }
+    storeKey(key);
+    setMe(who);
+    return who;
+  }, []);
+
+  useEffect(() => {
+    setUnauthorizedHandler(signOut);
+    const key = storedKey();
+    if (!key) return;
+    whoami(key)
+      .then(setMe)
+      .catch(() => forgetKey())
+      .finally(() => setChecking(false));
+  }, [signOut]);
+
+  return <SessionContext.Provider value={{ me, checking, signIn, signOut }}>{children}</SessionContext.Provider>;
+}
