@@ -44,7 +44,8 @@ function reference(runs: [number, number][], spec: { price: bigint; granularity:
     const g = BigInt(spec.granularity);
     const units = (BigInt(end - start) + g * 1000n - 1n) / (g * 1000n);
     const cost = divRound(units * g * spec.price, 3600n);
-    total += [cost, spec.minimum].reduce((a, b) => (a > b ? a : b));
+    // biome-ignore lint/complexity/useMathMinMax: bigint, which Math.max does not take
+    total += cost > spec.minimum ? cost : spec.minimum;
   }
   return total;
 }
