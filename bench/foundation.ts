@@ -38,6 +38,15 @@ if (role === "--bare") {
   }).listen(0, "127.0.0.1", function (this: any) {
     process.send!({ port: this.address().port });
   });
+} else if (role === "--hono") {
+  // The framework alone: Hono on @hono/node-server answering the same body, no middleware, no database.
+  const { serve } = await import("@hono/node-server");
+  const { Hono } = await import("hono");
+  const data = [{ id: "key_0", label: "default" }];
+  const app = new Hono().get("/api/v1/api-keys", (c) =>
+    c.json({ code: "OK", data, meta: { total: 1, cursor: null, has_more: false } }),
+  );
+  serve({ fetch: app.fetch, port: 0, hostname: "127.0.0.1" }, (info) => process.send!({ port: info.port }));
 } else if (role === "--app") {
   const { serve } = await import("@hono/node-server");
   const { loadConfig } = await import("../src/config.js");
@@ -89,7 +98,7 @@ interface Served {
   key?: string;
 }
 
-function fork(which: "--app" | "--bare", env: Record<string, string | undefined> = {}): Promise<Served> {
+function fork(which: "--app" | "--bare" | "--hono", env: Record<string, string | undefined> = {}): Promise<Served> {
   const child = spawn(process.execPath, ["bin/run-ts.mjs", "bench/foundation.ts", which], {
     env: { ...process.env, ...env },
     stdio: ["ignore", "ignore", "inherit", "ipc"],
@@ -113,23 +122,33 @@ async function load(port: number, headers: Record<string, string>, duration: num
 
 async function measure(label: string, env: Record<string, string | undefined>) {
   const bare = await fork("--bare");
+  const hono = await fork("--hono");
   const app = await fork("--app", env);
   try {
     const auth = { "x-api-key": app.key! };
     await load(bare.port, {}, 2); // warm-up
+    await load(hono.port, {}, 2);
     await load(app.port, auth, 2);
     const bareRun = await load(bare.port, {}, seconds);
+    const honoRun = await load(hono.port, {}, seconds);
     const appRun = await load(app.port, auth, seconds);
     const ratio = appRun.rps / bareRun.rps;
     console.log(
       `${label.padEnd(10)} authenticated list ${String(appRun.rps).padStart(6)} req/s (p50 ${appRun.p50} ms, p99 ${appRun.p99} ms)` +
         ` | bare node:http ${String(bareRun.rps).padStart(6)} req/s (p99 ${bareRun.p99} ms)` +
-        ` | ratio ${(ratio * 100).toFixed(0)}% (target ≥ 50%), p99 ${appRun.p99 < 20 ? "<" : "≥"} 20 ms`,
+        ` | ratio ${(ratio * 100).toFixed(1)}% (target ≥ 50%), p99 ${appRun.p99 < 20 ? "<" : "≥"} 20 ms` +
+        ` | Hono alone, no middleware or database, ${honoRun.rps} req/s (${((honoRun.rps / bareRun.rps) * 100).toFixed(0)}% of bare)`,
     );
-    return { authenticated: appRun, bare: bareRun, ratio: Math.round(ratio * 1000) / 1000 };
+    return {
+      authenticated: appRun,
+      bare: bareRun,
+      hono_alone: honoRun,
+      ratio: Math.round(ratio * 1000) / 1000,
+    };
   } finally {
     app.child.disconnect();
     bare.child.kill();
+    hono.child.kill();
     await new Promise((r) => app.child.once("exit", r));
   }
 }

@@ -1,6 +1,7 @@
-import { and, count, desc, eq, isNull, lt, sql } from "drizzle-orm";
+import { and, count, desc, eq, isNull, lt, type Placeholder, sql } from "drizzle-orm";
 import type { AppContext } from "../../context.js";
-import type { Executor } from "../../db/client.js";
+import type { Db, Executor } from "../../db/client.js";
+import { prepared } from "../../db/prepared.js";
 import { apiKeys, tenants } from "../../db/schema/index.js";
 import type { PageQuery } from "../../http/pagination.js";
 import { paginateCounted } from "../../http/pagination.js";
@@ -63,10 +64,20 @@ export function checkKeyGrant(caller: Principal, input: CreateKeyInput): void {
 }
 
 export async function listKeys(ctx: AppContext, tenantId: number | null, query: PageQuery) {
+  if (tenantId !== null) {
+    // A tenant listing its keys is the hot path: prepared statements (first page, and after a cursor).
+    return paginateCounted(
+      query,
+      (after, take) =>
+        after === undefined
+          ? prepared(ctx.db, "keys_first_page", tenantKeysPage(false)).execute({ tenant: tenantId, take })
+          : prepared(ctx.db, "keys_next_page", tenantKeysPage(true)).execute({ tenant: tenantId, take, after }),
+      async () => (await ctx.db.select({ n: count() }).from(apiKeys).where(tenantKeys(tenantId)))[0].n,
+      "text",
+    );
+  }
   // An operator's own keys are those with neither tenant nor node; node credentials are listed by the fleet.
-  const scope =
-    tenantId === null ? and(isNull(apiKeys.tenantId), isNull(apiKeys.nodeId)) : eq(apiKeys.tenantId, tenantId);
-  const base = and(scope, isNull(apiKeys.revokedAt));
+  const base = and(isNull(apiKeys.tenantId), isNull(apiKeys.nodeId), isNull(apiKeys.revokedAt));
   const total = sql<number>`(select count(*) from ${apiKeys} where ${base})`.mapWith(Number);
   return paginateCounted(
     query,
@@ -80,6 +91,23 @@ export async function listKeys(ctx: AppContext, tenantId: number | null, query: 
     async () => (await ctx.db.select({ n: count() }).from(apiKeys).where(base))[0].n,
     "text",
   );
+}
+
+const tenantKeys = (tenantId: number | Placeholder) =>
+  and(eq(apiKeys.tenantId, tenantId as number), isNull(apiKeys.revokedAt));
+
+function tenantKeysPage(afterCursor: boolean) {
+  return (db: Db, name: string) => {
+    const base = tenantKeys(sql.placeholder("tenant"));
+    const total = sql<number>`(select count(*) from ${apiKeys} where ${base})`.mapWith(Number);
+    return db
+      .select({ row: apiKeys, total })
+      .from(apiKeys)
+      .where(afterCursor ? and(base, lt(apiKeys.id, sql.placeholder("after"))) : base)
+      .orderBy(desc(apiKeys.id))
+      .limit(sql.placeholder("take"))
+      .prepare(name);
+  };
 }
 
 export async function getKey(ctx: AppContext, id: string, tenantId: number | null): Promise<ApiKeyRow> {
