@@ -97,7 +97,8 @@ let runner: WorkerRunner | undefined;
 const ctx: AppContext = {
   database,
   db: database.db,
-  config: loadConfig({ LOG_LEVEL: "silent", GPUPLANE_WORKERS: "on" }),
+  // The receiver listens on 127.0.0.1.
+  config: loadConfig({ LOG_LEVEL: "silent", GPUPLANE_WORKERS: "on", GPUPLANE_WEBHOOK_ALLOW_PRIVATE: "on" }),
   clock: systemClock,
   log: pino({ level: "silent" }),
   kick: (name) => runner?.kick(name),

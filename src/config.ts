@@ -57,6 +57,8 @@ const env = z.object({
   GPUPLANE_REDIS_PREFIX: z.string().min(1).default("gpuplane:"),
   /** Behind a reverse proxy: take the client address for anonymous rate limits from X-Forwarded-For. */
   GPUPLANE_TRUST_PROXY: z.enum(["on", "off"]).default("off"),
+  /** Let webhooks reach loopback, private and link-local addresses (receivers on the operator's own network). */
+  GPUPLANE_WEBHOOK_ALLOW_PRIVATE: z.enum(["on", "off"]).default("off"),
   STRIPE_SECRET_KEY: z.string().optional(),
   STRIPE_WEBHOOK_SECRET: z.string().optional(),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
@@ -105,6 +107,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     redisUrl: e.REDIS_URL,
     redisPrefix: e.GPUPLANE_REDIS_PREFIX,
     trustProxy: e.GPUPLANE_TRUST_PROXY === "on",
+    webhookAllowPrivate: e.GPUPLANE_WEBHOOK_ALLOW_PRIVATE === "on",
     stripeSecretKey: e.STRIPE_SECRET_KEY,
     stripeWebhookSecret: e.STRIPE_WEBHOOK_SECRET,
     logLevel: e.LOG_LEVEL,

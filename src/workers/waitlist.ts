@@ -3,7 +3,9 @@ import type { Worker } from "./runner.js";
 
 /**
  * Serves the waitlist when capacity opens: notifies or deploys waiting entries in order. Polls every 5 s (an idle
- * pass is one query); whoever frees capacity (a delete, a stop, a node joining) may ctx.kick("waitlist").
+ * pass is one query), and is kicked (ctx.kick("waitlist")) after every commit that frees capacity: an instance
+ * stopped, deleted, lost or failed; a job ending; a node joining, coming back or uncordoned; GPUs registered or
+ * healthy again; the simulator given more GPUs.
  */
 export const waitlist: Worker = {
   name: "waitlist",

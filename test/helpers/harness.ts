@@ -108,11 +108,15 @@ interface TestServer {
   close(): Promise<void>;
 }
 
-/** The harness's settings: operator key, workers off, silent logs, limits high enough not to get in the way. */
+/**
+ * The harness's settings: operator key, workers off, silent logs, limits high enough not to get in the way, and
+ * webhooks allowed to private addresses (the test receivers listen on 127.0.0.1).
+ */
 export function testConfig(env: Record<string, string> = {}) {
   return loadConfig({
     GPUPLANE_ADMIN_KEY: OPERATOR_KEY,
     GPUPLANE_WORKERS: "off",
+    GPUPLANE_WEBHOOK_ALLOW_PRIVATE: "on",
     LOG_LEVEL: "silent",
     GPUPLANE_RATE_LIMITS: JSON.stringify({
       instance_create: 10_000,

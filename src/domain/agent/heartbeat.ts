@@ -37,6 +37,7 @@ export async function recordHeartbeat(ctx: AppContext, nodeId: number, input: He
 
     const registered = await tx.select().from(gpus).where(eq(gpus.nodeId, nodeId));
     let worsened = false;
+    let healed = false;
     for (const gpu of registered) {
       const report =
         input.gpus.find((r) => r.uuid && gpu.uuid && r.uuid === gpu.uuid) ??
@@ -48,6 +49,7 @@ export async function recordHeartbeat(ctx: AppContext, nodeId: number, input: He
           : { health: "unhealthy", reason: "not visible to nvidia-smi on the node" };
       if (next.health === gpu.health && next.reason === gpu.healthReason) continue;
       if (rank(next.health) > rank(gpu.health as GpuHealth)) worsened = true;
+      if (next.health === "healthy") healed = true;
       await tx.update(gpus).set({ health: next.health, healthReason: next.reason }).where(eq(gpus.id, gpu.id));
       ctx.log.info(
         { node_id: nodeId, gpu_id: gpu.id, from: gpu.health, to: next.health, reason: next.reason },
@@ -58,11 +60,13 @@ export async function recordHeartbeat(ctx: AppContext, nodeId: number, input: He
       .select({ id: gpus.id, index: gpus.gpuIndex, uuid: gpus.uuid, health: gpus.health })
       .from(gpus)
       .where(eq(gpus.nodeId, nodeId));
-    return { status: cameBack ? "active" : node.status, cameBack, worsened, gpus: current };
+    return { status: cameBack ? "active" : node.status, cameBack, worsened, healed, gpus: current };
   });
   // The health_degraded alert rule reads gpus.health; ask it to look now rather than at its next interval.
   if (outcome.worsened) ctx.kick("alerts");
   if (outcome.cameBack) ctx.kick("scheduler");
+  // A node back in service or a GPU healthy again is capacity an instance on the waitlist may take.
+  if (outcome.cameBack || outcome.healed) ctx.kick("waitlist");
   return outcome;
 }
 

@@ -147,6 +147,7 @@ export async function joinNode(ctx: AppContext, tokenSecret: string, host: HostF
     return { nodeId, clusterId: token.clusterId, key: credential.key, gpus: registered };
   });
   forgetVerifiedKeys(ctx);
+  ctx.kick("waitlist"); // its GPUs are capacity now
   ctx.log.info({ node_id: result.nodeId, hostname: host.hostname, gpus: host.gpus.length }, "node joined");
   return result;
 }

@@ -130,6 +130,7 @@ export async function registerGpus(
       if (count > node.totalGpus) await tx.update(nodes).set({ totalGpus: count }).where(eq(nodes.id, nodeId));
       return inserted.map((r) => r.id);
     });
+    if (ids.length) ctx.kick("waitlist"); // new GPUs are capacity
     return ids.length ? await gpusByIds(ctx, ids) : [];
   } catch (error) {
     // Two concurrent registrations of the same index: the unique index refuses the second.
@@ -211,5 +212,6 @@ export async function setGpuHealth(ctx: AppContext, id: number, health: string, 
     .where(and(eq(gpus.id, id)))
     .returning({ id: gpus.id });
   if (!updated.length) throw notFound("GPU");
+  if (health === "healthy") ctx.kick("waitlist");
   return getGpu(ctx, id);
 }

@@ -152,5 +152,6 @@ export async function setNodeSchedulable(
   const status: NodeStatus = action === "cordon" ? "cordoned" : action === "drain" ? "draining" : "active";
   if (row.status === "down" && action !== "uncordon") return row;
   await ctx.db.update(nodes).set({ status }).where(eq(nodes.id, id));
+  if (status === "active") ctx.kick("waitlist"); // back in service: its free GPUs are capacity again
   return { ...row, status };
 }

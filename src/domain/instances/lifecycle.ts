@@ -36,6 +36,8 @@ export async function stopInstance(ctx: AppContext, action: InstanceAction): Pro
     });
   });
   ctx.kick("meter");
+  // After the commit, so the waitlist's pass sees the capacity given back (here and wherever capacity frees).
+  ctx.kick("waitlist");
   return row;
 }
 
@@ -75,6 +77,7 @@ export async function deleteInstance(ctx: AppContext, action: InstanceAction): P
     });
   });
   ctx.kick("meter");
+  ctx.kick("waitlist");
   return row;
 }
 
@@ -121,24 +124,29 @@ export async function markInstanceLost(ctx: AppContext, instanceId: string, reas
     return transition(ctx, tx, row, "failed", { reason: `lost: ${reason}`, set: { ipAddress: null } });
   });
   ctx.kick("meter");
+  ctx.kick("waitlist");
   return row;
 }
 
 /** Provisioning failed at the provider: failed with the provider's reason; capacity is given back. */
 export async function markInstanceFailed(ctx: AppContext, instanceId: string, reason: string): Promise<InstanceRow> {
-  return ctx.db.transaction(async (tx) => {
+  const row = await ctx.db.transaction(async (tx) => {
     const row = await lockInstance(tx, instanceId, null);
     if (!["ordered", "provisioning"].includes(row.status)) return row;
     await providers(ctx).byName(row.provider).stop(ctx, tx, row);
     return transition(ctx, tx, row, "failed", { reason });
   });
+  ctx.kick("waitlist");
+  return row;
 }
 
-/** The provider finished tearing down an instance that was left deleting. */
+/** The provider finished tearing down an instance that was left deleting (until then it holds its capacity). */
 export async function markInstanceDeleted(ctx: AppContext, instanceId: string): Promise<InstanceRow> {
-  return ctx.db.transaction(async (tx) => {
+  const row = await ctx.db.transaction(async (tx) => {
     const row = await lockInstance(tx, instanceId, null);
     if (row.status !== "deleting") return row;
     return transition(ctx, tx, row, "deleted", { reason: row.statusReason, set: { ipAddress: null } });
   });
+  ctx.kick("waitlist");
+  return row;
 }

@@ -10,6 +10,7 @@ export async function setup(ctx: AppContext): Promise<void> {
       ? new SimulatorProvider({
           provisionMs: ctx.config.simulatorProvisionMs,
           failureRate: ctx.config.simulatorFailureRate,
+          onCapacityRaised: () => ctx.kick("waitlist"),
         })
       : null,
   });

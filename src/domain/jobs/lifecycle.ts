@@ -131,6 +131,7 @@ async function endHoldingJobs(
     return rows;
   });
   if (ended.length) kickScheduler(ctx);
+  if (ended.length) ctx.kick("waitlist"); // the GPUs given back may serve a waiting instance
   return ended.map((r) => r.id);
 }
 
@@ -183,6 +184,7 @@ async function applyChange(
     return updated;
   });
   if (released) kickScheduler(ctx);
+  if (released) ctx.kick("waitlist"); // the GPUs given back may serve a waiting instance
   return row;
 }
 

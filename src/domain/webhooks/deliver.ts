@@ -2,6 +2,7 @@ import { and, eq, gt, inArray, sql } from "drizzle-orm";
 import { Webhook } from "standardwebhooks";
 import type { AppContext } from "../../context.js";
 import { webhookDeliveries, webhookEndpoints } from "../../db/schema/index.js";
+import { type Egress, egressFor, post, RefusedAddressError, type Resolve } from "./egress.js";
 import { disableEndpoint } from "./endpoints.js";
 import {
   type DeliveryOptions,
@@ -82,8 +83,11 @@ export async function claimDue(ctx: AppContext, limit: number, timeoutMs: number
 export const payloadOf = (d: Pick<ClaimedDelivery, "type" | "eventAt" | "data">) =>
   JSON.stringify({ type: d.type, timestamp: d.eventAt.toISOString(), data: d.data });
 
-/** One signed POST. Redirects are not followed (a 3xx is a failure), so a receiver cannot bounce us elsewhere. */
-export async function attempt(d: ClaimedDelivery, timeoutMs: number): Promise<AttemptResult> {
+/**
+ * One signed POST. Redirects are not followed (a 3xx is a failure), so a receiver cannot bounce us elsewhere; the
+ * connection goes only to addresses the egress guard checked (see egress.ts).
+ */
+export async function attempt(d: ClaimedDelivery, timeoutMs: number, egress: Egress): Promise<AttemptResult> {
   const body = payloadOf(d);
   // Transport time, not domain time: receivers compare webhook-timestamp with their own clock (5 min tolerance).
   const sentAt = new Date();
@@ -95,22 +99,14 @@ export async function attempt(d: ClaimedDelivery, timeoutMs: number): Promise<At
     "webhook-signature": new Webhook(d.secret).sign(d.eventId, sentAt, body),
   };
   try {
-    const res = await fetch(d.url, {
-      method: "POST",
-      headers,
-      body,
-      redirect: "manual",
-      signal: AbortSignal.timeout(timeoutMs),
-    });
-    if (res.status >= 200 && res.status < 300) {
-      await res.body?.cancel().catch(() => {});
-      return { ok: true, statusCode: res.status, error: null };
-    }
-    const text = (await res.text().catch(() => "")).slice(0, 300);
+    const res = await post(d.url, { headers, body, timeoutMs }, egress);
+    if (res.status >= 200 && res.status < 300) return { ok: true, statusCode: res.status, error: null };
+    const text = res.text.slice(0, 300);
     return { ok: false, statusCode: res.status, error: `HTTP ${res.status}${text ? `: ${text}` : ""}` };
   } catch (error: any) {
+    if (error instanceof RefusedAddressError) return { ok: false, statusCode: null, error: error.message };
     const timedOut = error?.name === "TimeoutError" || error?.name === "AbortError";
-    const reason = timedOut ? `no answer within ${timeoutMs} ms` : (error?.cause?.code ?? error?.message ?? "error");
+    const reason = timedOut ? `no answer within ${timeoutMs} ms` : (error?.code ?? error?.message ?? "error");
     return { ok: false, statusCode: null, error: timedOut ? reason : `could not connect: ${reason}` };
   }
 }
@@ -191,8 +187,12 @@ export async function recordDelivered(ctx: AppContext, batch: { d: ClaimedDelive
  * new deliveries are committed, until nothing is due and nothing is in flight. A slow or dead receiver holds one
  * slot until its timeout; the others keep flowing.
  */
-export async function runDeliveries(ctx: AppContext, options: Partial<DeliveryOptions> = {}): Promise<RunSummary> {
+export async function runDeliveries(
+  ctx: AppContext,
+  options: Partial<DeliveryOptions> & { resolve?: Resolve } = {},
+): Promise<RunSummary> {
   const { timeoutMs, concurrency, lingerMs } = { ...defaultDeliveryOptions, ...options };
+  const egress = egressFor(ctx.config.webhookAllowPrivate, options.resolve);
   const lingerUntil = () => performance.now() + lingerMs;
   let idleUntil = lingerUntil();
   const wakeup = wakeupFor(ctx.database);
@@ -216,7 +216,7 @@ export async function runDeliveries(ctx: AppContext, options: Partial<DeliveryOp
       const want = concurrency - inFlight.size;
       const claimed = await claimDue(ctx, want, timeoutMs);
       for (const d of claimed) {
-        const run: Promise<void> = attempt(d, timeoutMs)
+        const run: Promise<void> = attempt(d, timeoutMs, egress)
           .then(async (result) => {
             if (result.ok) delivered.push({ d, statusCode: result.statusCode });
             else summary[(await recordResult(ctx, d, result)) as keyof RunSummary]++;

@@ -9,6 +9,7 @@ import { badRequest, notFound } from "../../lib/errors.js";
 import { newId } from "../../lib/ids.js";
 import { type EventDomain, eventTypes, eventTypesByDomain, operatorEventDomains } from "../events/emit.js";
 import { actingTenant, isOperator, type Principal } from "../identity/principal.js";
+import { refusedHost } from "./egress.js";
 
 export type EndpointRow = typeof webhookEndpoints.$inferSelect;
 
@@ -20,8 +21,11 @@ export const MAX_ENDPOINTS_PER_OWNER = 50;
 /** A Standard Webhooks secret: "whsec_" + base64 of 24 random bytes. */
 export const newWebhookSecret = () => `whsec_${randomBytes(24).toString("base64")}`;
 
-/** Receivers must be http(s) URLs with a host and no credentials in them. */
-export function checkUrl(url: string): string {
+/**
+ * Receivers must be http(s) URLs with a host and no credentials in them, and, unless the operator allows it, not on
+ * a private address (egress.ts; delivery checks what a name resolves to).
+ */
+export function checkUrl(url: string, allowPrivate: boolean): string {
   let parsed: URL;
   try {
     parsed = new URL(url);
@@ -31,6 +35,8 @@ export function checkUrl(url: string): string {
   if (parsed.protocol !== "http:" && parsed.protocol !== "https:") throw badRequest("url must use http or https");
   if (!parsed.hostname) throw badRequest("url must name a host");
   if (parsed.username || parsed.password) throw badRequest("url must not carry credentials; sign with the secret");
+  const refused = allowPrivate ? null : refusedHost(parsed.hostname);
+  if (refused) throw badRequest(`url: ${refused}; webhooks are delivered to public addresses only`);
   return parsed.toString();
 }
 
@@ -66,7 +72,7 @@ export interface EndpointInput {
 
 /** Creates an endpoint and returns it with its secret, which is never returned again. */
 export async function createEndpoint(ctx: AppContext, owner: Owner, input: EndpointInput) {
-  const url = checkUrl(input.url);
+  const url = checkUrl(input.url, ctx.config.webhookAllowPrivate);
   const events = checkEvents(input.events, owner);
   const [{ n }] = await ctx.db.select({ n: count() }).from(webhookEndpoints).where(ownedBy(owner));
   if (n >= MAX_ENDPOINTS_PER_OWNER)
@@ -121,7 +127,7 @@ export interface EndpointPatch {
 export async function updateEndpoint(ctx: AppContext, owner: Owner, id: string, patch: EndpointPatch) {
   const current = await getEndpoint(ctx, owner, id);
   const set: Partial<typeof webhookEndpoints.$inferInsert> = {};
-  if (patch.url !== undefined) set.url = checkUrl(patch.url);
+  if (patch.url !== undefined) set.url = checkUrl(patch.url, ctx.config.webhookAllowPrivate);
   if (patch.events !== undefined) set.events = checkEvents(patch.events, owner);
   if (patch.description !== undefined) set.description = patch.description;
   if (patch.status === "active" && current.status !== "active") {

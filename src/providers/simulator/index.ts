@@ -24,6 +24,8 @@ export interface SimulatorOptions {
   /** Share of provisions that fail (0..1), like an upstream cloud having a bad day. */
   failureRate?: number;
   random?: () => number;
+  /** Called when setCapacity gives a region more GPUs of a model (the waitlist may deploy into them). */
+  onCapacityRaised?: () => void;
 }
 
 /**
@@ -37,6 +39,7 @@ export class SimulatorProvider implements Provider {
   provisionMs: number;
   failureRate: number;
   private random: () => number;
+  private onCapacityRaised: () => void;
   private failNextCount = 0;
   private failing = new Map<string, string>();
   private lost = new Map<string, string>();
@@ -46,11 +49,14 @@ export class SimulatorProvider implements Provider {
     this.provisionMs = options.provisionMs ?? 5_000;
     this.failureRate = options.failureRate ?? 0;
     this.random = options.random ?? Math.random;
+    this.onCapacityRaised = options.onCapacityRaised ?? (() => {});
   }
 
   /** Sets how many GPUs of a model a region has. */
   setCapacity(regionId: string, gpuModel: string, gpus: number): void {
+    const before = this.capacityByRegion[regionId]?.[gpuModel] ?? 0;
     this.capacityByRegion[regionId] = { ...this.capacityByRegion[regionId], [gpuModel]: gpus };
+    if (gpus > before) this.onCapacityRaised();
   }
 
   /** The next `count` provisions fail once their provisioning time is up. */

@@ -1,1 +1,0 @@
-ALTER TABLE "tenants" ADD COLUMN "billing_mode" text DEFAULT 'prepaid' NOT NULL;
