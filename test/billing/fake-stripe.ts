@@ -11,6 +11,8 @@ export class FakeStripe {
   port = 0;
   readonly objects = new Map<string, any>();
   readonly requests: { method: string; path: string; body: Record<string, string> }[] = [];
+  /** Invoices marked paid out of band (`POST /v1/invoices/{id}/pay` with paid_out_of_band=true). */
+  readonly paidOutOfBand = new Set<string>();
   private replies = new Map<string, string>();
 
   constructor() {
@@ -28,12 +30,12 @@ export class FakeStripe {
         let status = 200;
         let text = replay;
         if (!text) {
-          const result = this.handle(req.method ?? "GET", path, body);
-          status = result ? 200 : 404;
-          text = JSON.stringify(
-            result ?? { error: { type: "invalid_request_error", message: `Unrecognized request URL (${path})` } },
-          );
-          if (key && result) this.replies.set(key, text);
+          const handled = this.handle(req.method ?? "GET", path, body);
+          const result = handled ?? new StripeError(404, `Unrecognized request URL (${req.method} ${path}).`);
+          status = result instanceof StripeError ? result.status : 200;
+          text = JSON.stringify(result instanceof StripeError ? { error: result.error } : result);
+          // Stripe saves the first response of a request its endpoint ran, errors included, and replays it.
+          if (key && handled) this.replies.set(key, text);
         }
         res.writeHead(status, {
           "content-type": "application/json",
@@ -93,6 +95,9 @@ export class FakeStripe {
         status: "draft",
         total: 0,
         amount_due: 0,
+        amount_paid: 0,
+        amount_remaining: 0,
+        status_transitions: { finalized_at: null, paid_at: null, voided_at: null, marked_uncollectible_at: null },
         number: null,
         hosted_invoice_url: null,
         description: body.description ?? null,
@@ -120,6 +125,7 @@ export class FakeStripe {
         invoice.lines.data.push(item);
         invoice.total += item.amount;
         invoice.amount_due += item.amount;
+        invoice.amount_remaining += item.amount;
       }
       this.objects.set(item.id, item);
       return item;
@@ -127,10 +133,29 @@ export class FakeStripe {
     const finalize = /^\/v1\/invoices\/([^/]+)\/finalize$/.exec(path);
     if (method === "POST" && finalize) {
       const invoice = this.objects.get(finalize[1]);
-      if (!invoice) return undefined;
+      if (!invoice) return noSuch("invoice", finalize[1]);
+      if (invoice.status !== "draft") return new StripeError(400, "This invoice is already finalized.");
       invoice.status = "open";
+      invoice.status_transitions.finalized_at = now;
       invoice.number = `GP-${invoice.id.slice(-6).toUpperCase()}`;
       invoice.hosted_invoice_url = `https://invoice.stripe.test/i/${invoice.id}`;
+      // As Stripe does: an invoice with nothing due is paid as soon as it is finalized.
+      if (invoice.amount_due === 0) this.markPaid(invoice, now, false);
+      return invoice;
+    }
+    const pay = /^\/v1\/invoices\/([^/]+)\/pay$/.exec(path);
+    if (method === "POST" && pay) {
+      const invoice = this.objects.get(pay[1]);
+      if (!invoice) return noSuch("invoice", pay[1]);
+      if (invoice.status === "paid") return new StripeError(400, "Invoice is already paid", "invoice_already_paid");
+      if (invoice.status !== "open") {
+        return new StripeError(400, `You can only pay an invoice that is open. This invoice is ${invoice.status}.`);
+      }
+      // Only out-of-band payments are modelled: there are no payment methods here to charge.
+      if (body.paid_out_of_band !== "true") {
+        return new StripeError(402, "This customer has no attached payment source or default payment method.");
+      }
+      this.markPaid(invoice, now, true);
       return invoice;
     }
     if (method === "POST" && path === "/v1/checkout/sessions") {
@@ -160,6 +185,15 @@ export class FakeStripe {
     return undefined;
   }
 
+  /** The object has no out-of-band flag in current API versions; `outOfBand` is recorded in `paidOutOfBand`. */
+  private markPaid(invoice: any, at: number, outOfBand: boolean) {
+    if (outOfBand) this.paidOutOfBand.add(invoice.id);
+    invoice.status = "paid";
+    invoice.amount_paid = invoice.amount_due;
+    invoice.amount_remaining = 0;
+    invoice.status_transitions.paid_at = at;
+  }
+
   /** The event Stripe would send when the customer pays (what the webhook endpoint receives). */
   event(type: string, object: any) {
     return {
@@ -175,3 +209,18 @@ export class FakeStripe {
     };
   }
 }
+
+/** An error answer in Stripe's shape: `{error: {type, message, code?}}` with its HTTP status. */
+class StripeError {
+  readonly error: { type: string; message: string; code?: string };
+  constructor(
+    readonly status: number,
+    message: string,
+    code?: string,
+  ) {
+    const type = status === 402 ? "card_error" : "invalid_request_error";
+    this.error = { type, message, ...(code ? { code } : {}) };
+  }
+}
+
+const noSuch = (what: string, id: string) => new StripeError(404, `No such ${what}: '${id}'`, "resource_missing");

@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import { eq, sql } from "drizzle-orm";
 import { instances, ledgerEntries, volumes } from "../../src/db/schema/index.js";
 import { newId } from "../../src/lib/ids.js";
@@ -103,4 +104,18 @@ export async function ledgerChainErrors(h: Harness, tenantId: number) {
     }
   }
   return { errors, sum: balance };
+}
+
+/**
+ * A tenant the operator creates (POST /tenants: invoiced unless `body` says billing_mode "prepaid", seed 002's fleet
+ * customers) and an API key of its own, as the operator would hand one out.
+ */
+export async function operatorTenant(h: Harness, body: Record<string, unknown> = {}) {
+  const name = `acct-${randomBytes(4).toString("hex")}`;
+  const created = await h.post("/api/v1/tenants", { name, gpu_quota: 8, ...body });
+  if (created.status !== 201) throw new Error(`tenant: ${created.status} ${created.text}`);
+  const tenantId = created.body.data.id as number;
+  const key = await h.post("/api/v1/api-keys", { label: name, tenant_id: tenantId });
+  if (key.status !== 201) throw new Error(`key: ${key.status} ${key.text}`);
+  return { tenantId, key: key.body.data.key as string, tenant: created.body.data };
 }

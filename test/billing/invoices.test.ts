@@ -4,7 +4,7 @@ import { meterPass } from "../../src/domain/billing/meter.js";
 import { createStripeClient } from "../../src/domain/billing/stripe.js";
 import { describeEachDb } from "../helpers/harness.js";
 import { FakeStripe } from "./fake-stripe.js";
-import { insertRunningInstance, stopInstanceRow } from "./fixtures.js";
+import { insertRunningInstance, operatorTenant, stopInstanceRow } from "./fixtures.js";
 
 const WEBHOOK_SECRET = "whsec_test_gpuplane";
 const signer = new Stripe("sk_test_signer");
@@ -30,10 +30,13 @@ describeEachDb(
       h().ctx.services.stripe = undefined;
     };
 
-    /** A tenant with two hours of usage on one instance ($3.60/h) — $7.20 — charged by the meter. */
-    async function tenantWithUsage() {
-      const { tenantId, key } = await h().signup();
-      await h().post(`/api/v1/tenants/${tenantId}/credits`, { amount_usd: "100" });
+    /**
+     * A tenant with two hours of usage on one instance ($3.60/h) — $7.20 — charged by the meter: a signed-up one
+     * with $105 of credit (prepaid), or one the operator created, starting at zero (invoiced).
+     */
+    async function tenantWithUsage(mode: "prepaid" | "invoiced" = "prepaid") {
+      const { tenantId, key } = mode === "prepaid" ? await h().signup() : await operatorTenant(h());
+      if (mode === "prepaid") await h().post(`/api/v1/tenants/${tenantId}/credits`, { amount_usd: "100" });
       const id = await insertRunningInstance(h(), { tenantId, pricePerHourMicros: 3_600_000n });
       h().clock.advance(HOUR);
       await meterPass(h().ctx);
@@ -57,9 +60,23 @@ describeEachDb(
       });
     }
 
+    /** A tenant with usage (tenantWithUsage), its invoice for the period, and the answer to opening it. */
+    async function openInvoice(mode: "prepaid" | "invoiced") {
+      const { tenantId, key } = await tenantWithUsage(mode);
+      const invoice = (await h().post("/api/v1/billing/invoices", { tenant_id: tenantId, ...period() })).body.data[0];
+      const opened = await h().patch(`/api/v1/billing/invoices/${invoice.id}`, { status: "open" });
+      return { tenantId, key, invoice, opened };
+    }
+
+    /** The tenant's invoice payments (ledger kind invoice_payment) and its balance, as the tenant sees them. */
+    async function payments(key: string) {
+      const credits = (await h().get("/api/v1/billing/transactions?kind=invoice_payment", key)).body.data;
+      return { credits, balance: (await h().get("/api/v1/billing/balance", key)).body.data.balance };
+    }
+
     it("generates an invoice from usage, once, and validates status transitions (no Stripe)", async () => {
       withoutStripe();
-      const { tenantId, key, instanceId } = await tenantWithUsage();
+      const { tenantId, key, instanceId } = await tenantWithUsage("invoiced");
       const made = await h().post("/api/v1/billing/invoices", { tenant_id: tenantId, ...period() });
       expect(made.status).toBe(201);
       expect(made.body.data).toHaveLength(1);
@@ -82,8 +99,16 @@ describeEachDb(
       expect((await h().patch(`/api/v1/billing/invoices/${invoice.id}`, { status: "open" })).body.data.status).toBe(
         "open",
       );
+      expect(await payments(key)).toEqual({ credits: [], balance: "-7.200000" });
       const paid = await h().patch(`/api/v1/billing/invoices/${invoice.id}`, { status: "paid" });
       expect(paid.body.data).toMatchObject({ status: "paid" });
+      // The invoiced tenant paid what it owed: one credit of the total, and a repeat changes nothing.
+      expect((await h().patch(`/api/v1/billing/invoices/${invoice.id}`, { status: "paid" })).status).toBe(200);
+      const { credits, balance } = await payments(key);
+      expect(balance).toBe("0.000000");
+      expect(credits).toEqual([
+        expect.objectContaining({ amount_usd: "7.200000", balance_after_usd: "0.000000", invoice_id: invoice.id }),
+      ]);
       expect((await h().patch(`/api/v1/billing/invoices/${invoice.id}`, { status: "void" })).status).toBe(409);
       // Only the operator generates and moves invoices; tenants see their own only.
       expect((await h().patch(`/api/v1/billing/invoices/${invoice.id}`, { status: "void" }, key)).status).toBe(403);
@@ -104,15 +129,15 @@ describeEachDb(
 
     it("pushes an opened invoice to Stripe and marks it paid from the signed invoice.paid webhook, once", async () => {
       withStripe();
-      const { tenantId } = await tenantWithUsage();
-      const invoice = (await h().post("/api/v1/billing/invoices", { tenant_id: tenantId, ...period() })).body.data[0];
-      const opened = await h().patch(`/api/v1/billing/invoices/${invoice.id}`, { status: "open" });
+      const { tenantId, key, invoice, opened } = await openInvoice("invoiced");
       expect(opened.status).toBe(200);
       expect(opened.body.data).toMatchObject({ status: "open", stripe_status: "open" });
       expect(opened.body.data.stripe_invoice_id).toMatch(/^in_/);
       expect(opened.body.data.hosted_invoice_url).toContain(opened.body.data.stripe_invoice_id);
       const remote = fake.objects.get(opened.body.data.stripe_invoice_id);
       expect(remote.total).toBe(720); // cents
+      expect(remote).toMatchObject({ collection_method: "send_invoice", status: "open", amount_remaining: 720 });
+      expect(fake.paidOutOfBand.has(remote.id)).toBe(false); // the invoiced tenant pays it
       expect(remote.metadata.gpuplane_invoice_id).toBe(String(invoice.id));
       expect(fake.objects.get(remote.customer).metadata.gpuplane_tenant_id).toBe(String(tenantId));
 
@@ -124,6 +149,12 @@ describeEachDb(
       expect(replay.body.data).toMatchObject({ handled: true, duplicate: true });
       const after = await h().get(`/api/v1/billing/invoices/${invoice.id}`);
       expect(after.body.data).toMatchObject({ status: "paid", stripe_status: "paid" });
+      // The operator marking it paid as well changes nothing: the payment is credited once.
+      expect((await h().patch(`/api/v1/billing/invoices/${invoice.id}`, { status: "paid" })).status).toBe(200);
+      const { credits, balance } = await payments(key);
+      expect(credits).toHaveLength(1);
+      expect(credits[0]).toMatchObject({ amount_usd: "7.200000", invoice_id: invoice.id });
+      expect(balance).toBe("0.000000");
 
       const forged = await h().request("POST", "/api/v1/billing/stripe/webhook", {
         key: null,
@@ -131,6 +162,52 @@ describeEachDb(
         headers: { "stripe-signature": "t=1,v1=deadbeef" },
       });
       expect(forged.status).toBe(400);
+    });
+
+    it("credits an invoiced tenant once when the operator and Stripe mark the invoice paid at the same time", async () => {
+      withStripe();
+      const { key, invoice, opened } = await openInvoice("invoiced");
+      const remote = fake.objects.get(opened.body.data.stripe_invoice_id);
+      const paidEvent = fake.event("invoice.paid", { ...remote, status: "paid" });
+      const answers = await Promise.all([
+        h().patch(`/api/v1/billing/invoices/${invoice.id}`, { status: "paid" }),
+        signed(paidEvent),
+        signed(paidEvent),
+      ]);
+      // The PATCH that loses the race is told to retry (409); a retry finds it paid.
+      for (const answer of answers) expect([200, 409]).toContain(answer.status);
+      expect((await h().patch(`/api/v1/billing/invoices/${invoice.id}`, { status: "paid" })).status).toBe(200);
+      const { credits, balance } = await payments(key);
+      expect(credits).toHaveLength(1);
+      expect(balance).toBe("0.000000");
+    });
+
+    it("settles a prepaid tenant's invoice when opened: paid out of band in Stripe and paid here, no credit", async () => {
+      withStripe();
+      const { key, opened } = await openInvoice("prepaid");
+      expect(opened.status).toBe(200);
+      expect(opened.body.data).toMatchObject({ status: "paid", stripe_status: "paid" });
+      expect(opened.body.data.finalized_at).toBe(opened.body.data.paid_at);
+      const remote = fake.objects.get(opened.body.data.stripe_invoice_id);
+      expect(remote).toMatchObject({ status: "paid", total: 720, amount_paid: 720, amount_remaining: 0 });
+      expect(fake.paidOutOfBand.has(remote.id)).toBe(true);
+      const pays = fake.requests.filter((r) => r.path === `/v1/invoices/${remote.id}/pay`);
+      expect(pays.map((r) => r.body)).toEqual([{ paid_out_of_band: "true" }]);
+
+      // Its credits paid the usage: no credit back, the balance is what the credits left ($105 − $7.20).
+      expect(await payments(key)).toEqual({ credits: [], balance: "97.800000" });
+      // Stripe then announces the payment; it was already recorded.
+      const paidEvent = fake.event("invoice.paid", remote);
+      expect((await signed(paidEvent)).body.data).toMatchObject({ handled: true, duplicate: true });
+      expect(await payments(key)).toEqual({ credits: [], balance: "97.800000" });
+    });
+
+    it("settles a prepaid tenant's invoice when opened without Stripe too", async () => {
+      withoutStripe();
+      const { key, invoice, opened } = await openInvoice("prepaid");
+      expect(opened.body.data).toMatchObject({ status: "paid", stripe_invoice_id: null });
+      expect(await payments(key)).toEqual({ credits: [], balance: "97.800000" });
+      expect((await h().patch(`/api/v1/billing/invoices/${invoice.id}`, { status: "void" })).status).toBe(409);
     });
 
     it("tops up through Checkout and credits once on the signed webhook", async () => {

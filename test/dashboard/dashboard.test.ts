@@ -134,7 +134,7 @@ describeEachDb(
         queued_jobs: 0,
         tenants: 2,
         revenue_usd: "5.750000",
-        balance_owed_usd: "0.750000",
+        balance_owed_usd: "0.000000", // tenant A is prepaid: its −$0.75 is leakage, not an invoiced debt
       });
       expect((await h().get("/api/v1/dashboard?days=7")).body.data.revenue_usd).toBe("4.250000");
       const fleet = (await h().get("/api/v1/dashboard/fleet")).body.data;
@@ -175,6 +175,27 @@ describeEachDb(
       expect((await h().get(`/api/v1/tenants/${tenantA}/usage?days=0`)).status).toBe(400);
       expect((await h().get("/api/v1/tenants/999999/usage")).status).toBe(404);
       expect((await h().get("/api/v1/dashboard", tenantKey)).status).toBe(403);
+    });
+
+    it("counts an invoiced tenant's negative balance as owed, and a prepaid one's as leakage", async () => {
+      const created = await h().post("/api/v1/tenants", { name: "Fleet customer", gpu_quota: 4 });
+      expect(created.body.data.billing_mode).toBe("invoiced");
+      await h()
+        .ctx.db.insert(ledgerEntries)
+        .values({
+          tenantId: created.body.data.id,
+          kind: "usage",
+          amountMicros: -2_500_000n,
+          balanceAfterMicros: -2_500_000n,
+          description: "instance",
+          instanceId: "inst_b",
+          quantitySeconds: 3600,
+          createdAt: ago(H),
+        });
+      expect((await h().get("/api/v1/dashboard")).body.data.balance_owed_usd).toBe("2.500000");
+      const leakage = (await h().get("/api/v1/dashboard/leakage")).body.data;
+      expect(leakage.negative_balances).toMatchObject({ count: 1, amount_usd: "0.750000" });
+      expect(leakage.negative_balances.items).toEqual([expect.objectContaining({ tenant_id: tenantA })]);
     });
   },
   { manualClock: T0 },

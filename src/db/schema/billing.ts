@@ -20,7 +20,7 @@ export const ledgerEntries = pgTable(
   {
     id: bigserial("id", { mode: "bigint" }).primaryKey(),
     tenantId: integer("tenant_id").notNull(),
-    kind: text("kind").notNull(), // signup_credit | topup | grant | usage | refund | adjustment
+    kind: text("kind").notNull(), // signup_credit | topup | grant | usage | refund | adjustment | invoice_payment
     amountMicros: micros("amount_micros").notNull(), // signed: credits positive, charges negative
     balanceAfterMicros: micros("balance_after_micros").notNull(),
     description: text("description").notNull(),

@@ -15,6 +15,11 @@ export const tenants = pgTable(
     gpuQuota: integer("gpu_quota").notNull().default(8),
     planTier: text("plan_tier").notNull().default("starter"),
     status: text("status").notNull().default("active"),
+    /**
+     * prepaid: pays from credits (balance gate, minimum balance, auto-stop); invoiced: runs on account, its usage
+     * is invoiced and a negative balance is what it owes. Sign-up makes prepaid tenants, the operator invoiced ones.
+     */
+    billingMode: text("billing_mode").notNull().default("prepaid"),
     stripeCustomerId: text("stripe_customer_id"),
     createdAt: createdAt(),
     updatedAt: tstz("updated_at").notNull().defaultNow(),

@@ -7,19 +7,22 @@ import { microsToUsd, microsToUsdNumber, toMicros } from "../../lib/money.js";
 import { emitEvent } from "../events/emit.js";
 import { stopInstance } from "../instances/lifecycle.js";
 import { preemptTenantJobs } from "../jobs/lifecycle.js";
+import { prepaidBalances } from "./balance.js";
 import { type MeterResult, meterPass } from "./meter.js";
 
 /**
- * One tick of the "meter" worker: charge, warn tenants whose balance fell through a threshold, stop what tenants
- * at or below zero are running, and charge again so the runs auto-stop closed are settled in the same tick.
+ * One tick of the "meter" worker: charge, warn prepaid tenants whose balance fell through a threshold, stop what
+ * prepaid tenants at or below zero are running, and charge again so the runs auto-stop closed are settled in the
+ * same tick. Invoiced tenants are charged the same way but never warned or stopped: they run on account.
  */
 export async function meterTick(ctx: AppContext) {
   const first = await meterPass(ctx);
-  await warnLowBalances(ctx, first.balances);
-  const stopped = await autoStop(ctx, first.balances);
+  const prepaid = await prepaidBalances(ctx.db, first.balances);
+  await warnLowBalances(ctx, prepaid);
+  const stopped = await autoStop(ctx, prepaid);
   if (!stopped.length) return { ...first, autoStopped: stopped };
   const second = await meterPass(ctx);
-  await warnLowBalances(ctx, second.balances);
+  await warnLowBalances(ctx, await prepaidBalances(ctx.db, second.balances));
   return { charged: first.charged + second.charged, closed: first.closed + second.closed, autoStopped: stopped };
 }
 

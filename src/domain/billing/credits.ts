@@ -10,11 +10,12 @@ import { appendLedgerEntry, type LedgerKind } from "./ledger.js";
 
 export interface CreditInput {
   tenantId: number;
-  kind: Extract<LedgerKind, "grant" | "topup" | "refund" | "adjustment">;
+  kind: Extract<LedgerKind, "grant" | "topup" | "refund" | "adjustment" | "invoice_payment">;
   amountMicros: bigint;
   description: string;
   /** Makes a repeat (a replayed webhook, a retried request) harmless: a second credit with it is not written. */
   reference?: string;
+  invoiceId?: number;
 }
 
 /**

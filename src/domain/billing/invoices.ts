@@ -1,11 +1,14 @@
 import { and, count, desc, eq, lt, sql } from "drizzle-orm";
 import type { AppContext } from "../../context.js";
+import type { Executor } from "../../db/client.js";
 import { invoiceLines, invoices, tenants } from "../../db/schema/index.js";
 import { queryRows } from "../../db/sql.js";
 import { type Page, type PageQuery, paginate } from "../../http/pagination.js";
 import { badRequest, conflict, notFound } from "../../lib/errors.js";
 import { microsToUsd, toMicros } from "../../lib/money.js";
 import { emitEvent } from "../events/emit.js";
+import { billingModeOf } from "./balance.js";
+import { creditTenant } from "./credits.js";
 import { pushInvoiceToStripe } from "./stripe-invoices.js";
 
 export type InvoiceRow = typeof invoices.$inferSelect;
@@ -142,6 +145,9 @@ export async function listInvoices(
 /**
  * Moves an invoice along draft → open → paid, or to void. Opening pushes it to Stripe when configured (customer,
  * items, invoice, finalize) and keeps Stripe's id, status and hosted URL. Voiding releases its usage entries.
+ *
+ * A prepaid tenant's invoice is a statement of usage its credits already paid, so opening it settles it: `paid` at
+ * once, and in Stripe paid out of band (nothing to collect). An invoiced tenant's stays open until it is paid.
  */
 export async function setInvoiceStatus(ctx: AppContext, id: number, to: InvoiceStatus): Promise<InvoiceRow> {
   const { invoice } = await getInvoice(ctx, id, null);
@@ -153,30 +159,56 @@ export async function setInvoiceStatus(ctx: AppContext, id: number, to: InvoiceS
     });
   }
   const now = ctx.clock.now();
-  const stripeFields = to === "open" ? await pushInvoiceToStripe(ctx, id) : {};
+  const statement = to === "open" && (await billingModeOf(ctx.db, invoice.tenantId)) === "prepaid";
+  const stripeFields = to === "open" ? await pushInvoiceToStripe(ctx, id, { paidOutOfBand: statement }) : {};
+  const status: InvoiceStatus = statement ? "paid" : to;
   return ctx.db.transaction(async (tx) => {
     const [updated] = await tx
       .update(invoices)
       .set({
-        status: to,
+        status,
         ...stripeFields,
         ...(to === "open" ? { finalizedAt: now } : {}),
-        ...(to === "paid" ? { paidAt: now } : {}),
+        ...(status === "paid" ? { paidAt: now } : {}),
         ...(to === "void" ? { voidedAt: now } : {}),
       })
       .where(and(eq(invoices.id, id), eq(invoices.status, from)))
       .returning();
     if (!updated) throw conflict(`invoice ${id} changed meanwhile; retry`);
     if (to === "void") await tx.execute(sql`update ledger_entries set invoice_id = null where invoice_id = ${id}`);
-    if (to === "paid") {
-      await emitEvent(
-        tx,
-        updated.tenantId,
-        "billing.invoice_paid",
-        { invoice_id: id, total_usd: microsToUsd(toMicros(updated.totalMicros)) },
-        now,
-      );
-    }
+    if (status === "paid") await recordInvoicePaid(ctx, tx, updated, statement ? "prepaid_credits" : "operator");
     return updated;
   });
+}
+
+/**
+ * What follows an invoice becoming paid (the caller has just moved it, in `tx`): `billing.invoice_paid`, and unless
+ * it was a prepaid tenant's statement (paid from credits), one `invoice_payment` credit of its total: the money
+ * received for an invoice that was open brings the balance its usage took below zero back up. The reference
+ * `invoice:<id>:paid` makes a second credit for the same invoice impossible (a replayed webhook, a race with PATCH).
+ */
+export async function recordInvoicePaid(
+  ctx: AppContext,
+  tx: Executor,
+  invoice: InvoiceRow,
+  via: "operator" | "stripe" | "prepaid_credits",
+) {
+  const total = toMicros(invoice.totalMicros);
+  if (via !== "prepaid_credits" && total > 0n) {
+    await creditTenant(ctx, tx, {
+      tenantId: invoice.tenantId,
+      kind: "invoice_payment",
+      amountMicros: total,
+      description: `Invoice ${invoice.id} paid`,
+      reference: `invoice:${invoice.id}:paid`,
+      invoiceId: invoice.id,
+    });
+  }
+  await emitEvent(
+    tx,
+    invoice.tenantId,
+    "billing.invoice_paid",
+    { invoice_id: invoice.id, total_usd: microsToUsd(total), via },
+    ctx.clock.now(),
+  );
 }

@@ -7,7 +7,15 @@ import { type Page, type PageQuery, paginate } from "../../http/pagination.js";
 import { notFound } from "../../lib/errors.js";
 import { toMicros } from "../../lib/money.js";
 
-export type LedgerKind = "signup_credit" | "topup" | "grant" | "usage" | "refund" | "adjustment";
+export type LedgerKind =
+  | "signup_credit"
+  | "topup"
+  | "grant"
+  | "usage"
+  | "refund"
+  | "adjustment"
+  /** An open invoice paid: credits back the usage it billed (reference `invoice:<id>:paid`; invoices.ts). */
+  | "invoice_payment";
 
 export interface LedgerInput {
   tenantId: number;
@@ -23,6 +31,8 @@ export interface LedgerInput {
   periodStart?: Date;
   periodEnd?: Date;
   quantitySeconds?: number;
+  /** For a usage charge, the invoice that bills it (set by generateInvoices); for a payment, the invoice it pays. */
+  invoiceId?: number;
   at?: Date;
 }
 
@@ -50,6 +60,7 @@ export async function appendLedgerEntry(tx: Executor, input: LedgerInput) {
       periodStart: input.periodStart ?? null,
       periodEnd: input.periodEnd ?? null,
       quantitySeconds: input.quantitySeconds ?? null,
+      invoiceId: input.invoiceId ?? null,
       ...(input.at ? { createdAt: input.at } : {}),
     })
     .onConflictDoNothing({ target: ledgerEntries.reference })

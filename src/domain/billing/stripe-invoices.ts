@@ -24,9 +24,11 @@ export async function stripeCustomerFor(ctx: AppContext, tenantId: number): Prom
 /**
  * Pushes an invoice to Stripe: a draft invoice for the customer, one invoice item per line (micro-dollars rounded
  * to cents), then finalize. Idempotency keys derived from the invoice make a retried push create nothing twice.
+ * With `paidOutOfBand` (a prepaid tenant's statement: its credits paid the usage) the finalized invoice is then
+ * marked paid out of band, so Stripe asks nobody to pay it again.
  * Returns the columns to store; {} when Stripe is not configured (the invoice lives in gpuplane alone).
  */
-export async function pushInvoiceToStripe(ctx: AppContext, invoiceId: number) {
+export async function pushInvoiceToStripe(ctx: AppContext, invoiceId: number, options: { paidOutOfBand: boolean }) {
   const stripe = stripeOf(ctx);
   if (!stripe) return {};
   const [invoice] = await ctx.db.select().from(invoices).where(eq(invoices.id, invoiceId));
@@ -60,7 +62,15 @@ export async function pushInvoiceToStripe(ctx: AppContext, invoiceId: number) {
     );
     await ctx.db.update(invoiceLines).set({ stripeInvoiceItemId: item.id }).where(eq(invoiceLines.id, line.id));
   }
-  const finalized = await stripe.invoices.finalizeInvoice(draft.id!, {}, { idempotencyKey: `${key}-finalize` });
+  let finalized = await stripe.invoices.finalizeInvoice(draft.id!, {}, { idempotencyKey: `${key}-finalize` });
+  // Stripe marks an invoice with nothing due paid when it finalizes it; paying it again would be refused.
+  if (options.paidOutOfBand && finalized.status === "open") {
+    finalized = await stripe.invoices.pay(
+      finalized.id!,
+      { paid_out_of_band: true },
+      { idempotencyKey: `${key}-paid-out-of-band` },
+    );
+  }
   return {
     stripeInvoiceId: finalized.id ?? draft.id ?? null,
     stripeStatus: finalized.status ?? null,

@@ -1,11 +1,11 @@
-import { and, eq } from "drizzle-orm";
+import { eq } from "drizzle-orm";
 import type Stripe from "stripe";
 import type { AppContext } from "../../context.js";
 import { invoices, topups } from "../../db/schema/index.js";
 import { ApiError, badRequest } from "../../lib/errors.js";
 import { newId } from "../../lib/ids.js";
-import { emitEvent } from "../events/emit.js";
 import { creditTenant } from "./credits.js";
+import { recordInvoicePaid } from "./invoices.js";
 import { centsToMicros, microsToCents, requireStripe } from "./stripe.js";
 import { stripeCustomerFor } from "./stripe-invoices.js";
 
@@ -104,6 +104,7 @@ async function completeTopup(ctx: AppContext, session: Stripe.Checkout.Session) 
   });
 }
 
+/** Stripe's `invoice.paid`: the open invoice is paid (and its total credited back, recordInvoicePaid); once. */
 async function markInvoicePaid(ctx: AppContext, stripeInvoice: Stripe.Invoice) {
   const now = ctx.clock.now();
   return ctx.db.transaction(async (tx) => {
@@ -116,11 +117,12 @@ async function markInvoicePaid(ctx: AppContext, stripeInvoice: Stripe.Invoice) {
     if (invoice.status === "paid") return { handled: true, duplicate: true };
     // A voided invoice stays void; the payment is for an operator to refund or reconcile in Stripe.
     if (invoice.status === "void") return { handled: false };
-    await tx
+    const [paid] = await tx
       .update(invoices)
       .set({ status: "paid", stripeStatus: stripeInvoice.status ?? "paid", paidAt: now })
-      .where(and(eq(invoices.id, invoice.id)));
-    await emitEvent(tx, invoice.tenantId, "billing.invoice_paid", { invoice_id: invoice.id, via: "stripe" }, now);
+      .where(eq(invoices.id, invoice.id))
+      .returning();
+    await recordInvoicePaid(ctx, tx, paid, "stripe");
     return { handled: true, duplicate: false };
   });
 }

@@ -3,14 +3,15 @@ import type { AppContext } from "../../context.js";
 import { queryRows } from "../../db/sql.js";
 import { toMicros } from "../../lib/money.js";
 import { gpuStateSql } from "../fleet/state.js";
-import { balancesSql, windowStart } from "./common.js";
+import { negativeBalancesSql, windowStart } from "./common.js";
 
 /** Newest samples older than this do not count toward fleet utilization (a silent GPU is not "0 % busy"). */
 const FRESH_MS = 10 * 60_000;
 
 /**
  * The executive KPIs. Revenue is what usage charges took in the window (usage ledger entries are negative, so it is
- * their negated sum); balance owed is the sum of the tenants' balances that are below zero.
+ * their negated sum); balance owed is what invoiced tenants owe: the sum of their balances below zero (usage charged
+ * and not yet paid by invoice). A prepaid tenant below zero is not counted here: that is leakage (leakage.ts).
  */
 export async function dashboardKpis(ctx: AppContext, days: number) {
   const now = ctx.clock.now();
@@ -42,7 +43,7 @@ export async function dashboardKpis(ctx: AppContext, days: number) {
     ctx.db,
     sql`select (select -coalesce(sum(amount_micros), 0) from ledger_entries
                 where kind = 'usage' and created_at >= ${since}::timestamptz) as revenue,
-          (select -coalesce(sum(balance), 0) from (${balancesSql}) b where balance < 0) as owed`,
+          (select coalesce(sum(owed), 0) from (${negativeBalancesSql("invoiced")}) b) as owed`,
   );
   return {
     days,

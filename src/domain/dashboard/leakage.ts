@@ -3,7 +3,7 @@ import type { AppContext } from "../../context.js";
 import { queryRows } from "../../db/sql.js";
 import { divRound, toMicros } from "../../lib/money.js";
 import { gpuHoldingInstanceStates, gpuHoldingJobStates } from "../quota.js";
-import { balancesSql, windowStart } from "./common.js";
+import { negativeBalancesSql, windowStart } from "./common.js";
 
 /**
  * Revenue leakage: GPU time used but not charged, or charged but not collected. Four rules, each with an amount in
@@ -19,8 +19,9 @@ import { balancesSql, windowStart } from "./common.js";
  * 3. uninvoiced_charges — usage charges on no invoice (invoice_id null) from a closed billing period: created
  *    before the start of the current UTC calendar month, when the month's invoice should have taken them.
  *    Amount: the charges' sum.
- * 4. negative_balances — tenants whose balance is below zero: service delivered and not paid for.
- *    Amount: what they owe.
+ * 4. negative_balances — prepaid tenants whose balance is below zero: service delivered beyond their credits (the
+ *    last interval before auto-stop, rounding, minimums). Amount: what they owe. An invoiced tenant's negative
+ *    balance is receivables, not leakage: the KPIs' balance owed.
  */
 export async function revenueLeakage(ctx: AppContext, days: number) {
   const now = ctx.clock.now();
@@ -143,11 +144,11 @@ async function uninvoicedCharges(ctx: AppContext, now: Date) {
 }
 
 async function negativeBalances(ctx: AppContext) {
-  const rows = await queryRows<{ tenant_id: number; balance: string }>(
+  const rows = await queryRows<{ tenant_id: number; owed: string }>(
     ctx.db,
-    sql`select tenant_id, balance from (${balancesSql}) b where balance < 0 order by balance, tenant_id`,
+    sql`select tenant_id, owed from (${negativeBalancesSql("prepaid")}) b order by owed desc, tenant_id`,
   );
-  return summarise(rows.map((r) => ({ tenantId: Number(r.tenant_id), amountMicros: -toMicros(r.balance) })));
+  return summarise(rows.map((r) => ({ tenantId: Number(r.tenant_id), amountMicros: toMicros(r.owed) })));
 }
 
 /** Lists the 100 largest items; count and amount cover all. */

@@ -8,7 +8,9 @@ import { hashPassword, verifyPassword } from "./passwords.js";
 
 const CONSOLE_SESSION_MS = 12 * 60 * 60 * 1000;
 
-/** Self-service sign-up: a tenant, its first API key (full access) and the sign-up credit, in one transaction. */
+/**
+ * Self-service sign-up: a prepaid tenant, its first API key (full access) and the sign-up credit, in one transaction.
+ */
 export async function register(ctx: AppContext, input: { email: string; password: string; name?: string }) {
   const email = input.email.trim().toLowerCase();
   const passwordHash = await hashPassword(input.password);
@@ -17,7 +19,15 @@ export async function register(ctx: AppContext, input: { email: string; password
       const now = ctx.clock.now();
       const [tenant] = await tx
         .insert(tenants)
-        .values({ name: input.name ?? email, email, contactEmail: email, passwordHash, createdAt: now, updatedAt: now })
+        .values({
+          name: input.name ?? email,
+          email,
+          contactEmail: email,
+          passwordHash,
+          billingMode: "prepaid",
+          createdAt: now,
+          updatedAt: now,
+        })
         .returning();
       const apiKey = await createKey(ctx, tx, { label: "default", tenantId: tenant.id });
       if (ctx.config.signupCreditMicros > 0n) {

@@ -9,6 +9,13 @@ import { forgetVerifiedKeys } from "./keys.js";
 
 export const planTiers = ["starter", "pro", "growth", "enterprise"] as const;
 export const tenantStatuses = ["active", "inactive"] as const;
+/**
+ * How a tenant pays. prepaid: from credits, so it is gated (minimum balance to deploy, no new job GPUs at or below
+ * zero, low-balance warnings, auto-stop at zero). invoiced: on account: usage is charged to the ledger all the same
+ * (a negative balance is what it owes) and collected by invoice, whose payment credits the ledger back.
+ */
+export const billingModes = ["prepaid", "invoiced"] as const;
+export type BillingMode = (typeof billingModes)[number];
 
 export type TenantRow = typeof tenants.$inferSelect;
 
@@ -18,8 +25,10 @@ export interface TenantInput {
   contactEmail?: string | null;
   planTier?: (typeof planTiers)[number];
   status?: (typeof tenantStatuses)[number];
+  billingMode?: BillingMode;
 }
 
+/** A tenant the operator creates (seed 002's fleet customers): invoiced unless billingMode says otherwise. */
 export async function createTenant(
   ctx: AppContext,
   tx: Executor,
@@ -34,6 +43,7 @@ export async function createTenant(
       contactEmail: input.contactEmail ?? input.email ?? null,
       planTier: input.planTier ?? "starter",
       status: input.status ?? "active",
+      billingMode: input.billingMode ?? "invoiced",
       email: input.email ?? null,
       passwordHash: input.passwordHash ?? null,
       createdAt: now,

@@ -87,8 +87,8 @@ async function passInTransaction(ctx: AppContext, tx: Executor, options: { maxRe
   const prices = await loadPrices(tx, [...new Set(pools.map((p) => p.model))]);
   phase("fleet");
 
-  // Credits: a tenant at or below zero gets no new GPUs for its (paid) jobs; they wait, not planned at all, so
-  // they hold no reservation and their quota is not counted.
+  // Credits: a prepaid tenant at or below zero gets no new GPUs for its (paid) jobs; they wait, not planned at all,
+  // so they hold no reservation and their quota is not counted. Invoiced tenants run on account (no balance here).
   const broke = new Map<number, string>();
   for (const [tenantId, balance] of balances) {
     if (balance <= 0n)
@@ -227,20 +227,25 @@ async function passInTransaction(ctx: AppContext, tx: Executor, options: { maxRe
 }
 
 /**
- * Each queued tenant's quota, GPUs in use (instances and jobs) and credit balance. The tenant rows are locked
- * first (in id order, as assertQuota does) in a statement of their own, so that usage is read after any
- * concurrent instance create that held the lock has committed; usage and balances then come in one query.
+ * Each queued tenant's quota, GPUs in use (instances and jobs) and, for prepaid tenants only, credit balance (an
+ * invoiced tenant runs on account: no entry in `balances`). The tenant rows are locked first (in id order, as
+ * assertQuota does) in a statement of their own, so that usage is read after any concurrent instance create that
+ * held the lock has committed; usage and balances then come in one query.
  */
 async function loadTenants(tx: Executor, tenantIds: number[]) {
   const quotas = new Map<number, { limit: number; used: number }>();
   const balances = new Map<number, bigint>();
   if (!tenantIds.length) return { quotas, balances };
   const ids = intArray(tenantIds);
-  const rows = await queryRows<{ id: number; gpu_quota: number }>(
+  const rows = await queryRows<{ id: number; gpu_quota: number; billing_mode: string }>(
     tx,
-    sql`select id, gpu_quota from tenants where id = any(${ids}::int[]) order by id for update`,
+    sql`select id, gpu_quota, billing_mode from tenants where id = any(${ids}::int[]) order by id for update`,
   );
-  for (const r of rows) quotas.set(r.id, { limit: r.gpu_quota, used: 0 });
+  const prepaid = new Set<number>();
+  for (const r of rows) {
+    quotas.set(r.id, { limit: r.gpu_quota, used: 0 });
+    if (r.billing_mode === "prepaid") prepaid.add(r.id);
+  }
   // Balance as currentBalance (billing/ledger.ts) reads it: the newest entry's balance_after, 0 without entries.
   const state = await queryRows<{ id: number; used: number | null; balance: unknown }>(
     tx,
@@ -261,7 +266,7 @@ async function loadTenants(tx: Executor, tenantIds: number[]) {
   for (const r of state) {
     const q = quotas.get(r.id);
     if (q) q.used = Number(r.used ?? 0);
-    balances.set(r.id, r.balance === null ? 0n : toMicros(r.balance));
+    if (prepaid.has(r.id)) balances.set(r.id, r.balance === null ? 0n : toMicros(r.balance));
   }
   return { quotas, balances };
 }

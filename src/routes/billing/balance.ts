@@ -1,8 +1,8 @@
 import { createRoute, z } from "@hono/zod-openapi";
+import { billingModeOf } from "../../domain/billing/balance.js";
 import { grantCredits } from "../../domain/billing/credits.js";
 import { currentBalance, listTransactions } from "../../domain/billing/ledger.js";
 import { actingTenant, authorize, requireOperator } from "../../domain/identity/principal.js";
-import { getTenant } from "../../domain/identity/tenants.js";
 import { appCtx, principal, router } from "../../http/env.js";
 import { commonErrors, envelope, jsonBody, jsonResponse, listEnvelope, ok, okList } from "../../http/envelope.js";
 import { PageQuery } from "../../http/pagination.js";
@@ -26,7 +26,7 @@ balanceRoutes.openapi(
     method: "get",
     path: "/billing/balance",
     tags,
-    summary: "The prepaid credit balance (exact string and display number)",
+    summary: "The balance (exact string and display number): prepaid credit, or what an invoiced tenant owes (< 0)",
     request: { query: TenantQuery },
     responses: { 200: jsonResponse(envelope(Balance), "Balance"), ...commonErrors },
   }),
@@ -35,9 +35,9 @@ balanceRoutes.openapi(
     const caller = principal(c);
     authorize(caller, "billing", "read");
     const tenantId = actingTenant(caller, c.req.valid("query").tenant_id);
-    if (caller.tenantId === null) await getTenant(ctx, tenantId);
+    const mode = await billingModeOf(ctx.db, tenantId); // 404 for a tenant that does not exist
     const balance = await currentBalance(ctx.db, tenantId);
-    return ok(c, Balance, balanceView(tenantId, balance, ctx.config.minBalanceMicros));
+    return ok(c, Balance, balanceView(tenantId, balance, ctx.config.minBalanceMicros, mode));
   },
 );
 
@@ -80,12 +80,13 @@ balanceRoutes.openapi(
       amountMicros: body.amount_usd,
       description: body.description,
     });
+    const mode = await billingModeOf(ctx.db, id);
     return ok(
       c,
       Grant,
       {
         transaction: transactionView(entry),
-        balance: balanceView(id, entry.balanceAfterMicros, ctx.config.minBalanceMicros),
+        balance: balanceView(id, entry.balanceAfterMicros, ctx.config.minBalanceMicros, mode),
       },
       201,
     );

@@ -1,5 +1,6 @@
 import { z } from "@hono/zod-openapi";
 import type { LedgerRow } from "../../domain/billing/ledger.js";
+import { type BillingMode, billingModes } from "../../domain/identity/tenants.js";
 import { microsToUsd, microsToUsdNumber, usdToMicros } from "../../lib/money.js";
 
 /** A dollar amount as a decimal string ("25.50") or a JSON number (25.5), read digit by digit into micros. */
@@ -39,22 +40,34 @@ export const Balance = z
     balance: z.string().openapi({ example: "12.345678", description: "Exact balance in dollars" }),
     balance_micros: z.string().openapi({ example: "12345678", description: "Exact balance in micro-dollars" }),
     currency: z.literal("usd"),
+    billing_mode: z.enum(billingModes).openapi({
+      description: "prepaid: the balance is credit and gates deploying; invoiced: a negative balance is owed",
+    }),
     minimum_balance_usd: z.number(),
     can_deploy: z.boolean(),
   })
   .openapi("Balance");
 
-export const balanceView = (tenantId: number, balance: bigint, minimum: bigint) => ({
+export const balanceView = (tenantId: number, balance: bigint, minimum: bigint, mode: BillingMode) => ({
   tenant_id: tenantId,
   balance_usd: microsToUsdNumber(balance),
   balance: microsToUsd(balance),
   balance_micros: balance.toString(),
   currency: "usd",
+  billing_mode: mode,
   minimum_balance_usd: microsToUsdNumber(minimum),
-  can_deploy: balance >= minimum,
+  can_deploy: mode === "invoiced" || balance >= minimum,
 });
 
-export const ledgerKinds = ["signup_credit", "topup", "grant", "usage", "refund", "adjustment"] as const;
+export const ledgerKinds = [
+  "signup_credit",
+  "topup",
+  "grant",
+  "usage",
+  "refund",
+  "adjustment",
+  "invoice_payment",
+] as const;
 
 export const Transaction = z
   .object({

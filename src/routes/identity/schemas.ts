@@ -1,7 +1,7 @@
 import { z } from "@hono/zod-openapi";
 import type { ApiKeyRow } from "../../domain/identity/keys.js";
 import { permissions, scopeAreas } from "../../domain/identity/principal.js";
-import { planTiers, type TenantRow, tenantStatuses } from "../../domain/identity/tenants.js";
+import { billingModes, planTiers, type TenantRow, tenantStatuses } from "../../domain/identity/tenants.js";
 
 export const Tenant = z
   .object({
@@ -11,6 +11,7 @@ export const Tenant = z
     contact_email: z.string().nullable(),
     plan_tier: z.enum(planTiers),
     status: z.enum(tenantStatuses),
+    billing_mode: z.enum(billingModes),
     created_at: z.string(),
     updated_at: z.string(),
   })
@@ -23,6 +24,7 @@ export const tenantView = (t: TenantRow) => ({
   contact_email: t.contactEmail,
   plan_tier: t.planTier,
   status: t.status,
+  billing_mode: t.billingMode,
   created_at: t.createdAt.toISOString(),
   updated_at: t.updatedAt.toISOString(),
 });
@@ -88,6 +90,9 @@ export const TenantBody = z
     contact_email: z.email().max(320).optional(),
     plan_tier: z.enum(planTiers).optional(),
     status: z.enum(tenantStatuses).optional(),
+    billing_mode: z.enum(billingModes).optional().openapi({
+      description: "prepaid: pays from credits (minimum balance, auto-stop); invoiced (default here): on account",
+    }),
   })
   .strict()
   .openapi("CreateTenant");

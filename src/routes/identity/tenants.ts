@@ -15,7 +15,7 @@ tenantRoutes.openapi(
     method: "post",
     path: "/tenants",
     tags,
-    summary: "Create a tenant with a GPU quota (operator)",
+    summary: "Create a tenant with a GPU quota (operator); invoiced unless billing_mode is prepaid",
     request: jsonBody(TenantBody),
     responses: { 201: jsonResponse(envelope(Tenant), "Created"), ...commonErrors },
   }),
@@ -29,6 +29,7 @@ tenantRoutes.openapi(
       contactEmail: body.contact_email,
       planTier: body.plan_tier,
       status: body.status,
+      billingMode: body.billing_mode,
     });
     return ok(c, Tenant, tenantView(row), 201);
   },
@@ -76,7 +77,7 @@ tenantRoutes.openapi(
     method: "patch",
     path: "/tenants/{id}",
     tags,
-    summary: "Update a tenant: quota, plan, status (inactive tenants' keys are refused)",
+    summary: "Update a tenant: quota, plan, status (inactive tenants' keys are refused), billing mode",
     request: { params: IdParam, ...jsonBody(TenantPatch) },
     responses: { 200: jsonResponse(envelope(Tenant), "Updated"), ...commonErrors },
   }),
@@ -89,6 +90,7 @@ tenantRoutes.openapi(
       ...(body.contact_email !== undefined && { contactEmail: body.contact_email }),
       ...(body.plan_tier !== undefined && { planTier: body.plan_tier }),
       ...(body.status !== undefined && { status: body.status }),
+      ...(body.billing_mode !== undefined && { billingMode: body.billing_mode }),
     };
     return ok(c, Tenant, tenantView(await updateTenant(appCtx(c), c.req.valid("param").id, patch)));
   },

@@ -21,6 +21,7 @@ export function TenantsPage() {
         name: String(form.get("name") ?? "").trim(),
         gpu_quota: Number(form.get("gpu_quota")),
         plan_tier: String(form.get("plan_tier")),
+        billing_mode: String(form.get("billing_mode")),
         ...(email ? { contact_email: email } : {}),
       });
       formElement.reset();
@@ -53,6 +54,7 @@ export function TenantsPage() {
             ),
           },
           { label: "Plan", render: (t) => text(pick(t, "plan_tier")) },
+          { label: "Billing", render: (t) => text(pick(t, "billing_mode")) },
           { label: "GPU quota", render: (t) => text(pick(t, "gpu_quota")) },
           { label: "Status", render: (t) => <Badge value={t.status} /> },
           { label: "Created", render: (t) => when(pick(t, "created_at")) },
@@ -98,6 +100,13 @@ export function TenantsPage() {
               {["starter", "pro", "growth", "enterprise"].map((p) => (
                 <option key={p}>{p}</option>
               ))}
+            </select>
+          </label>
+          <label>
+            Billing
+            <select name="billing_mode" defaultValue="invoiced">
+              <option value="invoiced">invoiced (on account)</option>
+              <option value="prepaid">prepaid (credits)</option>
             </select>
           </label>
         </div>
