@@ -47,6 +47,32 @@ if (role === "--bare") {
     c.json({ code: "OK", data, meta: { total: 1, cursor: null, has_more: false } }),
   );
   serve({ fetch: app.fetch, port: 0, hostname: "127.0.0.1" }, (info) => process.send!({ port: info.port }));
+} else if (role === "--query") {
+  // The database's share alone: the list's query (the same SQL, a named prepared statement) through pg's pool of
+  // 10, 50 in flight, as fast as it goes; no HTTP. An upper bound for any server that makes this round trip.
+  const url = process.argv[3];
+  const pool = new pg.Pool({ connectionString: url, max: 10 });
+  pool.on("error", () => {});
+  const { rows } = await pool.query("select tenant_id from api_keys where tenant_id is not null limit 1");
+  const text = `select *, (select count(*) from api_keys where tenant_id = $1 and revoked_at is null) as total
+                  from api_keys where tenant_id = $1 and revoked_at is null order by id desc limit $2`;
+  const run = async (ms: number) => {
+    let done = 0;
+    const until = Date.now() + ms;
+    await Promise.all(
+      Array.from({ length: connections }, async () => {
+        while (Date.now() < until) {
+          await pool.query({ name: "bench_keys_page", text, values: [rows[0].tenant_id, 21] });
+          done++;
+        }
+      }),
+    );
+    return Math.round(done / (ms / 1000));
+  };
+  await run(2_000); // warm-up
+  process.send!({ qps: await run(seconds * 1000) });
+  await pool.end();
+  process.disconnect();
 } else if (role === "--app") {
   const { serve } = await import("@hono/node-server");
   const { loadConfig } = await import("../src/config.js");
@@ -153,6 +179,20 @@ async function measure(label: string, env: Record<string, string | undefined>) {
   }
 }
 
+function queryAlone(url: string): Promise<number> {
+  const child = spawn(process.execPath, ["bin/run-ts.mjs", "bench/foundation.ts", "--query", url], {
+    stdio: ["ignore", "ignore", "inherit", "ipc"],
+  });
+  // Resolve once it has exited, so its connections are gone before the database is dropped.
+  let qps: number | undefined;
+  child.once("message", (m: any) => {
+    qps = m.qps;
+  });
+  return new Promise((resolve, reject) => {
+    child.once("exit", (code) => (qps !== undefined ? resolve(qps) : reject(new Error(`--query exited with ${code}`))));
+  });
+}
+
 /** VmRSS of a real `gpuplane serve`, once it answers /healthz and has sat idle for a few seconds. */
 async function restingRss(env: Record<string, string | undefined>): Promise<number> {
   const port = 30_000 + Math.floor(Math.random() * 20_000);
@@ -201,7 +241,17 @@ async function main() {
   console.log(`foundation: ${connections} connections, ${seconds} s per run, ${cpus().length} CPUs, load ${load[0]}`);
   const runs: Record<string, unknown> = {};
   runs.pglite = await measure("pglite", {});
-  if (pgBase) runs.postgres = await withFreshPostgres((url) => measure("postgres", { BENCH_APP_DATABASE_URL: url }));
+  if (pgBase) {
+    runs.postgres = await withFreshPostgres(async (url) => {
+      const run = await measure("postgres", { BENCH_APP_DATABASE_URL: url });
+      const qps = await queryAlone(url);
+      console.log(
+        `postgres   the list's query alone through pg (pool of 10, ${connections} in flight, no HTTP): ${qps} queries/s` +
+          ` = ${((qps / run.bare.rps) * 100).toFixed(1)}% of bare node:http`,
+      );
+      return { ...run, query_alone_qps: qps };
+    });
+  }
 
   const dataDir = mkdtempSync(join(tmpdir(), "gpuplane-bench-rss-"));
   const rss: Record<string, number> = {};
