@@ -2,6 +2,7 @@ import { eq } from "drizzle-orm";
 import type { AppContext } from "../../context.js";
 import { gpus, nodes } from "../../db/schema/index.js";
 import { notFound } from "../../lib/errors.js";
+import { capacityFreed } from "../capacity.js";
 import { emitEvent } from "../events/emit.js";
 
 export type GpuHealth = "healthy" | "degraded" | "unhealthy";
@@ -64,9 +65,8 @@ export async function recordHeartbeat(ctx: AppContext, nodeId: number, input: He
   });
   // The health_degraded alert rule reads gpus.health; ask it to look now rather than at its next interval.
   if (outcome.worsened) ctx.kick("alerts");
-  if (outcome.cameBack) ctx.kick("scheduler");
-  // A node back in service or a GPU healthy again is capacity an instance on the waitlist may take.
-  if (outcome.cameBack || outcome.healed) ctx.kick("waitlist");
+  // A node back in service or a GPU healthy again is capacity a waiting instance or job may take.
+  if (outcome.cameBack || outcome.healed) capacityFreed(ctx);
   return outcome;
 }
 

@@ -5,6 +5,7 @@ import { apiKeys, clusters, gpus, nodeJoinTokens, nodes } from "../../db/schema/
 import { ApiError, notFound } from "../../lib/errors.js";
 import { newId } from "../../lib/ids.js";
 import { sha256Hex } from "../../lib/secrets.js";
+import { capacityFreed } from "../capacity.js";
 import { createKey, forgetVerifiedKeys } from "../identity/keys.js";
 
 export const JOIN_TOKEN_PREFIX = "gpj_";
@@ -147,7 +148,7 @@ export async function joinNode(ctx: AppContext, tokenSecret: string, host: HostF
     return { nodeId, clusterId: token.clusterId, key: credential.key, gpus: registered };
   });
   forgetVerifiedKeys(ctx);
-  ctx.kick("waitlist"); // its GPUs are capacity now
+  capacityFreed(ctx); // its GPUs are capacity now
   ctx.log.info({ node_id: result.nodeId, hostname: host.hostname, gpus: host.gpus.length }, "node joined");
   return result;
 }

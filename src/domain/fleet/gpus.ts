@@ -6,6 +6,7 @@ import { queryRows } from "../../db/sql.js";
 import type { PageQuery } from "../../http/pagination.js";
 import { paginate } from "../../http/pagination.js";
 import { ApiError, conflict, notFound } from "../../lib/errors.js";
+import { capacityFreed } from "../capacity.js";
 import { isUniqueViolation } from "./errors.js";
 import { type GpuState, gpuStateSql } from "./state.js";
 
@@ -130,7 +131,7 @@ export async function registerGpus(
       if (count > node.totalGpus) await tx.update(nodes).set({ totalGpus: count }).where(eq(nodes.id, nodeId));
       return inserted.map((r) => r.id);
     });
-    if (ids.length) ctx.kick("waitlist"); // new GPUs are capacity
+    if (ids.length) capacityFreed(ctx); // new GPUs are capacity
     return ids.length ? await gpusByIds(ctx, ids) : [];
   } catch (error) {
     // Two concurrent registrations of the same index: the unique index refuses the second.
@@ -212,6 +213,6 @@ export async function setGpuHealth(ctx: AppContext, id: number, health: string, 
     .where(and(eq(gpus.id, id)))
     .returning({ id: gpus.id });
   if (!updated.length) throw notFound("GPU");
-  if (health === "healthy") ctx.kick("waitlist");
+  if (health === "healthy") capacityFreed(ctx);
   return getGpu(ctx, id);
 }

@@ -5,6 +5,7 @@ import { clusters, gpuAllocations, nodes } from "../../db/schema/index.js";
 import type { PageQuery } from "../../http/pagination.js";
 import { paginate } from "../../http/pagination.js";
 import { ApiError, conflict, notFound } from "../../lib/errors.js";
+import { capacityFreed } from "../capacity.js";
 import { isUniqueViolation } from "./errors.js";
 import type { NodeStatus } from "./state.js";
 
@@ -152,6 +153,6 @@ export async function setNodeSchedulable(
   const status: NodeStatus = action === "cordon" ? "cordoned" : action === "drain" ? "draining" : "active";
   if (row.status === "down" && action !== "uncordon") return row;
   await ctx.db.update(nodes).set({ status }).where(eq(nodes.id, id));
-  if (status === "active") ctx.kick("waitlist"); // back in service: its free GPUs are capacity again
+  if (status === "active") capacityFreed(ctx); // back in service: its free GPUs are capacity again
   return { ...row, status };
 }

@@ -5,6 +5,7 @@ import { conflict } from "../../lib/errors.js";
 import { providers } from "../../providers/registry.js";
 import type { InstanceRow, SshEndpoint } from "../../providers/types.js";
 import { assertMinimumBalance } from "../billing/balance.js";
+import { capacityFreed } from "../capacity.js";
 import { emitEvent } from "../events/emit.js";
 import { assertQuota } from "../quota.js";
 import { detachAll } from "../volumes/volumes.js";
@@ -37,7 +38,7 @@ export async function stopInstance(ctx: AppContext, action: InstanceAction): Pro
   });
   ctx.kick("meter");
   // After the commit, so the waitlist's pass sees the capacity given back (here and wherever capacity frees).
-  ctx.kick("waitlist");
+  capacityFreed(ctx);
   return row;
 }
 
@@ -77,7 +78,7 @@ export async function deleteInstance(ctx: AppContext, action: InstanceAction): P
     });
   });
   ctx.kick("meter");
-  ctx.kick("waitlist");
+  capacityFreed(ctx);
   return row;
 }
 
@@ -124,7 +125,7 @@ export async function markInstanceLost(ctx: AppContext, instanceId: string, reas
     return transition(ctx, tx, row, "failed", { reason: `lost: ${reason}`, set: { ipAddress: null } });
   });
   ctx.kick("meter");
-  ctx.kick("waitlist");
+  capacityFreed(ctx);
   return row;
 }
 
@@ -136,7 +137,7 @@ export async function markInstanceFailed(ctx: AppContext, instanceId: string, re
     await providers(ctx).byName(row.provider).stop(ctx, tx, row);
     return transition(ctx, tx, row, "failed", { reason });
   });
-  ctx.kick("waitlist");
+  capacityFreed(ctx);
   return row;
 }
 
@@ -147,6 +148,6 @@ export async function markInstanceDeleted(ctx: AppContext, instanceId: string): 
     if (row.status !== "deleting") return row;
     return transition(ctx, tx, row, "deleted", { reason: row.statusReason, set: { ipAddress: null } });
   });
-  ctx.kick("waitlist");
+  capacityFreed(ctx);
   return row;
 }

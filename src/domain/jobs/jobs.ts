@@ -105,9 +105,9 @@ export async function listJobs(ctx: AppContext, filter: JobFilter, page: PageQue
 }
 
 /**
- * Asks the scheduler for a pass now. Only when this server runs its loops: with workers off (tests, API-only
- * replicas) the next pass is the caller's or another replica's business.
+ * Asks the scheduler for a pass now. A server whose loops are not running (workers off: an API-only replica, a
+ * one-off command) ignores the kick; the next pass is another replica's business.
  */
 export function kickScheduler(ctx: AppContext): void {
-  if (ctx.config.workers) ctx.kick("scheduler");
+  ctx.kick("scheduler");
 }

@@ -12,9 +12,10 @@ import type { AppContext } from "../../context.js";
 import type { Executor } from "../../db/client.js";
 import { gpuAllocations, jobs } from "../../db/schema/index.js";
 import { conflict, notFound } from "../../lib/errors.js";
+import { capacityFreed } from "../capacity.js";
 import { emitEvent } from "../events/emit.js";
 import { releaseGpus } from "../fleet/allocate.js";
-import { type JobRow, type JobStatus, kickScheduler, terminalStatuses } from "./jobs.js";
+import { type JobRow, type JobStatus, terminalStatuses } from "./jobs.js";
 
 /** Which manual moves are allowed from each state (the scheduler alone moves queued/blocked → scheduled). */
 const transitions: Record<JobStatus, readonly JobStatus[]> = {
@@ -130,8 +131,7 @@ async function endHoldingJobs(
     }
     return rows;
   });
-  if (ended.length) kickScheduler(ctx);
-  if (ended.length) ctx.kick("waitlist"); // the GPUs given back may serve a waiting instance
+  if (ended.length) capacityFreed(ctx); // the GPUs given back may serve a waiting job or instance
   return ended.map((r) => r.id);
 }
 
@@ -183,8 +183,7 @@ async function applyChange(
     await emitStatusEvent(tx, updated, now);
     return updated;
   });
-  if (released) kickScheduler(ctx);
-  if (released) ctx.kick("waitlist"); // the GPUs given back may serve a waiting instance
+  if (released) capacityFreed(ctx); // the GPUs given back may serve a waiting job or instance
   return row;
 }
 
