@@ -59,6 +59,8 @@ const env = z.object({
   GPUPLANE_TRUST_PROXY: z.enum(["on", "off"]).default("off"),
   /** Let webhooks reach loopback, private and link-local addresses (receivers on the operator's own network). */
   GPUPLANE_WEBHOOK_ALLOW_PRIVATE: z.enum(["on", "off"]).default("off"),
+  /** When set, `/metrics` answers only `Authorization: Bearer <this token>` (Prometheus' `bearer_token`). */
+  GPUPLANE_METRICS_TOKEN: z.string().min(16, "GPUPLANE_METRICS_TOKEN must be at least 16 characters").optional(),
   STRIPE_SECRET_KEY: z.string().optional(),
   STRIPE_WEBHOOK_SECRET: z.string().optional(),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
@@ -108,6 +110,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     redisPrefix: e.GPUPLANE_REDIS_PREFIX,
     trustProxy: e.GPUPLANE_TRUST_PROXY === "on",
     webhookAllowPrivate: e.GPUPLANE_WEBHOOK_ALLOW_PRIVATE === "on",
+    metricsToken: e.GPUPLANE_METRICS_TOKEN,
     stripeSecretKey: e.STRIPE_SECRET_KEY,
     stripeWebhookSecret: e.STRIPE_WEBHOOK_SECRET,
     logLevel: e.LOG_LEVEL,

@@ -1,3 +1,4 @@
+import { createHash, timingSafeEqual } from "node:crypto";
 import { Scalar } from "@scalar/hono-api-reference";
 import { sql } from "drizzle-orm";
 import type { MiddlewareHandler } from "hono";
@@ -87,6 +88,14 @@ export function createApp(ctx: AppContext, options: AppOptions = {}) {
     }
   });
   app.get("/metrics", async (c) => {
+    const token = ctx.config.metricsToken;
+    if (token && !sameSecret(c.req.header("authorization") ?? "", `Bearer ${token}`)) {
+      c.header("WWW-Authenticate", 'Bearer realm="metrics"');
+      return c.json(
+        { code: "UNAUTHORIZED", error: "metrics need Authorization: Bearer <GPUPLANE_METRICS_TOKEN>" },
+        401,
+      );
+    }
     c.header("content-type", registry.contentType);
     return c.body(await registry.metrics());
   });
@@ -137,6 +146,13 @@ function limitBody(maxBytes: number): MiddlewareHandler<Env> {
     }
     return streaming(c, next);
   };
+}
+
+/** Compares secrets in time that does not depend on where they differ. */
+function sameSecret(given: string, expected: string): boolean {
+  const a = createHash("sha256").update(given).digest();
+  const b = createHash("sha256").update(expected).digest();
+  return timingSafeEqual(a, b);
 }
 
 export type App = ReturnType<typeof createApp>;

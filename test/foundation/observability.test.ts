@@ -66,6 +66,26 @@ describeEachDb("health, docs, metrics and request ids", (h) => {
   });
 });
 
+describeEachDb(
+  "metrics behind a token",
+  (h) => {
+    it("answers /metrics only with GPUPLANE_METRICS_TOKEN as a bearer token", async () => {
+      const none = await h().get("/metrics", null);
+      expect(none.status).toBe(401);
+      expect(none.headers.get("www-authenticate")).toContain("Bearer");
+      expect(none.body.error).toContain("GPUPLANE_METRICS_TOKEN");
+      const wrong = await h().request("GET", "/metrics", { headers: { authorization: "Bearer not-the-token-at-all" } });
+      expect(wrong.status).toBe(401);
+      const right = await h().request("GET", "/metrics", {
+        headers: { authorization: "Bearer scrape-token-0123456789" },
+      });
+      expect(right.status).toBe(200);
+      expect(right.text).toContain("gpuplane_http_requests_total");
+    });
+  },
+  { env: { GPUPLANE_METRICS_TOKEN: "scrape-token-0123456789" } },
+);
+
 describeEachDb("structured request logs", (h) => {
   it("writes one JSON line per request with its id, route, status and duration", async () => {
     const { Writable } = await import("node:stream");
