@@ -164,6 +164,34 @@ describeEachDb(
       expect(forged.status).toBe(400);
     });
 
+    it("matches a payment Stripe reports before the push stored Stripe's invoice id, by the id in its metadata", async () => {
+      withStripe();
+      const { tenantId, key } = await tenantWithUsage("invoiced");
+      const invoice = (await h().post("/api/v1/billing/invoices", { tenant_id: tenantId, ...period() })).body.data[0];
+      // As Stripe sends it when the finalize has happened but gpuplane has not yet written what it returned.
+      const early = fake.event("invoice.paid", {
+        id: "in_reported_early",
+        object: "invoice",
+        status: "paid",
+        metadata: { gpuplane_invoice_id: String(invoice.id), gpuplane_tenant_id: String(tenantId) },
+      });
+      expect((await signed(early)).body.data).toMatchObject({ handled: true, duplicate: false });
+      expect((await signed(early)).body.data).toMatchObject({ handled: true, duplicate: true });
+      const after = (await h().get(`/api/v1/billing/invoices/${invoice.id}`)).body.data;
+      expect(after).toMatchObject({ status: "paid", stripe_invoice_id: "in_reported_early" });
+      const { credits, balance } = await payments(key);
+      expect(credits).toHaveLength(1);
+      expect(balance).toBe("0.000000");
+      // Metadata naming an invoice that already has another Stripe invoice is not taken for it.
+      const other = fake.event("invoice.paid", {
+        id: "in_someone_else",
+        object: "invoice",
+        status: "paid",
+        metadata: { gpuplane_invoice_id: String(invoice.id) },
+      });
+      expect((await signed(other)).body.data).toMatchObject({ handled: false });
+    });
+
     it("credits an invoiced tenant once when the operator and Stripe mark the invoice paid at the same time", async () => {
       withStripe();
       const { key, invoice, opened } = await openInvoice("invoiced");

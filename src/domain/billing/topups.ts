@@ -1,4 +1,4 @@
-import { eq } from "drizzle-orm";
+import { and, eq, isNull, or } from "drizzle-orm";
 import type Stripe from "stripe";
 import type { AppContext } from "../../context.js";
 import { invoices, topups } from "../../db/schema/index.js";
@@ -108,10 +108,18 @@ async function completeTopup(ctx: AppContext, session: Stripe.Checkout.Session) 
 async function markInvoicePaid(ctx: AppContext, stripeInvoice: Stripe.Invoice) {
   const now = ctx.clock.now();
   return ctx.db.transaction(async (tx) => {
+    // Stripe can announce the payment before the push that created its invoice has stored Stripe's id (the push
+    // finalizes, then writes): then our own id, put in the invoice's metadata at creation, finds it.
+    const ours = Number(stripeInvoice.metadata?.gpuplane_invoice_id);
+    const byStripeId = eq(invoices.stripeInvoiceId, stripeInvoice.id!);
     const [invoice] = await tx
       .select()
       .from(invoices)
-      .where(eq(invoices.stripeInvoiceId, stripeInvoice.id!))
+      .where(
+        Number.isSafeInteger(ours) && ours > 0
+          ? or(byStripeId, and(eq(invoices.id, ours), isNull(invoices.stripeInvoiceId)))
+          : byStripeId,
+      )
       .for("update");
     if (!invoice) return { handled: false };
     if (invoice.status === "paid") return { handled: true, duplicate: true };
@@ -119,7 +127,12 @@ async function markInvoicePaid(ctx: AppContext, stripeInvoice: Stripe.Invoice) {
     if (invoice.status === "void") return { handled: false };
     const [paid] = await tx
       .update(invoices)
-      .set({ status: "paid", stripeStatus: stripeInvoice.status ?? "paid", paidAt: now })
+      .set({
+        status: "paid",
+        stripeInvoiceId: stripeInvoice.id,
+        stripeStatus: stripeInvoice.status ?? "paid",
+        paidAt: now,
+      })
       .where(eq(invoices.id, invoice.id))
       .returning();
     await recordInvoicePaid(ctx, tx, paid, "stripe");
