@@ -1,7 +1,7 @@
 import { and, eq, sql } from "drizzle-orm";
 import type { AppContext } from "../../context.js";
 import { instances } from "../../db/schema/index.js";
-import { queryRows } from "../../db/sql.js";
+import { intArray, queryRows } from "../../db/sql.js";
 import { ApiError } from "../../lib/errors.js";
 import { microsToUsd, microsToUsdNumber, toMicros } from "../../lib/money.js";
 import { emitEvent } from "../events/emit.js";
@@ -35,14 +35,14 @@ export async function warnLowBalances(ctx: AppContext, balances: MeterResult["ba
   if (!balances.size || !thresholds.length) return;
   const now = ctx.clock.now();
   const tenantIds = [...balances.keys()];
-  const amounts = tenantIds.map((id) => balances.get(id)!.toString());
+  const amounts = tenantIds.map((id) => balances.get(id)!);
   await ctx.db.transaction(async (tx) => {
     const crossed = await queryRows<{ tenant_id: number; threshold_micros: unknown }>(
       tx,
       sql`insert into balance_warnings (tenant_id, threshold_micros, created_at)
           select b.tenant_id, t.threshold, ${now.toISOString()}::timestamptz
-            from unnest(${`{${tenantIds.join(",")}}`}::int[], ${`{${amounts.join(",")}}`}::bigint[]) as b(tenant_id, balance)
-            cross join unnest(${`{${thresholds.join(",")}}`}::bigint[]) as t(threshold)
+            from unnest(${intArray(tenantIds)}::int[], ${intArray(amounts)}::bigint[]) as b(tenant_id, balance)
+            cross join unnest(${intArray(thresholds)}::bigint[]) as t(threshold)
            where b.balance < t.threshold
           on conflict do nothing
           returning tenant_id, threshold_micros`,

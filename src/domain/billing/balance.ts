@@ -2,7 +2,7 @@ import { eq, sql } from "drizzle-orm";
 import type { AppContext } from "../../context.js";
 import type { Executor } from "../../db/client.js";
 import { tenants } from "../../db/schema/index.js";
-import { queryRows } from "../../db/sql.js";
+import { intArray, queryRows } from "../../db/sql.js";
 import { ApiError, notFound } from "../../lib/errors.js";
 import { microsToUsd } from "../../lib/money.js";
 import type { BillingMode } from "../identity/tenants.js";
@@ -34,10 +34,9 @@ export async function assertMinimumBalance(ctx: AppContext, tx: Executor, tenant
 /** The balances of prepaid tenants among `balances` (tenant id → balance): those that warnings and auto-stop watch. */
 export async function prepaidBalances(executor: Executor, balances: Map<number, bigint>): Promise<Map<number, bigint>> {
   if (!balances.size) return balances;
-  // One array parameter however many tenants a pass charged (a parameter per id would hit the protocol's limit).
   const rows = await queryRows<{ id: number }>(
     executor,
-    sql`select id from tenants where id = any(${`{${[...balances.keys()].join(",")}}`}::int[]) and billing_mode = 'prepaid'`,
+    sql`select id from tenants where id = any(${intArray(balances.keys())}::int[]) and billing_mode = 'prepaid'`,
   );
   return new Map(rows.map(({ id }) => [Number(id), balances.get(Number(id))!]));
 }

@@ -7,15 +7,20 @@ import { type Page, type PageQuery, paginate } from "../../http/pagination.js";
 import { notFound } from "../../lib/errors.js";
 import { toMicros } from "../../lib/money.js";
 
-export type LedgerKind =
-  | "signup_credit"
-  | "topup"
-  | "grant"
-  | "usage"
-  | "refund"
-  | "adjustment"
-  /** An open invoice paid: credits back the usage it billed (reference `invoice:<id>:paid`; invoices.ts). */
-  | "invoice_payment";
+/**
+ * What a ledger entry records. `invoice_payment`: an open invoice paid, crediting back the usage it billed
+ * (reference `invoice:<id>:paid`; invoices.ts).
+ */
+export const ledgerKinds = [
+  "signup_credit",
+  "topup",
+  "grant",
+  "usage",
+  "refund",
+  "adjustment",
+  "invoice_payment",
+] as const;
+export type LedgerKind = (typeof ledgerKinds)[number];
 
 export interface LedgerInput {
   tenantId: number;

@@ -1,7 +1,7 @@
 import { sql } from "drizzle-orm";
 import type { Executor } from "../../db/client.js";
 import { events, webhookDeliveries, webhookEndpoints } from "../../db/schema/index.js";
-import { queryRows } from "../../db/sql.js";
+import { intArray, queryRows, textArray } from "../../db/sql.js";
 import { newId } from "../../lib/ids.js";
 
 /**
@@ -90,14 +90,14 @@ export async function emitEvents(tx: Executor, list: EventInput[], at: Date = ne
     else tenantIds.add(e.tenant_id);
   }
   const owners = [
-    ...(tenantIds.size ? [sql`${webhookEndpoints.tenantId} = any(${`{${[...tenantIds].join(",")}}`}::int[])`] : []),
+    ...(tenantIds.size ? [sql`${webhookEndpoints.tenantId} = any(${intArray(tenantIds)}::int[])`] : []),
     ...(operator ? [sql`${webhookEndpoints.tenantId} is null`] : []),
   ];
   const endpoints = await queryRows<{ id: string; tenant_id: number | null; events: string[] }>(
     tx,
     sql`select id, tenant_id, events from ${webhookEndpoints}
         where status = 'active' and (${sql.join(owners, sql` or `)})
-          and events && ${`{${[...names].map((n) => `"${n}"`).join(",")}}`}::text[]`,
+          and events && ${textArray(names)}::text[]`,
   );
   if (!endpoints.length) return rows.map((e) => e.id);
 

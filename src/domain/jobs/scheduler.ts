@@ -20,7 +20,7 @@
 import { sql } from "drizzle-orm";
 import type { AppContext } from "../../context.js";
 import type { Executor } from "../../db/client.js";
-import { queryRows } from "../../db/sql.js";
+import { intArray, queryRows, textArray } from "../../db/sql.js";
 import { divRound, microsToUsd, toMicros } from "../../lib/money.js";
 import { type EventInput, emitEvents } from "../events/emit.js";
 import { blockPrefixes, modelMatches, type PlanJob, type PlanPool, planPass } from "./plan.js";
@@ -353,13 +353,4 @@ async function loadPrices(tx: Executor, models: string[]): Promise<Map<string, b
     }
   }
   return prices;
-}
-
-/** Arrays travel as one text parameter ("{1,2,NULL}"): the same on node-postgres and PGlite. */
-function intArray(values: (number | null)[]): string {
-  return `{${values.map((v) => (v === null ? "NULL" : String(v))).join(",")}}`;
-}
-
-function textArray(values: (string | null)[]): string {
-  return `{${values.map((v) => (v === null ? "NULL" : `"${v.replace(/\\/g, "\\\\").replace(/"/g, '\\"')}"`)).join(",")}}`;
 }

@@ -1,7 +1,7 @@
 import { type SQL, sql } from "drizzle-orm";
 import { from as copyFrom } from "pg-copy-streams";
 import type { AppContext } from "../../context.js";
-import { queryRows } from "../../db/sql.js";
+import { intArray, queryRows } from "../../db/sql.js";
 import { ApiError } from "../../lib/errors.js";
 import {
   type Latest,
@@ -151,7 +151,7 @@ async function checkGpus(ctx: AppContext, ids: number[], nodeId: number | null):
   if (ask.length) {
     const rows = await queryRows<{ id: number; node_id: number }>(
       ctx.db,
-      sql`select id, node_id from gpus where id = any(${`{${ask.join(",")}}`}::int[])`,
+      sql`select id, node_id from gpus where id = any(${intArray(ask)}::int[])`,
     );
     for (const id of ask) {
       cache.nodeOf.delete(id);

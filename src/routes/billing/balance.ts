@@ -1,7 +1,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { billingModeOf } from "../../domain/billing/balance.js";
 import { grantCredits } from "../../domain/billing/credits.js";
-import { currentBalance, listTransactions } from "../../domain/billing/ledger.js";
+import { currentBalance, ledgerKinds, listTransactions } from "../../domain/billing/ledger.js";
 import { actingTenant, authorize, requireOperator } from "../../domain/identity/principal.js";
 import { appCtx, principal, router } from "../../http/env.js";
 import { commonErrors, envelope, jsonBody, jsonResponse, listEnvelope, ok, okList } from "../../http/envelope.js";
@@ -11,7 +11,6 @@ import {
   balanceView,
   Grant,
   GrantBody,
-  ledgerKinds,
   TenantIdParam,
   TenantQuery,
   Transaction,

@@ -1,5 +1,5 @@
 import { z } from "@hono/zod-openapi";
-import type { LedgerRow } from "../../domain/billing/ledger.js";
+import { type LedgerRow, ledgerKinds } from "../../domain/billing/ledger.js";
 import { type BillingMode, billingModes } from "../../domain/identity/tenants.js";
 import { microsToUsd, microsToUsdNumber, usdToMicros } from "../../lib/money.js";
 
@@ -58,16 +58,6 @@ export const balanceView = (tenantId: number, balance: bigint, minimum: bigint, 
   minimum_balance_usd: microsToUsdNumber(minimum),
   can_deploy: mode === "invoiced" || balance >= minimum,
 });
-
-export const ledgerKinds = [
-  "signup_credit",
-  "topup",
-  "grant",
-  "usage",
-  "refund",
-  "adjustment",
-  "invoice_payment",
-] as const;
 
 export const Transaction = z
   .object({
