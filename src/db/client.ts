@@ -98,14 +98,13 @@ async function openPostgres(url: string, poolSize: number): Promise<Database> {
  * WebAssembly memory; 32 MB (PostgreSQL's default is 128 MB) suits a database one process serves, and cuts the
  * server's memory at rest by ~140 MiB (README, "Benchmarks").
  */
-const startParams = [...PGlite.defaultStartParams, "-c", "shared_buffers=32MB"];
+const embeddedSettings = ["-c", "shared_buffers=32MB"];
+const startParams = [...PGlite.defaultStartParams, ...embeddedSettings];
 
 /** initdb in a child process: see pglite-initdb.mjs. Waits for it; throws with its stderr if it fails. */
 function initPgliteCluster(pgdata: string) {
   const script = fileURLToPath(new URL("./pglite-initdb.mjs", import.meta.url));
-  const result = spawnSync(process.execPath, [script, pgdata, ...startParams.slice(PGlite.defaultStartParams.length)], {
-    encoding: "utf8",
-  });
+  const result = spawnSync(process.execPath, [script, pgdata, ...embeddedSettings], { encoding: "utf8" });
   if (result.status !== 0) {
     throw new Error(`could not create the embedded database in ${pgdata}: ${result.stderr || result.error}`);
   }

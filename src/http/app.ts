@@ -1,4 +1,3 @@
-import { createHash, timingSafeEqual } from "node:crypto";
 import { Scalar } from "@scalar/hono-api-reference";
 import { sql } from "drizzle-orm";
 import type { MiddlewareHandler } from "hono";
@@ -7,6 +6,7 @@ import { HTTPException } from "hono/http-exception";
 import { Registry } from "prom-client";
 import type { AppContext } from "../context.js";
 import { ApiError, errorStatus } from "../lib/errors.js";
+import { safeEqualHex, sha256Hex } from "../lib/secrets.js";
 import { mountRoutes } from "../routes/index.js";
 import { authMiddleware, rejectUnauthenticated } from "./auth.js";
 import { type Env, router } from "./env.js";
@@ -89,12 +89,10 @@ export function createApp(ctx: AppContext, options: AppOptions = {}) {
   });
   app.get("/metrics", async (c) => {
     const token = ctx.config.metricsToken;
-    if (token && !sameSecret(c.req.header("authorization") ?? "", `Bearer ${token}`)) {
+    // Compared as hashes, in constant time: the time taken says nothing of where a guess differs.
+    if (token && !safeEqualHex(sha256Hex(c.req.header("authorization") ?? ""), sha256Hex(`Bearer ${token}`))) {
       c.header("WWW-Authenticate", 'Bearer realm="metrics"');
-      return c.json(
-        { code: "UNAUTHORIZED", error: "metrics need Authorization: Bearer <GPUPLANE_METRICS_TOKEN>" },
-        401,
-      );
+      throw new ApiError("UNAUTHORIZED", "metrics need Authorization: Bearer <GPUPLANE_METRICS_TOKEN>");
     }
     c.header("content-type", registry.contentType);
     return c.body(await registry.metrics());
@@ -146,13 +144,6 @@ function limitBody(maxBytes: number): MiddlewareHandler<Env> {
     }
     return streaming(c, next);
   };
-}
-
-/** Compares secrets in time that does not depend on where they differ. */
-function sameSecret(given: string, expected: string): boolean {
-  const a = createHash("sha256").update(given).digest();
-  const b = createHash("sha256").update(expected).digest();
-  return timingSafeEqual(a, b);
 }
 
 export type App = ReturnType<typeof createApp>;
