@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { modelMatches, type PlanJob, type PlanPool, planPass } from "../../src/domain/jobs/plan.js";
+import { modelMatches, type PlanJob, type PlanPool, planPass, queueOrder } from "../../src/domain/jobs/plan.js";
 
 const pool = (nodeId: number, free: number, total = 8): PlanPool => ({
   nodeId,
@@ -77,5 +77,66 @@ describe("planPass (pure)", () => {
     expect(plan.reservations.map((r) => [r.jobId, r.start])).toEqual([[1, 60 * 60_000]]);
     expect(plan.placements.map((x) => x.job.id)).toEqual([2]);
     expect(plan.placements[0].backfill).toBe(true);
+  });
+});
+
+describe("queue order and type-aware reservations", () => {
+  const typed = (nodeId: number, model: string, free: number, busyUntilMin = 600): PlanPool => ({
+    ...pool(nodeId, free),
+    model,
+    releases: free < 8 ? [{ end: busyUntilMin * 60_000, gpus: 8 - free }] : [],
+  });
+  const at = (j: PlanJob, priority: number, submittedMin: number, gpuType: string | null = null): PlanJob => ({
+    ...j,
+    priority,
+    submittedAt: submittedMin * 60_000,
+    gpuType,
+  });
+  const now = 60 * 60_000;
+
+  it("priority decides who goes first when both fit and were submitted together", () => {
+    const jobs = [at(job(1, 1), 5, 50), at(job(2, 1), 2, 50)];
+    const plan = planPass([pool(1, 1)], queueOrder(jobs, now), new Map(), { now });
+    expect(plan.placements.map((p) => p.job.id)).toEqual([2]);
+    expect(plan.blocked.get(1)).toMatch(/^no capacity:/);
+  });
+
+  it("priority 1 goes before any other job, however long that one has waited", () => {
+    const jobs = [at(job(1, 1), 2, 0), at(job(2, 1), 1, 59)];
+    expect(queueOrder(jobs, now).map((j) => j.id)).toEqual([2, 1]);
+  });
+
+  it("among equal priority a short job passes a long one; a long wait wins back the place", () => {
+    const short = at(job(1, 1, 5), 3, 30);
+    const long = at(job(2, 1, 600), 3, 29);
+    expect(queueOrder([long, short], now).map((j) => j.id)).toEqual([1, 2]);
+    const longer = at(job(3, 1, 600), 3, -300); // waited 6 hours: half its estimate (5 h) is made up
+    expect(queueOrder([short, longer], now).map((j) => j.id)).toEqual([3, 1]);
+  });
+
+  it("a lower priority that waited long goes before fresh higher-priority work", () => {
+    const old = at(job(1, 1), 4, 0);
+    const fresh = at(job(2, 1), 2, 59);
+    expect(queueOrder([fresh, old], now).map((j) => j.id)).toEqual([1, 2]);
+  });
+
+  it("a typed job is not held behind an untyped reservation", () => {
+    // The untyped 8-GPU job reserves the T4 node (it drains first); a long V100 job still runs on the V100 node.
+    const pools = [typed(1, "T4", 6, 70), typed(2, "V100M32", 2, 600)];
+    const plan = planPass(pools, [job(1, 8, 60), { ...job(2, 1, 600), gpuType: "V100M32" }], new Map(), { now });
+    expect(plan.reservations.map((r) => [r.jobId, r.pool.model])).toEqual([[1, "T4"]]);
+    expect(plan.placements.map((p) => [p.job.id, p.pool.model])).toEqual([[2, "V100M32"]]);
+  });
+
+  it("an untyped job is not held behind a typed reservation, and a typed list ('A|B') matches either model", () => {
+    // The T4 8-GPU job reserves the T4 node; a long untyped job goes to the other node instead of waiting.
+    const pools = [typed(1, "T4", 6, 70), typed(2, "P100", 2, 600)];
+    const jobs = [{ ...job(1, 8, 60), gpuType: "T4" }, job(2, 1, 600), { ...job(3, 1, 600), gpuType: "G2|P100" }];
+    const plan = planPass(pools, jobs, new Map(), { now });
+    expect(plan.reservations.map((r) => [r.jobId, r.pool.model])).toEqual([[1, "T4"]]);
+    expect(plan.placements.map((p) => [p.job.id, p.pool.model])).toEqual([
+      [2, "P100"],
+      [3, "P100"],
+    ]);
   });
 });

@@ -3,7 +3,12 @@
  * (replay/) both call `planPass`, so what the replay measures is what production does.
  *
  * Policy
- * - Order: priority (1 = highest), then age. One pass looks at the whole queue.
+ * - Order (queueOrder): priority 1 always first; below it a multifactor order, as Slurm's priority/multifactor
+ *   weighs QoS, age and size: a job's place is its submit time + half its estimated run time + 300 s per priority
+ *   level. So a higher priority goes first among jobs submitted together, short jobs pass long ones (shortest-job
+ *   first cuts everyone's mean wait, Tiresias-style), and a lower priority that has waited long enough is not held
+ *   behind a stream of fresh higher-priority work (the trace replay: strict priority made best-effort work wait
+ *   longer than under greedy first-fit). Measured in docs/scheduler.md. One pass looks at the whole queue.
  * - Quota: a tenant's GPUs in use (jobs and instances) plus the job's must stay within its quota, else the job
  *   waits with "quota: …".
  * - Placement: all of a job's GPUs on ONE node, best fit — the node (pool of one GPU model on one node) with the
@@ -38,6 +43,10 @@ export interface PlanPool {
 
 export interface PlanJob {
   id: number;
+  /** 1 = highest; absent = the API's default, 5. */
+  priority?: number;
+  /** Submit time, ms since epoch; absent = now. */
+  submittedAt?: number;
   clusterId: number;
   tenantId: number | null;
   gpuCount: number;
@@ -76,9 +85,13 @@ export interface PlanResult {
 /** The reasons the scheduler itself writes; a job blocked by anything else (an operator hold) is not scheduled. */
 export const blockPrefixes = ["quota:", "no matching GPU type:", "no capacity:", "credits:"] as const;
 
-/** "H100" matches "NVIDIA H100 80GB HBM3" as a word; null/empty matches any model. */
+/**
+ * "H100" matches "NVIDIA H100 80GB HBM3" as a word; null/empty matches any model. Alternatives are '|'-separated
+ * ("T4|P100", the form of the openb trace's gpu_spec): any of them matching is enough.
+ */
 export function modelMatches(gpuType: string | null | undefined, model: string): boolean {
   if (!gpuType) return true;
+  if (gpuType.includes("|")) return gpuType.split("|").some((t) => t !== "" && modelMatches(t, model));
   const needle = gpuType.toUpperCase();
   const hay = model.toUpperCase();
   let from = 0;
@@ -92,8 +105,27 @@ export function modelMatches(gpuType: string | null | undefined, model: string):
   }
 }
 
+/** Seconds of waiting one priority level is worth (below priority 1, which always goes first). */
+export const priorityStepS = 300;
+/** Share of its estimated run time a job is placed behind its submit time (shortest-job first, with aging). */
+export const estimateWeight = 0.5;
+
 /**
- * Plans one pass. `jobs` must already be in queue order (priority, then age); `quotas` maps tenant → {limit, used}
+ * The queue in the order the planner serves it (see the policy above): priority 1 first, then by submit time +
+ * estimateWeight × estimate + priorityStepS × priority (a job without estimate counts `defaultEstimateMs`); ties by id.
+ */
+export function queueOrder<T extends PlanJob>(jobs: T[], now: number, defaultEstimateMs = 3_600_000): T[] {
+  const key = (j: PlanJob) =>
+    (j.submittedAt ?? now) +
+    estimateWeight * (j.estimateMs ?? defaultEstimateMs) +
+    priorityStepS * 1000 * (j.priority ?? 5);
+  const keyed = jobs.map((job) => ({ job, top: (job.priority ?? 5) <= 1 ? 0 : 1, key: key(job) }));
+  keyed.sort((a, b) => a.top - b.top || a.key - b.key || a.job.id - b.job.id);
+  return keyed.map((k) => k.job);
+}
+
+/**
+ * Plans one pass. `jobs` must already be in queue order (queueOrder) (priority, then age); `quotas` maps tenant → {limit, used}
  * and is updated as jobs are placed; pools are mutated (free GPUs taken, releases added) so that a caller keeping
  * them (the replay) sees the new state.
  */

@@ -1,6 +1,7 @@
 /**
- * One scheduling pass over the whole queue, against the database. The policy (priority then age, best fit on one
- * node, quota, reservation with backfill against starvation) lives in plan.ts and is shared with the replay.
+ * One scheduling pass over the whole queue, against the database. The policy (queue order by priority, age and
+ * estimate, best fit on one node, quota, reservation with backfill against starvation) lives in plan.ts and is
+ * shared with the replay.
  *
  * Shape of a pass, for speed: read the queue, the tenants' quotas and usage, the fleet's GPUs and the catalog once;
  * plan in memory; write every placement with a handful of multi-row statements (unnest arrays), all in ONE
@@ -23,7 +24,7 @@ import type { Executor } from "../../db/client.js";
 import { intArray, queryRows, textArray } from "../../db/sql.js";
 import { divRound, microsToUsd, toMicros } from "../../lib/money.js";
 import { type EventInput, emitEvents } from "../events/emit.js";
-import { blockPrefixes, modelMatches, type PlanJob, type PlanPool, planPass } from "./plan.js";
+import { blockPrefixes, modelMatches, type PlanJob, type PlanPool, planPass, queueOrder } from "./plan.js";
 
 export interface PassResult {
   queued: number;
@@ -58,6 +59,8 @@ interface QueueRow {
   gpu_type: string | null;
   status: string;
   estimated_duration_min: number | null;
+  priority: number;
+  created_at: Date | string;
 }
 
 async function passInTransaction(ctx: AppContext, tx: Executor, options: { maxReservations?: number }) {
@@ -73,7 +76,7 @@ async function passInTransaction(ctx: AppContext, tx: Executor, options: { maxRe
   // whether a block reason changed is decided by the update itself.
   const queue = await queryRows<QueueRow>(
     tx,
-    sql`select id, cluster_id, tenant_id, gpu_count, gpu_type, status, estimated_duration_min
+    sql`select id, cluster_id, tenant_id, gpu_count, gpu_type, status, estimated_duration_min, priority, created_at
         from jobs where ${schedulableCondition} order by priority, id`,
   );
   phase("queue");
@@ -99,6 +102,8 @@ async function passInTransaction(ctx: AppContext, tx: Executor, options: { maxRe
     if (j.tenant_id !== null && broke.has(j.tenant_id)) continue;
     jobs.push({
       id: j.id,
+      priority: j.priority,
+      submittedAt: new Date(j.created_at).getTime(),
       clusterId: j.cluster_id,
       tenantId: j.tenant_id,
       gpuCount: j.gpu_count,
@@ -106,7 +111,10 @@ async function passInTransaction(ctx: AppContext, tx: Executor, options: { maxRe
       estimateMs: j.estimated_duration_min === null ? null : j.estimated_duration_min * 60_000,
     });
   }
-  const plan = planPass(pools, jobs, quotas, { now: now.getTime(), maxReservations: options.maxReservations });
+  const plan = planPass(pools, queueOrder(jobs, now.getTime()), quotas, {
+    now: now.getTime(),
+    maxReservations: options.maxReservations,
+  });
   const blocked = plan.blocked;
   for (const j of queue) {
     if (j.tenant_id !== null && broke.has(j.tenant_id)) blocked.set(j.id, broke.get(j.tenant_id)!);

@@ -1,6 +1,7 @@
 import { parseArgs } from "node:util";
+import { type FillResult, fill, fillPolicies } from "./fill.js";
 import { policies as allPolicies, type Policy, type ReplayResult, replay } from "./simulate.js";
-import { loadTrace } from "./trace.js";
+import { loadTrace, ReplayInputError } from "./trace.js";
 
 export interface ReplayReport {
   trace: {
@@ -36,6 +37,11 @@ export function runReplay(options: {
   maxReservations?: number;
 }): ReplayReport {
   const trace = loadTrace(options.nodes, options.tasks, options.limit, options.nodeFraction);
+  if (!trace.timed) {
+    throw new ReplayInputError(
+      `${options.tasks}: row 1: no creation_time/deletion_time/scheduled_time/qos columns: a list without times can only be filled (--fill)`,
+    );
+  }
   const arrivalScale = options.arrivalScale ?? 1;
   const results = options.policies.map((p) =>
     replay(trace, p, { arrivalScale, maxReservations: options.maxReservations }),
@@ -70,47 +76,144 @@ export function runReplay(options: {
   return report;
 }
 
-const usage =
-  "usage: gpuplane replay --nodes NODES.csv --tasks TASKS.csv [--policy fifo|greedy|gpuplane] [--arrival-scale N] [--node-fraction F] " +
-  "[--limit N] [--json]";
+const usage = `usage: gpuplane replay --nodes NODES.csv --tasks TASKS.csv [options]
 
-/**
- * `gpuplane replay --nodes NODES.csv --tasks TASKS.csv [--policy fifo|greedy|gpuplane] [--json]`; without
- * --policy all three run in the same process and a comparison table is printed.
- */
+Replays a GPU cluster trace (the Alibaba openb 2023 lists) through gpuplane's planner and baselines in the same run.
+
+  --nodes FILE          node list: sn, gpu, model (cpu_milli, memory_mib used by --fill)
+  --tasks FILE          pod list: name, num_gpu, gpu_milli, and for a timed replay qos, creation_time,
+                        deletion_time, scheduled_time (gpu_spec optional)
+  --policy P            one of fifo, greedy, gpuplane (default: all three, side by side)
+  --arrival-scale N     divide arrival times by N to load the cluster (default 1)
+  --node-fraction F     replay on this share of the nodes, spread over the list (default 1)
+  --limit N             only the first N GPU tasks
+  --max-reservations N  the planner's reservation limit
+  --fill                fill experiment: place tasks in list order until the first that does not fit, and report
+                        allocated and stranded GPUs for gpuplane, first-fit, best-fit and random-fit
+  --seed N              random-fit's seed (default 1)
+  --json                print the report as JSON
+  -h, --help            this text
+
+Input errors are printed as one line naming the file, row and column; the exit code is then 2.
+`;
+
+/** The CLI's own input errors (flags): printed like a trace error, exit 2. */
+class UsageError extends Error {}
+
+/** `gpuplane replay …`: see `usage`. Every input error is one line on stderr and exit code 2. */
 export async function runReplayCli(args: string[]): Promise<void> {
-  const { values } = parseArgs({
-    args,
-    options: {
-      nodes: { type: "string" },
-      tasks: { type: "string" },
-      policy: { type: "string" },
-      "arrival-scale": { type: "string" },
-      "node-fraction": { type: "string" },
-      limit: { type: "string" },
-      "max-reservations": { type: "string" },
-      json: { type: "boolean", default: false },
-    },
-  });
-  if (!values.nodes || !values.tasks) throw new Error(usage);
-  if (values.policy && !allPolicies.includes(values.policy as Policy)) {
-    throw new Error(`--policy must be one of ${allPolicies.join(", ")}\n${usage}`);
+  try {
+    process.stdout.write(replayCommand(args));
+  } catch (error) {
+    if (!(error instanceof ReplayInputError || error instanceof UsageError)) throw error;
+    process.stderr.write(`gpuplane replay: ${error.message}\n`);
+    process.exitCode = 2;
   }
-  const num = (v: string | undefined) => (v === undefined ? undefined : Number(v));
+}
+
+function replayCommand(args: string[]): string {
+  let values: Record<string, string | boolean | undefined>;
+  try {
+    values = parseArgs({
+      args,
+      options: {
+        nodes: { type: "string" },
+        tasks: { type: "string" },
+        policy: { type: "string" },
+        "arrival-scale": { type: "string" },
+        "node-fraction": { type: "string" },
+        limit: { type: "string" },
+        "max-reservations": { type: "string" },
+        fill: { type: "boolean", default: false },
+        seed: { type: "string" },
+        json: { type: "boolean", default: false },
+        help: { type: "boolean", short: "h", default: false },
+      },
+    }).values;
+  } catch (error) {
+    throw new UsageError(`${(error as Error).message} (see gpuplane replay --help)`);
+  }
+  if (values.help) return usage;
+  if (!values.nodes || !values.tasks) throw new UsageError("--nodes and --tasks are required (see --help)");
+  const num = (flag: string, min: number, max = Number.POSITIVE_INFINITY) => {
+    const v = values[flag];
+    if (v === undefined) return undefined;
+    const n = Number(v);
+    if (typeof v !== "string" || v === "" || !Number.isFinite(n) || n < min || n > max) {
+      throw new UsageError(`--${flag}: '${v}' must be a number from ${min}${max < Infinity ? ` to ${max}` : ""}`);
+    }
+    return n;
+  };
+  const nodes = values.nodes as string;
+  const tasks = values.tasks as string;
+  if (values.fill) {
+    const report = runFill({
+      nodes,
+      tasks,
+      nodeFraction: num("node-fraction", 0.001, 1),
+      limit: num("limit", 1),
+      seed: num("seed", 0),
+    });
+    return values.json ? `${JSON.stringify(report, null, 2)}\n` : formatFill(report);
+  }
+  const policy = values.policy as string | undefined;
+  if (policy !== undefined && !allPolicies.includes(policy as Policy)) {
+    throw new UsageError(`--policy: '${policy}' must be one of ${allPolicies.join(", ")}`);
+  }
   const report = runReplay({
-    nodes: values.nodes,
-    tasks: values.tasks,
-    policies: values.policy ? [values.policy as Policy] : allPolicies,
-    arrivalScale: num(values["arrival-scale"]),
-    nodeFraction: num(values["node-fraction"]),
-    limit: num(values.limit),
-    maxReservations: num(values["max-reservations"]),
+    nodes,
+    tasks,
+    policies: policy ? [policy as Policy] : allPolicies,
+    arrivalScale: num("arrival-scale", 0.000001),
+    nodeFraction: num("node-fraction", 0.001, 1),
+    limit: num("limit", 1),
+    maxReservations: num("max-reservations", 0),
   });
-  if (values.json) {
-    process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
-    return;
+  return values.json ? `${JSON.stringify(report, null, 2)}\n` : formatReport(report);
+}
+
+export interface FillReport {
+  trace: { nodes: number; gpus: number; tasks: number; fractional_rounded_up: number };
+  node_fraction: number;
+  results: FillResult[];
+}
+
+export function runFill(options: {
+  nodes: string;
+  tasks: string;
+  nodeFraction?: number;
+  limit?: number;
+  seed?: number;
+}): FillReport {
+  const trace = loadTrace(options.nodes, options.tasks, options.limit, options.nodeFraction);
+  return {
+    trace: {
+      nodes: trace.nodes.length,
+      gpus: trace.nodes.reduce((s, n) => s + n.gpus, 0),
+      tasks: trace.tasks.length,
+      fractional_rounded_up: trace.tasks.filter((t) => t.fractional).length,
+    },
+    node_fraction: options.nodeFraction ?? 1,
+    results: fillPolicies.map((p) => fill(trace, p, options.seed ?? 1)),
+  };
+}
+
+export function formatFill(report: FillReport): string {
+  const t = report.trace;
+  const lines = [
+    `fill: ${t.tasks} GPU tasks in list order on ${t.nodes} nodes (${t.gpus} GPUs); ${t.fractional_rounded_up} ` +
+      "fractional tasks take a whole GPU",
+    "",
+    "policy      placed  stopped at  GPUs allocated   stranded GPUs (free, no remaining task fits)  wall",
+  ];
+  for (const r of report.results) {
+    lines.push(
+      `${r.policy.padEnd(11)} ${String(r.placed).padEnd(7)} ${String(r.stopped_at ?? "-").padEnd(11)} ` +
+        `${`${r.allocated_gpus} (${r.allocated_pct}%)`.padEnd(16)} ` +
+        `${`${r.stranded_gpus} (${r.stranded_pct}%)`.padEnd(45)} ${r.wall_ms} ms`,
+    );
   }
-  process.stdout.write(formatReport(report));
+  return `${lines.join("\n")}\n`;
 }
 
 export function formatReport(report: ReplayReport): string {

@@ -1,8 +1,9 @@
 /**
  * Replays a trace in simulated time. Each arrival and each completion triggers a scheduling pass, as a submit or a
  * release kicks the scheduler in production. Policies:
- * - "gpuplane": the production planner (plan.ts planPass): priority then age, best fit on one node, reservations
- *   with backfill; the tasks' estimated durations are their trace run times (an honest submitter's estimate).
+ * - "gpuplane": the production planner (plan.ts queueOrder + planPass): priority and age with shortest-job first,
+ *   best fit on one node, reservations with backfill; the tasks' estimated durations are their trace run times (an
+ *   honest submitter's estimate; greedy and FIFO do not use them).
  * - "fifo": the baseline the issue names, plain FIFO first-fit: strict first come, first served. Tasks start in
  *   arrival order, each on the first node (trace order) with enough free GPUs; the head of the queue waits until
  *   it fits and nothing overtakes it (head-of-line blocking is part of FIFO).
@@ -12,7 +13,7 @@
  * A task that could not fit even on an empty cluster (no node with enough matching GPUs) is left out of every
  * policy's queue and counted as `unplaceable`, so it neither blocks FIFO forever nor counts as waiting.
  */
-import { type PlanJob, type PlanPool, planPass } from "../plan.js";
+import { type PlanJob, type PlanPool, planPass, queueOrder } from "../plan.js";
 import type { Trace, TraceTask } from "./trace.js";
 
 export type Policy = "fifo" | "greedy" | "gpuplane";
@@ -86,7 +87,7 @@ export function replay(trace: Trace, policy: Policy, options: ReplayOptions = {}
   let allocated = 0;
   let now = tasks.length ? tasks[0].arrival : 0;
   const start = now;
-  const samples: { t: number; allocated: number; waiting: number }[] = [];
+  const samples: { t: number; allocated: number; waiting: number; usable: number }[] = [];
 
   const place = (task: TraceTask, pool: PlanPool, gpus: PlanPool["free"]) => {
     delays.push(now - task.arrival);
@@ -121,7 +122,7 @@ export function replay(trace: Trace, policy: Policy, options: ReplayOptions = {}
       const placed = new Set((placedIds as { id: number }[]).map((p) => p.id));
       if (placed.size) removeWhere(waiting, (t) => placed.has(t.id));
     }
-    samples.push({ t: now, allocated, waiting: waiting.length });
+    samples.push({ t: now, allocated, waiting: waiting.length, usable: usableIdleGpus(pools, waiting) });
   }
 
   // Time-weighted metrics from the step function of samples.
@@ -139,7 +140,7 @@ export function replay(trace: Trace, policy: Policy, options: ReplayOptions = {}
     allocArea += s.allocated * dt;
     peak = Math.max(peak, s.allocated);
     if (s.waiting > 0) {
-      idleWaitingArea += (totalGpus - s.allocated) * dt;
+      idleWaitingArea += s.usable * dt;
       waitingTime += dt;
     }
     // spread over slices
@@ -196,19 +197,44 @@ export function replay(trace: Trace, policy: Policy, options: ReplayOptions = {}
   };
 }
 
-/** gpuplane: the production planner over the whole waiting queue, in priority-then-age order. */
+/**
+ * Free GPUs that could have run a waiting task right now: on a node whose free GPUs of a model a waiting task may
+ * use are at least as many as that task needs. Each GPU counts once, however many tasks could have used it; GPUs of
+ * a model no waiting task accepts, or too few on their node for any, are not idle capacity but a poor fit.
+ */
+export function usableIdleGpus(pools: PlanPool[], waiting: TraceTask[]): number {
+  if (!waiting.length) return 0;
+  let anyModel = Number.POSITIVE_INFINITY; // the smallest untyped task
+  const byModel = new Map<string, number>(); // the smallest task that accepts this model
+  for (const t of waiting) {
+    if (!t.models.length) anyModel = Math.min(anyModel, t.gpus);
+    else for (const m of t.models) byModel.set(m, Math.min(byModel.get(m) ?? Number.POSITIVE_INFINITY, t.gpus));
+  }
+  let usable = 0;
+  for (const p of pools) {
+    const free = p.free.length;
+    if (free && free >= Math.min(anyModel, byModel.get(p.model) ?? Number.POSITIVE_INFINITY)) usable += free;
+  }
+  return usable;
+}
+
+/** gpuplane: the production planner over the whole waiting queue, in its queue order. */
 function gpuplanePass(pools: PlanPool[], waiting: TraceTask[], now: number, options: ReplayOptions) {
-  const ordered = [...waiting].sort((a, b) => a.priority - b.priority || a.arrival - b.arrival || a.id - b.id);
-  const jobs: PlanJob[] = ordered.map((t) => ({
+  // The planner works in ms; simulated seconds are scaled on the way in.
+  const jobs: PlanJob[] = waiting.map((t) => ({
     id: t.id,
+    priority: t.priority,
+    submittedAt: t.arrival * 1000,
     clusterId: 1,
     tenantId: null,
     gpuCount: t.gpus,
-    gpuType: t.models.length ? t.models[0] : null,
+    gpuType: t.models.length ? t.models.join("|") : null,
     estimateMs: t.duration * 1000,
   }));
-  // The planner works in ms; simulated seconds are scaled on the way in.
-  const plan = planPass(pools, jobs, new Map(), { now: now * 1000, maxReservations: options.maxReservations });
+  const plan = planPass(pools, queueOrder(jobs, now * 1000), new Map(), {
+    now: now * 1000,
+    maxReservations: options.maxReservations,
+  });
   return plan.placements.map((p) => ({ id: p.job.id, pool: p.pool, gpus: p.gpus }));
 }
 
