@@ -1,37 +1,95 @@
 /**
- * Replays the Alibaba openb 2023 trace (8,152 tasks, 1,213 nodes) through the scheduler's own planner and through
- * two baselines in the same process — plain FIFO first-fit (strict arrival order, the head blocks) and greedy
- * first-fit (arrival order, later tasks may overtake a blocked head) — and writes bench/out/replay.json.
- * Settings:
- * - as recorded: the trace barely loads its cluster (peak ~1% of the GPUs), so nothing ever waits and every
- *   policy has zero delay: it shows the replay is cheap, not which policy is better;
- * - loaded (the default load for comparisons): arrivals compressed ×100 on 10% of the nodes (same model mix), so
- *   tasks queue (peak allocation 100%);
- * - heavier: arrivals ×200 on 10% of the nodes, to see how the ranking holds as queues grow.
+ * Replays the Alibaba openb 2023 lists through the scheduler's own planner and two baselines in the same process —
+ * plain FIFO first-fit (strict arrival order, the head blocks) and greedy first-fit (arrival order, later tasks
+ * may overtake a blocked head) — and runs the fill experiment on the multigpu list. Writes bench/out/replay.json.
+ * Settings, for each timed list (default, gpuspec10, gpushare40):
+ * - loaded: arrivals compressed ×100 on 10% of the nodes (same model mix), so tasks queue;
+ * - heavier: arrivals ×200 on 10% of the nodes, to see how the ranking holds as queues grow;
+ * and, as lists of the same family the planner was not tuned on, random 70% subsamples of the default and
+ * gpushare40 lists (seeded) at ×150. The default list as recorded is replayed once: nothing waits there.
+ *
+ *   npm run bench -- replay            (BENCH_QUICK=1: only default ×100 and the fill)
  */
 import { mkdirSync, writeFileSync } from "node:fs";
-import { formatReport, runReplay } from "../src/domain/jobs/replay/cli.js";
+import { formatFill, formatReport, type ReplayReport, replayTrace, runFill } from "../src/domain/jobs/replay/cli.js";
 import { policies } from "../src/domain/jobs/replay/simulate.js";
+import { loadTrace, type Trace } from "../src/domain/jobs/replay/trace.js";
 
 const dir = process.env.TRACE_DIR ?? "/work/shared/traces/alibaba-openb-2023";
 const nodes = `${dir}/openb_node_list_gpu_node.csv`;
-const tasks = `${dir}/openb_pod_list_default.csv`;
+const list = (name: string) => `${dir}/openb_pod_list_${name}.csv`;
+const quick = process.env.BENCH_QUICK === "1";
+
+/** Keeps a seeded random share of the tasks (ids renumbered): another list of the same family. */
+function subsample(trace: Trace, share: number, seed: number): Trace {
+  let a = seed >>> 0;
+  const random = () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = Math.imul(a ^ (a >>> 15), a | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+  const tasks = trace.tasks.filter(() => random() < share).map((t, i) => ({ ...t, id: i + 1 }));
+  return { ...trace, tasks };
+}
+
+const settings: { label: string; trace: () => Trace; arrivalScale: number; nodeFraction: number }[] = [];
+const add = (label: string, name: string, arrivalScale: number, nodeFraction = 0.1, share?: number, seed = 1) =>
+  settings.push({
+    label,
+    arrivalScale,
+    nodeFraction,
+    trace: () => {
+      const t = loadTrace(nodes, list(name), undefined, nodeFraction);
+      return share ? subsample(t, share, seed) : t;
+    },
+  });
+add("default as recorded", "default", 1, 1);
+for (const name of quick ? ["default"] : ["default", "gpuspec10", "gpushare40"]) {
+  add(`${name} ×100, 10% of nodes`, name, 100);
+  if (!quick) add(`${name} ×200, 10% of nodes`, name, 200);
+}
+if (!quick) {
+  add("default, random 70% (seed 7) ×150", "default", 150, 0.1, 0.7, 7);
+  add("gpushare40, random 70% (seed 11) ×150", "gpushare40", 150, 0.1, 0.7, 11);
+}
+
 const started = performance.now();
-const settings = [
-  { label: "as recorded", arrivalScale: 1, nodeFraction: 1 },
-  { label: "loaded (arrivals ×100, 10% of nodes)", arrivalScale: 100, nodeFraction: 0.1 },
-  { label: "heavier (arrivals ×200, 10% of nodes)", arrivalScale: 200, nodeFraction: 0.1 },
-];
 const out: Record<string, unknown> = {};
+const verdicts: string[] = [];
 for (const s of settings) {
   const t0 = performance.now();
-  const report = runReplay({ nodes, tasks, policies, ...s });
+  const report = replayTrace(s.trace(), { policies, arrivalScale: s.arrivalScale, nodeFraction: s.nodeFraction });
   const wall = Math.round(performance.now() - t0);
-  console.log(`\n-- ${s.label}: ${wall} ms for all three policies (target < 10,000 ms per replay)`);
+  console.log(`\n-- ${s.label}: ${wall} ms for all three policies`);
   process.stdout.write(formatReport(report));
   out[s.label] = { ...report, wall_ms: wall };
+  verdicts.push(`${s.label.padEnd(40)} ${verdict(report)}`);
 }
+
+console.log("\n-- fill experiment: openb_pod_list_multigpu30, all nodes");
+const fillReport = runFill({ nodes, tasks: list("multigpu30") });
+process.stdout.write(formatFill(fillReport));
+out.fill_multigpu30 = fillReport;
+
+console.log("\n-- gpuplane lower than greedy / fifo? (mean, p99, then each class's mean)");
+for (const v of verdicts) console.log(v);
 const total = Math.round(performance.now() - started);
-console.log(`\nall settings, all policies: ${total} ms`);
+console.log(`\nall settings: ${total} ms`);
 mkdirSync("bench/out", { recursive: true });
 writeFileSync("bench/out/replay.json", `${JSON.stringify({ total_ms: total, settings: out }, null, 2)}\n`);
+
+/** "greedy YY YYYY  fifo YY YYYY": Y where gpuplane's delay is lower (or both zero), n where not. */
+function verdict(report: ReplayReport): string {
+  const ours = report.results.find((r) => r.policy === "gpuplane")!;
+  return (["greedy", "fifo"] as const)
+    .map((name) => {
+      const base = report.results.find((r) => r.policy === name)!;
+      const lower = (a: number, b: number) => (a < b || (a === b && a === 0) ? "Y" : "n");
+      const classes = ours.delay_by_priority
+        .map((c) => lower(c.mean, base.delay_by_priority.find((x) => x.priority === c.priority)?.mean ?? 0))
+        .join("");
+      return `${name} ${lower(ours.queueing_delay_s.mean, base.queueing_delay_s.mean)}${lower(ours.queueing_delay_s.p99, base.queueing_delay_s.p99)} ${classes}`;
+    })
+    .join("   ");
+}

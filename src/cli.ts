@@ -9,8 +9,8 @@ usage:
   gpuplane migrate               apply database migrations and exit
   gpuplane agent --server URL --token T [--once] [--dry-run]
                                  run the node agent on a GPU host
-  gpuplane replay --nodes NODES.csv --tasks TASKS.csv [--policy fifo|greedy|gpuplane] [--json]
-                                 replay a GPU cluster trace through the scheduler
+  gpuplane replay --nodes NODES.csv --tasks TASKS.csv [--policy fifo|greedy|gpuplane] [--fill] [--json]
+                                 replay a GPU cluster trace through the scheduler (--help: all options)
 `;
 
 const commands: Record<string, (args: string[]) => Promise<void>> = {

@@ -110,15 +110,21 @@ export const priorityStepS = 300;
 /** Share of its estimated run time a job is placed behind its submit time (shortest-job first, with aging). */
 export const estimateWeight = 0.5;
 
+/** queueOrder's weights, to measure others in the replay. */
+export interface QueueWeights {
+  stepS?: number;
+  estimate?: number;
+  defaultEstimateMs?: number;
+}
+
 /**
  * The queue in the order the planner serves it (see the policy above): priority 1 first, then by submit time +
  * estimateWeight × estimate + priorityStepS × priority (a job without estimate counts `defaultEstimateMs`); ties by id.
  */
-export function queueOrder<T extends PlanJob>(jobs: T[], now: number, defaultEstimateMs = 3_600_000): T[] {
+export function queueOrder<T extends PlanJob>(jobs: T[], now: number, weights: QueueWeights = {}): T[] {
+  const { stepS = priorityStepS, estimate = estimateWeight, defaultEstimateMs = 3_600_000 } = weights;
   const key = (j: PlanJob) =>
-    (j.submittedAt ?? now) +
-    estimateWeight * (j.estimateMs ?? defaultEstimateMs) +
-    priorityStepS * 1000 * (j.priority ?? 5);
+    (j.submittedAt ?? now) + estimate * (j.estimateMs ?? defaultEstimateMs) + stepS * 1000 * (j.priority ?? 5);
   const keyed = jobs.map((job) => ({ job, top: (job.priority ?? 5) <= 1 ? 0 : 1, key: key(job) }));
   keyed.sort((a, b) => a.top - b.top || a.key - b.key || a.job.id - b.job.id);
   return keyed.map((k) => k.job);

@@ -1,7 +1,7 @@
 import { parseArgs } from "node:util";
 import { type FillResult, fill, fillPolicies } from "./fill.js";
 import { policies as allPolicies, type Policy, type ReplayResult, replay } from "./simulate.js";
-import { loadTrace, ReplayInputError } from "./trace.js";
+import { loadTrace, ReplayInputError, type Trace } from "./trace.js";
 
 export interface ReplayReport {
   trace: {
@@ -42,6 +42,14 @@ export function runReplay(options: {
       `${options.tasks}: row 1: no creation_time/deletion_time/scheduled_time/qos columns: a list without times can only be filled (--fill)`,
     );
   }
+  return replayTrace(trace, options);
+}
+
+/** runReplay on a trace already loaded (the bench replays subsamples of a list). */
+export function replayTrace(
+  trace: Trace,
+  options: { policies: Policy[]; arrivalScale?: number; nodeFraction?: number; maxReservations?: number },
+): ReplayReport {
   const arrivalScale = options.arrivalScale ?? 1;
   const results = options.policies.map((p) =>
     replay(trace, p, { arrivalScale, maxReservations: options.maxReservations }),

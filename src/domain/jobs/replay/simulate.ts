@@ -13,7 +13,7 @@
  * A task that could not fit even on an empty cluster (no node with enough matching GPUs) is left out of every
  * policy's queue and counted as `unplaceable`, so it neither blocks FIFO forever nor counts as waiting.
  */
-import { type PlanJob, type PlanPool, planPass, queueOrder } from "../plan.js";
+import { type PlanJob, type PlanPool, planPass, type QueueWeights, queueOrder } from "../plan.js";
 import type { Trace, TraceTask } from "./trace.js";
 
 export type Policy = "fifo" | "greedy" | "gpuplane";
@@ -27,6 +27,8 @@ export interface ReplayOptions {
   /** Arrival times are divided by this factor (1 = as recorded); run times are kept. */
   arrivalScale?: number;
   maxReservations?: number;
+  /** Other queue-order weights for gpuplane than the production ones (to measure them). */
+  weights?: QueueWeights;
 }
 
 export interface ReplayResult {
@@ -220,6 +222,8 @@ export function usableIdleGpus(pools: PlanPool[], waiting: TraceTask[]): number 
 
 /** gpuplane: the production planner over the whole waiting queue, in its queue order. */
 function gpuplanePass(pools: PlanPool[], waiting: TraceTask[], now: number, options: ReplayOptions) {
+  // A pass over a full fleet places nothing (its reservations live only within the pass): skip the planning.
+  if (!pools.some((p) => p.free.length)) return [];
   // The planner works in ms; simulated seconds are scaled on the way in.
   const jobs: PlanJob[] = waiting.map((t) => ({
     id: t.id,
@@ -231,7 +235,7 @@ function gpuplanePass(pools: PlanPool[], waiting: TraceTask[], now: number, opti
     gpuType: t.models.length ? t.models.join("|") : null,
     estimateMs: t.duration * 1000,
   }));
-  const plan = planPass(pools, queueOrder(jobs, now * 1000), new Map(), {
+  const plan = planPass(pools, queueOrder(jobs, now * 1000, options.weights), new Map(), {
     now: now * 1000,
     maxReservations: options.maxReservations,
   });
