@@ -18,17 +18,22 @@ const job = (id: number, gpuCount: number, estimateMin: number | null = 30): Pla
   estimateMs: estimateMin === null ? null : estimateMin * 60_000,
 });
 
-/** Simulates rounds in which one small job ends and two arrive, returning the round the big job started. */
-function starvationRounds(maxReservations: number): number {
+/**
+ * Simulates rounds in which one small job ends and two arrive, returning the round the big job started. With
+ * `ordered` the queue goes through queueOrder (the production order: the small jobs are shorter, so fresh ones
+ * rank ahead of the big job until it has waited half its estimate more than they).
+ */
+function starvationRounds(maxReservations: number, ordered = false): number {
   const pools = [pool(1, 8), pool(2, 8)];
   let now = 0;
   let nextId = 100;
   const running: { id: number; pool: PlanPool; gpus: any[]; end: number }[] = [];
-  let queue: PlanJob[] = Array.from({ length: 16 }, () => job(nextId++, 1));
-  const big = job(1, 8, 60);
-  for (let round = 0; round < 40; round++) {
-    const ordered = round === 0 ? queue : [big, ...queue];
-    const plan = planPass(pools, ordered, new Map(), { now, maxReservations });
+  const at = (j: PlanJob): PlanJob => ({ ...j, priority: 5, submittedAt: now });
+  let queue: PlanJob[] = Array.from({ length: 16 }, () => at(job(nextId++, 1)));
+  const big = { ...job(1, 8, 60), priority: 5, submittedAt: 60_000 };
+  for (let round = 0; round < 120; round++) {
+    const list = round === 0 ? queue : [big, ...queue];
+    const plan = planPass(pools, ordered ? queueOrder(list, now) : list, new Map(), { now, maxReservations });
     for (const p of plan.placements) {
       if (p.job.id === big.id) return round;
       running.push({ id: p.job.id, pool: p.pool, gpus: p.gpus, end: now + 30 * 60_000 });
@@ -39,7 +44,7 @@ function starvationRounds(maxReservations: number): number {
     const done = running.shift()!;
     done.pool.free.push(...done.gpus);
     done.pool.releases = done.pool.releases.filter((r) => r.jobId !== done.id);
-    queue.push(job(nextId++, 1), job(nextId++, 1));
+    queue.push(at(job(nextId++, 1)), at(job(nextId++, 1)));
   }
   return -1;
 }
@@ -62,10 +67,20 @@ describe("planPass (pure)", () => {
   });
 
   it("the reservation is what saves the large job from starvation", () => {
-    expect(starvationRounds(0)).toBe(-1); // no reservation: starved for all 40 rounds
+    expect(starvationRounds(0)).toBe(-1); // no reservation: starved for all 120 rounds
     const withReservation = starvationRounds(8);
     expect(withReservation).toBeGreaterThan(0);
     expect(withReservation).toBeLessThanOrEqual(9);
+  });
+
+  it("a big job is not starved by a stream of shorter small ones under the production queue order", () => {
+    // The fresh small jobs (15 min of estimate weight) rank ahead of it until it has waited 15 min longer than
+    // they (half of its 60 min estimate against half of their 30): then it heads the queue, reserves, and its
+    // node drains. Later than in age order (round 8), but bounded.
+    const rounds = starvationRounds(8, true);
+    expect(rounds).toBeGreaterThan(15);
+    expect(rounds).toBeLessThanOrEqual(45);
+    expect(starvationRounds(0, true)).toBe(-1); // and it is the reservation that saves it
   });
 
   it("backfills a reserved node only with jobs that end before the reservation starts", () => {
