@@ -47,6 +47,29 @@ describe("replay baselines", () => {
   });
 });
 
+describe("idle while waiting", () => {
+  const node = (name: string, gpus: number, model: string) => ({ name, gpus, model, cpuMilli: 1e6, memoryMib: 1e6 });
+  const typed = (t: TraceTask, models: string[]) => ({ ...t, models });
+
+  it("counts only free GPUs a waiting task could use: matching model, enough on one node", () => {
+    // T4 node (1 GPU) busy 0–100 with task 1; task 2 (T4 only) waits for it while the 4 G2 GPUs stand free: they
+    // are of no use to it, so nothing is idle. Task 3 (2 GPUs, any model) then fits at once on G2.
+    const trace: Trace = {
+      nodes: [node("t4", 1, "T4"), node("g2", 4, "G2")],
+      tasks: [typed(task(1, 0, 1, 100), ["T4"]), typed(task(2, 1, 1, 10), ["T4"]), task(3, 2, 2, 10)],
+      skipped: { cpuOnly: 0, neverScheduled: 0 },
+      timed: true,
+    };
+    for (const policy of ["greedy", "gpuplane"] as Policy[]) {
+      expect(replay(trace, policy).idle_while_waiting.idle_gpu_hours).toBe(0);
+    }
+    // Plain FIFO holds task 3 behind the waiting head from 2 to 100: then the 4 free G2 GPUs could have run it,
+    // and they count, once each: 4 GPUs × 98 s of the 99 s during which a task waited.
+    const fifo = replay(trace, "fifo").idle_while_waiting;
+    expect(fifo.mean_idle_gpus).toBe(Number(((4 * 98) / 99).toFixed(1)));
+  });
+});
+
 const dir = "/work/shared/traces/alibaba-openb-2023";
 const nodes = `${dir}/openb_node_list_gpu_node.csv`;
 const tasks = `${dir}/openb_pod_list_default.csv`;

@@ -131,7 +131,7 @@ export function queueOrder<T extends PlanJob>(jobs: T[], now: number, weights: Q
 }
 
 /**
- * Plans one pass. `jobs` must already be in queue order (queueOrder) (priority, then age); `quotas` maps tenant → {limit, used}
+ * Plans one pass. `jobs` must already be in queue order (queueOrder); `quotas` maps tenant → {limit, used}
  * and is updated as jobs are placed; pools are mutated (free GPUs taken, releases added) so that a caller keeping
  * them (the replay) sees the new state.
  */

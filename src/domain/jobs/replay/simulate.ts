@@ -47,7 +47,7 @@ export interface ReplayResult {
     series_pct: number[];
   };
   idle_while_waiting: {
-    /** Time-weighted mean of free GPUs while at least one task waited. */
+    /** Time-weighted mean, while at least one task waited, of the free GPUs a waiting task could use (usableIdleGpus). */
     mean_idle_gpus: number;
     idle_gpu_hours: number;
     /** Share of the span during which tasks waited. */
