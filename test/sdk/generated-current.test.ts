@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { buildOpenApiDocument } from "../../packages/sdk/scripts/openapi-document.js";
 import { renderGenerated } from "../../packages/sdk/scripts/generate.js";
+import { buildOpenApiDocument } from "../../packages/sdk/scripts/openapi-document.js";
 
 /**
  * The CI check that the SDKs' checked-in types are the ones the routes produce: a route change that is not followed

@@ -52,12 +52,23 @@ export class ConnectionError extends Error {
   }
 }
 
-/** `waitForInstance` gave up before the instance reached the wanted state. */
+/** `waitForInstance` gave up: the time ran out before the instance reached the wanted state. */
 export class WaitTimeoutError extends Error {
   override name = "WaitTimeoutError";
   constructor(
     message: string,
     readonly lastStatus: string | undefined,
+  ) {
+    super(message);
+  }
+}
+
+/** `waitForInstance` ended because the instance reached a state it cannot leave (`failed`, `deleted`). */
+export class InstanceStateError extends Error {
+  override name = "InstanceStateError";
+  constructor(
+    message: string,
+    readonly status: string,
   ) {
     super(message);
   }

@@ -10,6 +10,7 @@ export {
   ConnectionError,
   errorFromResponse,
   GpuplaneError,
+  InstanceStateError,
   InsufficientCreditsError,
   NotFoundError,
   PermissionDeniedError,

@@ -1,11 +1,11 @@
 /**
  * Waiting for an instance to reach a state (usually `running`), polling its status and reporting each change, so a
  * script or the CLI's `launch --wait` needs no loop of its own. A terminal state that is not the wanted one
- * (`failed`, `deleted`) ends the wait at once.
+ * (`failed`, `deleted`) ends the wait at once with InstanceStateError; running out of time, with WaitTimeoutError.
  */
 import type { GpuplaneClient } from "./client.js";
 import { unwrap } from "./client.js";
-import { WaitTimeoutError } from "./errors.js";
+import { InstanceStateError, WaitTimeoutError } from "./errors.js";
 import type { components } from "./generated/schema.js";
 
 export type Instance = components["schemas"]["Instance"];
@@ -37,10 +37,8 @@ export async function waitForInstance(api: GpuplaneClient, id: string, options: 
     }
     if (instance.status === until) return instance;
     if (TERMINAL.includes(instance.status)) {
-      throw new WaitTimeoutError(
-        `instance ${id} is ${instance.status}${instance.statusReason ? ` (${instance.statusReason})` : ""}, not ${until}`,
-        instance.status,
-      );
+      const reason = instance.statusReason ? ` (${instance.statusReason})` : "";
+      throw new InstanceStateError(`instance ${id} is ${instance.status}${reason}, not ${until}`, instance.status);
     }
     const left = deadline - Date.now();
     if (left <= 0) throw new WaitTimeoutError(`instance ${id} is still ${instance.status} after the timeout`, last);
