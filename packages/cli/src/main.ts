@@ -15,7 +15,7 @@ import { commands } from "./commands/index.js";
 import { commandHelp, groupHelp, overview } from "./help.js";
 import { createOutput } from "./output.js";
 import { resolveProfile } from "./profiles.js";
-import { type Command, type CommandContext, UsageError } from "./spec.js";
+import { ChildExit, type Command, type CommandContext, UsageError } from "./spec.js";
 
 export const VERSION = "0.1.0";
 
@@ -99,6 +99,7 @@ export async function run(argv: string[], env: NodeJS.ProcessEnv = process.env):
 /** Prints a failure the way a person (or, with --json, a script) can act on it, and returns its exit code. */
 function report(error: unknown, command: Command, json: boolean): number {
   const code = exitCodeFor(error);
+  if (error instanceof ChildExit) return code;
   if (json) {
     const e = error as Partial<GpuplaneError> & Error;
     const body = {
@@ -121,6 +122,7 @@ function report(error: unknown, command: Command, json: boolean): number {
 }
 
 export function exitCodeFor(error: unknown): number {
+  if (error instanceof ChildExit) return error.code;
   if (error instanceof UsageError) return exitCodes.usage;
   if (error instanceof NotFoundError) return exitCodes.notFound;
   if (error instanceof InsufficientCreditsError) return exitCodes.insufficientCredits;

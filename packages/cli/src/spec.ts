@@ -40,6 +40,14 @@ export interface Command {
   run(c: CommandContext, a: Parsed): Promise<void>;
 }
 
+/** A program the command ran (ssh) exited non-zero: the CLI exits with the same code and adds nothing. */
+export class ChildExit extends Error {
+  override name = "ChildExit";
+  constructor(readonly code: number) {
+    super(`exited with ${code}`);
+  }
+}
+
 /** A mistake in how the command was called: exit code 2 with the command's usage. */
 export class UsageError extends Error {
   override name = "UsageError";

@@ -4,7 +4,7 @@ import { randomBytes } from "node:crypto";
 import { collect, type Instance, paginate, unwrap, waitForInstance } from "@gpuplane/sdk";
 import { duration, fields, table, usd, when } from "../output.js";
 import { createProgress } from "../progress.js";
-import { type Command, type CommandContext, flag, int, list, str, UsageError } from "../spec.js";
+import { ChildExit, type Command, type CommandContext, flag, int, list, str, UsageError } from "../spec.js";
 
 const get = (c: CommandContext, id: string) =>
   unwrap(c.api().GET("/api/v1/instances/{id}", { params: { path: { id } } }));
@@ -192,7 +192,7 @@ export const instanceCommands: Command[] = [
         child.on("error", (error) => reject(new Error(`cannot run ssh: ${error.message}`)));
         child.on("exit", (status) => resolve(status ?? 1));
       });
-      if (code !== 0) process.exitCode = code;
+      if (code !== 0) throw new ChildExit(code);
     },
   },
 ];

@@ -1,0 +1,95 @@
+import { execFile } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { dirname, join, relative, resolve } from "node:path";
+import { promisify } from "node:util";
+import { afterAll, describe, expect, it } from "vitest";
+import { CLI_BIN, runCli, tempHome, writeScript } from "./run-cli.js";
+
+const run = promisify(execFile);
+
+describe("gpuplane CLI without a server", () => {
+  const { home, remove } = tempHome();
+  afterAll(remove);
+  const cli = (args: string[]) => runCli(args, { home });
+
+  it("completes commands and options in bash through the script it prints", async () => {
+    // `gpuplane` on PATH, as after `npm install -g @gpuplane/cli`.
+    writeScript(home, "gpuplane", `exec "${process.execPath}" "${CLI_BIN}" "$@"`);
+    const script = (await cli(["completion", "bash"])).stdout;
+    const complete = async (line: string) => {
+      const words = line.split(" ");
+      const program = [
+        script,
+        `COMP_WORDS=(${words.map((w) => `'${w}'`).join(" ")}); COMP_CWORD=${words.length - 1}`,
+        "_gpuplane_complete",
+        'printf "%s\\n" "${COMPREPLY[@]}"',
+      ].join("\n");
+      const { stdout } = await run("bash", ["-c", program], {
+        env: { ...process.env, PATH: `${home}:${process.env.PATH}` },
+      });
+      return stdout.trim().split("\n").sort();
+    };
+    expect(await complete("gpuplane inst")).toEqual(["instances"]);
+    expect(await complete("gpuplane instances ")).toEqual(["delete", "launch", "list", "show", "start", "stop"]);
+    expect(await complete("gpuplane instances launch --w")).toEqual(["--wait"]);
+    expect((await cli(["completion", "zsh"])).stdout).toContain("compdef _gpuplane gpuplane");
+  });
+
+  it("prints help for every command and group, and exits 2 for an unknown one", async () => {
+    const overview = await cli(["--help"]);
+    expect(overview.code).toBe(0);
+    for (const line of ["gpuplane login", "gpuplane instances launch <plan>", "gpuplane jobs logs <id>"]) {
+      expect(overview.stdout).toContain(line);
+    }
+    const group = await cli(["nodes", "--help"]);
+    expect(group.stdout).toMatch(/gpuplane nodes cordon <id>[\s\S]*gpuplane nodes uncordon <id>/);
+    const one = await cli(["credits", "grant", "--help"]);
+    expect(one.stdout).toContain("usage: gpuplane credits grant <tenant-id> <usd> [options]");
+    const unknown = await cli(["instancse"]);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain('unknown command "instancse"');
+    const notLoggedIn = await cli(["instances", "list"]);
+    expect(notLoggedIn.code).toBe(2);
+    expect(notLoggedIn.stderr).toMatch(/not logged in as profile "default".*gpuplane login/);
+  });
+
+  it("installs alone: its code imports nothing of the server, only the SDK and its declared dependencies", () => {
+    const root = resolve(".");
+    const allowed = (pkg: string) =>
+      Object.keys(JSON.parse(readFileSync(join(root, pkg, "package.json"), "utf8")).dependencies ?? {});
+    const declared = new Set([...allowed("packages/cli"), ...allowed("packages/sdk")]);
+    const seen = new Set<string>();
+    const visit = (file: string) => {
+      if (seen.has(file)) return;
+      seen.add(file);
+      const source = readFileSync(file, "utf8");
+      for (const [, spec] of source.matchAll(
+        /(?:import|export)[^"']*?from\s+["']([^"']+)["']|import\(["']([^"']+)["']\)/g,
+      )) {
+        if (spec === undefined) continue;
+        if (spec.startsWith(".")) {
+          const target = resolve(dirname(file), spec.replace(/\.js$/, ".ts"));
+          const where = relative(root, target);
+          expect(where.startsWith("packages/cli/") || where.startsWith("packages/sdk/src/"), `${file} → ${spec}`).toBe(
+            true,
+          );
+          visit(target);
+        } else if (spec.startsWith("@gpuplane/sdk")) {
+          visit(join(root, "packages/sdk/src/index.ts"));
+        } else if (!spec.startsWith("node:")) {
+          expect(
+            declared.has(
+              spec
+                .split("/")
+                .slice(0, spec.startsWith("@") ? 2 : 1)
+                .join("/"),
+            ),
+            spec,
+          ).toBe(true);
+        }
+      }
+    };
+    visit(join(root, "packages/cli/src/main.ts"));
+    expect(seen.size).toBeGreaterThan(15);
+  });
+});
