@@ -14,7 +14,7 @@ export const jobCommands: Command[] = [
       { name: "cluster", value: "ID", help: "the cluster to run on (required)" },
       { name: "gpus", value: "N", help: "GPUs it needs (default 1)" },
       { name: "gpu-type", value: "MODEL", help: "only this GPU model" },
-      { name: "priority", value: "N", help: "higher runs first" },
+      { name: "priority", value: "1-10", help: "1 runs first (default 5)" },
       { name: "command", value: "CMD", help: "what to run" },
       { name: "tenant", value: "ID", help: "operators: the tenant it is for" },
       { name: "env", value: "KEY=VALUE", help: "an environment variable", repeat: true },
