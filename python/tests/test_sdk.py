@@ -240,3 +240,21 @@ def test_types_match_the_openapi_document():
         if "properties" in schema:
             assert set(typed.__annotations__) == set(schema["properties"]), name
             assert typed.__required_keys__ == frozenset(schema.get("required", [])), name
+
+
+def test_the_readme_example_launches_and_waits(server):
+    """python/examples/launch_and_wait.py, run as a user would, against the live server."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    client, _ = server.customer(fund_usd="100")
+    client.ssh_keys.create("k", ssh_public_key())
+    root = Path(__file__).resolve().parents[2]
+    env = {**os.environ, "GPUPLANE_URL": server.url, "GPUPLANE_API_KEY": client.transport.api_key,
+           "PYTHONPATH": str(root / "python")}
+    done = subprocess.run([sys.executable, str(root / "python/examples/launch_and_wait.py")], env=env,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.strip().splitlines()
+    assert lines[-2].endswith(" running") and lines[-1].startswith("ssh -p ")
