@@ -258,3 +258,13 @@ def test_the_readme_example_launches_and_waits(server):
     assert done.returncode == 0, done.stderr
     lines = done.stdout.strip().splitlines()
     assert lines[-2].endswith(" running") and lines[-1].startswith("ssh -p ")
+
+
+def test_jobs_submit_list_get_cancel(server):
+    operator = server.operator
+    _, tenant_id = server.customer()
+    cluster = operator.request("POST", "/api/v1/clusters", json_body={"name": "py-lab", "region": "FIN-01"})
+    job = operator.jobs.submit(cluster["id"], "train", gpu_count=1, command="python train.py", tenant_id=tenant_id)
+    assert job["id"] in [j["id"] for j in operator.jobs.list(cluster_id=cluster["id"])]
+    assert operator.jobs.get(job["id"])["command"] == "python train.py"
+    assert operator.jobs.cancel(job["id"])["status"] == "cancelled"
