@@ -22,6 +22,7 @@ describe("gpuplane CLI without a server", () => {
         script,
         `COMP_WORDS=(${words.map((w) => `'${w}'`).join(" ")}); COMP_CWORD=${words.length - 1}`,
         "_gpuplane_complete",
+        // biome-ignore lint/suspicious/noTemplateCurlyInString: a bash expansion, not a template
         'printf "%s\\n" "${COMPREPLY[@]}"',
       ].join("\n");
       const { stdout } = await run("bash", ["-c", program], {
