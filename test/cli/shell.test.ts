@@ -1,8 +1,9 @@
 import { execFile } from "node:child_process";
 import { readFileSync } from "node:fs";
-import { dirname, join, relative, resolve } from "node:path";
+import { join, relative, resolve } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, describe, expect, it } from "vitest";
+import { importGraph, packageName } from "../sdk/imports.js";
 import { CLI_BIN, runCli, tempHome, writeScript } from "./run-cli.js";
 
 const run = promisify(execFile);
@@ -55,42 +56,18 @@ describe("gpuplane CLI without a server", () => {
   });
 
   it("installs alone: its code imports nothing of the server, only the SDK and its declared dependencies", () => {
-    const root = resolve(".");
-    const allowed = (pkg: string) =>
-      Object.keys(JSON.parse(readFileSync(join(root, pkg, "package.json"), "utf8")).dependencies ?? {});
-    const declared = new Set([...allowed("packages/cli"), ...allowed("packages/sdk")]);
-    const seen = new Set<string>();
-    const visit = (file: string) => {
-      if (seen.has(file)) return;
-      seen.add(file);
-      const source = readFileSync(file, "utf8");
-      for (const [, spec] of source.matchAll(
-        /(?:import|export)[^"']*?from\s+["']([^"']+)["']|import\(["']([^"']+)["']\)/g,
-      )) {
-        if (spec === undefined) continue;
-        if (spec.startsWith(".")) {
-          const target = resolve(dirname(file), spec.replace(/\.js$/, ".ts"));
-          const where = relative(root, target);
-          expect(where.startsWith("packages/cli/") || where.startsWith("packages/sdk/src/"), `${file} → ${spec}`).toBe(
-            true,
-          );
-          visit(target);
-        } else if (spec.startsWith("@gpuplane/sdk")) {
-          visit(join(root, "packages/sdk/src/index.ts"));
-        } else if (!spec.startsWith("node:")) {
-          expect(
-            declared.has(
-              spec
-                .split("/")
-                .slice(0, spec.startsWith("@") ? 2 : 1)
-                .join("/"),
-            ),
-            spec,
-          ).toBe(true);
-        }
-      }
-    };
-    visit(join(root, "packages/cli/src/main.ts"));
-    expect(seen.size).toBeGreaterThan(15);
+    const declared = (pkg: string) =>
+      Object.keys(JSON.parse(readFileSync(join(pkg, "package.json"), "utf8")).dependencies ?? {});
+    const allowed = new Set([...declared("packages/cli"), ...declared("packages/sdk")]);
+    const sdkEntry = resolve("packages/sdk/src/index.ts");
+    const graph = importGraph("packages/cli/src/main.ts", (spec) => (spec === "@gpuplane/sdk" ? sdkEntry : undefined));
+    for (const file of graph.files) {
+      const where = relative(resolve("."), file);
+      expect(where.startsWith("packages/cli/src/") || where.startsWith("packages/sdk/src/"), where).toBe(true);
+    }
+    for (const spec of graph.bare) {
+      if (!spec.startsWith("node:")) expect(allowed.has(packageName(spec)), spec).toBe(true);
+    }
+    expect(graph.files.size).toBeGreaterThan(15);
   });
 });
