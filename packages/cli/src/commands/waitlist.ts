@@ -27,13 +27,10 @@ export const waitlistCommands: Command[] = [
       { name: "mode", value: "notify|auto_deploy", help: "notify (default) or launch automatically when free" },
     ],
     async run(c, a) {
-      const plan = a.positionals[0];
-      // A cluster type ("1H100.80S.30V") or a plan id ("GPU.H100.1x"): the API takes either under its own name.
-      const byType = /^\d+[A-Z]/.test(plan) ? { cluster_type: plan } : { plan_id: plan };
+      // A plan id ("GPU.H100.1x") or a cluster type ("1H100.80S.30V"): the API resolves either as the instance type.
       const mode = str(a, "mode") as Entry["mode"] | undefined;
-      const entry = await unwrap(
-        c.api().POST("/api/v1/waitlist", { body: { ...byType, region: str(a, "region"), mode } }),
-      );
+      const body = { instance_type: a.positionals[0], region: str(a, "region"), mode };
+      const entry = await unwrap(c.api().POST("/api/v1/waitlist", { body }));
       c.out.result(entry, () => show(entry));
     },
   },
