@@ -33,14 +33,17 @@ export async function main(argv: string[]) {
   const [name = "serve", ...args] = argv;
   if (name === "help" || name === "--help" || name === "-h") {
     process.stdout.write(usage);
+    // The customer and operator commands come from the CLI package (packages/cli), which lists its own.
+    process.stdout.write(`\n${(await import("../packages/cli/src/help.js")).overview()}`);
     return;
   }
   const extra = await import("./cli-commands.js");
   extra.register(registerCommand);
   const command = commands[name];
   if (!command) {
-    process.stderr.write(`unknown command: ${name}\n\n${usage}`);
-    process.exit(2);
+    // Everything else (login, offers, instances, …) is the customer and operator CLI; it reports unknown commands.
+    await (await import("../packages/cli/src/main.js")).main(argv);
+    return;
   }
   try {
     await command(args);
