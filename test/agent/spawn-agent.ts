@@ -44,6 +44,8 @@ export class TestHost {
         "2",
         "--kill-grace",
         "1",
+        // Bare processes unless the test asks for a runtime (container tests pass --runtime podman and more).
+        ...(args.includes("--runtime") ? [] : ["--runtime", "none"]),
         ...args,
       ],
       {

@@ -5,7 +5,7 @@ import { gpuAllocations, nodes } from "../../db/schema/index.js";
 import { queryRows } from "../../db/sql.js";
 import { sshUserForImage } from "../../domain/catalog/defaults.js";
 import type { InstanceType } from "../../domain/catalog/types.js";
-import { allocateGpus, releaseGpus } from "../../domain/fleet/allocate.js";
+import { type AllocationRequest, allocateGpus, releaseGpus } from "../../domain/fleet/allocate.js";
 import type { InstanceRow, Placement, Provider, ProviderStatus } from "../types.js";
 
 /**
@@ -35,8 +35,14 @@ export class FleetProvider implements Provider {
     return free.reduce((sum, node) => sum + Math.floor(Number(node.free) / type.gpuCount), 0);
   }
 
-  async provision(_ctx: AppContext, tx: Executor, instance: InstanceRow): Promise<Placement | null> {
+  async provision(
+    _ctx: AppContext,
+    tx: Executor,
+    instance: InstanceRow,
+    where: Pick<AllocationRequest, "nodeId" | "preferGpuIndices"> = {},
+  ): Promise<Placement | null> {
     const allocation = await allocateGpus(tx, {
+      ...where,
       gpuModel: instance.gpuModel,
       count: instance.gpuCount,
       region: instance.regionId,
@@ -59,8 +65,19 @@ export class FleetProvider implements Provider {
     return placement;
   }
 
-  start(ctx: AppContext, tx: Executor, instance: InstanceRow): Promise<Placement | null> {
-    return this.provision(ctx, tx, instance);
+  /**
+   * On a node with an agent the stopped container (its disk, its port) stays on that node: the instance starts there
+   * again, on the same GPUs when they are free, or not at all (no capacity). Elsewhere, anywhere.
+   */
+  async start(ctx: AppContext, tx: Executor, instance: InstanceRow): Promise<Placement | null> {
+    if (instance.nodeId === null) return this.provision(ctx, tx, instance);
+    const [node] = await tx.select().from(nodes).where(eq(nodes.id, instance.nodeId));
+    if (!node || node.lastHeartbeatAt === null) return this.provision(ctx, tx, instance);
+    const previous = /:gpu-([\d,]+)$/.exec(instance.providerRef ?? "")?.[1];
+    return this.provision(ctx, tx, instance, {
+      nodeId: node.id,
+      preferGpuIndices: previous ? previous.split(",").map(Number) : [],
+    });
   }
 
   async stop(_ctx: AppContext, tx: Executor, instance: InstanceRow): Promise<void> {
