@@ -27,7 +27,7 @@ export class TestHost {
     writeFileSync(this.smiState, JSON.stringify({ gpus }));
   }
 
-  start(args: string[] = []): void {
+  start(args: string[] = [], env: Record<string, string> = {}): void {
     const child = spawn(
       process.execPath,
       [
@@ -54,6 +54,7 @@ export class TestHost {
           ...process.env,
           PATH: `${fakeNvidiaSmiDir}:${process.env.PATH}`,
           FAKE_NVIDIA_SMI_STATE: this.smiState,
+          ...env,
         },
         stdio: ["ignore", "pipe", "pipe"],
       },

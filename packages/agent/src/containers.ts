@@ -3,7 +3,7 @@ import { availableParallelism } from "node:os";
 import type { InstanceAssignment } from "./instances.js";
 import type { JobAssignment } from "./jobs.js";
 import { sshAnswers } from "./runtime/probe.js";
-import { SSH_KEYS_MOUNT, sshEntryCommand } from "./runtime/ssh-entry.js";
+import { SSH_KEYS_MOUNT, sshEntry } from "./runtime/ssh-entry.js";
 import { type ContainerInfo, type ContainerRuntime, type ContainerSpec, RuntimeError } from "./runtime/types.js";
 import type { StateDir } from "./state.js";
 
@@ -223,7 +223,7 @@ export class ContainerHost {
         [L_PORT]: String(port),
         ...(cpuset ? { [L_CPUSET]: cpuset } : {}),
       }),
-      command: sshEntryCommand,
+      ...sshEntry,
       env: {},
       gpuUuids: instance.gpu_uuids,
       cdiKind: this.options.cdiKind,
@@ -267,7 +267,8 @@ export class ContainerHost {
           image: job.image || this.options.jobImage,
           labels: this.labels("job", String(job.id), job.gpu_uuids),
           // stderr joins stdout, so the output tail keeps their order.
-          command: ["/bin/sh", "-c", `exec 2>&1\n${job.command}`],
+          entrypoint: "/bin/sh",
+          command: ["-c", `exec 2>&1\n${job.command}`],
           env,
           gpuUuids: job.gpu_uuids,
           cdiKind: this.options.cdiKind,

@@ -40,8 +40,10 @@ export class CliRuntime implements ContainerRuntime {
     await this.exec(["stop", "-t", String(Math.max(0, Math.round(graceS))), name]);
   }
 
+  /** Kills at once: callers that owe the workload a grace period stop it first. */
   async remove(name: string): Promise<void> {
-    await this.exec(["rm", "-f", name]);
+    // podman's `rm -f` would otherwise wait its 10 s stop timeout on a process that ignores SIGTERM.
+    await this.exec(this.name === "podman" ? ["rm", "-f", "-t", "0", name] : ["rm", "-f", name]);
   }
 
   async list(labelKey: string, labelValue: string): Promise<ContainerInfo[]> {
@@ -116,6 +118,7 @@ export function runArgs(runtime: "podman" | "docker", spec: ContainerSpec): stri
   if (spec.pidsLimit) args.push("--pids-limit", String(spec.pidsLimit));
   for (const p of spec.ports) args.push("--publish", `${p.hostIp}:${p.host}:${p.container}`);
   for (const m of spec.mounts) args.push("--volume", `${m.source}:${m.target}${m.readOnly ? ":ro" : ""}`);
+  if (spec.entrypoint !== undefined) args.push("--entrypoint", spec.entrypoint);
   args.push(spec.image, ...spec.command);
   return args;
 }

@@ -31,4 +31,4 @@ fi
 mkdir -p /etc/dropbear
 exec dropbear -F -E -R -s -p 22`;
 
-export const sshEntryCommand = ["/bin/sh", "-c", script];
+export const sshEntry = { entrypoint: "/bin/sh", command: ["-c", script] };

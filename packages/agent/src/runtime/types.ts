@@ -7,6 +7,8 @@ export interface ContainerSpec {
   name: string;
   image: string;
   labels: Record<string, string>;
+  /** Replaces the image's ENTRYPOINT (images like vLLM's set one that would swallow our command). */
+  entrypoint?: string;
   /** argv after the image; empty = the image's own command. */
   command: string[];
   /** Names of variables passed from the runtime CLI's environment (`-e NAME`), so no value ever shows in argv. */
