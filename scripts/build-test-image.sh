@@ -18,7 +18,7 @@ cd "$WORK"
 PACKAGES=(busybox-static dropbear-bin libc6 libcrypt1 zlib1g libtomcrypt1 libtommath1 libgmp10)
 # apt-get download runs as the _apt user when it can: give it a folder it may write.
 chmod 0777 "$WORK"
-apt-get download "${PACKAGES[@]}" >/dev/null 2>&1 || apt-get download "${PACKAGES[@]}"
+apt-get download "${PACKAGES[@]}" >/dev/null 2>&1 || { apt-get update -qq && apt-get download "${PACKAGES[@]}"; }
 mkdir rootfs
 for deb in ./*.deb; do dpkg -x "$deb" rootfs; done
 cd rootfs

@@ -26,6 +26,7 @@ export function podmanEnv(): NodeJS.ProcessEnv {
 export function podmanReady(): true | string {
   const version = spawnSync("podman", ["version", "--format", "{{.Client.Version}}"], { env: podmanEnv() });
   if (version.error || version.status !== 0) return "podman is not installed or not working here";
+  if (spawnSync("ssh", ["-V"]).error) return "no ssh client here";
   const script = resolve(import.meta.dirname, "../../scripts/build-test-image.sh");
   const built = spawnSync(script, ["podman"], { env: podmanEnv(), encoding: "utf8", timeout: 180_000 });
   if (built.status !== 0) return `scripts/build-test-image.sh failed: ${built.stderr.slice(-500)}`;
