@@ -39,8 +39,9 @@ export function cdiDevices(dirs: string[] = CDI_DIRS): Map<string, Set<string>> 
       }
       const kind = /^kind:\s*"?([^"\s]+)"?/m.exec(text)?.[1];
       if (!kind) continue;
-      // Device entries are "- name: <x>" at the devices list's indentation (containerEdits have no name key).
-      for (const m of text.matchAll(/^\s*-\s+name:\s*"?([^"\s]+)"?\s*$/gm)) add(kind, m[1]);
+      // Only devices have a `name:` key (containerEdits hold hookName, path, …). nvidia-ctk writes keys sorted, so a
+      // device reads "- containerEdits: …" then "  name: GPU-…"; written by hand it may be "- name: …" first.
+      for (const m of text.matchAll(/^\s*(?:-\s+)?name:\s*"?([^"\s]+)"?\s*$/gm)) add(kind, m[1]);
     }
   }
   return found;
