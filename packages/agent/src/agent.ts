@@ -425,6 +425,7 @@ export class Agent {
     if (this.containers) {
       // Containers outlive the agent: a restarted agent finds them by their labels and carries on.
       this.options.log("stopping; containers keep running and are adopted by the next agent");
+      this.containers.close();
       await this.stop();
       return;
     }
@@ -452,6 +453,7 @@ export class Agent {
     this.draining = true;
     this.poll.abort();
     for (const timer of this.timers) clearInterval(timer);
+    this.containers?.close();
     await this.assignmentsLoop?.catch(() => undefined);
     await this.ticking;
   }

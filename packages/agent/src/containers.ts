@@ -82,8 +82,25 @@ export class ContainerHost {
 
   private pass(): Promise<void> {
     const next = this.passing.then(() => this.doPass());
-    this.passing = next.catch((error: Error) => this.out.log(`containers: ${error.message}`));
+    this.passing = next.catch((error: Error) => this.out.log(`containers: ${error.message}`)).then(() => this.soon());
     return next;
+  }
+
+  /** While a container boots, look again shortly rather than at the next 1 s watch: `running` is reported sooner. */
+  private soonTimer: NodeJS.Timeout | undefined;
+  private soon(): void {
+    if (!this.booting.size || this.soonTimer || this.closed) return;
+    this.soonTimer = setTimeout(() => {
+      this.soonTimer = undefined;
+      void this.watch().catch(() => undefined);
+    }, 100);
+  }
+
+  private closed = false;
+  /** No more passes (the agent is stopping; the containers keep running). */
+  close(): void {
+    this.closed = true;
+    clearTimeout(this.soonTimer);
   }
 
   private async doPass(): Promise<void> {

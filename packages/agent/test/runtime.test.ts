@@ -145,7 +145,7 @@ describe("SSH ports", () => {
         ...{ cdiKind: "k/gpu", defaultImage: "img", jobImage: "img", pidsLimit: 100, killGraceS: 1 },
         sshReadyTimeoutMs: 1000,
       },
-      { report: async (path, body) => (reports.push([path, body]), true), address: () => "10.0.0.1", log: () => {} },
+      { report: async (path, body) => reports.push([path, body]) > 0, address: () => "10.0.0.1", log: () => {} },
     );
     const instance = (id: string, uuid: string) => ({
       ...{ id, status: "provisioning", gpu_indices: [0], gpu_uuids: [uuid], ssh_public_keys: ["ssh-ed25519 AAAA x"] },
