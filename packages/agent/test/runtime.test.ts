@@ -4,8 +4,8 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { ContainerHost } from "../src/containers.js";
 import { cdiDevices, gpusMissingFromCdi } from "../src/runtime/cdi.js";
-import { runArgs } from "../src/runtime/cli-runtime.js";
-import type { ContainerInfo, ContainerRuntime, ContainerSpec } from "../src/runtime/types.js";
+import { CliRuntime, runArgs } from "../src/runtime/cli-runtime.js";
+import { type ContainerInfo, type ContainerRuntime, type ContainerSpec, RuntimeError } from "../src/runtime/types.js";
 import { StateDir } from "../src/state.js";
 
 const spec: ContainerSpec = {
@@ -159,5 +159,16 @@ describe("SSH ports", () => {
       { reason: "no free SSH port on this node: all of 20000-20001 are held by its containers" },
     ]);
     expect(runtime.containers.map((c) => c.name)).toEqual(["t-i-a", "t-i-b"]);
+  });
+});
+
+describe("a runtime that is not there", () => {
+  it("says so: the check fails with the reason, and a launch fails with the same words instead of hanging", async () => {
+    const runtime = new CliRuntime("podman", "/nonexistent/podman");
+    await expect(runtime.check()).rejects.toThrow(
+      "container runtime podman is not working: /nonexistent/podman is not installed (not found on PATH)",
+    );
+    await expect(runtime.run(spec)).rejects.toThrow("/nonexistent/podman is not installed");
+    await expect(runtime.list("gpuplane.agent", "x")).rejects.toBeInstanceOf(RuntimeError);
   });
 });
