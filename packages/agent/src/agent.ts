@@ -383,8 +383,9 @@ export class Agent {
    * second tenant is refused (reported failed) while the first one's is there.
    */
   private async oneTenant(assigned: Assignments): Promise<Assignments> {
-    const tenants = [...assigned.instances, ...assigned.jobs].map((w) => w.tenant_id ?? null);
-    const owner = tenants.find((t) => t !== null) ?? null;
+    // The host belongs to the tenant whose work already runs here; a newcomer of another tenant is the one refused.
+    const work = [...assigned.instances, ...assigned.jobs].filter((w) => (w.tenant_id ?? null) !== null);
+    const owner = (work.find((w) => w.status === "running") ?? work[0])?.tenant_id ?? null;
     const refuse = (w: { tenant_id?: number | null }) =>
       owner !== null && (w.tenant_id ?? null) !== null && w.tenant_id !== owner;
     const reason = "this node runs without a container runtime (--runtime none) and hosts one tenant at a time";
