@@ -249,6 +249,22 @@ suite("instances and jobs as containers on podman", (h) => {
     await until("job container removed", async () => !ours().includes(`${prefix}-j-${done.id}`));
   }, 60_000);
 
+  it("cancelling a job stops its container (SIGTERM, grace, kill) and removes it", async () => {
+    const submitted = await h().post("/api/v1/jobs", {
+      cluster_id: clusterId,
+      name: "long",
+      command: "trap 'echo got SIGTERM; exit 143' TERM; echo waiting; while true; do sleep 1; done",
+    });
+    await h().runWorker("scheduler");
+    const name = `${prefix}-j-${submitted.body.data.id}`;
+    await until("job running", async () => ours().includes(`${name} `) && ours().toLowerCase().includes(`${name} up`));
+    expect((await h().post(`/api/v1/jobs/${submitted.body.data.id}/cancel`)).status).toBe(200);
+    await until("container gone", async () => !ours().includes(name));
+    const j = (await h().get(`/api/v1/jobs/${submitted.body.data.id}`)).body.data;
+    expect(j.status).toBe("cancelled");
+    expect(await h().ctx.db.select().from(gpuAllocations).where(eq(gpuAllocations.jobId, j.id))).toEqual([]);
+  }, 60_000);
+
   it("a GPU missing from the CDI spec fails the job with podman's message; the agent keeps serving", async () => {
     const submitted = await h().post("/api/v1/jobs", {
       cluster_id: clusterId,
