@@ -213,13 +213,23 @@ describeEachDb(
     });
 
     it("without a container runtime the host serves one tenant: a second tenant's instance fails, saying why", async () => {
-      const [first] = await h().ctx.db.select().from(instances).where(eq(instances.id, `inst_agent_${h().kind}`));
+      const [first] = await h()
+        .ctx.db.select()
+        .from(instances)
+        .where(eq(instances.id, `inst_agent_${h().kind}`));
       expect(first.status).toBe("running");
       const other = await h().signup();
       const id = `inst_agent_a_${h().kind}`; // sorts before the first tenant's: the owner is who runs, not who sorts
       await h()
         .ctx.db.insert(instances)
-        .values({ ...first, id, tenantId: other.tenantId, status: "provisioning", ipAddress: null, runningSince: null });
+        .values({
+          ...first,
+          id,
+          tenantId: other.tenantId,
+          status: "provisioning",
+          ipAddress: null,
+          runningSince: null,
+        });
       const refused = await until("second tenant refused", async () => {
         const [row] = await h().ctx.db.select().from(instances).where(eq(instances.id, id));
         return row.status === "failed" && row;
