@@ -3,7 +3,6 @@ import type { AppContext } from "../../context.js";
 import type { Executor } from "../../db/client.js";
 import { gpuAllocations, nodes } from "../../db/schema/index.js";
 import { queryRows } from "../../db/sql.js";
-import { sshUserForImage } from "../../domain/catalog/defaults.js";
 import type { InstanceType } from "../../domain/catalog/types.js";
 import { type AllocationRequest, allocateGpus, releaseGpus } from "../../domain/fleet/allocate.js";
 import type { InstanceRow, Placement, Provider, ProviderStatus } from "../types.js";
@@ -12,10 +11,8 @@ import type { InstanceRow, Placement, Provider, ProviderStatus } from "../types.
  * Instances on the operator's own nodes (registered through the fleet API). GPUs come from the same pool as jobs,
  * through allocateGpus/releaseGpus, so an instance and a job never share a GPU.
  *
- * Managed vs unmanaged nodes: a node whose agent has ever sent a heartbeat (nodes.last_heartbeat_at set) is managed:
- * the instance stays `provisioning` until the agent reports it up through markInstanceRunning. A node that never had
- * an agent is unmanaged: nothing would ever report, so the instance is running as soon as its GPUs are claimed, at
- * the node's ip_address.
+ * An instance stays `provisioning` (unbilled) until the node's agent reports its container up through
+ * markInstanceRunning; on a node without an agent nothing reports, so it waits (the customer may stop or delete it).
  */
 export class FleetProvider implements Provider {
   readonly name = "fleet" as const;
@@ -51,18 +48,9 @@ export class FleetProvider implements Provider {
     });
     if (!allocation) return null;
     const [node] = await tx.select().from(nodes).where(eq(nodes.id, allocation.nodeId));
-    const placement: Placement = {
-      providerRef: `node-${node.id}:gpu-${allocation.gpuIndices.join(",")}`,
-      nodeId: node.id,
-    };
-    if (node.lastHeartbeatAt === null) {
-      placement.running = {
-        ipAddress: node.ipAddress ?? node.hostname,
-        sshUser: sshUserForImage(instance.imageId),
-        sshPort: 22,
-      };
-    }
-    return placement;
+    // Never running here: only the node's agent says so, once the container's sshd answers. A node without an agent
+    // leaves the instance provisioning (and unbilled) until one joins and starts it.
+    return { providerRef: `node-${node.id}:gpu-${allocation.gpuIndices.join(",")}`, nodeId: node.id };
   }
 
   /**
