@@ -234,7 +234,8 @@ suite("instances and jobs as containers on podman", (h) => {
         cluster_id: clusterId,
         name: "ct-job",
         image: TEST_IMAGE,
-        command: 'ls /dev | grep gpuplane-gpu; echo "to stderr" >&2; echo "job $GPUPLANE_JOB_ID"; exit 3',
+        command: 'ls /dev | grep gpuplane-gpu; echo "to stderr" >&2; echo "job $GPUPLANE_JOB_ID $GREETING"; exit 3',
+        env: { GREETING: "it's\nfine" },
       },
       tenant.key,
     );
@@ -245,7 +246,8 @@ suite("instances and jobs as containers on podman", (h) => {
       return j.status === "failed" && j;
     });
     expect(done.exit_code).toBe(3);
-    expect(done.output_tail).toBe(`gpuplane-gpu${done.gpu_indices[0]}\nto stderr\njob ${done.id}\n`);
+    // The env reached the command intact (a quote, a newline), through a file read inside the container.
+    expect(done.output_tail).toBe(`gpuplane-gpu${done.gpu_indices[0]}\nto stderr\njob ${done.id} it's\nfine\n`);
     await until("job container removed", async () => !ours().includes(`${prefix}-j-${done.id}`));
   }, 60_000);
 

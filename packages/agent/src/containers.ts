@@ -32,6 +32,7 @@ export interface Reporter {
 }
 
 const OUTPUT_TAIL_BYTES = 4096;
+const JOB_ENV_MOUNT = "/run/gpuplane/env.sh";
 const L = { agent: "gpuplane.agent", kind: "gpuplane.kind", id: "gpuplane.id", gpus: "gpuplane.gpus" } as const;
 const L_PORT = "gpuplane.ssh_port";
 const L_CPUSET = "gpuplane.cpuset";
@@ -143,6 +144,7 @@ export class ContainerHost {
       this.out.log(`${kind} ${id} is gone from this node: removing container ${c.name}`);
     }
     await this.runtime.remove(c.name).catch((e: Error) => this.out.log(`remove ${c.name}: ${e.message}`));
+    if (kind === "job") this.state.remove("job-env", `${id}.sh`);
     this.ready.delete(id);
     this.booting.delete(c.name);
   }
@@ -241,7 +243,6 @@ export class ContainerHost {
         ...(cpuset ? { [L_CPUSET]: cpuset } : {}),
       }),
       ...sshEntry,
-      env: {},
       gpuUuids: instance.gpu_uuids,
       cdiKind: this.options.cdiKind,
       cpus,
@@ -278,20 +279,19 @@ export class ContainerHost {
       }
       try {
         if (job.gpu_uuids.some((u) => !u)) throw new RuntimeError("a GPU of this job has no UUID on the node");
-        const env = { ...job.env, GPUPLANE_JOB_ID: String(job.id) };
+        const envFile = this.writeJobEnv(job);
         await this.runtime.run({
           name,
           image: job.image || this.options.jobImage,
           labels: this.labels("job", String(job.id), job.gpu_uuids),
-          // stderr joins stdout, so the output tail keeps their order.
+          // The env from a file the shell reads, then stderr joined to stdout so the output tail keeps their order.
           entrypoint: "/bin/sh",
-          command: ["-c", `exec 2>&1\n${job.command}`],
-          env,
+          command: ["-c", `. ${JOB_ENV_MOUNT}\nexec 2>&1\n${job.command}`],
           gpuUuids: job.gpu_uuids,
           cdiKind: this.options.cdiKind,
           pidsLimit: this.options.pidsLimit,
           ports: [],
-          mounts: [],
+          mounts: [{ source: envFile, target: JOB_ENV_MOUNT, readOnly: true }],
         });
         this.out.log(`job ${job.id}: container ${name} on GPUs [${job.gpu_uuids}]`);
       } catch (error) {
@@ -330,9 +330,25 @@ export class ContainerHost {
     });
     if (ok) {
       this.state.writeJson({ id, status, at: new Date().toISOString() }, "job-results", `${id}.reported`);
+      this.state.remove("job-env", `${id}.sh`);
       this.out.log(`job ${id} ended: ${status}${c?.exitCode !== undefined ? ` (exit ${c.exitCode})` : ""}`);
     }
     return ok;
+  }
+
+  /**
+   * The job's env as a shell file mounted read-only, not `--env`: a tenant's values never reach the root-run runtime
+   * CLI's own environment (think LD_PRELOAD) nor its argv, and do not show in `inspect`. Any value survives quoting.
+   */
+  private writeJobEnv(job: JobAssignment): string {
+    const vars = { ...job.env, GPUPLANE_JOB_ID: String(job.id) };
+    const lines = Object.entries(vars)
+      .filter(([k]) => /^[A-Za-z_][A-Za-z0-9_]*$/.test(k))
+      .map(([k, v]) => `export ${k}='${v.replaceAll("'", "'\\''")}'`);
+    mkdirSync(this.state.path("job-env"), { recursive: true, mode: 0o700 });
+    const file = this.state.path("job-env", `${job.id}.sh`);
+    writeFileSync(file, `${lines.join("\n")}\n`, { mode: 0o600 });
+    return file;
   }
 
   private async fail(instanceId: string, error: Error): Promise<void> {

@@ -24,7 +24,7 @@ export class CliRuntime implements ContainerRuntime {
 
   async run(spec: ContainerSpec): Promise<string> {
     try {
-      return (await this.exec(runArgs(this.name, spec), spec.env)).trim();
+      return (await this.exec(runArgs(this.name, spec))).trim();
     } catch (error) {
       // A container that was created but could not start (a missing CDI device, a taken port) is left "created".
       await this.remove(spec.name).catch(() => undefined);
@@ -61,15 +61,14 @@ export class CliRuntime implements ContainerRuntime {
   }
 
   async logsTail(name: string, maxBytes: number): Promise<string> {
-    const out = await this.exec(["logs", name], {}, maxBytes);
+    const out = await this.exec(["logs", name], maxBytes);
     return out;
   }
 
   /** Runs the CLI; resolves with stdout (its last maxBytes when given), rejects with its stderr as the message. */
-  private exec(args: string[], env: Record<string, string> = {}, maxBytes?: number): Promise<string> {
+  private exec(args: string[], maxBytes?: number): Promise<string> {
     return new Promise((resolve, reject) => {
       const child = spawn(this.binary, args, {
-        env: { ...process.env, ...env },
         stdio: ["ignore", "pipe", "pipe"],
       });
       let out = Buffer.alloc(0);
@@ -106,7 +105,6 @@ export class CliRuntime implements ContainerRuntime {
 export function runArgs(runtime: "podman" | "docker", spec: ContainerSpec): string[] {
   const args = ["run", "--detach", "--name", spec.name, "--init"];
   for (const [k, v] of Object.entries(spec.labels)) args.push("--label", `${k}=${v}`);
-  for (const name of Object.keys(spec.env)) args.push("--env", name);
   if (spec.gpuUuids.length) {
     if (runtime === "podman") for (const uuid of spec.gpuUuids) args.push("--device", `${spec.cdiKind}=${uuid}`);
     // Quoted: a comma inside --gpus separates options unless the device list is quoted.

@@ -11,8 +11,6 @@ export interface ContainerSpec {
   entrypoint?: string;
   /** argv after the image; empty = the image's own command. */
   command: string[];
-  /** Names of variables passed from the runtime CLI's environment (`-e NAME`), so no value ever shows in argv. */
-  env: Record<string, string>;
   /** GPUs by UUID; podman gets them as CDI devices (`--device <cdiKind>=<uuid>`), docker as `--gpus device=…`. */
   gpuUuids: string[];
   cdiKind: string;
