@@ -177,7 +177,7 @@ export class ContainerHost {
         await this.createInstance(instance, name);
         this.booting.set(name, Date.now());
       } catch (error) {
-        await this.fail(instance.id, error as Error);
+        await this.fail(instance, error as Error);
       }
       return;
     }
@@ -186,7 +186,7 @@ export class ContainerHost {
       if (this.booting.has(name)) {
         const logs = await this.runtime.logsTail(name, 1000).catch(() => "");
         await this.fail(
-          instance.id,
+          instance,
           new RuntimeError(`the container exited (${c.exitCode ?? c.state}): ${c.error || logs.trim()}`),
         );
         return;
@@ -196,7 +196,7 @@ export class ContainerHost {
         await this.runtime.start(name);
         this.booting.set(name, Date.now());
       } catch (error) {
-        await this.fail(instance.id, error as Error);
+        await this.fail(instance, error as Error);
       }
       return;
     }
@@ -205,7 +205,7 @@ export class ContainerHost {
       const since = this.booting.get(name);
       if (since !== undefined && Date.now() - since > this.options.sshReadyTimeoutMs) {
         const logs = await this.runtime.logsTail(name, 1000).catch(() => "");
-        await this.fail(instance.id, new RuntimeError(`sshd did not answer on port ${port}: ${logs.trim()}`));
+        await this.fail(instance, new RuntimeError(`sshd did not answer on port ${port}: ${logs.trim()}`));
       }
       return;
     }
@@ -351,11 +351,17 @@ export class ContainerHost {
     return file;
   }
 
-  private async fail(instanceId: string, error: Error): Promise<void> {
-    this.out.log(`instance ${instanceId} failed: ${error.message}`);
-    await this.runtime.remove(this.nameOf("instance", instanceId)).catch(() => undefined);
-    this.booting.delete(this.nameOf("instance", instanceId));
-    await this.out.report(`/agent/instances/${instanceId}/failed`, { reason: error.message.slice(0, 2000) });
+  /**
+   * A launch (or a start) that did not come up: the server fails a provisioning instance (unbilled, GPUs freed) and
+   * the container goes. One the server already has running keeps its container (its disk) and is retried next pass.
+   */
+  private async fail(instance: InstanceAssignment, error: Error): Promise<void> {
+    const name = this.nameOf("instance", instance.id);
+    this.out.log(`instance ${instance.id} failed: ${error.message}`);
+    this.booting.delete(name);
+    if (instance.status === "running") return;
+    await this.runtime.remove(name).catch(() => undefined);
+    await this.out.report(`/agent/instances/${instance.id}/failed`, { reason: error.message.slice(0, 2000) });
   }
 
   private freePort(skip: Set<number>): number {
