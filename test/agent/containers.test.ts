@@ -11,7 +11,7 @@ import { gpuAllocations, gpus, instances } from "../../src/db/schema/index.js";
 import { describeEachDb } from "../helpers/harness.js";
 import { fund } from "../instances/fixtures.js";
 import { podmanEnv, podmanReady, TEST_IMAGE } from "./podman.js";
-import { TestHost, until } from "./spawn-agent.js";
+import { TestHost, until as untilWithin } from "./spawn-agent.js";
 
 /**
  * The whole flow on this machine's real podman: the real server over HTTP, the real agent (a child process), real
@@ -19,6 +19,10 @@ import { TestHost, until } from "./spawn-agent.js";
  * spec under /var/run/cdi whose devices are harmless nodes (/dev/null as /dev/gpuplane-gpu<i>) named by the UUIDs the
  * fake nvidia-smi reports, so what a container sees under /dev is exactly what the runtime gave it.
  */
+/** Containers on a loaded 2-core CI machine can take a while: a minute before a wait gives up. */
+const until = <T>(what: string, probe: () => Promise<T | undefined | false | null>, ms = 60_000) =>
+  untilWithin(what, probe, ms);
+
 const ready = podmanReady();
 const suite = ready === true ? describeEachDb : (name: string) => describe.skip(`${name} (${ready})`, () => {});
 
@@ -90,7 +94,7 @@ suite("instances and jobs as containers on podman", (h) => {
       c.key,
     );
   const deployment = async (id: string, key: string) => (await h().get(`/api/v1/deployments/${id}`, key)).body.data;
-  const untilStatus = (id: string, key: string, status: string, ms = 40_000) =>
+  const untilStatus = (id: string, key: string, status: string, ms = 60_000) =>
     until(
       `${id} ${status}`,
       async () => {
@@ -150,8 +154,8 @@ suite("instances and jobs as containers on podman", (h) => {
     );
     const token = (await h().post(`/api/v1/clusters/${cluster.body.data.id}/join-tokens`, {})).body.data.token;
     startAgent(["--server", url, "--token", token]);
-    await until("agent joined", async () => host.output.includes("joined as node"), 30_000);
-  }, 120_000);
+    await until("agent joined", async () => host.output.includes("joined as node"));
+  }, 180_000);
 
   afterAll(async () => {
     await host?.stop();
@@ -191,7 +195,7 @@ suite("instances and jobs as containers on podman", (h) => {
     expect(limits.PidsLimit).toBe(4096);
     expect(limits.Memory).toBeGreaterThan(0);
     expect(limits.NanoCpus).toBeGreaterThan(0);
-  }, 60_000);
+  }, 180_000);
 
   it("a second tenant's instance on the node sees neither the first one's GPU nor its processes", async () => {
     expect(
@@ -210,7 +214,7 @@ suite("instances and jobs as containers on podman", (h) => {
     expect(inside.stdout).not.toContain("sleep 7777");
     expect(ssh(a.tenant.tenantId, a.port, "ps -o args").stdout).toContain("sleep 7777");
     expect((await h().del(`/api/v1/deployments/${created.body.data.id}`, tenant.key)).status).toBe(200);
-  }, 60_000);
+  }, 180_000);
 
   it("stop and start keep the instance's files and port; delete removes the container and keeps the volume", async () => {
     expect(ssh(a.tenant.tenantId, a.port, "echo kept > /root/file.txt && echo vol > /data/work/v.txt").status).toBe(0);
@@ -224,7 +228,7 @@ suite("instances and jobs as containers on podman", (h) => {
     expect((await h().del(`/api/v1/deployments/${a.id}`, a.tenant.key)).status).toBe(200);
     await until("container removed", async () => !ours().includes(`${prefix}-i-${a.id}`));
     expect(readFileSync(join(dir, "data", "volumes", volume.id, "v.txt"), "utf8").trim()).toBe("vol");
-  }, 90_000);
+  }, 180_000);
 
   it("a job runs its command in an image with its GPU; its output and exit status come back", async () => {
     const tenant = await customer();
@@ -249,7 +253,7 @@ suite("instances and jobs as containers on podman", (h) => {
     // The env reached the command intact (a quote, a newline), through a file read inside the container.
     expect(done.output_tail).toBe(`gpuplane-gpu${done.gpu_indices[0]}\nto stderr\njob ${done.id} it's\nfine\n`);
     await until("job container removed", async () => !ours().includes(`${prefix}-j-${done.id}`));
-  }, 60_000);
+  }, 180_000);
 
   it("cancelling a job stops its container (SIGTERM, grace, kill) and removes it", async () => {
     const submitted = await h().post("/api/v1/jobs", {
@@ -265,7 +269,7 @@ suite("instances and jobs as containers on podman", (h) => {
     const j = (await h().get(`/api/v1/jobs/${submitted.body.data.id}`)).body.data;
     expect(j.status).toBe("cancelled");
     expect(await h().ctx.db.select().from(gpuAllocations).where(eq(gpuAllocations.jobId, j.id))).toEqual([]);
-  }, 60_000);
+  }, 180_000);
 
   it("a GPU missing from the CDI spec fails the job with podman's message; the agent keeps serving", async () => {
     const submitted = await h().post("/api/v1/jobs", {
@@ -283,7 +287,7 @@ suite("instances and jobs as containers on podman", (h) => {
     expect(failed.output_tail).toMatch(/CDI|unresolvable/i);
     const held = await h().ctx.db.select().from(gpuAllocations).where(eq(gpuAllocations.jobId, failed.id));
     expect(held).toEqual([]);
-  }, 60_000);
+  }, 180_000);
 
   it("an image that cannot be pulled fails the instance with the runtime's reason, unbilled, its GPU freed", async () => {
     const image = `missing-${run}`;
@@ -308,7 +312,7 @@ suite("instances and jobs as containers on podman", (h) => {
     expect(await h().ctx.db.select().from(gpuAllocations).where(eq(gpuAllocations.instanceId, row.id))).toEqual([]);
     await h().runWorker("meter");
     expect((await h().get("/api/v1/billing/balance", tenant.key)).body.data).toEqual(before);
-  }, 60_000);
+  }, 180_000);
 
   it("an agent killed mid-run and started again loses nothing, runs nothing twice, and removes orphans", async () => {
     const tenant = await customer();
@@ -361,5 +365,5 @@ suite("instances and jobs as containers on podman", (h) => {
         .split("\n")
         .filter((l) => l.includes(`-j-${job.body.data.id}`)),
     ).toEqual([]);
-  }, 90_000);
+  }, 180_000);
 });
