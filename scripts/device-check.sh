@@ -3,7 +3,12 @@
 #   1. `gpuplane-agent --once --dry-run` with the real nvidia-smi (GPUs found, health verdicts, metrics it would send);
 #   2. a local gpuplane server (PGlite in a temp dir, workers on, simulator off) and the agent joined to it;
 #   3. a job that runs a real CUDA workload (torch matmul if python3+torch are there, else a CUDA sample built with
-#      nvcc if present, else nvidia-smi itself), with the GPU metrics the agent reported while it ran.
+#      nvcc if present, else nvidia-smi itself) as a bare process (--runtime none), with the GPU metrics reported;
+#   4. containers (when podman is installed): the CDI spec from nvidia-ctk (generated under /var/run/cdi for the run
+#      if none exists, removed after), an instance launched through the customer API and reached by SSH, where
+#      `nvidia-smi -L` must list exactly its allocated GPU, and a 2-GPU job whose `nvidia-smi -L` must list exactly
+#      its two. No registry is needed: the image is GPUPLANE_DEVICE_IMAGE or the local test image
+#      (scripts/build-test-image.sh); NVIDIA's CDI spec brings nvidia-smi and the driver libraries into it.
 # It only reads the GPUs (nvidia-smi queries); it never changes a setting. Needs Node and this checkout's
 # node_modules (npm ci), and no network beyond 127.0.0.1.
 #   usage: OUT=/tmp/out scripts/device-check.sh
@@ -61,7 +66,7 @@ say "cluster $CLUSTER, join token issued: ${TOKEN:0:8}…"
 
 section "agent joined"
 node packages/agent/bin/gpuplane-agent.mjs --server "$SERVER" --token "$TOKEN" --state-dir "$WORK/state" \
-  --interval 2 --wait 10 >"$WORK/agent.log" 2>&1 &
+  --interval 2 --wait 10 --runtime none >"$WORK/agent.log" 2>&1 &
 AGENT_PID=$!
 for _ in $(seq 1 30); do [ -f "$WORK/state/credentials.json" ] && break; sleep 1; done
 NODE=$(field nodeId <"$WORK/state/credentials.json")
@@ -119,4 +124,65 @@ sort -t, -k2 -n -r "$WORK/nvidia-smi-during-job.log" | head -8 | tee -a "$REPORT
 section "drain"
 kill -TERM "$AGENT_PID"; wait "$AGENT_PID"; say "agent exit code $?"; AGENT_PID=
 tail -20 "$WORK/agent.log" | tee -a "$REPORT"
+
+section "containers: podman + CDI"
+container_checks() {
+  command -v podman >/dev/null || { say "podman not installed: container checks skipped"; return; }
+  command -v ssh >/dev/null || { say "no ssh client: container checks skipped"; return; }
+  if ! grep -qs 'nvidia.com/gpu' /etc/cdi/* /var/run/cdi/*; then
+    command -v nvidia-ctk >/dev/null || { say "no CDI spec and no nvidia-ctk: container checks skipped"; return; }
+    mkdir -p /var/run/cdi
+    nvidia-ctk cdi generate --output=/var/run/cdi/gpuplane-device-check.yaml >>"$WORK/cdi.log" 2>&1 \
+      && CDI_MADE=/var/run/cdi/gpuplane-device-check.yaml
+  fi
+  nvidia-ctk cdi list 2>/dev/null | tee -a "$REPORT"
+  IMAGE="${GPUPLANE_DEVICE_IMAGE:-localhost/gpuplane/test-sshd:latest}"
+  podman image exists "$IMAGE" || scripts/build-test-image.sh podman >>"$REPORT" 2>&1 \
+    || { say "no image $IMAGE and it could not be built (no network?): container checks skipped"; return; }
+  api PATCH /api/v1/images/ubuntu-22.04-cuda-12.4-cluster "{\"oci_ref\":\"$IMAGE\"}" >/dev/null
+  node packages/agent/bin/gpuplane-agent.mjs --state-dir "$WORK/state" --interval 2 --wait 10 --runtime podman \
+    --ip 127.0.0.1 --publish-ip 127.0.0.1 --ssh-ports 22000-22099 --image "$IMAGE" --job-image "$IMAGE" \
+    --name-prefix gpdc >"$WORK/agent-containers.log" 2>&1 &
+  AGENT_PID=$!
+  sleep 3
+  grep -E "container runtime|WARNING" "$WORK/agent-containers.log" | tee -a "$REPORT"
+  # A customer with credit, a quota and an SSH key; the cheapest 1-GPU offer here.
+  local reg tenant tkey offer ikey iid port
+  reg=$(api POST /api/v1/auth/register '{"email":"device-check@example.com","password":"correct horse battery"}')
+  tenant=$(printf '%s' "$reg" | field data.tenant.id); tkey=$(printf '%s' "$reg" | field data.api_key.key)
+  api POST "/api/v1/tenants/$tenant/credits" '{"amount_usd":"1000"}' >/dev/null
+  api PATCH "/api/v1/tenants/$tenant" '{"gpu_quota":8}' >/dev/null
+  ssh-keygen -q -t ed25519 -N "" -f "$WORK/id"
+  ikey=$(KEY=$tkey api POST /api/v1/ssh-keys "$(node -e 'console.log(JSON.stringify({name:"dc",public_key:require("fs").readFileSync(process.argv[1],"utf8").trim()}))' "$WORK/id.pub")" | field data.id)
+  offer=$(KEY=$tkey api GET "/api/v1/gpus/available?region=local" | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>{const o=JSON.parse(s).data.find(x=>x.gpu_count===1&&x.regions.some(r=>r.available_count>0));process.stdout.write(o?o.cluster_type:"")})')
+  [ -n "$offer" ] || { say "no 1-GPU offer in region local"; return; }
+  iid=$(KEY=$tkey api POST /api/v1/deployments/clusters "{\"cluster_type\":\"$offer\",\"image\":\"ubuntu-22.04-cuda-12.4-cluster\",\"hostname\":\"dc\",\"ssh_key_ids\":[\"$ikey\"],\"location\":\"local\"}" | field data.id)
+  say "instance $iid ($offer)"
+  for _ in $(seq 1 60); do
+    D=$(KEY=$tkey api GET "/api/v1/deployments/$iid"); S=$(printf '%s' "$D" | field data.status)
+    case "$S" in running|failed) break ;; esac; sleep 1
+  done
+  say "instance status: $S $(printf '%s' "$D" | field data.status_reason) $(printf '%s' "$D" | field data.ssh_command)"
+  if [ "$S" = running ]; then
+    port=$(printf '%s' "$D" | field data.ssh_command | sed -E 's/.*-p ([0-9]+).*/\1/')
+    ssh -i "$WORK/id" -p "$port" -o BatchMode=yes -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null \
+      root@127.0.0.1 'nvidia-smi -L; ls /dev | grep -E "^nvidia[0-9]+$"' 2>&1 | tee "$WORK/instance-gpus.txt" | tee -a "$REPORT"
+    say "GPUs seen inside: $(grep -c '^GPU ' "$WORK/instance-gpus.txt") (expected 1)"
+  fi
+  KEY=$tkey api DELETE "/api/v1/deployments/$iid" >/dev/null
+  if [ "$(nvidia-smi -L | wc -l)" -ge 2 ]; then
+    local job
+    job=$(api POST /api/v1/jobs "{\"cluster_id\":$CLUSTER,\"name\":\"dc-containers\",\"gpu_count\":2,\"image\":\"$IMAGE\",\"command\":\"nvidia-smi -L\"}" | field data.id)
+    for _ in $(seq 1 60); do
+      J=$(api GET "/api/v1/jobs/$job"); case "$(printf '%s' "$J" | field data.status)" in completed|failed) break ;; esac; sleep 1
+    done
+    say "job $job: $(printf '%s' "$J" | field data.status), GPU indices $(printf '%s' "$J" | field data.gpu_indices)"
+    printf '%s' "$J" | field data.output_tail | tee -a "$REPORT"
+    say "host's view of those GPUs:"; nvidia-smi -L | tee -a "$REPORT"
+  fi
+  kill -TERM "$AGENT_PID"; wait "$AGENT_PID"; AGENT_PID=
+  podman ps -a -q --filter label=gpuplane.agent=gpdc | xargs -r podman rm -f -t 0 >/dev/null
+}
+container_checks
+[ -n "${CDI_MADE:-}" ] && rm -f "$CDI_MADE"
 say ""; say "report: $REPORT"

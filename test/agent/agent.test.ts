@@ -212,6 +212,34 @@ describeEachDb(
       expect(keys).toContain("ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIAgent test@example");
     });
 
+    it("without a container runtime the host serves one tenant: a second tenant's instance fails, saying why", async () => {
+      const [first] = await h()
+        .ctx.db.select()
+        .from(instances)
+        .where(eq(instances.id, `inst_agent_${h().kind}`));
+      expect(first.status).toBe("running");
+      const other = await h().signup();
+      const id = `inst_agent_a_${h().kind}`; // sorts before the first tenant's: the owner is who runs, not who sorts
+      await h()
+        .ctx.db.insert(instances)
+        .values({
+          ...first,
+          id,
+          tenantId: other.tenantId,
+          status: "provisioning",
+          ipAddress: null,
+          runningSince: null,
+        });
+      const refused = await until("second tenant refused", async () => {
+        const [row] = await h().ctx.db.select().from(instances).where(eq(instances.id, id));
+        return row.status === "failed" && row;
+      });
+      expect(refused.statusReason).toContain("--runtime none");
+      expect(existsSync(join(host.stateDir, "instances", id))).toBe(false);
+      const [still] = await h().ctx.db.select().from(instances).where(eq(instances.id, first.id));
+      expect(still.status).toBe("running");
+    });
+
     it("a job survives an agent restart: the new agent adopts it and reports its result", async () => {
       const id = await assignJob("sleep 2; echo finished-after-restart", [4]);
       await until("job running", async () => (await job(id)).status === "running");

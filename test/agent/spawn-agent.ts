@@ -27,7 +27,7 @@ export class TestHost {
     writeFileSync(this.smiState, JSON.stringify({ gpus }));
   }
 
-  start(args: string[] = []): void {
+  start(args: string[] = [], env: Record<string, string> = {}): void {
     const child = spawn(
       process.execPath,
       [
@@ -44,6 +44,8 @@ export class TestHost {
         "2",
         "--kill-grace",
         "1",
+        // Bare processes unless the test asks for a runtime (container tests pass --runtime podman and more).
+        ...(args.includes("--runtime") ? [] : ["--runtime", "none"]),
         ...args,
       ],
       {
@@ -52,6 +54,7 @@ export class TestHost {
           ...process.env,
           PATH: `${fakeNvidiaSmiDir}:${process.env.PATH}`,
           FAKE_NVIDIA_SMI_STATE: this.smiState,
+          ...env,
         },
         stdio: ["ignore", "pipe", "pipe"],
       },

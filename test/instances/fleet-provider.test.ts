@@ -48,18 +48,15 @@ describeEachDb(
         (o: any) => o.cluster_type === "1H100.80S.30V",
       ).regions[0].available_count;
 
-    it("runs instances on an unmanaged node at once, sharing GPUs with jobs and never double-booking", async () => {
+    it("places instances on a node without an agent, unbilled until one reports; GPUs shared with jobs, never double-booked", async () => {
       await h().post("/api/v1/regions", { id: "LAB-01", name: "Lab" });
       const n = await node("LAB-01", "lab-node-1", 2, null);
       const { key, sshKeyId } = await customer(h());
       expect(await available("LAB-01")).toBe(2);
       const a = await deploy(key, sshKeyId, "LAB-01");
       expect(a.status).toBe(201);
-      expect(a.body.data).toMatchObject({
-        status: "running",
-        ip: "192.0.2.10",
-        ssh_command: "ssh -p 22 root@192.0.2.10",
-      });
+      // Nothing runs it yet: no agent on the node has said its container is up, so no address and no billing.
+      expect(a.body.data).toMatchObject({ status: "provisioning", ssh_command: null });
       expect(await available("LAB-01")).toBe(1);
       // A job takes the other GPU from the same pool.
       const job = await h().ctx.db.transaction((tx) =>
@@ -76,7 +73,7 @@ describeEachDb(
       const held = await h().ctx.db.select().from(gpuAllocations).where(eq(gpuAllocations.nodeId, n.id));
       expect(held.map((g) => g.jobId)).toEqual([4242]);
       const started = await h().post(`/api/v1/instances/${a.body.data.id}/start`, undefined, key);
-      expect(started.body.data.status).toBe("running");
+      expect(started.body.data.status).toBe("provisioning");
       await h().del(`/api/v1/instances/${a.body.data.id}`, key);
       expect(await available("LAB-01")).toBe(1);
     });

@@ -1,11 +1,14 @@
 import { readFileSync } from "node:fs";
 import { ApiClient, Refused, Unreachable } from "./client.js";
+import { ContainerHost, type ContainerHostOptions } from "./containers.js";
 import { type GpuHealth, judgeGpu, parseXids } from "./health.js";
 import { discoverHost, type HostFacts } from "./host.js";
 import { type InstanceAssignment, InstanceHost } from "./instances.js";
 import { type JobAssignment, JobRunner } from "./jobs.js";
 import { type GpuSample, NvidiaSmi } from "./nvidia-smi.js";
 import { type MetricSample, MetricsOutbox } from "./outbox.js";
+import { cdiAdvice, gpusMissingFromCdi } from "./runtime/cdi.js";
+import { CliRuntime } from "./runtime/cli-runtime.js";
 import { type Credentials, StateDir } from "./state.js";
 
 export const AGENT_VERSION = "0.1.0";
@@ -29,6 +32,11 @@ export interface AgentOptions {
   manageUsers: boolean;
   maxBatches: number;
   log: (message: string) => void;
+  /** How work runs: as containers (podman, the default, or docker), or as bare processes on a single-tenant host. */
+  runtime: "podman" | "docker" | "none";
+  /** The runtime's CLI binary (default: its name on PATH). */
+  runtimeBinary?: string;
+  containers: Omit<ContainerHostOptions, "killGraceS">;
 }
 
 interface Assignments {
@@ -121,6 +129,9 @@ export class Agent {
   readonly jobs: JobRunner;
   readonly instances: InstanceHost;
   readonly outbox: MetricsOutbox;
+  /** Container mode; undefined with --runtime none. */
+  readonly containers: ContainerHost | undefined;
+  private readonly runtime: CliRuntime | undefined;
   client!: ApiClient;
   credentials!: Credentials;
   private draining = false;
@@ -138,6 +149,40 @@ export class Agent {
     this.jobs = new JobRunner(this.state, options.killGraceMs);
     this.instances = new InstanceHost(this.state, options.manageUsers);
     this.outbox = new MetricsOutbox(this.state, { maxBatches: options.maxBatches, log: options.log });
+    if (options.runtime !== "none") {
+      this.runtime = new CliRuntime(options.runtime, options.runtimeBinary);
+      this.containers = new ContainerHost(
+        this.runtime,
+        this.state,
+        { ...options.containers, killGraceS: options.killGraceMs / 1000 },
+        {
+          report: (path, body) => this.report(path, body),
+          address: () => discoverHost({ hostname: options.hostname, ipAddress: options.ipAddress }).ipAddress,
+          log: options.log,
+        },
+      );
+    }
+  }
+
+  /**
+   * Container mode: says at start-up what will make launches fail, so an operator sees it before a customer does —
+   * a runtime that does not answer, GPUs no CDI spec names. The agent keeps serving either way: a launch then fails
+   * with the runtime's own message, and the instance or job ends failed, unbilled, its GPUs freed.
+   */
+  private async checkRuntime(): Promise<void> {
+    if (!this.runtime) {
+      this.options.log("--runtime none: work runs as bare processes; this host takes work from one tenant only");
+      return;
+    }
+    try {
+      this.options.log(`container runtime: ${this.runtime.name} ${await this.runtime.check()}`);
+    } catch (error) {
+      this.options.log(`WARNING: ${(error as Error).message}; every launch on this node will fail until it works`);
+    }
+    if (this.runtime.name !== "podman") return;
+    const uuids = (await this.smi.sample().catch(() => [])).map((s) => s.uuid);
+    const missing = gpusMissingFromCdi(uuids, this.options.containers.cdiKind);
+    if (missing.length) this.options.log(`WARNING: ${cdiAdvice(missing, this.options.containers.cdiKind)}`);
   }
 
   /** Uses the stored node credential, or joins with the token and stores the one the server issues. */
@@ -178,6 +223,7 @@ export class Agent {
   /** Runs until stop() (or a signal, wired by the CLI); `once` does one cycle and returns. */
   async start(once = false): Promise<void> {
     await this.connect();
+    await this.checkRuntime();
     await this.tick();
     if (once) {
       await this.syncAssignments(0);
@@ -185,7 +231,7 @@ export class Agent {
       return;
     }
     this.timers.push(setInterval(() => void this.tick(), this.options.intervalS * 1000));
-    this.timers.push(setInterval(() => void this.watchJobs(), 250));
+    this.timers.push(setInterval(() => void this.watchJobs(), this.containers ? 1000 : 250));
     this.assignmentsLoop = this.runAssignmentsLoop();
   }
 
@@ -215,7 +261,7 @@ export class Agent {
             agent_version: AGENT_VERSION,
             gpus: healthOf(this.lastSamples, this.options),
             gpu_error: gpuError,
-            running_jobs: this.jobs.running().map((j) => j.id),
+            running_jobs: this.containers ? this.containers.runningJobIds() : this.jobs.running().map((j) => j.id),
           },
           timeoutMs: 15_000,
         },
@@ -263,6 +309,8 @@ export class Agent {
 
   /** Starts what is assigned and not running; stops what runs and is no longer assigned (cancelled, preempted, …). */
   async reconcile(assigned: Assignments): Promise<void> {
+    if (this.containers) return this.containers.apply(assigned);
+    assigned = await this.oneTenant(assigned);
     const wanted = new Map(assigned.jobs.filter((j) => j.command).map((j) => [j.id, j]));
     for (const record of this.jobs.running()) {
       if (!wanted.has(record.id)) {
@@ -278,7 +326,8 @@ export class Agent {
     }
     this.jobs.forget(new Set(wanted.keys()));
 
-    const instances = new Map(assigned.instances.map((i) => [i.id, i]));
+    // A stopped instance keeps its container in container mode; bare, it simply loses access.
+    const instances = new Map(assigned.instances.filter((i) => i.status !== "stopped").map((i) => [i.id, i]));
     const installed = new Map(this.instances.installed().map((r) => [r.id, r]));
     for (const [id, record] of installed) {
       if (!instances.has(id)) {
@@ -309,6 +358,10 @@ export class Agent {
 
   /** Collects ended jobs and reports their results (retried until the server acknowledges). */
   async watchJobs(): Promise<void> {
+    if (this.containers) {
+      if (!this.draining) await this.containers.watch().catch(() => undefined);
+      return;
+    }
     for (const record of this.jobs.poll()) {
       const f = record.finished!;
       this.options.log(`job ${record.id} ended (exit ${f.exitCode ?? f.signal})`);
@@ -323,6 +376,30 @@ export class Agent {
       });
       if (ok) this.jobs.markReported(record.id);
     }
+  }
+
+  /**
+   * Bare processes share the host's users, processes and GPUs: such a host is given whole to one tenant. Work of a
+   * second tenant is refused (reported failed) while the first one's is there.
+   */
+  private async oneTenant(assigned: Assignments): Promise<Assignments> {
+    // The host belongs to the tenant whose work already runs here; a newcomer of another tenant is the one refused.
+    const work = [...assigned.instances, ...assigned.jobs].filter((w) => (w.tenant_id ?? null) !== null);
+    const owner = (work.find((w) => w.status === "running") ?? work[0])?.tenant_id ?? null;
+    const refuse = (w: { tenant_id?: number | null }) =>
+      owner !== null && (w.tenant_id ?? null) !== null && w.tenant_id !== owner;
+    const reason = "this node runs without a container runtime (--runtime none) and hosts one tenant at a time";
+    for (const i of assigned.instances.filter(refuse)) {
+      await this.report(`/agent/instances/${i.id}/failed`, { reason });
+    }
+    for (const j of assigned.jobs.filter(refuse)) {
+      await this.report(`/agent/jobs/${j.id}/status`, { status: "failed", output_tail: `[gpuplane] ${reason}` });
+    }
+    return {
+      ...assigned,
+      instances: assigned.instances.filter((w) => !refuse(w)),
+      jobs: assigned.jobs.filter((w) => !refuse(w)),
+    };
   }
 
   /** True once the server took the report (or refused it for good: the job or instance is gone). */
@@ -346,6 +423,13 @@ export class Agent {
    */
   async drain(): Promise<void> {
     if (this.draining) return;
+    if (this.containers) {
+      // Containers outlive the agent: a restarted agent finds them by their labels and carries on.
+      this.options.log("stopping; containers keep running and are adopted by the next agent");
+      this.containers.close();
+      await this.stop();
+      return;
+    }
     this.draining = true;
     this.poll.abort();
     this.options.log(`draining: ${this.jobs.running().length} job(s) running`);
@@ -370,6 +454,7 @@ export class Agent {
     this.draining = true;
     this.poll.abort();
     for (const timer of this.timers) clearInterval(timer);
+    this.containers?.close();
     await this.assignmentsLoop?.catch(() => undefined);
     await this.ticking;
   }

@@ -2,6 +2,9 @@ import { parseArgs } from "node:util";
 import { AGENT_VERSION, Agent, type AgentOptions, discover, joinBody, metricsOf } from "./agent.js";
 import { defaultStateDir } from "./state.js";
 
+const DEFAULT_IMAGE = "docker.io/library/ubuntu:22.04";
+const DEFAULT_JOB_IMAGE = "docker.io/nvidia/cuda:12.4.1-base-ubuntu22.04";
+
 const usage = `gpuplane agent — joins this GPU host to a gpuplane fleet, reports health and metrics, runs assigned work
 
   gpuplane-agent --server URL --token TOKEN   join (once) and run; the node credential is kept in the state dir
@@ -19,7 +22,20 @@ options:
   --xid-log FILE         kernel log to read Xid errors from (e.g. /var/log/kern.log)
   --kill-grace S         SIGTERM → SIGKILL delay when a job is stopped (default 10)
   --drain-timeout S      on SIGTERM, let running jobs finish this long before stopping them (default 30)
-  --manage-users         when root: create a Linux user per instance (useradd) for SSH access
+  --manage-users         --runtime none, as root: create a Linux user per instance (useradd) for SSH access
+
+containers (each instance and job runs in its own container holding exactly its GPUs, by CDI):
+  --runtime NAME         podman (default), docker, or none (bare processes: only for a host given whole to one tenant)
+  --runtime-binary PATH  the runtime's CLI (default: its name on PATH)
+  --ssh-ports LO-HI      host ports for the instances' sshd (default 20000-20999); open them in the firewall
+  --publish-ip ADDRESS   address the SSH ports bind to (default 0.0.0.0)
+  --data-dir DIR         instance volumes live in DIR/volumes/<id> (default STATE_DIR/data)
+  --cdi-kind KIND        CDI device kind of the GPUs (default nvidia.com/gpu, as nvidia-ctk cdi generate writes)
+  --image REF            image for an instance whose catalog image has no oci_ref (default ${DEFAULT_IMAGE})
+  --job-image REF        image for a job that names none (default ${DEFAULT_JOB_IMAGE})
+  --name-prefix P        container names and the gpuplane.agent label (default gpuplane)
+  --pids-limit N         process limit per container (default 4096)
+  --ssh-ready-timeout S  how long sshd may take to answer in a new container before it fails (default 300)
   --once                 one cycle, then exit`;
 
 function parse(args: string[]): { options: AgentOptions; once: boolean; dryRun: boolean; help: boolean } {
@@ -39,6 +55,17 @@ function parse(args: string[]): { options: AgentOptions; once: boolean; dryRun: 
       "kill-grace": { type: "string" },
       "drain-timeout": { type: "string" },
       "manage-users": { type: "boolean" },
+      runtime: { type: "string" },
+      "runtime-binary": { type: "string" },
+      "ssh-ports": { type: "string" },
+      "publish-ip": { type: "string" },
+      "data-dir": { type: "string" },
+      "cdi-kind": { type: "string" },
+      image: { type: "string" },
+      "job-image": { type: "string" },
+      "name-prefix": { type: "string" },
+      "pids-limit": { type: "string" },
+      "ssh-ready-timeout": { type: "string" },
       once: { type: "boolean" },
       "dry-run": { type: "boolean" },
       help: { type: "boolean", short: "h" },
@@ -52,6 +79,17 @@ function parse(args: string[]): { options: AgentOptions; once: boolean; dryRun: 
     if (!Number.isFinite(n) || n < 0) throw new Error(`--${name} must be a non-negative number`);
     return n;
   };
+  const runtime = values.runtime ?? "podman";
+  if (runtime !== "podman" && runtime !== "docker" && runtime !== "none") {
+    throw new Error("--runtime must be podman, docker or none");
+  }
+  const ports = /^(\d+)-(\d+)$/.exec(values["ssh-ports"] ?? "20000-20999");
+  if (!ports || Number(ports[1]) < 1 || Number(ports[2]) > 65535 || Number(ports[1]) > Number(ports[2])) {
+    throw new Error("--ssh-ports must be a range LO-HI of ports, e.g. 20000-20999");
+  }
+  const prefix = values["name-prefix"] ?? "gpuplane";
+  if (!/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/.test(prefix)) throw new Error("--name-prefix may hold letters, digits, _ . -");
+  const stateDir = values["state-dir"] ?? process.env.GPUPLANE_AGENT_STATE_DIR ?? defaultStateDir();
   return {
     once: Boolean(values.once),
     dryRun: Boolean(values["dry-run"]),
@@ -59,7 +97,7 @@ function parse(args: string[]): { options: AgentOptions; once: boolean; dryRun: 
     options: {
       server: values.server ?? process.env.GPUPLANE_SERVER,
       token: values.token ?? process.env.GPUPLANE_JOIN_TOKEN,
-      stateDir: values["state-dir"] ?? process.env.GPUPLANE_AGENT_STATE_DIR ?? defaultStateDir(),
+      stateDir,
       hostname: values.hostname,
       ipAddress: values.ip,
       intervalS: num("interval", 10),
@@ -71,6 +109,19 @@ function parse(args: string[]): { options: AgentOptions; once: boolean; dryRun: 
       drainTimeoutMs: num("drain-timeout", 30) * 1000,
       manageUsers: Boolean(values["manage-users"]),
       maxBatches: 8640,
+      runtime,
+      runtimeBinary: values["runtime-binary"],
+      containers: {
+        namePrefix: prefix,
+        sshPorts: [Number(ports[1]), Number(ports[2])],
+        publishIp: values["publish-ip"] ?? "0.0.0.0",
+        dataDir: values["data-dir"] ?? `${stateDir}/data`,
+        cdiKind: values["cdi-kind"] ?? "nvidia.com/gpu",
+        defaultImage: values.image ?? DEFAULT_IMAGE,
+        jobImage: values["job-image"] ?? DEFAULT_JOB_IMAGE,
+        pidsLimit: num("pids-limit", 4096),
+        sshReadyTimeoutMs: num("ssh-ready-timeout", 300) * 1000,
+      },
       log: (message) => process.stderr.write(`${new Date().toISOString()} gpuplane-agent: ${message}\n`),
     },
   };

@@ -8,6 +8,12 @@ export interface InstanceAssignment {
   gpu_indices: number[];
   gpu_uuids: string[];
   ssh_public_keys: string[];
+  tenant_id?: number | null;
+  /** Container mode: the catalog image's OCI reference, the instance type's limits, attached volumes. */
+  image?: string | null;
+  vcpus?: number | null;
+  ram_gb?: number | null;
+  volumes?: { id: string; name: string }[];
 }
 
 export interface InstanceRecord {

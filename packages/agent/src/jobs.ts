@@ -10,6 +10,9 @@ export interface JobAssignment {
   env: Record<string, string>;
   gpu_indices: number[];
   gpu_uuids: string[];
+  tenant_id?: number | null;
+  /** Container mode: the image to run the command in (null: the agent's --job-image). */
+  image?: string | null;
 }
 
 /** What the agent keeps about a job it started, in jobs/<id>/job.json. */

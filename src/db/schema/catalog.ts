@@ -60,6 +60,8 @@ export const images = pgTable("images", {
   cudaVersion: text("cuda_version"),
   description: text("description"),
   compatibleGpus: text("compatible_gpus").array().notNull(),
+  /** The container image a fleet node runs for it (podman/docker reference); null = the agent's own default. */
+  ociRef: text("oci_ref"),
   active: boolean("active").notNull().default(true),
   createdAt: createdAt(),
 });

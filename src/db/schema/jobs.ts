@@ -20,6 +20,8 @@ export const jobs = pgTable(
     /** Shell command for the node agent to run; null for jobs tracked but run elsewhere. */
     command: text("command"),
     env: jsonb("env"),
+    /** Container image the node agent runs the command in; null = the agent's job image. */
+    image: text("image"),
     nodeId: integer("node_id"),
     gpuIndices: integer("gpu_indices").array(),
     /** Price per GPU-hour in micro-dollars charged to the tenant while running (null = not billed). */

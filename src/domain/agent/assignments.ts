@@ -1,12 +1,13 @@
 import { createHash } from "node:crypto";
 import { and, asc, eq, inArray, isNotNull } from "drizzle-orm";
 import type { AppContext } from "../../context.js";
-import { gpuAllocations, gpus, instances, jobs } from "../../db/schema/index.js";
+import { gpuAllocations, gpus, images, instances, instanceTypes, jobs, volumes } from "../../db/schema/index.js";
+import { defaultOciRef } from "../catalog/images.js";
 
 /** Job statuses a node should be running; anything else (cancelled, preempted, lost, …) means "stop it". */
 const LIVE_JOB_STATUSES = ["scheduled", "running"];
-/** Instance statuses a node should be hosting. */
-const LIVE_INSTANCE_STATUSES = ["provisioning", "running"];
+/** Instance statuses a node should be hosting; a stopped one keeps its (stopped) container, disk and port. */
+const LIVE_INSTANCE_STATUSES = ["provisioning", "running", "stopped"];
 
 export interface Assignments {
   /** Changes whenever the set changes: the agent sends it back to long-poll for the next change. */
@@ -16,6 +17,8 @@ export interface Assignments {
     name: string;
     status: string;
     command: string | null;
+    image: string | null;
+    tenant_id: number | null;
     env: Record<string, string>;
     gpu_indices: number[];
     gpu_uuids: string[];
@@ -26,20 +29,28 @@ export interface Assignments {
     gpu_indices: number[];
     gpu_uuids: string[];
     ssh_public_keys: string[];
+    tenant_id: number;
+    /** The catalog image's container image (null: the agent's default), the type's limits, attached volumes. */
+    image: string | null;
+    vcpus: number | null;
+    ram_gb: number | null;
+    volumes: { id: string; name: string }[];
   }[];
 }
 
 /** What the node should be running now: jobs scheduled on it and instances placed on it, with their GPUs. */
 export async function currentAssignments(ctx: AppContext, nodeId: number): Promise<Assignments> {
-  const [jobRows, instanceRows, nodeGpus] = await Promise.all([
+  const [jobRows, instanceRows, nodeGpus, attached] = await Promise.all([
     ctx.db
       .select()
       .from(jobs)
       .where(and(eq(jobs.nodeId, nodeId), inArray(jobs.status, LIVE_JOB_STATUSES)))
       .orderBy(asc(jobs.id)),
     ctx.db
-      .select()
+      .select({ i: instances, ociRef: images.ociRef, vcpus: instanceTypes.vcpus, ramGb: instanceTypes.ramGb })
       .from(instances)
+      .leftJoin(images, eq(images.id, instances.imageId))
+      .leftJoin(instanceTypes, eq(instanceTypes.id, instances.instanceTypeId))
       .where(and(eq(instances.nodeId, nodeId), inArray(instances.status, LIVE_INSTANCE_STATUSES)))
       .orderBy(asc(instances.id)),
     ctx.db
@@ -47,6 +58,12 @@ export async function currentAssignments(ctx: AppContext, nodeId: number): Promi
       .from(gpus)
       .leftJoin(gpuAllocations, eq(gpuAllocations.gpuId, gpus.id))
       .where(eq(gpus.nodeId, nodeId)),
+    ctx.db
+      .select({ id: volumes.id, name: volumes.name, instanceId: volumes.instanceId })
+      .from(volumes)
+      .innerJoin(instances, eq(instances.id, volumes.instanceId))
+      .where(and(eq(instances.nodeId, nodeId), eq(volumes.status, "attached")))
+      .orderBy(asc(volumes.id)),
   ]);
   const uuidOf = new Map(nodeGpus.map((g) => [g.index, g.uuid ?? ""]));
   const view: Omit<Assignments, "version"> = {
@@ -57,12 +74,14 @@ export async function currentAssignments(ctx: AppContext, nodeId: number): Promi
         name: j.name,
         status: j.status,
         command: j.command,
+        image: j.image,
+        tenant_id: j.tenantId,
         env: stringEnv(j.env),
         gpu_indices: indices,
         gpu_uuids: indices.map((i) => uuidOf.get(i) ?? ""),
       };
     }),
-    instances: instanceRows.map((i) => {
+    instances: instanceRows.map(({ i, ociRef, vcpus, ramGb }) => {
       const indices = nodeGpus
         .filter((g) => g.instanceId === i.id)
         .map((g) => g.index)
@@ -73,6 +92,11 @@ export async function currentAssignments(ctx: AppContext, nodeId: number): Promi
         gpu_indices: indices,
         gpu_uuids: indices.map((x) => uuidOf.get(x) ?? ""),
         ssh_public_keys: i.sshPublicKeys,
+        tenant_id: i.tenantId,
+        image: ociRef ?? defaultOciRef(i.imageId),
+        vcpus,
+        ram_gb: ramGb,
+        volumes: attached.filter((v) => v.instanceId === i.id).map((v) => ({ id: v.id, name: v.name })),
       };
     }),
   };

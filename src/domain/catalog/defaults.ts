@@ -129,6 +129,7 @@ const preBlackwell = allModels.filter((m) => m !== "B200");
 export const defaultImages = [
   {
     id: "pytorch-cuda",
+    ociRef: "docker.io/pytorch/pytorch:2.7.0-cuda12.8-cudnn9-runtime",
     name: "PyTorch 2.7 + CUDA 12.8",
     os: "Ubuntu 22.04",
     cudaVersion: "12.8",
@@ -137,6 +138,7 @@ export const defaultImages = [
   },
   {
     id: "ubuntu-22.04-cuda-12.4-cluster",
+    ociRef: "docker.io/nvidia/cuda:12.4.1-cudnn-devel-ubuntu22.04",
     name: "Ubuntu 22.04 + CUDA 12.4 (cluster)",
     os: "Ubuntu 22.04",
     cudaVersion: "12.4",
@@ -145,6 +147,7 @@ export const defaultImages = [
   },
   {
     id: "ubuntu-24.04-cuda-12.8-cluster",
+    ociRef: "docker.io/nvidia/cuda:12.8.1-cudnn-devel-ubuntu24.04",
     name: "Ubuntu 24.04 + CUDA 12.8 (cluster)",
     os: "Ubuntu 24.04",
     cudaVersion: "12.8",
@@ -153,6 +156,7 @@ export const defaultImages = [
   },
   {
     id: "ubuntu-22.04-cuda-12.1",
+    ociRef: "docker.io/nvidia/cuda:12.1.1-devel-ubuntu22.04",
     name: "Ubuntu 22.04 + CUDA 12.1",
     os: "Ubuntu 22.04",
     cudaVersion: "12.1",
@@ -161,6 +165,7 @@ export const defaultImages = [
   },
   {
     id: "tensorflow-cuda",
+    ociRef: "docker.io/tensorflow/tensorflow:2.16.1-gpu",
     name: "TensorFlow 2.16 + CUDA 12.3",
     os: "Ubuntu 22.04",
     cudaVersion: "12.3",
@@ -169,6 +174,7 @@ export const defaultImages = [
   },
   {
     id: "vllm-cuda",
+    ociRef: "docker.io/vllm/vllm-openai:v0.9.0",
     name: "vLLM 0.9 + CUDA 12.8",
     os: "Ubuntu 22.04",
     cudaVersion: "12.8",

@@ -3,6 +3,7 @@ import type { AppContext } from "../../context.js";
 import type { Executor } from "../../db/client.js";
 import { images } from "../../db/schema/index.js";
 import { badRequest, conflict, notFound } from "../../lib/errors.js";
+import { defaultImages } from "./defaults.js";
 
 export type ImageRow = typeof images.$inferSelect;
 
@@ -25,12 +26,23 @@ export interface ImageInput {
   cudaVersion?: string | null;
   description?: string | null;
   compatibleGpus: string[];
+  ociRef?: string | null;
+}
+
+/** The default catalog's container images, for rows that predate oci_ref or never set one. */
+export function defaultOciRef(imageId: string): string | null {
+  return defaultImages.find((i) => i.id === imageId)?.ociRef ?? null;
 }
 
 export async function createImage(ctx: AppContext, input: ImageInput): Promise<ImageRow> {
   const rows = await ctx.db
     .insert(images)
-    .values({ ...input, cudaVersion: input.cudaVersion ?? null, description: input.description ?? null })
+    .values({
+      ...input,
+      cudaVersion: input.cudaVersion ?? null,
+      description: input.description ?? null,
+      ociRef: input.ociRef ?? null,
+    })
     .onConflictDoNothing()
     .returning();
   if (!rows.length) throw conflict(`image '${input.id}' already exists`);

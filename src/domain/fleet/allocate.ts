@@ -1,7 +1,7 @@
 import { and, eq, inArray, sql } from "drizzle-orm";
 import type { Executor } from "../../db/client.js";
 import { gpuAllocations } from "../../db/schema/index.js";
-import { queryRows } from "../../db/sql.js";
+import { intArray, queryRows } from "../../db/sql.js";
 
 export interface AllocationRequest {
   /** Matches a GPU whose model names it as a word: "H100" matches "NVIDIA H100 80GB HBM3". Null = any model. */
@@ -13,6 +13,10 @@ export interface AllocationRequest {
   tenantId: number | null;
   instanceId?: string;
   jobId?: number;
+  /** Only this node (an instance started again where its container and disk are). */
+  nodeId?: number;
+  /** Take these GPU indices first when free (the ones the instance's container was made with). */
+  preferGpuIndices?: number[];
 }
 
 export interface Allocation {
@@ -40,7 +44,8 @@ export async function allocateGpus(tx: Executor, req: AllocationRequest): Promis
             ${req.gpuModel ? sql`and upper(g.model) ~ ${`(^|[^A-Z0-9])${escapeRegex(req.gpuModel.toUpperCase())}([^A-Z0-9]|$)`}` : sql``}
             ${req.region ? sql`and c.region = ${req.region}` : sql``}
             ${req.clusterId ? sql`and c.id = ${req.clusterId}` : sql``}
-          order by g.node_id, g.gpu_index`,
+            ${req.nodeId ? sql`and n.id = ${req.nodeId}` : sql``}
+          order by g.node_id, ${req.preferGpuIndices?.length ? sql`g.gpu_index = any(${intArray(req.preferGpuIndices)}::int[]) desc,` : sql``} g.gpu_index`,
     );
     const byNode = new Map<number, { id: number; gpu_index: number }[]>();
     for (const gpu of free) {

@@ -20,6 +20,7 @@ export interface SubmitJobInput {
   submittedBy?: string | null;
   estimatedDurationMin?: number | null;
   command?: string | null;
+  image?: string | null;
   env?: Record<string, string> | null;
 }
 
@@ -57,6 +58,7 @@ export async function submitJob(ctx: AppContext, input: SubmitJobInput): Promise
       submittedBy: input.submittedBy ?? null,
       estimatedDurationMin: input.estimatedDurationMin ?? null,
       command: input.command ?? null,
+      image: input.image ?? null,
       env: input.env ?? null,
       status: "queued",
       createdAt: ctx.clock.now(),

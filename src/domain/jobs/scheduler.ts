@@ -61,6 +61,7 @@ interface QueueRow {
   estimated_duration_min: number | null;
   priority: number;
   created_at: Date | string;
+  has_command: boolean;
 }
 
 async function passInTransaction(ctx: AppContext, tx: Executor, options: { maxReservations?: number }) {
@@ -76,7 +77,8 @@ async function passInTransaction(ctx: AppContext, tx: Executor, options: { maxRe
   // whether a block reason changed is decided by the update itself.
   const queue = await queryRows<QueueRow>(
     tx,
-    sql`select id, cluster_id, tenant_id, gpu_count, gpu_type, status, estimated_duration_min, priority, created_at
+    sql`select id, cluster_id, tenant_id, gpu_count, gpu_type, status, estimated_duration_min, priority, created_at,
+          command is not null as has_command
         from jobs where ${schedulableCondition} order by priority, id`,
   );
   phase("queue");
@@ -133,6 +135,7 @@ async function passInTransaction(ctx: AppContext, tx: Executor, options: { maxRe
       alloc.job.push(p.job.id);
     }
   }
+  const withCommand = new Set(queue.filter((j) => j.has_command).map((j) => j.id));
   const rows = {
     id: [] as number[],
     status: [] as string[],
@@ -142,7 +145,9 @@ async function passInTransaction(ctx: AppContext, tx: Executor, options: { maxRe
   const more = { price: [] as (string | null)[], reason: [] as (string | null)[], need: [] as number[] };
   for (const p of plan.placements) {
     rows.id.push(p.job.id);
-    rows.status.push(agentless.has(p.pool.nodeId) ? "running" : "scheduled");
+    // Only a job with nothing to execute (tracked, run elsewhere) runs at once on an agent-less node: one with a
+    // command waits, scheduled and unbilled, for an agent to say it started (nothing would ever execute it).
+    rows.status.push(agentless.has(p.pool.nodeId) && !withCommand.has(p.job.id) ? "running" : "scheduled");
     rows.node.push(p.pool.nodeId);
     rows.idx.push(`{${p.gpus.map((g) => g.index).join(",")}}`);
     more.price.push(p.job.tenantId === null ? null : (prices.get(p.pool.model)?.toString() ?? null));

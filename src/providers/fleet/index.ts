@@ -3,19 +3,16 @@ import type { AppContext } from "../../context.js";
 import type { Executor } from "../../db/client.js";
 import { gpuAllocations, nodes } from "../../db/schema/index.js";
 import { queryRows } from "../../db/sql.js";
-import { sshUserForImage } from "../../domain/catalog/defaults.js";
 import type { InstanceType } from "../../domain/catalog/types.js";
-import { allocateGpus, releaseGpus } from "../../domain/fleet/allocate.js";
+import { type AllocationRequest, allocateGpus, releaseGpus } from "../../domain/fleet/allocate.js";
 import type { InstanceRow, Placement, Provider, ProviderStatus } from "../types.js";
 
 /**
  * Instances on the operator's own nodes (registered through the fleet API). GPUs come from the same pool as jobs,
  * through allocateGpus/releaseGpus, so an instance and a job never share a GPU.
  *
- * Managed vs unmanaged nodes: a node whose agent has ever sent a heartbeat (nodes.last_heartbeat_at set) is managed:
- * the instance stays `provisioning` until the agent reports it up through markInstanceRunning. A node that never had
- * an agent is unmanaged: nothing would ever report, so the instance is running as soon as its GPUs are claimed, at
- * the node's ip_address.
+ * An instance stays `provisioning` (unbilled) until the node's agent reports its container up through
+ * markInstanceRunning; on a node without an agent nothing reports, so it waits (the customer may stop or delete it).
  */
 export class FleetProvider implements Provider {
   readonly name = "fleet" as const;
@@ -35,8 +32,14 @@ export class FleetProvider implements Provider {
     return free.reduce((sum, node) => sum + Math.floor(Number(node.free) / type.gpuCount), 0);
   }
 
-  async provision(_ctx: AppContext, tx: Executor, instance: InstanceRow): Promise<Placement | null> {
+  async provision(
+    _ctx: AppContext,
+    tx: Executor,
+    instance: InstanceRow,
+    where: Pick<AllocationRequest, "nodeId" | "preferGpuIndices"> = {},
+  ): Promise<Placement | null> {
     const allocation = await allocateGpus(tx, {
+      ...where,
       gpuModel: instance.gpuModel,
       count: instance.gpuCount,
       region: instance.regionId,
@@ -45,22 +48,24 @@ export class FleetProvider implements Provider {
     });
     if (!allocation) return null;
     const [node] = await tx.select().from(nodes).where(eq(nodes.id, allocation.nodeId));
-    const placement: Placement = {
-      providerRef: `node-${node.id}:gpu-${allocation.gpuIndices.join(",")}`,
-      nodeId: node.id,
-    };
-    if (node.lastHeartbeatAt === null) {
-      placement.running = {
-        ipAddress: node.ipAddress ?? node.hostname,
-        sshUser: sshUserForImage(instance.imageId),
-        sshPort: 22,
-      };
-    }
-    return placement;
+    // Never running here: only the node's agent says so, once the container's sshd answers. A node without an agent
+    // leaves the instance provisioning (and unbilled) until one joins and starts it.
+    return { providerRef: `node-${node.id}:gpu-${allocation.gpuIndices.join(",")}`, nodeId: node.id };
   }
 
-  start(ctx: AppContext, tx: Executor, instance: InstanceRow): Promise<Placement | null> {
-    return this.provision(ctx, tx, instance);
+  /**
+   * On a node with an agent the stopped container (its disk, its port) stays on that node: the instance starts there
+   * again, on the same GPUs when they are free, or not at all (no capacity). Elsewhere, anywhere.
+   */
+  async start(ctx: AppContext, tx: Executor, instance: InstanceRow): Promise<Placement | null> {
+    if (instance.nodeId === null) return this.provision(ctx, tx, instance);
+    const [node] = await tx.select().from(nodes).where(eq(nodes.id, instance.nodeId));
+    if (!node || node.lastHeartbeatAt === null) return this.provision(ctx, tx, instance);
+    const previous = /:gpu-([\d,]+)$/.exec(instance.providerRef ?? "")?.[1];
+    return this.provision(ctx, tx, instance, {
+      nodeId: node.id,
+      preferGpuIndices: previous ? previous.split(",").map(Number) : [],
+    });
   }
 
   async stop(_ctx: AppContext, tx: Executor, instance: InstanceRow): Promise<void> {

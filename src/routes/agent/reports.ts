@@ -1,6 +1,6 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { instanceOnNode } from "../../domain/agent/assignments.js";
-import { markInstanceRunning } from "../../domain/instances/lifecycle.js";
+import { markInstanceFailed, markInstanceRunning } from "../../domain/instances/lifecycle.js";
 import { reportJobStatus } from "../../domain/jobs/lifecycle.js";
 import { appCtx, principal, router } from "../../http/env.js";
 import { commonErrors, envelope, errorResponses, jsonBody, jsonResponse, ok } from "../../http/envelope.js";
@@ -98,5 +98,59 @@ reportRoutes.openapi(
       sshPort: body.ssh_port,
     });
     return ok(c, InstanceReadyResult, { id: row.id, status: row.status }, 200);
+  },
+);
+
+const InstanceFailed = z
+  .object({ reason: z.string().min(1).max(2000).openapi({ description: "The container runtime's own message" }) })
+  .openapi("AgentInstanceFailed");
+
+reportRoutes.openapi(
+  createRoute({
+    method: "post",
+    path: "/agent/instances/{id}/failed",
+    tags,
+    summary: "The agent could not start the instance's container: it fails with the runtime's message, unbilled",
+    request: { params: InstanceId, ...jsonBody(InstanceFailed) },
+    responses: { 200: jsonResponse(envelope(InstanceReadyResult), "Failed"), ...commonErrors },
+  }),
+  async (c) => {
+    const ctx = appCtx(c);
+    const id = c.req.valid("param").id;
+    if (!(await instanceOnNode(ctx, callerNode(principal(c)), id))) throw notFound("instance");
+    const row = await markInstanceFailed(ctx, id, c.req.valid("json").reason);
+    return ok(c, InstanceReadyResult, { id: row.id, status: row.status }, 200);
+  },
+);
+
+const Orphans = z
+  .object({
+    containers: z
+      .array(
+        z.object({
+          name: z.string().max(200),
+          kind: z.string().max(20),
+          id: z.string().max(64),
+          state: z.string().max(40),
+        }),
+      )
+      .max(1000),
+  })
+  .openapi("AgentOrphans");
+
+reportRoutes.openapi(
+  createRoute({
+    method: "post",
+    path: "/agent/orphans",
+    tags,
+    summary: "The agent found containers of work the server no longer knows; it removes them after this report",
+    request: jsonBody(Orphans),
+    responses: { 200: jsonResponse(envelope(z.object({ count: z.number().int() })), "Logged"), ...commonErrors },
+  }),
+  async (c) => {
+    const nodeId = callerNode(principal(c));
+    const { containers } = c.req.valid("json");
+    appCtx(c).log.warn({ node_id: nodeId, containers }, "node agent removes orphan containers");
+    return ok(c, z.object({ count: z.number().int() }), { count: containers.length }, 200);
   },
 );

@@ -6,7 +6,7 @@ import { requireOperator } from "../../domain/identity/principal.js";
 import { appCtx, principal, router } from "../../http/env.js";
 import { commonErrors, envelope, errorResponses, jsonBody, jsonResponse, ok } from "../../http/envelope.js";
 import { usdToMicros } from "../../lib/money.js";
-import { Image, InstanceTypeSchema, imageView, instanceTypeView, Region, regionView } from "./schemas.js";
+import { Image, InstanceTypeSchema, imageView, instanceTypeView, OciRef, Region, regionView } from "./schemas.js";
 
 /** Operators manage the catalog: instance types (with aliases and regional prices), images and regions. */
 export const manageRoutes = router();
@@ -154,6 +154,7 @@ const ImageBody = z
     cuda_version: z.string().max(20).nullable().optional(),
     description: z.string().max(2000).nullable().optional(),
     compatible_gpus: z.array(z.string().min(1).max(40)).min(1),
+    oci_ref: OciRef.nullable().optional(),
   })
   .strict()
   .openapi("CreateImage");
@@ -164,6 +165,7 @@ const toImage = (b: Partial<z.infer<typeof ImageBody>> & { active?: boolean }) =
   ...(b.cuda_version !== undefined && { cudaVersion: b.cuda_version }),
   ...(b.description !== undefined && { description: b.description }),
   ...(b.compatible_gpus !== undefined && { compatibleGpus: b.compatible_gpus }),
+  ...(b.oci_ref !== undefined && { ociRef: b.oci_ref }),
   ...(b.active !== undefined && { active: b.active }),
 });
 
@@ -186,6 +188,7 @@ manageRoutes.openapi(
       cudaVersion: body.cuda_version,
       description: body.description,
       compatibleGpus: body.compatible_gpus,
+      ociRef: body.oci_ref,
     });
     return ok(c, Image, imageView(image), 201);
   },

@@ -1,5 +1,5 @@
 import { z } from "@hono/zod-openapi";
-import type { ImageRow } from "../../domain/catalog/images.js";
+import { defaultOciRef, type ImageRow } from "../../domain/catalog/images.js";
 import type { Offer } from "../../domain/catalog/offers.js";
 import type { RegionRow } from "../../domain/catalog/regions.js";
 import { clusterType, type InstanceType, planId } from "../../domain/catalog/types.js";
@@ -17,6 +17,20 @@ export const Region = z
 
 export const regionView = (r: RegionRow) => ({ ...r, code: r.id });
 
+/**
+ * A container image reference as podman and docker take it ("docker.io/nvidia/cuda:12.4.1-base-ubuntu22.04",
+ * "localhost/x@sha256:…"). It reaches the runtime's argv: no spaces, and never a leading "-" that would read as a flag.
+ */
+export const OciRef = z
+  .string()
+  .min(1)
+  .max(255)
+  .regex(
+    /^[a-zA-Z0-9][a-zA-Z0-9._/:@-]*$/,
+    "must be a container image reference such as docker.io/library/ubuntu:22.04",
+  )
+  .openapi({ example: "docker.io/nvidia/cuda:12.4.1-base-ubuntu22.04" });
+
 export const Image = z
   .object({
     id: z.string().openapi({ example: "ubuntu-22.04-cuda-12.4-cluster" }),
@@ -26,6 +40,7 @@ export const Image = z
     cuda_version: z.string().nullable(),
     description: z.string().nullable(),
     compatible_gpus: z.array(z.string()),
+    oci_ref: z.string().nullable().openapi({ description: "The container image fleet nodes run for it" }),
     active: z.boolean(),
   })
   .openapi("Image");
@@ -38,6 +53,7 @@ export const imageView = (i: ImageRow) => ({
   cuda_version: i.cudaVersion,
   description: i.description,
   compatible_gpus: i.compatibleGpus,
+  oci_ref: i.ociRef ?? defaultOciRef(i.id),
   active: i.active,
 });
 

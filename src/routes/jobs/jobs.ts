@@ -50,6 +50,7 @@ jobRoutes.openapi(
       submittedBy: body.submitted_by ?? `api_key:${caller.keyId}`,
       estimatedDurationMin: body.estimated_duration_min,
       command: body.command,
+      image: body.image,
       env: body.env,
     });
     return ok(c, Job, jobView(row), 201);

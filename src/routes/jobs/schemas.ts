@@ -1,6 +1,7 @@
 import { z } from "@hono/zod-openapi";
 import { type JobRow, jobStatuses } from "../../domain/jobs/jobs.js";
 import { microsToUsd } from "../../lib/money.js";
+import { OciRef } from "../catalog/schemas.js";
 
 export const Job = z
   .object({
@@ -16,6 +17,10 @@ export const Job = z
     submitted_by: z.string().nullable(),
     estimated_duration_min: z.number().int().nullable(),
     command: z.string().nullable(),
+    image: z
+      .string()
+      .nullable()
+      .openapi({ description: "Container image the command runs in (null: the node's default)" }),
     node_id: z.number().int().nullable(),
     gpu_indices: z.array(z.number().int()).nullable(),
     price_per_gpu_hour_usd: z
@@ -45,6 +50,7 @@ export const jobView = (j: JobRow) => ({
   submitted_by: j.submittedBy,
   estimated_duration_min: j.estimatedDurationMin,
   command: j.command,
+  image: j.image,
   node_id: j.nodeId,
   gpu_indices: j.gpuIndices,
   price_per_gpu_hour_usd: j.pricePerGpuHourMicros === null ? null : microsToUsd(j.pricePerGpuHourMicros),
@@ -73,6 +79,9 @@ export const SubmitJobBody = z
     submitted_by: z.string().trim().min(1).max(200).optional(),
     estimated_duration_min: z.number().int().min(1).max(525_600).optional(),
     command: z.string().min(1).max(65_536).optional().openapi({ description: "Shell command for the node agent" }),
+    image: OciRef.optional().openapi({
+      description: "Container image to run the command in on a fleet node (default: the operator's job image)",
+    }),
     env: z
       .record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "env names must be shell variable names"), z.string())
       .optional(),

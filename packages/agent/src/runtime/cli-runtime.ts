@@ -1,0 +1,163 @@
+import { spawn } from "node:child_process";
+import { type ContainerInfo, type ContainerRuntime, type ContainerSpec, RuntimeError } from "./types.js";
+
+/**
+ * Podman or Docker driven through its CLI, each in its native way for GPUs: podman takes CDI device names
+ * (`--device nvidia.com/gpu=<uuid>`); docker takes `--gpus device=<uuid>,…` (its DeviceRequests). The CLI rather than
+ * podman's Docker-compatible API, because that API silently drops DeviceRequests: a container would start with no GPU.
+ */
+export class CliRuntime implements ContainerRuntime {
+  readonly name: "podman" | "docker";
+  private readonly binary: string;
+
+  constructor(name: "podman" | "docker", binary: string = name) {
+    this.name = name;
+    this.binary = binary;
+  }
+
+  async check(): Promise<string> {
+    const version = await this.exec(["version", "--format", "{{.Client.Version}}"]).catch((error: Error) => {
+      throw new RuntimeError(`container runtime ${this.name} is not working: ${error.message}`);
+    });
+    return version.trim();
+  }
+
+  async run(spec: ContainerSpec): Promise<string> {
+    try {
+      return (await this.exec(runArgs(this.name, spec))).trim();
+    } catch (error) {
+      // A container that was created but could not start (a missing CDI device, a taken port) is left "created".
+      await this.remove(spec.name).catch(() => undefined);
+      throw error;
+    }
+  }
+
+  async start(name: string): Promise<void> {
+    await this.exec(["start", name]);
+  }
+
+  async stop(name: string, graceS: number): Promise<void> {
+    await this.exec(["stop", "-t", String(Math.max(0, Math.round(graceS))), name]);
+  }
+
+  /** Kills at once: callers that owe the workload a grace period stop it first. */
+  async remove(name: string): Promise<void> {
+    // podman's `rm -f` would otherwise wait its 10 s stop timeout on a process that ignores SIGTERM.
+    await this.exec(this.name === "podman" ? ["rm", "-f", "-t", "0", name] : ["rm", "-f", name]);
+  }
+
+  async list(labelKey: string, labelValue: string): Promise<ContainerInfo[]> {
+    const ids = (await this.exec(["ps", "-a", "-q", "--no-trunc", "--filter", `label=${labelKey}=${labelValue}`]))
+      .split("\n")
+      .map((s) => s.trim())
+      .filter(Boolean);
+    if (!ids.length) return [];
+    // A container removed between ps and inspect makes inspect fail for all: inspect one by one then.
+    const text = await this.exec(["inspect", ...ids]).catch(async () => {
+      const each = await Promise.all(ids.map((id) => this.exec(["inspect", id]).catch(() => "[]")));
+      return JSON.stringify(each.flatMap((t) => JSON.parse(t) as unknown[]));
+    });
+    return (JSON.parse(text) as InspectJson[]).map(infoOf);
+  }
+
+  async logsTail(name: string, maxBytes: number): Promise<string> {
+    const out = await this.exec(["logs", name], maxBytes);
+    return out;
+  }
+
+  /** Runs the CLI; resolves with stdout (its last maxBytes when given), rejects with its stderr as the message. */
+  private exec(args: string[], maxBytes?: number): Promise<string> {
+    return new Promise((resolve, reject) => {
+      const child = spawn(this.binary, args, {
+        stdio: ["ignore", "pipe", "pipe"],
+      });
+      let out = Buffer.alloc(0);
+      let err = "";
+      const keep = (chunk: Buffer) => {
+        out = Buffer.concat([out, chunk]);
+        if (maxBytes !== undefined && out.length > maxBytes * 2) out = out.subarray(out.length - maxBytes);
+      };
+      child.stdout.on("data", keep);
+      // `logs` writes the container's stderr on its stderr: keep it with stdout for job output.
+      child.stderr.on("data", (chunk: Buffer) => {
+        if (maxBytes !== undefined) keep(chunk);
+        else err += chunk;
+      });
+      child.on("error", (error) =>
+        reject(
+          new RuntimeError(
+            (error as NodeJS.ErrnoException).code === "ENOENT"
+              ? `${this.binary} is not installed (not found on PATH)`
+              : error.message,
+          ),
+        ),
+      );
+      child.on("close", (code) => {
+        const text = maxBytes === undefined ? out.toString("utf8") : out.subarray(-maxBytes).toString("utf8");
+        if (code === 0) resolve(text);
+        else reject(new RuntimeError(cleanError(err) || `${this.binary} ${args[0]} exited with ${code}`));
+      });
+    });
+  }
+}
+
+/** The `run` argv for a spec: pure, so Docker's (which cannot run here) is unit-tested. */
+export function runArgs(runtime: "podman" | "docker", spec: ContainerSpec): string[] {
+  const args = ["run", "--detach", "--name", spec.name, "--init"];
+  for (const [k, v] of Object.entries(spec.labels)) args.push("--label", `${k}=${v}`);
+  if (spec.gpuUuids.length) {
+    if (runtime === "podman") for (const uuid of spec.gpuUuids) args.push("--device", `${spec.cdiKind}=${uuid}`);
+    // Quoted: a comma inside --gpus separates options unless the device list is quoted.
+    else args.push("--gpus", `"device=${spec.gpuUuids.join(",")}"`);
+  }
+  if (spec.cpus) args.push("--cpus", String(spec.cpus));
+  if (spec.cpuset) args.push("--cpuset-cpus", spec.cpuset);
+  if (spec.memoryMb) args.push("--memory", `${spec.memoryMb}m`);
+  if (spec.pidsLimit) args.push("--pids-limit", String(spec.pidsLimit));
+  for (const p of spec.ports) args.push("--publish", `${p.hostIp}:${p.host}:${p.container}`);
+  for (const m of spec.mounts) args.push("--volume", `${m.source}:${m.target}${m.readOnly ? ":ro" : ""}`);
+  if (spec.entrypoint !== undefined) args.push("--entrypoint", spec.entrypoint);
+  args.push(spec.image, ...spec.command);
+  return args;
+}
+
+interface InspectJson {
+  Id: string;
+  Name: string;
+  Config?: { Labels?: Record<string, string> | null };
+  State?: {
+    Status?: string;
+    Running?: boolean;
+    ExitCode?: number;
+    Error?: string;
+    StartedAt?: string;
+    FinishedAt?: string;
+  };
+}
+
+function infoOf(c: InspectJson): ContainerInfo {
+  const s = c.State ?? {};
+  const time = (t?: string) => (t && !t.startsWith("0001-") ? t : null);
+  return {
+    id: c.Id,
+    name: c.Name.replace(/^\//, ""),
+    labels: c.Config?.Labels ?? {},
+    running: Boolean(s.Running),
+    state: s.Status ?? "unknown",
+    exitCode: s.Running || s.ExitCode === undefined ? null : s.ExitCode,
+    error: s.Error ?? "",
+    startedAt: time(s.StartedAt),
+    finishedAt: time(s.FinishedAt),
+  };
+}
+
+/** "Error: …" lines as the customer should read them, without the CLI's prefix. */
+function cleanError(stderr: string): string {
+  return stderr
+    .split("\n")
+    .map((l) => l.trim())
+    .filter((l) => l && !/^time=".*level=warning/.test(l))
+    .map((l) => l.replace(/^Error: /, ""))
+    .join("; ")
+    .slice(0, 2000);
+}

@@ -1,0 +1,172 @@
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { ContainerHost } from "../src/containers.js";
+import { cdiDevices, gpusMissingFromCdi } from "../src/runtime/cdi.js";
+import { CliRuntime, runArgs } from "../src/runtime/cli-runtime.js";
+import { type ContainerInfo, type ContainerRuntime, type ContainerSpec, RuntimeError } from "../src/runtime/types.js";
+import { StateDir } from "../src/state.js";
+
+const spec: ContainerSpec = {
+  name: "gpuplane-i-inst_1",
+  image: "docker.io/nvidia/cuda:12.4.1-base-ubuntu22.04",
+  labels: { "gpuplane.kind": "instance", "gpuplane.id": "inst_1" },
+  entrypoint: "/bin/sh",
+  command: ["-c", "exec sshd"],
+  gpuUuids: ["GPU-aaa", "GPU-bbb"],
+  cdiKind: "nvidia.com/gpu",
+  cpus: 8,
+  cpuset: "0,1,2,3,4,5,6,7",
+  memoryMb: 65536,
+  pidsLimit: 4096,
+  ports: [{ hostIp: "0.0.0.0", host: 20001, container: 22 }],
+  mounts: [{ source: "/var/lib/gpuplane/volumes/vol_1", target: "/data/work" }],
+};
+
+describe("the run argv", () => {
+  it("podman: GPUs as CDI devices by UUID, limits, labels, the port and the volume", () => {
+    const args = runArgs("podman", spec);
+    expect(args.join(" ")).toBe(
+      "run --detach --name gpuplane-i-inst_1 --init --label gpuplane.kind=instance --label gpuplane.id=inst_1 " +
+        "--device nvidia.com/gpu=GPU-aaa --device nvidia.com/gpu=GPU-bbb --cpus 8 " +
+        "--cpuset-cpus 0,1,2,3,4,5,6,7 --memory 65536m --pids-limit 4096 --publish 0.0.0.0:20001:22 " +
+        "--volume /var/lib/gpuplane/volumes/vol_1:/data/work --entrypoint /bin/sh " +
+        "docker.io/nvidia/cuda:12.4.1-base-ubuntu22.04 -c exec sshd",
+    );
+  });
+
+  // Docker cannot run on this machine (no engine): its argv is what is checked. Its native GPU request is --gpus,
+  // with the device list quoted so the comma is not read as an option separator.
+  it("docker: GPUs through --gpus with the UUIDs quoted, no CDI device names", () => {
+    const args = runArgs("docker", spec);
+    expect(args).toContain('"device=GPU-aaa,GPU-bbb"');
+    expect(args[args.indexOf('"device=GPU-aaa,GPU-bbb"') - 1]).toBe("--gpus");
+    expect(args.some((a) => a.startsWith("nvidia.com/gpu="))).toBe(false);
+    expect(args.slice(0, 5)).toEqual(["run", "--detach", "--name", "gpuplane-i-inst_1", "--init"]);
+  });
+
+  it("a workload without GPUs gets no GPU flag at all", () => {
+    for (const runtime of ["podman", "docker"] as const) {
+      const args = runArgs(runtime, { ...spec, gpuUuids: [] });
+      expect(args).not.toContain("--device");
+      expect(args).not.toContain("--gpus");
+    }
+  });
+});
+
+describe("CDI specs", () => {
+  it("reads device names from nvidia-ctk's YAML (sorted keys) and from JSON", () => {
+    const dir = mkdtempSync(join(tmpdir(), "cdi-"));
+    writeFileSync(
+      join(dir, "nvidia.yaml"),
+      `---
+cdiVersion: 0.5.0
+containerEdits:
+  deviceNodes:
+  - path: /dev/nvidiactl
+  hooks:
+  - args:
+    - nvidia-ctk
+    - hook
+    hookName: createContainer
+    path: /usr/bin/nvidia-ctk
+devices:
+- containerEdits:
+    deviceNodes:
+    - path: /dev/nvidia0
+  name: "0"
+- containerEdits:
+    deviceNodes:
+    - path: /dev/nvidia0
+  name: GPU-aaa
+- containerEdits:
+    deviceNodes:
+    - path: /dev/nvidia0
+  name: all
+kind: nvidia.com/gpu
+`,
+    );
+    writeFileSync(
+      join(dir, "other.json"),
+      JSON.stringify({ cdiVersion: "0.5.0", kind: "example.com/gpu", devices: [{ name: "GPU-bbb" }] }),
+    );
+    writeFileSync(join(dir, "broken.json"), "{");
+    const found = cdiDevices([dir, join(dir, "absent")]);
+    expect([...(found.get("nvidia.com/gpu") ?? [])].sort()).toEqual(["0", "GPU-aaa", "all"]);
+    expect([...(found.get("example.com/gpu") ?? [])]).toEqual(["GPU-bbb"]);
+    expect(gpusMissingFromCdi(["GPU-aaa", "GPU-ccc"], "nvidia.com/gpu", [dir])).toEqual(["GPU-ccc"]);
+    expect(gpusMissingFromCdi(["GPU-aaa"], "nvidia.com/gpu", [join(dir, "absent")])).toEqual(["GPU-aaa"]);
+  });
+});
+
+/** A runtime holding containers in memory: enough to drive the agent's bookkeeping (ports) without podman. */
+class MemoryRuntime implements ContainerRuntime {
+  readonly name = "podman" as const;
+  readonly containers: ContainerInfo[] = [];
+  readonly runs: ContainerSpec[] = [];
+  async check() {
+    return "test";
+  }
+  async run(s: ContainerSpec) {
+    this.runs.push(s);
+    this.containers.push({
+      ...{ id: s.name, name: s.name, labels: s.labels, running: true, state: "running", exitCode: null },
+      ...{ error: "", startedAt: null, finishedAt: null },
+    });
+    return s.name;
+  }
+  async start() {}
+  async stop() {}
+  async remove(name: string) {
+    const i = this.containers.findIndex((c) => c.name === name);
+    if (i >= 0) this.containers.splice(i, 1);
+  }
+  async list() {
+    return [...this.containers];
+  }
+  async logsTail() {
+    return "";
+  }
+}
+
+describe("SSH ports", () => {
+  it("a node whose port range is used up fails the next instance, saying so, and keeps the ones it has", async () => {
+    const runtime = new MemoryRuntime();
+    const reports: [string, unknown][] = [];
+    const state = new StateDir(mkdtempSync(join(tmpdir(), "agent-state-")));
+    const host = new ContainerHost(
+      runtime,
+      state,
+      {
+        ...{ namePrefix: "t", sshPorts: [20000, 20001], publishIp: "127.0.0.1", dataDir: state.path("data") },
+        ...{ cdiKind: "k/gpu", defaultImage: "img", jobImage: "img", pidsLimit: 100, killGraceS: 1 },
+        sshReadyTimeoutMs: 1000,
+      },
+      { report: async (path, body) => reports.push([path, body]) > 0, address: () => "10.0.0.1", log: () => {} },
+    );
+    const instance = (id: string, uuid: string) => ({
+      ...{ id, status: "provisioning", gpu_indices: [0], gpu_uuids: [uuid], ssh_public_keys: ["ssh-ed25519 AAAA x"] },
+      ...{ image: null, vcpus: 1, ram_gb: 1, volumes: [] },
+    });
+    const three = [instance("a", "G-0"), instance("b", "G-1"), instance("c", "G-2")];
+    await host.apply({ jobs: [], instances: three });
+    expect(runtime.runs.map((r) => r.ports[0].host)).toEqual([20000, 20001]);
+    expect(reports).toContainEqual([
+      "/agent/instances/c/failed",
+      { reason: "no free SSH port on this node: all of 20000-20001 are held by its containers" },
+    ]);
+    expect(runtime.containers.map((c) => c.name)).toEqual(["t-i-a", "t-i-b"]);
+  });
+});
+
+describe("a runtime that is not there", () => {
+  it("says so: the check fails with the reason, and a launch fails with the same words instead of hanging", async () => {
+    const runtime = new CliRuntime("podman", "/nonexistent/podman");
+    await expect(runtime.check()).rejects.toThrow(
+      "container runtime podman is not working: /nonexistent/podman is not installed (not found on PATH)",
+    );
+    await expect(runtime.run(spec)).rejects.toThrow("/nonexistent/podman is not installed");
+    await expect(runtime.list("gpuplane.agent", "x")).rejects.toBeInstanceOf(RuntimeError);
+  });
+});
