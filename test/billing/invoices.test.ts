@@ -336,6 +336,18 @@ describeEachDb(
         expect.objectContaining({ kind: "instance", id: instanceId, amount_usd: "7.200000", seconds: 7200 }),
       ]);
       expect(usage.body.data.days.reduce((n: number, d: any) => n + d.seconds, 0)).toBe(7200);
+      // Two meter passes on one day are one row for the instance that day, with its name.
+      expect(usage.body.data.by_subject_day).toEqual([
+        {
+          day: h().clock.now().toISOString().slice(0, 10),
+          kind: "instance",
+          id: instanceId,
+          name: expect.any(String),
+          amount_usd: "7.200000",
+          amount_micros: "7200000",
+          seconds: 7200,
+        },
+      ]);
       const own = await h().get("/api/v1/billing/summary", key);
       expect(own.body.data.days).toBe(30);
       expect(own.body.data.tenants).toEqual([

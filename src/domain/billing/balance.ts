@@ -23,6 +23,7 @@ export async function billingModeOf(executor: Executor, tenantId: number): Promi
  */
 export function minimumToDeploy(config: Config, pricePerHourMicros: bigint): bigint {
   const stretch = ceilDiv(pricePerHourMicros * BigInt(config.firstStretchSeconds), 3600n);
+  // biome-ignore lint/complexity/useMathMinMax: bigint, which Math.max does not take
   return stretch > config.minBalanceMicros ? stretch : config.minBalanceMicros;
 }
 

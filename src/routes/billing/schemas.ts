@@ -164,6 +164,19 @@ export const Usage = z
       }),
     ),
     days: z.array(z.object({ day: z.string(), amount_usd: z.string(), seconds: z.number().int() })),
+    by_subject_day: z
+      .array(
+        z.object({
+          day: z.string().openapi({ example: "2026-11-30", description: "UTC day the charges were made" }),
+          kind: z.enum(["instance", "job", "volume"]),
+          id: z.string(),
+          name: z.string().nullable(),
+          amount_usd: z.string(),
+          amount_micros: z.string(),
+          seconds: z.number().int(),
+        }),
+      )
+      .openapi({ description: "Usage per instance, job or volume per day: the meter's passes summed" }),
   })
   .openapi("Usage");
 
