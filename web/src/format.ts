@@ -84,3 +84,44 @@ export function kpiValue(name: string, value: unknown): string {
   }
   return String(value);
 }
+
+/** Micro-dollars (an integer) from an exact decimal dollar string ("-0.453417" → -453417n). */
+export function toMicros(value: string): bigint {
+  const match = /^(-?)(\d+)(?:\.(\d{0,6}))?/.exec(value.trim());
+  if (!match) return 0n;
+  const [, sign, whole, fraction = ""] = match;
+  const micros = BigInt(whole) * 1_000_000n + BigInt(fraction.padEnd(6, "0"));
+  return sign ? -micros : micros;
+}
+
+/** Money as the console shows it: cents, rounded half away from zero from the exact amount ("$0.45"). */
+export function cents(value: string | bigint | null | undefined): string {
+  if (value === null || value === undefined || value === "") return "—";
+  const micros = typeof value === "bigint" ? value : toMicros(value);
+  const negative = micros < 0n;
+  const abs = negative ? -micros : micros;
+  const c = (abs + 5_000n) / 10_000n;
+  const whole = (c / 100n).toString().replace(/\B(?=(\d{3})+(?!\d))/g, ",");
+  return `${negative && c > 0n ? "-" : ""}$${whole}.${(c % 100n).toString().padStart(2, "0")}`;
+}
+
+/** The exact amount for a hover: "$0.453417 (453,417 µ$)". */
+export function exactUsd(value: string | bigint): string {
+  const micros = typeof value === "bigint" ? value : toMicros(value);
+  const negative = micros < 0n;
+  const abs = negative ? -micros : micros;
+  const text = `${negative ? "-" : ""}$${abs / 1_000_000n}.${(abs % 1_000_000n).toString().padStart(6, "0")}`;
+  return `${text} (${micros.toLocaleString()} µ$)`;
+}
+
+/** Dollars as a number, for chart geometry only (never for sums shown as money). */
+export const dollars = (value: string) => Number(toMicros(value)) / 1e6;
+
+/** "3 h 20 min" from seconds. */
+export function duration(seconds: number): string {
+  if (seconds < 60) return `${seconds} s`;
+  const minutes = Math.round(seconds / 60);
+  if (minutes < 60) return `${minutes} min`;
+  const hours = Math.floor(minutes / 60);
+  return minutes % 60 ? `${hours} h ${minutes % 60} min` : `${hours} h`;
+}
