@@ -110,6 +110,7 @@ describe.skipIf(!existsSync(chromiumPath))("web console in a browser", () => {
       const row = page.getByTestId("ssh-keys").getByRole("row", { name: /alice-laptop/ });
       await row.waitFor();
       await expect(row.textContent()).resolves.toContain("SHA256:RRhB+7ntVKYGVsnSSsQGakFTDJSJpZjjVYghODp4AdM");
+      await shot(page, "customer-ssh-keys");
     });
 
     it("refuses a malformed SSH key with the server's message", async () => {
@@ -237,6 +238,7 @@ describe.skipIf(!existsSync(chromiumPath))("web console in a browser", () => {
       const row = page.getByTestId("waitlist").getByRole("row", { name: /B200/ });
       await row.locator(".badge", { hasText: "waiting" }).waitFor();
       await expect(row.textContent()).resolves.toContain("launch b200-run");
+      await shot(page, "customer-waitlist");
 
       for (const region of regions) simulator.setCapacity(region, "B200", 8);
       await h.runWorker("waitlist");
@@ -258,6 +260,7 @@ describe.skipIf(!existsSync(chromiumPath))("web console in a browser", () => {
       const row = page.getByTestId("webhooks").getByRole("row", { name: /example\.com/ });
       await row.waitFor();
       await expect(row.textContent()).resolves.toContain("instance.*");
+      await shot(page, "customer-webhooks");
       await page.getByRole("button", { name: "Done" }).click();
     });
 

@@ -15,17 +15,12 @@ export function pick(row: unknown, ...names: string[]): unknown {
 export const text = (value: unknown, fallback = "—"): string =>
   value === undefined || value === null || value === "" ? fallback : String(value);
 
-/** Dollars from an exact decimal string or a number; display only, never arithmetic. */
+/** Dollars from an exact decimal string or a number, shown in cents (Money shows the exact amount on hover). */
 export function usd(value: unknown): string {
   if (value === undefined || value === null || value === "") return "—";
   if (typeof value === "number") return `${value < 0 ? "-" : ""}$${Math.abs(value).toFixed(2)}`;
   const s = String(value);
-  const match = /^(-?)(\d+)(?:\.(\d+))?$/.exec(s);
-  if (!match) return s;
-  const [, sign, whole, fraction = ""] = match;
-  // Exact amounts keep their significant digits ("0.001234"), but not trailing zeros past the cents.
-  const cents = fraction.replace(/0+$/, "").padEnd(2, "0");
-  return `${sign}$${whole.replace(/\B(?=(\d{3})+(?!\d))/g, ",")}.${cents}`;
+  return /^-?\d+(\.\d+)?$/.test(s) ? cents(s) : s;
 }
 
 export function when(value: unknown): string {

@@ -3,7 +3,7 @@ import { HeatMap, StackedBars } from "../charts.js";
 import { cents, dollars, humanize, isScalar, type Row, text, usd } from "../format.js";
 import { useResource } from "../hooks.js";
 import type { Gpu, Revenue } from "../types.js";
-import { DataTable, ErrorNote, KpiGrid, PageHeader } from "../ui.js";
+import { DataTable, ErrorNote, KpiGrid, Money, PageHeader } from "../ui.js";
 import { heatRows } from "./Fleet.js";
 
 const leakCategories = ["unbilled_allocations", "unmetered_workloads", "uninvoiced_charges", "negative_balances"];
@@ -48,7 +48,14 @@ export function DashboardPage() {
       {kpis.data && <KpiGrid data={figures} testId="kpis" />}
 
       <section>
-        <h2>Revenue {revenue.data ? <span className="muted">· {usd(revenue.data.total_usd)}</span> : null}</h2>
+        <h2>
+          Revenue{" "}
+          {revenue.data ? (
+            <span className="muted">
+              · <Money value={revenue.data.total_usd} />
+            </span>
+          ) : null}
+        </h2>
         <ErrorNote error={revenue.error} />
         {revenue.data && (
           <StackedBars
@@ -71,7 +78,7 @@ export function DashboardPage() {
             empty="No usage charged in this window."
             columns={[
               { label: "Tenant", render: (t) => text(t.name ?? t.tenant_id) },
-              { label: "Revenue", render: (t) => usd(t.amount_usd) },
+              { label: "Revenue", render: (t) => <Money value={String(t.amount_usd)} /> },
             ]}
           />
           {byModel && byModel.length > 0 && (
@@ -79,7 +86,7 @@ export function DashboardPage() {
               rows={byModel}
               columns={[
                 { label: "GPU model", render: (m) => text(m.model) },
-                { label: "Revenue", render: (m) => usd(m.amount_usd) },
+                { label: "Revenue", render: (m) => <Money value={String(m.amount_usd)} /> },
               ]}
             />
           )}
