@@ -99,7 +99,11 @@ describeEachDb(
               ),
             )
             .orderBy(events.id);
-          expect(sent.map((e) => e.type)).toEqual(["billing.auto_stop_warning", "billing.auto_stopped"]);
+          // One stop, after at least one warning (setting the balance above may have re-armed an earlier one).
+          const types = sent.map((e) => e.type);
+          expect(types.at(-1)).toBe("billing.auto_stopped");
+          expect(types.slice(0, -1).length).toBeGreaterThan(0);
+          expect(new Set(types.slice(0, -1))).toEqual(new Set(["billing.auto_stop_warning"]));
         }),
         { numRuns: 12 },
       );

@@ -401,7 +401,18 @@ describe.skipIf(!existsSync(chromiumPath))("web console in a browser", () => {
       // The node's GPUs, as its agent would register them: the heat map draws one cell each.
       const node = (await h.get("/api/v1/nodes")).body.data.find((n: any) => n.hostname === "gpu-node-01");
       const gpus = Array.from({ length: 8 }, (_, i) => ({ gpu_index: i, model: "NVIDIA H100 80GB HBM3" }));
-      expect((await h.post("/api/v1/gpus", { node_id: node.id, gpus })).status).toBe(201);
+      const registered = (await h.post("/api/v1/gpus", { node_id: node.id, gpus })).body.data;
+      expect(registered).toHaveLength(8);
+      // And their utilization over the last minutes, as the agent reports it every 10 s.
+      const now = h.clock.now().getTime();
+      const metrics = registered.flatMap((g: any, i: number) =>
+        [6, 4, 2].map((ago) => ({
+          gpu_id: g.id,
+          ts: new Date(now - ago * 60_000).toISOString(),
+          utilization_pct: 10 * i + ago,
+        })),
+      );
+      expect((await h.post("/api/v1/metrics", { metrics })).status).toBeLessThan(300);
 
       await nodeRow.getByRole("button", { name: "Cordon" }).click();
       await nodeRow.locator(".badge", { hasText: "cordoned" }).waitFor();
@@ -410,6 +421,11 @@ describe.skipIf(!existsSync(chromiumPath))("web console in a browser", () => {
       await cells.first().waitFor();
       await expect(cells.count()).resolves.toBe(8);
       await expect(cells.first().getAttribute("data-state")).resolves.toBe("draining");
+      await expect(cells.nth(7).getAttribute("data-value")).resolves.toBe("72"); // GPU 7's newest sample
+      const utilization = page.getByTestId("utilization-chart").locator("[data-point]");
+      await utilization.first().waitFor();
+      expect(await utilization.count()).toBeGreaterThanOrEqual(2);
+      expect(Number(await utilization.first().getAttribute("data-value"))).toBeGreaterThan(0);
 
       await clusterRow.getByRole("button", { name: "Join token" }).click();
       await expect(page.getByTestId("join-command").locator("code").textContent()).resolves.toMatch(
@@ -496,11 +512,14 @@ describe.skipIf(!existsSync(chromiumPath))("web console in a browser", () => {
       await page.setViewportSize({ width: 390, height: 844 });
       for (const link of ["Fleet", "Tenants", "Jobs"]) {
         await page.getByRole("link", { name: link }).click();
-        await page.getByRole("heading", { name: link }).waitFor();
+        await page.getByRole("heading", { name: link, exact: true }).waitFor();
         const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
         expect(overflow, link).toBeLessThanOrEqual(0);
       }
       await shot(page, "operator-phone-jobs");
+      await page.getByRole("link", { name: "Fleet" }).click();
+      await page.getByTestId("gpu-heatmap").waitFor();
+      await shot(page, "operator-phone-fleet");
       await page.setViewportSize({ width: 1280, height: 820 });
     });
   });

@@ -203,3 +203,15 @@ function heat(value: number | null): string {
   const mix = (a: number, b: number) => Math.round(a + (b - a) * t);
   return `rgb(${mix(238, 67)}, ${mix(242, 56)}, ${mix(255, 202)})`;
 }
+
+/** The fleet's average GPU utilization per step (GET /metrics/fleet), drawn as bars over time. */
+export function utilizationPoints(series: { points: { ts: string; utilization_pct: number | null }[] } | undefined) {
+  return (series?.points ?? [])
+    .filter((p) => p.utilization_pct !== null)
+    .map((p) => ({
+      x: p.ts.slice(11, 16),
+      series: "average utilization",
+      value: p.utilization_pct as number,
+      title: `${p.ts.slice(11, 16)} UTC: ${Math.round(p.utilization_pct as number)}%`,
+    }));
+}

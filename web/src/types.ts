@@ -184,3 +184,10 @@ export interface TenantSummary {
   balance: Usd;
   running_instances?: number;
 }
+
+export interface FleetSeries {
+  from: string;
+  to: string;
+  step_seconds: number;
+  points: { ts: string; samples: number; utilization_pct: number | null; memory_used_mb: number | null }[];
+}

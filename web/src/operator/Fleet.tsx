@@ -1,9 +1,9 @@
 import { useState } from "react";
 import { api } from "../api.js";
-import { type HeatCell, HeatMap } from "../charts.js";
+import { type HeatCell, HeatMap, StackedBars, utilizationPoints } from "../charts.js";
 import { when } from "../format.js";
 import { usePagedList, useResource, useSubmit } from "../hooks.js";
-import type { Cluster, FleetNode, Gpu, JoinToken } from "../types.js";
+import type { Cluster, FleetNode, FleetSeries, Gpu, JoinToken } from "../types.js";
 import { ActionButton, Badge, DataTable, ErrorNote, PageHeader, Pager } from "../ui.js";
 
 const pct = (value: number | null | undefined) => (typeof value === "number" ? `${Math.round(value)}%` : "—");
@@ -45,6 +45,7 @@ export function FleetPage() {
   const clusters = useResource<Cluster[]>("/dashboard/fleet", 30000);
   const nodes = usePagedList<FleetNode>("/nodes", 30000);
   const gpus = useResource<Gpu[]>("/gpus?limit=200", 30000);
+  const utilization = useResource<FleetSeries>("/metrics/fleet?step=2m", 60000);
   const [editing, setEditing] = useState<Cluster | null>(null);
   const [joinToken, setJoinToken] = useState<JoinToken | null>(null);
   const clusterList = clusters.data ?? [];
@@ -97,6 +98,20 @@ export function FleetPage() {
         <h2>GPUs by node</h2>
         <ErrorNote error={gpus.error} />
         {gpus.data && <HeatMap testId="gpu-heatmap" rows={heatRows(gpus.data)} />}
+      </section>
+
+      <section>
+        <h2>Fleet utilization, last hour</h2>
+        <ErrorNote error={utilization.error} />
+        {utilization.data && (
+          <StackedBars
+            testId="utilization-chart"
+            label="Average GPU utilization over the last hour"
+            points={utilizationPoints(utilization.data)}
+            format={(v) => `${Math.round(v)}%`}
+            empty="No GPU metrics in the last hour: the node agents report them every 10 seconds."
+          />
+        )}
       </section>
 
       <section>
