@@ -147,6 +147,23 @@ describe.skipIf(!existsSync(chromiumPath))("web console in a browser", () => {
       await shot(page, "customer-instances");
     });
 
+    it("is warned by a banner on every page when auto-stop is near", async () => {
+      // $5 at $0.79/h lasts hours: no banner with the default 30-minute warning; with a 10-hour one there is.
+      await expect(page.getByTestId("credit-banner").count()).resolves.toBe(0);
+      const warn = h.ctx.config.autoStopWarnSeconds;
+      h.ctx.config.autoStopWarnSeconds = 10 * 3600;
+      try {
+        await page.reload();
+        const banner = page.getByTestId("credit-banner");
+        await expect(banner.textContent()).resolves.toMatch(
+          /^Your balance \(\$\d\.\d\d\) lasts about \d+ h( \d+ min)? more at \$0\.79\/h; then running instances are stopped automatically\. Ask your operator to grant credit\.$/,
+        );
+        await shot(page, "customer-banner");
+      } finally {
+        h.ctx.config.autoStopWarnSeconds = warn;
+      }
+    });
+
     it("sees the spend chart move as the meter charges, usage grouped per instance per day in cents", async () => {
       const pointValue = async () =>
         Number(await page.getByTestId("spend-chart").locator("[data-point]").first().getAttribute("data-value"));
