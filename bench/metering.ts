@@ -6,67 +6,15 @@
  *
  *   BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/test npm run bench -- metering
  */
-import { randomBytes } from "node:crypto";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
-import pg from "pg";
-import pino from "pino";
-import { loadConfig } from "../src/config.js";
-import type { AppContext } from "../src/context.js";
-import { openDatabase } from "../src/db/client.js";
 import { meterPass } from "../src/domain/billing/meter.js";
-import { ManualClock } from "../src/lib/clock.js";
+import { benchContext, seed, withFreshDatabase } from "./metering-seed.js";
 
-const base =
-  process.env.BENCH_DATABASE_URL ?? process.env.TEST_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test";
 const sizes = (process.env.BENCH_SIZES ?? "1000,10000,100000").split(",").map(Number);
-const INSTANCES_PER_TENANT = 10;
 /** Measured passes per size (each charges the next 5 minutes); the figures are their median, with the range. */
 const REPEATS = Number(process.env.BENCH_REPEATS ?? 3);
 const TARGET_MS = 2000;
-
-async function withFreshDatabase(fn: (url: string) => Promise<void>) {
-  const name = `gp_bench_${randomBytes(4).toString("hex")}`;
-  const admin = new pg.Client({ connectionString: base });
-  await admin.connect();
-  await admin.query(`create database ${name}`);
-  const url = new URL(base);
-  url.pathname = `/${name}`;
-  try {
-    await fn(url.toString());
-  } finally {
-    await admin.query(`drop database if exists ${name} with (force)`);
-    await admin.end();
-  }
-}
-
-async function seed(ctx: AppContext, n: number, start: Date) {
-  const pool = ctx.database.pool!;
-  const tenants = Math.ceil(n / INSTANCES_PER_TENANT);
-  await pool.query(
-    `insert into tenants (name, gpu_quota, created_at, updated_at)
-     select 'bench-' || g, 1000, $1, $1 from generate_series(1, $2) g`,
-    [start, tenants],
-  );
-  await pool.query(
-    `insert into ledger_entries (tenant_id, kind, amount_micros, balance_after_micros, description, reference, created_at)
-     select id, 'grant', 1000000000000, 1000000000000, 'bench credit', 'bench:' || id, $1 from tenants`,
-    [start],
-  );
-  // Per-second and per-minute types, with and without a minimum, at prices that do not divide evenly.
-  await pool.query(
-    `insert into instances (id, tenant_id, name, instance_type_id, requested_type, image_id, region_id, gpu_count,
-       gpu_model, price_per_hour_micros, billing_granularity_seconds, minimum_charge_micros, provider, status,
-       ssh_key_ids, ssh_public_keys, created_at, updated_at, running_since)
-     select 'inst_bench_' || lpad(g::text, 7, '0'), t.id, 'bench-' || g, 't', 't', 'ubuntu', 'r', 1, 'H100',
-            (array[2490000, 3600000, 1234567, 98760000])[1 + g % 4], (array[1, 60])[1 + g % 2],
-            (array[0, 100000])[1 + g % 2], 'simulator', 'running', '{}', '{}', $1, $1, $1
-       from generate_series(1, $2) g
-       join tenants t on t.id = 1 + (g - 1) / ${INSTANCES_PER_TENANT}`,
-    [start, n],
-  );
-  await pool.query("analyze");
-}
 
 async function time(fn: () => Promise<unknown>) {
   const t0 = performance.now();
@@ -89,17 +37,7 @@ const results: {
 }[] = [];
 for (const n of sizes) {
   await withFreshDatabase(async (url) => {
-    const database = await openDatabase({ databaseUrl: url, poolSize: 4 });
-    const clock = new ManualClock(new Date("2026-03-02T08:00:00Z"));
-    const ctx = {
-      database,
-      db: database.db,
-      config: loadConfig({ LOG_LEVEL: "silent" }),
-      clock,
-      log: pino({ level: "silent" }),
-      kick() {},
-      services: {} as AppContext["services"],
-    } as AppContext;
+    const { database, clock, ctx } = await benchContext(url);
     await seed(ctx, n, clock.now());
     // Warm-up pass (charges the first 5 minutes), then each measured pass charges the next 5 minutes.
     clock.advance(300_000);

@@ -40,7 +40,12 @@ const env = z.object({
     .regex(/^\S+$/, "GPUPLANE_ADMIN_KEY must not contain spaces")
     .optional(),
   GPUPLANE_SIGNUP_CREDIT_USD: usd.default(usdToMicros("5")),
-  GPUPLANE_MIN_BALANCE_USD: usd.default(usdToMicros("20")),
+  /** The floor of the balance needed to deploy; seed 001's "$20 minimum" is GPUPLANE_MIN_BALANCE_USD=20. */
+  GPUPLANE_MIN_BALANCE_USD: usd.default(usdToMicros("0")),
+  /** Deploying also needs the price of this first stretch of the chosen type (0 = the floor alone). */
+  GPUPLANE_FIRST_STRETCH_MINUTES: z.coerce.number().int().min(0).max(10_080).default(60),
+  /** Warn (`billing.auto_stop_warning`, console banner) when the balance covers less than this at the burn rate. */
+  GPUPLANE_AUTO_STOP_WARN_MINUTES: z.coerce.number().int().min(0).max(10_080).default(30),
   GPUPLANE_LOW_BALANCE_USD: z.string().default("10,5,1"),
   GPUPLANE_RATE_LIMITS: z.string().optional(),
   GPUPLANE_WORKERS: z.enum(["on", "off"]).default("on"),
@@ -92,6 +97,8 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     adminKey: e.GPUPLANE_ADMIN_KEY,
     signupCreditMicros: e.GPUPLANE_SIGNUP_CREDIT_USD,
     minBalanceMicros: e.GPUPLANE_MIN_BALANCE_USD,
+    firstStretchSeconds: e.GPUPLANE_FIRST_STRETCH_MINUTES * 60,
+    autoStopWarnSeconds: e.GPUPLANE_AUTO_STOP_WARN_MINUTES * 60,
     lowBalanceThresholdsMicros: e.GPUPLANE_LOW_BALANCE_USD.split(",")
       .filter(Boolean)
       .map((v) => usdToMicros(v))

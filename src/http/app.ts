@@ -1,3 +1,5 @@
+import { readFile } from "node:fs/promises";
+import { fileURLToPath } from "node:url";
 import { Scalar } from "@scalar/hono-api-reference";
 import { sql } from "drizzle-orm";
 import type { MiddlewareHandler } from "hono";
@@ -15,6 +17,15 @@ import { createHttpMetrics, observe } from "./observability.js";
 import { createRateLimiters, type RateLimiters, rateLimitMiddleware } from "./ratelimit.js";
 import { serveConsole } from "./static.js";
 import { refuseNulCharacters } from "./validation.js";
+
+const DOCS_SCRIPT_PATH = "/docs/scalar.js";
+let docsScriptText: Promise<string> | undefined;
+/** The API reference's browser bundle (3 MB), read once on first use. */
+const docsScript = () =>
+  (docsScriptText ??= readFile(
+    fileURLToPath(import.meta.resolve("@scalar/api-reference/browser/standalone.js")),
+    "utf8",
+  ));
 
 export interface AppOptions {
   rateLimiters?: RateLimiters;
@@ -118,7 +129,16 @@ export function createApp(ctx: AppContext, options: AppOptions = {}) {
     servers: [{ url: ctx.config.publicUrl ?? "/" }],
     security: [{ ApiKey: [] }, { Bearer: [] }],
   });
-  app.get("/docs", Scalar({ url: "/openapi.json", pageTitle: "gpuplane API" }));
+  // The reference's script comes from the installed @scalar/api-reference, not a CDN: /docs works offline.
+  app.get(
+    "/docs",
+    Scalar({ url: "/openapi.json", pageTitle: "gpuplane API", cdn: DOCS_SCRIPT_PATH, withDefaultFonts: false }),
+  );
+  app.get(DOCS_SCRIPT_PATH, async (c) => {
+    c.header("content-type", "text/javascript; charset=utf-8");
+    c.header("cache-control", "public, max-age=86400");
+    return c.body(await docsScript());
+  });
 
   serveConsole(app);
   return app;

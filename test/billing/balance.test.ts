@@ -14,8 +14,14 @@ describeEachDb("billing balance, transactions and grants", (h) => {
       balance: "5.000000",
       balance_micros: "5000000",
       currency: "usd",
-      minimum_balance_usd: 20,
-      can_deploy: false,
+      // No fixed floor by default: deploying needs the chosen type's first hour, which $5 pays for the cheaper ones.
+      minimum_balance_usd: 0,
+      first_stretch_minutes: 60,
+      can_deploy: true,
+      burn_rate_usd_per_hour: null,
+      runway_seconds: null,
+      auto_stop_warning: false,
+      topups_enabled: false,
     });
     const bearer = await h().request("GET", "/api/v1/billing/balance", {
       key: null,

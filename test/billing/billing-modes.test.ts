@@ -48,7 +48,7 @@ describeEachDb(
       expect((await h().get(`/api/v1/tenants/${customer.tenantId}`)).body.data.billing_mode).toBe("prepaid");
       expect((await h().get("/api/v1/billing/balance", customer.key)).body.data).toMatchObject({
         billing_mode: "prepaid",
-        can_deploy: false,
+        can_deploy: true, // the $5 sign-up credit pays a first hour of the cheaper types
       });
       const prepaid = await operatorTenant(h(), { billing_mode: "prepaid" });
       expect(prepaid.tenant.billing_mode).toBe("prepaid");

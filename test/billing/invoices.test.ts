@@ -117,6 +117,54 @@ describeEachDb(
       expect((await h().get("/api/v1/billing/invoices", other.key)).body.data).toEqual([]);
     });
 
+    it("takes seed 002's `days` (the last days up to now, default 30) as a query parameter or in the body", async () => {
+      withoutStripe();
+      const { tenantId, key } = await tenantWithUsage("invoiced"); // $7.20, charged now
+      h().clock.advance(10 * 24 * HOUR);
+      const recent = await insertRunningInstance(h(), { tenantId, pricePerHourMicros: 1_000_000n });
+      h().clock.advance(HOUR);
+      await stopInstanceRow(h(), recent);
+      await meterPass(h().ctx); // $1.00, charged 10 days after the first usage
+
+      // The last 5 days hold the recent run only.
+      const five = await h().post(`/api/v1/billing/invoices?days=5`, { tenant_id: tenantId });
+      expect(five.status).toBe(201);
+      expect(five.body.data).toHaveLength(1);
+      expect(five.body.data[0]).toMatchObject({ total_usd: "1.000000" });
+      const { period_start, period_end } = five.body.data[0];
+      expect(Date.parse(period_end) - h().clock.now().getTime()).toBeGreaterThan(0); // this instant's charges are in
+      expect(Date.parse(period_end) - h().clock.now().getTime()).toBeLessThanOrEqual(1000);
+      expect(Date.parse(period_end) - Date.parse(period_start)).toBe(5 * 24 * HOUR);
+
+      // No period at all: the last 30 days, which still hold the older usage (the recent run is invoiced already).
+      const thirty = await h().post("/api/v1/billing/invoices", { tenant_id: tenantId });
+      expect(thirty.status).toBe(201);
+      expect(thirty.body.data).toEqual([expect.objectContaining({ total_usd: "7.200000" })]);
+      expect(Date.parse(thirty.body.data[0].period_end) - Date.parse(thirty.body.data[0].period_start)).toBe(
+        30 * 24 * HOUR,
+      );
+      // With no body at all, and `days` in the body: nothing left to invoice, still a 201.
+      const bare = await h().request("POST", "/api/v1/billing/invoices?days=90", {});
+      expect(bare.status).toBe(201);
+      expect((await h().post("/api/v1/billing/invoices", { days: 7 })).status).toBe(201);
+      expect((await h().get("/api/v1/billing/invoices", key)).body.data).toHaveLength(2);
+
+      // Out of range or given twice: a 400 naming the problem.
+      for (const [path, body, message] of [
+        ["/api/v1/billing/invoices?days=0", {}, /days/],
+        ["/api/v1/billing/invoices?days=91", {}, /days/],
+        ["/api/v1/billing/invoices?days=ten", {}, /days/],
+        ["/api/v1/billing/invoices", { days: 120 }, /days/],
+        ["/api/v1/billing/invoices", { days: 7, ...period() }, /either days or period_start/],
+        ["/api/v1/billing/invoices", { period_start: period().period_start }, /both period_start and period_end/],
+        ["/api/v1/billing/invoices?days=7", { days: 7 }, /period once/],
+      ] as const) {
+        const res = await h().post(path, body);
+        expect(res.status, `${path} ${JSON.stringify(body)}`).toBe(400);
+        expect(res.body.error).toMatch(message);
+      }
+    });
+
     it("voiding releases the usage for a new invoice", async () => {
       withoutStripe();
       const { tenantId } = await tenantWithUsage();
@@ -288,6 +336,18 @@ describeEachDb(
         expect.objectContaining({ kind: "instance", id: instanceId, amount_usd: "7.200000", seconds: 7200 }),
       ]);
       expect(usage.body.data.days.reduce((n: number, d: any) => n + d.seconds, 0)).toBe(7200);
+      // Two meter passes on one day are one row for the instance that day, with its name.
+      expect(usage.body.data.by_subject_day).toEqual([
+        {
+          day: h().clock.now().toISOString().slice(0, 10),
+          kind: "instance",
+          id: instanceId,
+          name: expect.any(String),
+          amount_usd: "7.200000",
+          amount_micros: "7200000",
+          seconds: 7200,
+        },
+      ]);
       const own = await h().get("/api/v1/billing/summary", key);
       expect(own.body.data.days).toBe(30);
       expect(own.body.data.tenants).toEqual([

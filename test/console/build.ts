@@ -48,7 +48,8 @@ export function buildConsoleIfStale() {
     const result = spawnSync(
       process.execPath,
       ["node_modules/vite/bin/vite.js", "build", "--config", "web/vite.config.ts", "--logLevel", "warn"],
-      { encoding: "utf8" },
+      // Vitest sets NODE_ENV=test, which would bundle React's development build: build what `npm run build:web` does.
+      { encoding: "utf8", env: { ...process.env, NODE_ENV: "production" } },
     );
     if (result.status !== 0) throw new Error(`vite build failed:\n${result.stdout}\n${result.stderr}`);
   } finally {

@@ -1,4 +1,5 @@
 import { readdirSync } from "node:fs";
+import { gzipSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createHarness, type Harness } from "../helpers/harness.js";
 import { buildConsoleIfStale } from "./build.js";
@@ -29,6 +30,19 @@ describe("the server serves the built console", () => {
     expect(res.status).toBe(200);
     expect(res.headers.get("content-type")).toContain("text/javascript");
     expect(res.headers.get("cache-control")).toContain("immutable");
+  });
+
+  it("keeps the console's first-load JavaScript under 300 KB gzip", async () => {
+    const html = await (await h.app.request("/")).text();
+    const scripts = [...html.matchAll(/<script[^>]+src="([^"]+)"/g)].map((m) => m[1]);
+    expect(scripts.length).toBeGreaterThan(0);
+    let gzipped = 0;
+    for (const src of scripts) {
+      const body = Buffer.from(await (await h.app.request(src)).arrayBuffer());
+      gzipped += gzipSync(body, { level: 9 }).length;
+    }
+    console.info(`console first-load JS: ${(gzipped / 1024).toFixed(1)} KB gzip`);
+    expect(gzipped).toBeLessThan(300 * 1024);
   });
 
   it("answers a missing asset with 404, never index.html in its place", async () => {

@@ -155,6 +155,10 @@ describeEachDb(
       expect(d.by_day.find((x: any) => x.day === "2026-03-01").amount_usd).toBe("0.000000");
       expect(d.by_tenant).toEqual([expect.objectContaining({ tenant_id: tenantA, amount_usd: "5.750000" })]);
       expect(d.by_gpu_model).toEqual([{ model: "H100", amount_usd: "5.750000" }]);
+      expect(d.by_day_gpu_model).toEqual([
+        { day: "2026-02-20", model: "H100", amount_usd: "1.500000" },
+        { day: "2026-03-14", model: "H100", amount_usd: "4.250000" },
+      ]);
     });
 
     it("reports a tenant's GPU-hours and spend, to an operator or the tenant itself", async () => {

@@ -98,3 +98,44 @@ describeEachDb(
   },
   { env: { GPUPLANE_SIGNUP_CREDIT_USD: "12.34" } },
 );
+
+describeEachDb(
+  "console sessions",
+  (h) => {
+    it("are short-lived tokens that are not listed among API keys, and end on log-out", async () => {
+      const { email, key } = await h().signup();
+      const listed = async () => (await h().get("/api/v1/api-keys", key)).body.data.map((k: any) => k.label);
+      expect(await listed()).toEqual(["default"]);
+
+      const sessions: string[] = [];
+      for (let i = 0; i < 3; i++) {
+        const res = await h().post("/api/v1/auth/login", { email, password }, null);
+        expect(res.status).toBe(200);
+        expect(Date.parse(res.body.data.api_key.expires_at) - h().clock.now().getTime()).toBe(12 * 3600_000);
+        sessions.push(res.body.data.api_key.key);
+      }
+      // Three log-ins later the tenant still has one API key; each session works.
+      expect(await listed()).toEqual(["default"]);
+      for (const session of sessions) expect((await h().get("/api/v1/auth/whoami", session)).status).toBe(200);
+      // A session is not an API key: revoking it by id is a 404, for the tenant's own key too.
+      const whoami = (await h().get("/api/v1/auth/whoami", sessions[0])).body.data;
+      expect((await h().del(`/api/v1/api-keys/${whoami.key_id}`, key)).status).toBe(404);
+
+      // Log-out ends the session presented, and only it.
+      expect((await h().post("/api/v1/auth/logout", undefined, sessions[0])).status).toBe(204);
+      expect((await h().get("/api/v1/auth/whoami", sessions[0])).status).toBe(401);
+      expect((await h().get("/api/v1/auth/whoami", sessions[1])).status).toBe(200);
+      // An API key cannot log out (it would be revoked by accident): 409, and it keeps working.
+      const refused = await h().post("/api/v1/auth/logout", undefined, key);
+      expect(refused.status).toBe(409);
+      expect(refused.body.error).toMatch(/not a console session/);
+      expect((await h().get("/api/v1/auth/whoami", key)).status).toBe(200);
+
+      // Twelve hours on, the sessions have expired; the API key has not.
+      h().clock.advance(12 * 3600_000 + 1000);
+      expect((await h().get("/api/v1/auth/whoami", sessions[1])).status).toBe(401);
+      expect((await h().get("/api/v1/auth/whoami", key)).status).toBe(200);
+    });
+  },
+  { manualClock: true },
+);

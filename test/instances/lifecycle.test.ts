@@ -116,8 +116,8 @@ describeEachDb(
       expect(row.stoppedAt).not.toBeNull(); // billing charges up to the loss
     });
 
-    it("refuses below the minimum balance with 402 and leaves nothing behind", async () => {
-      const { key, tenantId } = await h().signup();
+    it("refuses below the type's first hour with 402 and leaves nothing behind", async () => {
+      const { key, tenantId } = await h().signup(); // $5: less than an hour of 8× H100 ($19.92)
       const k = await h().post(
         "/api/v1/ssh-keys",
         { name: "k", public_key: (await import("./fixtures.js")).sshPublicKey() },
@@ -125,7 +125,7 @@ describeEachDb(
       );
       const res = await h().post(
         "/api/v1/instances",
-        { name: "x", planId: "GPU.H100.1x", templateSlug: "pytorch-cuda", sshKeyId: k.body.data.id },
+        { name: "x", planId: "GPU.H100.8x", templateSlug: "pytorch-cuda", sshKeyId: k.body.data.id },
         key,
       );
       expect(res.status).toBe(402);

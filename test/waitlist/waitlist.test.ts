@@ -2,6 +2,7 @@ import { eq } from "drizzle-orm";
 import { Webhook } from "standardwebhooks";
 import { afterAll, beforeAll, beforeEach, expect, it } from "vitest";
 import { events, instances } from "../../src/db/schema/index.js";
+import { appendLedgerEntry } from "../../src/domain/billing/ledger.js";
 import { providers } from "../../src/providers/registry.js";
 import { describeEachDb } from "../helpers/harness.js";
 import { type Receiver, startReceiver } from "../webhooks/receiver.js";
@@ -122,7 +123,15 @@ describeEachDb(
     });
 
     it("auto-deploys in order when capacity opens; an entry that cannot pay fails with the reason and the queue moves on", async () => {
-      const poor = await customer("0"); // $5 sign-up credit, below the $20 minimum
+      const poor = await customer("0"); // $5 sign-up credit, spent down to $1: below a B200's first hour ($4.99)
+      await h().ctx.db.transaction((tx) =>
+        appendLedgerEntry(tx, {
+          tenantId: poor.tenantId,
+          kind: "adjustment",
+          amountMicros: -4_000_000n,
+          description: "spent",
+        }),
+      );
       const rich = await customer("100");
       const failing = (
         await join(poor.key, { plan_id: "GPU.B200.1x", region, mode: "auto_deploy", deploy: deployBody(poor.sshKeyId) })

@@ -1,8 +1,10 @@
 import { type ReactNode, useEffect } from "react";
-import { navigate, usePath } from "./hooks.js";
+import { cents, duration } from "./format.js";
+import { navigate, usePath, useResource } from "./hooks.js";
 import { AlertsPage } from "./operator/Alerts.js";
 import { DashboardPage } from "./operator/Dashboard.js";
 import { FleetPage } from "./operator/Fleet.js";
+import { InvoicesPage } from "./operator/Invoices.js";
 import { JobsPage } from "./operator/Jobs.js";
 import { TenantsPage } from "./operator/Tenants.js";
 import { ApiKeysPage } from "./pages/ApiKeys.js";
@@ -14,6 +16,7 @@ import { SshKeysPage } from "./pages/SshKeys.js";
 import { WaitlistPage } from "./pages/Waitlist.js";
 import { WebhooksPage } from "./pages/Webhooks.js";
 import { type Me, useSession } from "./session.js";
+import type { Balance } from "./types.js";
 import { Link } from "./ui.js";
 
 interface Page {
@@ -40,10 +43,46 @@ const operatorPages: Page[] = [
   { path: "/operator/instances", label: "Instances", render: () => <InstancesPage operator /> },
   { path: "/operator/tenants", label: "Tenants", render: () => <TenantsPage /> },
   { path: "/operator/jobs", label: "Jobs", render: () => <JobsPage /> },
+  { path: "/operator/invoices", label: "Invoices", render: () => <InvoicesPage /> },
   { path: "/operator/alerts", label: "Alerts", render: () => <AlertsPage /> },
   { path: "/operator/webhooks", label: "Webhooks", render: () => <WebhooksPage /> },
   { path: "/operator/api-keys", label: "API keys", render: () => <ApiKeysPage /> },
 ];
+
+/** The balance on every customer page, not only Billing. */
+function SidebarBalance() {
+  const balance = useResource<Balance>("/billing/balance", 15000);
+  if (!balance.data) return null;
+  return (
+    <Link to="/billing" className="sidebar-balance">
+      Balance <span data-testid="sidebar-balance">{cents(balance.data.balance)}</span>
+    </Link>
+  );
+}
+
+/** Warns before auto-stop (the same condition as the billing.auto_stop_warning webhook) and when out of credit. */
+function CreditBanner() {
+  const balance = useResource<Balance>("/billing/balance", 15000);
+  const b = balance.data;
+  if (b?.billing_mode !== "prepaid") return null;
+  const how = b.topups_enabled ? "Add credits on the Billing page" : "Ask your operator to grant credit";
+  if (b.auto_stop_warning && b.runway_seconds !== null) {
+    return (
+      <div className="banner warn" role="alert" data-testid="credit-banner">
+        Your balance ({cents(b.balance)}) lasts about {duration(b.runway_seconds)} more at{" "}
+        {cents(b.burn_rate_usd_per_hour ?? "0")}/h; then running instances are stopped automatically. {how}.
+      </div>
+    );
+  }
+  if (!b.can_deploy) {
+    return (
+      <div className="banner" role="status" data-testid="credit-banner">
+        Your balance is {cents(b.balance)}: not enough to launch. {how}.
+      </div>
+    );
+  }
+  return null;
+}
 
 function Redirect({ to }: { to: string }) {
   useEffect(() => navigate(to, true), [to]);
@@ -77,6 +116,7 @@ function Shell({ me, pages, path }: { me: Me; pages: Page[]; path: string }) {
         </nav>
         <div className="who">
           <span data-testid="who">{who}</span>
+          {me.operator ? null : <SidebarBalance />}
           <button
             type="button"
             className="link"
@@ -89,7 +129,10 @@ function Shell({ me, pages, path }: { me: Me; pages: Page[]; path: string }) {
           </button>
         </div>
       </aside>
-      <main className="content">{page.render()}</main>
+      <main className="content">
+        {me.operator ? null : <CreditBanner />}
+        {page.render()}
+      </main>
     </div>
   );
 }

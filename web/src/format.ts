@@ -15,17 +15,12 @@ export function pick(row: unknown, ...names: string[]): unknown {
 export const text = (value: unknown, fallback = "—"): string =>
   value === undefined || value === null || value === "" ? fallback : String(value);
 
-/** Dollars from an exact decimal string or a number; display only, never arithmetic. */
+/** Dollars from an exact decimal string or a number, shown in cents (Money shows the exact amount on hover). */
 export function usd(value: unknown): string {
   if (value === undefined || value === null || value === "") return "—";
   if (typeof value === "number") return `${value < 0 ? "-" : ""}$${Math.abs(value).toFixed(2)}`;
   const s = String(value);
-  const match = /^(-?)(\d+)(?:\.(\d+))?$/.exec(s);
-  if (!match) return s;
-  const [, sign, whole, fraction = ""] = match;
-  // Exact amounts keep their significant digits ("0.001234"), but not trailing zeros past the cents.
-  const cents = fraction.replace(/0+$/, "").padEnd(2, "0");
-  return `${sign}$${whole.replace(/\B(?=(\d{3})+(?!\d))/g, ",")}.${cents}`;
+  return /^-?\d+(\.\d+)?$/.test(s) ? cents(s) : s;
 }
 
 export function when(value: unknown): string {
@@ -83,4 +78,45 @@ export function kpiValue(name: string, value: unknown): string {
     return /pct|percent/i.test(name) ? `${rounded}%` : rounded.toLocaleString();
   }
   return String(value);
+}
+
+/** Micro-dollars (an integer) from an exact decimal dollar string ("-0.453417" → -453417n). */
+export function toMicros(value: string): bigint {
+  const match = /^(-?)(\d+)(?:\.(\d{0,6}))?/.exec(value.trim());
+  if (!match) return 0n;
+  const [, sign, whole, fraction = ""] = match;
+  const micros = BigInt(whole) * 1_000_000n + BigInt(fraction.padEnd(6, "0"));
+  return sign ? -micros : micros;
+}
+
+/** Money as the console shows it: cents, rounded half away from zero from the exact amount ("$0.45"). */
+export function cents(value: string | bigint | null | undefined): string {
+  if (value === null || value === undefined || value === "") return "—";
+  const micros = typeof value === "bigint" ? value : toMicros(value);
+  const negative = micros < 0n;
+  const abs = negative ? -micros : micros;
+  const c = (abs + 5_000n) / 10_000n;
+  const whole = (c / 100n).toString().replace(/\B(?=(\d{3})+(?!\d))/g, ",");
+  return `${negative && c > 0n ? "-" : ""}$${whole}.${(c % 100n).toString().padStart(2, "0")}`;
+}
+
+/** The exact amount for a hover: "$0.453417 (453,417 µ$)". */
+export function exactUsd(value: string | bigint): string {
+  const micros = typeof value === "bigint" ? value : toMicros(value);
+  const negative = micros < 0n;
+  const abs = negative ? -micros : micros;
+  const text = `${negative ? "-" : ""}$${abs / 1_000_000n}.${(abs % 1_000_000n).toString().padStart(6, "0")}`;
+  return `${text} (${micros.toLocaleString()} µ$)`;
+}
+
+/** Dollars as a number, for chart geometry only (never for sums shown as money). */
+export const dollars = (value: string) => Number(toMicros(value)) / 1e6;
+
+/** "3 h 20 min" from seconds. */
+export function duration(seconds: number): string {
+  if (seconds < 60) return `${seconds} s`;
+  const minutes = Math.round(seconds / 60);
+  if (minutes < 60) return `${minutes} min`;
+  const hours = Math.floor(minutes / 60);
+  return minutes % 60 ? `${hours} h ${minutes % 60} min` : `${hours} h`;
 }

@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useState, useSyncExternalStore } from "react";
+import { type FormEvent, useCallback, useEffect, useState, useSyncExternalStore } from "react";
 import { api, type PageMeta } from "./api.js";
 
 export interface Resource<T> {
@@ -80,3 +80,23 @@ export function navigate(path: string, replace = false) {
 }
 
 export const usePath = () => useSyncExternalStore(subscribe, () => window.location.pathname);
+
+/** Runs a form's submit as an async action: busy while it runs, the server's message if it fails. */
+export function useSubmit(action: (form: FormData, element: HTMLFormElement) => Promise<void>) {
+  const [error, setError] = useState<unknown>();
+  const [busy, setBusy] = useState(false);
+  const onSubmit = async (event: FormEvent<HTMLFormElement>) => {
+    event.preventDefault();
+    const element = event.currentTarget;
+    setBusy(true);
+    setError(undefined);
+    try {
+      await action(new FormData(element), element);
+    } catch (e) {
+      setError(e);
+    } finally {
+      setBusy(false);
+    }
+  };
+  return { onSubmit, error, busy };
+}

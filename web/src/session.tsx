@@ -38,6 +38,9 @@ export function SessionProvider({ children }: { children: ReactNode }) {
   const [checking, setChecking] = useState(() => storedKey() !== null);
 
   const signOut = useCallback(() => {
+    // End a console session on the server too (an API key used to log in is refused with 409 and stays valid).
+    const key = storedKey();
+    if (key) void request("POST", "/auth/logout", undefined, key).catch(() => undefined);
     forgetKey();
     setMe(null);
   }, []);

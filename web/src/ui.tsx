@@ -1,6 +1,6 @@
 import { type ReactNode, useState } from "react";
 import { errorMessage, type PageMeta } from "./api.js";
-import { humanize, isScalar, kpiValue, type Row, text } from "./format.js";
+import { cents, exactUsd, humanize, isScalar, kpiValue, type Row, text } from "./format.js";
 import { navigate } from "./hooks.js";
 
 export function Link({ to, children, className }: { to: string; children: ReactNode; className?: string }) {
@@ -253,5 +253,15 @@ export function SecretOnce({ label, secret, onDone }: { label: string; secret: s
         </button>
       </div>
     </div>
+  );
+}
+
+/** Money in cents, the exact micro-dollars on hover. */
+export function Money({ value, className }: { value: string | null | undefined; className?: string }) {
+  if (value === null || value === undefined) return <span className="muted">—</span>;
+  return (
+    <span className={className} title={exactUsd(value)} data-exact={value}>
+      {cents(value)}
+    </span>
   );
 }

@@ -21,6 +21,8 @@ export const tenants = pgTable(
      */
     billingMode: text("billing_mode").notNull().default("prepaid"),
     stripeCustomerId: text("stripe_customer_id"),
+    /** When `billing.auto_stop_warning` went out; cleared when the balance covers the warning window again. */
+    autoStopWarnedAt: tstz("auto_stop_warned_at"),
     createdAt: createdAt(),
     updatedAt: tstz("updated_at").notNull().defaultNow(),
   },
@@ -47,6 +49,8 @@ export const apiKeys = pgTable(
     expiresAt: tstz("expires_at"),
     revokedAt: tstz("revoked_at"),
     lastUsedAt: tstz("last_used_at"),
+    /** A console log-in's short-lived token: it expires and is not listed among the tenant's API keys. */
+    session: boolean("session").notNull().default(false),
   },
   (t) => [uniqueIndex("api_keys_key_hash_key").on(t.keyHash), index("api_keys_tenant_idx").on(t.tenantId)],
 );

@@ -1,4 +1,5 @@
 import { eq, sql } from "drizzle-orm";
+import type { Config } from "../../config.js";
 import type { AppContext } from "../../context.js";
 import type { Executor } from "../../db/client.js";
 import { tenants } from "../../db/schema/index.js";
@@ -16,17 +17,38 @@ export async function billingModeOf(executor: Executor, tenantId: number): Promi
 }
 
 /**
- * Deploying or starting needs at least the minimum balance (default $20): 402 INSUFFICIENT_CREDITS below it.
- * Prepaid tenants only: an invoiced tenant runs on account.
+ * What a prepaid tenant needs to deploy or start an instance of `pricePerHourMicros`: the price of the first
+ * stretch (GPUPLANE_FIRST_STRETCH_MINUTES, default an hour) or the configured floor (GPUPLANE_MIN_BALANCE_USD),
+ * whichever is more. Priced per type so the sign-up credit reaches the cheap types instead of a fixed $20.
  */
-export async function assertMinimumBalance(ctx: AppContext, tx: Executor, tenantId: number): Promise<void> {
+export function minimumToDeploy(config: Config, pricePerHourMicros: bigint): bigint {
+  const stretch = ceilDiv(pricePerHourMicros * BigInt(config.firstStretchSeconds), 3600n);
+  // biome-ignore lint/complexity/useMathMinMax: bigint, which Math.max does not take
+  return stretch > config.minBalanceMicros ? stretch : config.minBalanceMicros;
+}
+
+const ceilDiv = (a: bigint, b: bigint) => (a + b - 1n) / b;
+
+/** 402 INSUFFICIENT_CREDITS below minimumToDeploy. Prepaid tenants only: an invoiced tenant runs on account. */
+export async function assertMinimumBalance(
+  ctx: AppContext,
+  tx: Executor,
+  tenantId: number,
+  pricePerHourMicros: bigint,
+): Promise<void> {
   if ((await billingModeOf(tx, tenantId)) !== "prepaid") return;
   const balance = await currentBalance(tx, tenantId);
-  if (balance < ctx.config.minBalanceMicros) {
+  const minimum = minimumToDeploy(ctx.config, pricePerHourMicros);
+  if (balance < minimum) {
+    const stretch = ctx.config.firstStretchSeconds;
+    const why = minimum > ctx.config.minBalanceMicros ? ` (the first ${stretch / 60} minutes of this type)` : "";
     throw new ApiError(
       "INSUFFICIENT_CREDITS",
-      `balance $${microsToUsd(balance)} is below the $${microsToUsd(ctx.config.minBalanceMicros)} minimum required to deploy`,
-      { balance_usd: microsToUsd(balance), minimum_usd: microsToUsd(ctx.config.minBalanceMicros) },
+      `balance $${microsToUsd(balance)} is below the $${microsToUsd(minimum)} needed to deploy${why}: ` +
+        (ctx.config.stripeSecretKey
+          ? "add credits (POST /api/v1/billing/topups)"
+          : "ask the operator to grant credit (payments are not configured on this server)"),
+      { balance_usd: microsToUsd(balance), minimum_usd: microsToUsd(minimum) },
     );
   }
 }

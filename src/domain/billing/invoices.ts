@@ -24,6 +24,19 @@ const allowed: Record<InvoiceStatus, InvoiceStatus[]> = {
   void: [],
 };
 
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+/**
+ * Seed 002's billing period: the last `days` days up to now. The end is the next whole second after `now`, so a
+ * charge made this instant is in (periods are [start, end)). Usage already invoiced is never invoiced again, so
+ * overlapping periods (today's 30 days, tomorrow's 30 days) bill each charge once.
+ */
+export function lastDays(now: Date, days: number): { periodStart: Date; periodEnd: Date } {
+  if (!Number.isInteger(days) || days < 1 || days > 90) throw badRequest("days must be between 1 and 90");
+  const end = Math.floor(now.getTime() / 1000) * 1000 + 1000;
+  return { periodStart: new Date(end - days * DAY_MS), periodEnd: new Date(end) };
+}
+
 /**
  * Generates a draft invoice per tenant for [periodStart, periodEnd): one line per instance, job or volume from the
  * usage ledger entries not yet invoiced (charged in the period), which are then marked with the invoice id so a

@@ -22,9 +22,31 @@ export async function usageReport(ctx: AppContext, tenantId: number, from: Date,
                sum(-amount_micros) as amount, sum(quantity_seconds) as seconds
           from ledger_entries where ${window} group by 1 order by 1`,
   );
+  // Per subject per day: what the console groups usage by (one row per instance and day, not one per meter pass).
+  const bySubjectDay = await queryRows<any>(
+    ctx.db,
+    sql`select to_char(date_trunc('day', l.created_at at time zone 'UTC'), 'YYYY-MM-DD') as day,
+               l.instance_id, l.job_id, l.volume_id, min(coalesce(i.name, j.name, v.name)) as name,
+               sum(-l.amount_micros) as amount, sum(l.quantity_seconds) as seconds
+          from ledger_entries l
+          left join instances i on i.id = l.instance_id
+          left join jobs j on j.id = l.job_id
+          left join volumes v on v.id = l.volume_id
+         where l.tenant_id = ${tenantId} and l.kind = 'usage'
+           and l.created_at >= ${from.toISOString()}::timestamptz and l.created_at <= ${to.toISOString()}::timestamptz
+         group by 1, 2, 3, 4 order by 1, 2 nulls last, 3 nulls last, 4 nulls last`,
+  );
   return {
     from,
     to,
+    bySubjectDay: bySubjectDay.map((r) => ({
+      day: String(r.day),
+      kind: (r.instance_id ? "instance" : r.job_id ? "job" : "volume") as "instance" | "job" | "volume",
+      id: String(r.instance_id ?? r.job_id ?? r.volume_id),
+      name: r.name === null || r.name === undefined ? null : String(r.name),
+      amountMicros: toMicros(r.amount),
+      seconds: Number(r.seconds ?? 0),
+    })),
     items: bySubject.map((r) => ({
       kind: r.instance_id ? "instance" : r.job_id ? "job" : "volume",
       id: String(r.instance_id ?? r.job_id ?? r.volume_id),

@@ -28,6 +28,12 @@ export async function revenueBreakdown(ctx: AppContext, days: number) {
     ctx.db,
     sql`select ${chargeModelSql} as model, -sum(l.amount_micros) as amount ${base} group by 1 order by 2 desc, 1`,
   );
+  // Day × model, for the console's stacked revenue chart.
+  const byDayModel = await queryRows<{ day: string; model: string; amount: string }>(
+    ctx.db,
+    sql`select to_char(l.created_at at time zone 'UTC', 'YYYY-MM-DD') as day, ${chargeModelSql} as model,
+               -sum(l.amount_micros) as amount ${base} group by 1, 2 order by 1, 2`,
+  );
   const dayMap = new Map(byDay.map((d) => [d.day, toMicros(d.amount)]));
   const series = [];
   const first = Date.UTC(since.getUTCFullYear(), since.getUTCMonth(), since.getUTCDate());
@@ -42,5 +48,6 @@ export async function revenueBreakdown(ctx: AppContext, days: number) {
     byDay: series,
     byTenant: tenants.map((t) => ({ tenantId: Number(t.tenant_id), name: t.name, amountMicros: toMicros(t.amount) })),
     byGpuModel: byModel.map((m) => ({ model: m.model, amountMicros: toMicros(m.amount) })),
+    byDayGpuModel: byDayModel.map((d) => ({ day: d.day, model: d.model, amountMicros: toMicros(d.amount) })),
   };
 }

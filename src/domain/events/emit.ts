@@ -11,7 +11,7 @@ import { newId } from "../../lib/ids.js";
 export const eventTypesByDomain = {
   instance: ["ordered", "provisioning", "running", "stopped", "deleting", "deleted", "failed", "lost"],
   waitlist: ["available", "deployed", "failed"],
-  billing: ["low_balance", "auto_stopped", "credits_added", "invoice_created", "invoice_paid"],
+  billing: ["low_balance", "auto_stop_warning", "auto_stopped", "credits_added", "invoice_created", "invoice_paid"],
   volume: ["attached", "detached", "deleted"],
   job: ["scheduled", "running", "completed", "failed", "cancelled", "preempted", "blocked"],
   alert: ["opened", "resolved"],

@@ -20,6 +20,8 @@ export interface CreateKeyInput {
   scopes?: ScopeArea[];
   permissions?: Permission[];
   expiresAt?: Date | null;
+  /** A console session token (signup.ts login): never listed among API keys. */
+  session?: boolean;
 }
 
 /** Creates a key and returns its row with the secret, which is never retrievable again. */
@@ -37,6 +39,7 @@ export async function createKey(ctx: AppContext, tx: Executor, input: CreateKeyI
       scopes: input.scopes?.length ? [...new Set(input.scopes)] : ["all"],
       permissions: input.permissions?.length ? [...new Set(input.permissions)] : ["read", "write"],
       expiresAt: input.expiresAt ?? null,
+      session: input.session ?? false,
       createdAt: ctx.clock.now(),
     })
     .returning();
@@ -77,7 +80,12 @@ export async function listKeys(ctx: AppContext, tenantId: number | null, query: 
     );
   }
   // An operator's own keys are those with neither tenant nor node; node credentials are listed by the fleet.
-  const base = and(isNull(apiKeys.tenantId), isNull(apiKeys.nodeId), isNull(apiKeys.revokedAt));
+  const base = and(
+    isNull(apiKeys.tenantId),
+    isNull(apiKeys.nodeId),
+    isNull(apiKeys.revokedAt),
+    eq(apiKeys.session, false),
+  );
   const total = sql<number>`(select count(*) from ${apiKeys} where ${base})`.mapWith(Number);
   return paginateCounted(
     query,
@@ -93,8 +101,9 @@ export async function listKeys(ctx: AppContext, tenantId: number | null, query: 
   );
 }
 
+// Console sessions are left out: they are log-ins, not keys the tenant manages.
 const tenantKeys = (tenantId: number | Placeholder) =>
-  and(eq(apiKeys.tenantId, tenantId as number), isNull(apiKeys.revokedAt));
+  and(eq(apiKeys.tenantId, tenantId as number), isNull(apiKeys.revokedAt), eq(apiKeys.session, false));
 
 function tenantKeysPage(afterCursor: boolean) {
   return (db: Db, name: string) => {
@@ -112,7 +121,8 @@ function tenantKeysPage(afterCursor: boolean) {
 
 export async function getKey(ctx: AppContext, id: string, tenantId: number | null): Promise<ApiKeyRow> {
   const [row] = await ctx.db.select().from(apiKeys).where(eq(apiKeys.id, id));
-  if (!row || (tenantId !== null && row.tenantId !== tenantId)) throw notFound("API key");
+  // A session is not an API key: it is ended with POST /auth/logout (endSession), not found here.
+  if (!row || row.session || (tenantId !== null && row.tenantId !== tenantId)) throw notFound("API key");
   return row;
 }
 
@@ -126,6 +136,21 @@ export async function revokeKey(ctx: AppContext, id: string, tenantId: number | 
     .returning();
   forgetVerifiedKeys(ctx);
   return updated;
+}
+
+/** Log-out: revokes the session token the caller presented; a real API key is left alone (409). */
+export async function endSession(ctx: AppContext, keyId: string): Promise<void> {
+  const ended = await ctx.db
+    .update(apiKeys)
+    .set({ revokedAt: ctx.clock.now() })
+    .where(and(eq(apiKeys.id, keyId), eq(apiKeys.session, true), isNull(apiKeys.revokedAt)))
+    .returning({ id: apiKeys.id });
+  if (!ended.length)
+    throw new ApiError(
+      "CONFLICT",
+      "this credential is an API key, not a console session: revoke it with DELETE /api/v1/api-keys/{id}",
+    );
+  forgetVerifiedKeys(ctx);
 }
 
 interface CachedKey {

@@ -6,7 +6,8 @@ import { appendLedgerEntry } from "../billing/ledger.js";
 import { createKey } from "./keys.js";
 import { hashPassword, verifyPassword } from "./passwords.js";
 
-const CONSOLE_SESSION_MS = 12 * 60 * 60 * 1000;
+/** A console session lasts a working day; the console logs in again after it. */
+export const CONSOLE_SESSION_MS = 12 * 60 * 60 * 1000;
 
 /**
  * Self-service sign-up: a prepaid tenant, its first API key (full access) and the sign-up credit, in one transaction.
@@ -48,7 +49,10 @@ export async function register(ctx: AppContext, input: { email: string; password
   }
 }
 
-/** Console login: a valid email and password get a short-lived session key. */
+/**
+ * Console login: a valid email and password get a short-lived session token. It authenticates like a full-access
+ * key of the tenant but expires, is not listed among the tenant's API keys, and ends with POST /auth/logout.
+ */
 export async function login(ctx: AppContext, input: { email: string; password: string }) {
   const email = input.email.trim().toLowerCase();
   const [tenant] = await ctx.db.select().from(tenants).where(eq(tenants.email, email));
@@ -60,6 +64,7 @@ export async function login(ctx: AppContext, input: { email: string; password: s
     label: "console session",
     tenantId: tenant.id,
     expiresAt: new Date(ctx.clock.now().getTime() + CONSOLE_SESSION_MS),
+    session: true,
   });
   return { tenant, apiKey };
 }

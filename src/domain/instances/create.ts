@@ -66,7 +66,7 @@ export async function createInstance(
 
   const row = await ctx.db.transaction(async (tx) => {
     await assertQuota(tx, tenantId, type.gpuCount);
-    await assertMinimumBalance(ctx, tx, tenantId);
+    await assertMinimumBalance(ctx, tx, tenantId, priceIn(type, regionId));
     const now = ctx.clock.now();
     const [ordered] = await tx
       .insert(instances)

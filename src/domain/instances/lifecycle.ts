@@ -48,7 +48,7 @@ export async function startInstance(ctx: AppContext, action: InstanceAction): Pr
     const row = await lockInstance(tx, action.instanceId, action.tenantId);
     assertAllowed(row, "start");
     await assertQuota(tx, row.tenantId, row.gpuCount);
-    await assertMinimumBalance(ctx, tx, row.tenantId);
+    await assertMinimumBalance(ctx, tx, row.tenantId, row.pricePerHourMicros);
     const placement = await providers(ctx).byName(row.provider).start(ctx, tx, row);
     if (!placement) throw noCapacity(row.requestedType, row.regionId);
     return applyPlacement(ctx, tx, row, placement);

@@ -34,12 +34,13 @@ export function chooseSource(stepSeconds: number, from: Date, now: Date, s = met
 }
 
 /**
- * Samples of one GPU in [from, to) averaged into `step`-second buckets aligned to the epoch. A roll-up table answers
+ * Samples of one GPU (`gpuId`; null: every GPU of the fleet together) in [from, to) averaged into `step`-second
+ * buckets aligned to the epoch. A roll-up table answers
  * up to its mark and the next finer table after it, so the newest minutes show before the worker has rolled them.
  */
 export async function queryGpuMetrics(
   ctx: AppContext,
-  gpuId: number,
+  gpuId: number | null,
   range: { from: Date; to: Date; stepSeconds: number },
 ): Promise<{ source: MetricSource; points: MetricPoint[] }> {
   const { from, to, stepSeconds } = range;
@@ -48,8 +49,11 @@ export async function queryGpuMetrics(
   if (points > MAX_POINTS) {
     throw new ApiError("BAD_REQUEST", `step: the range would give ${Math.ceil(points)} points; at most ${MAX_POINTS}`);
   }
-  const [gpu] = await ctx.db.select({ id: gpus.id }).from(gpus).where(eq(gpus.id, gpuId));
-  if (!gpu) throw notFound("GPU");
+  if (gpuId !== null) {
+    const [gpu] = await ctx.db.select({ id: gpus.id }).from(gpus).where(eq(gpus.id, gpuId));
+    if (!gpu) throw notFound("GPU");
+  }
+  const ofGpu = gpuId === null ? sql`true` : sql`gpu_id = ${gpuId}`;
 
   const source = chooseSource(stepSeconds, from, ctx.clock.now());
   const minuteMark = source === "raw" ? from : ((await rollupMark(ctx.db, "1m")) ?? from);
@@ -62,14 +66,14 @@ export async function queryGpuMetrics(
       memory_total_max as mt_max, temperature_avg * samples as t_sum,
       case when temperature_avg is null then 0 else samples end as t_n, temperature_max as t_max,
       power_draw_avg * samples as p_sum, case when power_draw_avg is null then 0 else samples end as p_n
-    from ${sql.raw(table)} where gpu_id = ${gpuId} and bucket >= ${lo} and bucket < ${hi}`;
+    from ${sql.raw(table)} where ${ofGpu} and bucket >= ${lo} and bucket < ${hi}`;
   type SqlDate = ReturnType<typeof t>;
   const raw = sql`
     select ts as t, 1 as n, utilization_pct as u_sum, case when utilization_pct is null then 0 else 1 end as u_n,
       utilization_pct as u_max, memory_used_mb as m_sum, case when memory_used_mb is null then 0 else 1 end as m_n,
       memory_total_mb as mt_max, temperature_c as t_sum, case when temperature_c is null then 0 else 1 end as t_n,
       temperature_c as t_max, power_draw_w as p_sum, case when power_draw_w is null then 0 else 1 end as p_n
-    from gpu_metrics where gpu_id = ${gpuId} and ts >= greatest(${t(from)}, ${t(minuteMark)}) and ts < ${t(to)}`;
+    from gpu_metrics where ${ofGpu} and ts >= greatest(${t(from)}, ${t(minuteMark)}) and ts < ${t(to)}`;
   const parts = [raw];
   if (source !== "raw") {
     parts.push(

@@ -43,7 +43,9 @@ joinTokenRoutes.openapi(
         cluster_id: created.clusterId,
         node_id: created.nodeId,
         expires_at: created.expiresAt.toISOString(),
-        join_command: `gpuplane-agent --server ${server} --token ${created.token}`,
+        // `npx` finds the agent's bin wherever the repository is installed (npm workspaces link it), and an
+        // `npm install -g ./packages/agent` puts it on the PATH: the command works as printed either way.
+        join_command: `npx gpuplane-agent --server ${server} --token ${created.token}`,
       },
       201,
     );

@@ -17,7 +17,9 @@ export const JoinToken = z
     cluster_id: z.number().int(),
     node_id: z.number().int().nullable(),
     expires_at: z.string(),
-    join_command: z.string(),
+    join_command: z.string().openapi({
+      description: "Run on the GPU host, in a gpuplane checkout after `npm install` (docs/agent.md)",
+    }),
   })
   .openapi("JoinToken");
 

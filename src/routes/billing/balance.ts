@@ -1,5 +1,6 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { billingModeOf } from "../../domain/billing/balance.js";
+import { prepaidBurn } from "../../domain/billing/burn.js";
 import { grantCredits } from "../../domain/billing/credits.js";
 import { currentBalance, ledgerKinds, listTransactions } from "../../domain/billing/ledger.js";
 import { actingTenant, authorize, requireOperator } from "../../domain/identity/principal.js";
@@ -35,8 +36,11 @@ balanceRoutes.openapi(
     authorize(caller, "billing", "read");
     const tenantId = actingTenant(caller, c.req.valid("query").tenant_id);
     const mode = await billingModeOf(ctx.db, tenantId); // 404 for a tenant that does not exist
-    const balance = await currentBalance(ctx.db, tenantId);
-    return ok(c, Balance, balanceView(tenantId, balance, ctx.config.minBalanceMicros, mode));
+    const [balance, [burn]] = await Promise.all([
+      currentBalance(ctx.db, tenantId),
+      prepaidBurn(ctx.db, ctx.config.meterIntervalMs / 1000, tenantId),
+    ]);
+    return ok(c, Balance, balanceView(tenantId, balance, ctx.config, mode, burn));
   },
 );
 
@@ -85,7 +89,7 @@ balanceRoutes.openapi(
       Grant,
       {
         transaction: transactionView(entry),
-        balance: balanceView(id, entry.balanceAfterMicros, ctx.config.minBalanceMicros, mode),
+        balance: balanceView(id, entry.balanceAfterMicros, ctx.config, mode),
       },
       201,
     );

@@ -1,11 +1,24 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { generateInvoices, getInvoice, listInvoices, setInvoiceStatus } from "../../domain/billing/invoices.js";
+import {
+  generateInvoices,
+  getInvoice,
+  lastDays,
+  listInvoices,
+  setInvoiceStatus,
+} from "../../domain/billing/invoices.js";
 import { authorize, isOperator, requireOperator } from "../../domain/identity/principal.js";
 import { appCtx, principal, router } from "../../http/env.js";
 import { commonErrors, envelope, jsonBody, jsonResponse, listEnvelope, ok, okList } from "../../http/envelope.js";
 import { PageQuery } from "../../http/pagination.js";
-import { ApiError } from "../../lib/errors.js";
-import { GenerateInvoicesBody, Invoice, InvoicePatch, invoiceView, TenantQuery } from "./schemas.js";
+import { ApiError, badRequest } from "../../lib/errors.js";
+import {
+  GenerateInvoicesBody,
+  GenerateInvoicesQuery,
+  Invoice,
+  InvoicePatch,
+  invoiceView,
+  TenantQuery,
+} from "./schemas.js";
 
 export const invoiceRoutes = router();
 const tags = ["Billing"];
@@ -65,18 +78,24 @@ invoiceRoutes.openapi(
     method: "post",
     path: "/billing/invoices",
     tags,
-    summary: "Generate draft invoices for a period from uninvoiced usage (operator; one tenant or all)",
-    request: jsonBody(GenerateInvoicesBody),
+    summary:
+      "Generate draft invoices from uninvoiced usage for the last `days` days (default 30) or an explicit period (operator; one tenant or all)",
+    request: { query: GenerateInvoicesQuery, ...jsonBody(GenerateInvoicesBody, false) },
     responses: { 201: jsonResponse(envelope(z.array(Invoice)), "Generated"), ...commonErrors },
   }),
   async (c) => {
     const ctx = appCtx(c);
     requireOperator(principal(c), "write");
     const body = c.req.valid("json");
+    const queryDays = c.req.valid("query").days;
+    if (queryDays !== undefined && (body.days !== undefined || body.period_start !== undefined)) {
+      throw badRequest("give the period once: ?days=, or days / period_start and period_end in the body");
+    }
     const made = await generateInvoices(ctx, {
       tenantId: body.tenant_id,
-      periodStart: new Date(body.period_start),
-      periodEnd: new Date(body.period_end),
+      ...(body.period_start && body.period_end
+        ? { periodStart: new Date(body.period_start), periodEnd: new Date(body.period_end) }
+        : lastDays(ctx.clock.now(), queryDays ?? body.days ?? 30)),
     });
     return ok(
       c,

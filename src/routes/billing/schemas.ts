@@ -1,4 +1,6 @@
 import { z } from "@hono/zod-openapi";
+import type { Config } from "../../config.js";
+import { type Burn, runwaySeconds } from "../../domain/billing/burn.js";
 import { type LedgerRow, ledgerKinds } from "../../domain/billing/ledger.js";
 import { type BillingMode, billingModes } from "../../domain/identity/tenants.js";
 import { microsToUsd, microsToUsdNumber, usdToMicros } from "../../lib/money.js";
@@ -43,21 +45,54 @@ export const Balance = z
     billing_mode: z.enum(billingModes).openapi({
       description: "prepaid: the balance is credit and gates deploying; invoiced: a negative balance is owed",
     }),
-    minimum_balance_usd: z.number(),
-    can_deploy: z.boolean(),
+    minimum_balance_usd: z.number().openapi({
+      description: "The floor; deploying a type also needs the price of its first stretch (first_stretch_minutes)",
+    }),
+    first_stretch_minutes: z.number().int(),
+    can_deploy: z.boolean().openapi({ description: "The balance passes the floor (the type's first stretch aside)" }),
+    burn_rate_usd_per_hour: z
+      .string()
+      .nullable()
+      .openapi({ description: "What the running instances and jobs cost per hour; null when nothing runs" }),
+    runway_seconds: z
+      .number()
+      .int()
+      .nullable()
+      .openapi({ description: "Seconds until auto-stop at the burn rate (prepaid); null when nothing runs" }),
+    auto_stop_warning: z
+      .boolean()
+      .openapi({ description: "Auto-stop is near (within GPUPLANE_AUTO_STOP_WARN_MINUTES)" }),
+    topups_enabled: z
+      .boolean()
+      .openapi({ description: "Card top-ups (Stripe Checkout) are configured; otherwise the operator grants credit" }),
   })
   .openapi("Balance");
 
-export const balanceView = (tenantId: number, balance: bigint, minimum: bigint, mode: BillingMode) => ({
-  tenant_id: tenantId,
-  balance_usd: microsToUsdNumber(balance),
-  balance: microsToUsd(balance),
-  balance_micros: balance.toString(),
-  currency: "usd",
-  billing_mode: mode,
-  minimum_balance_usd: microsToUsdNumber(minimum),
-  can_deploy: mode === "invoiced" || balance >= minimum,
-});
+export const balanceView = (
+  tenantId: number,
+  balance: bigint,
+  config: Config,
+  mode: BillingMode,
+  burn?: Pick<Burn, "balance" | "ratePerHour" | "reserve">,
+) => {
+  const running = burn && burn.ratePerHour > 0n ? { ...burn, balance } : undefined;
+  const runway = mode === "prepaid" && running ? runwaySeconds(running) : null;
+  return {
+    tenant_id: tenantId,
+    balance_usd: microsToUsdNumber(balance),
+    balance: microsToUsd(balance),
+    balance_micros: balance.toString(),
+    currency: "usd" as const,
+    billing_mode: mode,
+    minimum_balance_usd: microsToUsdNumber(config.minBalanceMicros),
+    first_stretch_minutes: config.firstStretchSeconds / 60,
+    can_deploy: mode === "invoiced" || (balance >= config.minBalanceMicros && balance > 0n),
+    burn_rate_usd_per_hour: running ? microsToUsd(running.ratePerHour) : null,
+    runway_seconds: runway,
+    auto_stop_warning: runway !== null && runway < config.autoStopWarnSeconds,
+    topups_enabled: Boolean(config.stripeSecretKey),
+  };
+};
 
 export const Transaction = z
   .object({
@@ -129,6 +164,19 @@ export const Usage = z
       }),
     ),
     days: z.array(z.object({ day: z.string(), amount_usd: z.string(), seconds: z.number().int() })),
+    by_subject_day: z
+      .array(
+        z.object({
+          day: z.string().openapi({ example: "2026-11-30", description: "UTC day the charges were made" }),
+          kind: z.enum(["instance", "job", "volume"]),
+          id: z.string(),
+          name: z.string().nullable(),
+          amount_usd: z.string(),
+          amount_micros: z.string(),
+          seconds: z.number().int(),
+        }),
+      )
+      .openapi({ description: "Usage per instance, job or volume per day: the meter's passes summed" }),
   })
   .openapi("Usage");
 
@@ -213,13 +261,31 @@ export const invoiceView = (i: any, lines?: any[]) => ({
   })),
 });
 
+const InvoiceDays = z.coerce
+  .number()
+  .int()
+  .min(1, "days must be between 1 and 90")
+  .max(90, "days must be between 1 and 90")
+  .openapi({ description: "Billing period: the last `days` days up to now, 1–90 (seed 002; default 30)" });
+
 export const GenerateInvoicesBody = z
   .object({
     tenant_id: z.number().int().positive().optional(),
-    period_start: z.iso.datetime({ offset: true }),
-    period_end: z.iso.datetime({ offset: true }),
+    period_start: z.iso.datetime({ offset: true }).optional(),
+    period_end: z.iso.datetime({ offset: true }).optional(),
+    days: InvoiceDays.optional(),
+  })
+  .superRefine((body, ctx) => {
+    if ((body.period_start === undefined) !== (body.period_end === undefined)) {
+      ctx.addIssue({ code: "custom", message: "give both period_start and period_end, or neither (then `days`)" });
+    } else if (body.period_start !== undefined && body.days !== undefined) {
+      ctx.addIssue({ code: "custom", message: "give either days or period_start/period_end, not both" });
+    }
   })
   .openapi("GenerateInvoices");
+
+/** Seed 002 passes `days` as a query parameter; the body's `days` does the same. */
+export const GenerateInvoicesQuery = z.object({ days: InvoiceDays.optional() });
 
 export const InvoicePatch = z.object({ status: z.enum(["draft", "open", "paid", "void"]) }).openapi("InvoicePatch");
 

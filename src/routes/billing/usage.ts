@@ -40,6 +40,15 @@ usageRoutes.openapi(
         last_end: i.lastEnd?.toISOString() ?? null,
       })),
       days: report.days.map((d) => ({ day: d.day, amount_usd: microsToUsd(d.amountMicros), seconds: d.seconds })),
+      by_subject_day: report.bySubjectDay.map((d) => ({
+        day: d.day,
+        kind: d.kind,
+        id: d.id,
+        name: d.name,
+        amount_usd: microsToUsd(d.amountMicros),
+        amount_micros: d.amountMicros.toString(),
+        seconds: d.seconds,
+      })),
     });
   },
 );

@@ -114,6 +114,9 @@ const Revenue = z
     by_day: z.array(z.object({ day: z.string(), amount_usd: usd })),
     by_tenant: z.array(z.object({ tenant_id: z.number().int(), name: z.string(), amount_usd: usd })),
     by_gpu_model: z.array(z.object({ model: z.string(), amount_usd: usd })),
+    by_day_gpu_model: z
+      .array(z.object({ day: z.string(), model: z.string(), amount_usd: usd }))
+      .openapi({ description: "Revenue per UTC day per GPU model (days without revenue left out)" }),
   })
   .openapi("DashboardRevenue");
 
@@ -142,6 +145,11 @@ dashboardRoutes.openapi(
           amount_usd: microsToUsd(t.amountMicros),
         })),
         by_gpu_model: r.byGpuModel.map((m) => ({ model: m.model, amount_usd: microsToUsd(m.amountMicros) })),
+        by_day_gpu_model: r.byDayGpuModel.map((d) => ({
+          day: d.day,
+          model: d.model,
+          amount_usd: microsToUsd(d.amountMicros),
+        })),
       },
       200,
     );

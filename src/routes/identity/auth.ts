@@ -1,7 +1,8 @@
 import { createRoute, z } from "@hono/zod-openapi";
+import { endSession } from "../../domain/identity/keys.js";
 import { login, register } from "../../domain/identity/signup.js";
-import { appCtx, router } from "../../http/env.js";
-import { envelope, errorResponses, jsonBody, jsonResponse, ok } from "../../http/envelope.js";
+import { appCtx, principal, router } from "../../http/env.js";
+import { commonErrors, envelope, errorResponses, jsonBody, jsonResponse, ok } from "../../http/envelope.js";
 import { CreatedApiKey, keyView, Tenant, tenantView } from "./schemas.js";
 
 const Credentials = z
@@ -40,7 +41,8 @@ authRoutes.openapi(
     method: "post",
     path: "/auth/login",
     tags: ["Auth"],
-    summary: "Log in with email and password: returns a session API key valid for 12 hours",
+    summary:
+      "Log in with email and password: returns a console session token valid for 12 hours (not listed among API keys)",
     security: [],
     request: jsonBody(Credentials.omit({ name: true }).openapi("Login")),
     responses: { 200: jsonResponse(envelope(Session), "Logged in") },
@@ -48,5 +50,19 @@ authRoutes.openapi(
   async (c) => {
     const { tenant, apiKey } = await login(appCtx(c), c.req.valid("json"));
     return ok(c, Session, { tenant: tenantView(tenant), api_key: keyView(apiKey) });
+  },
+);
+
+authRoutes.openapi(
+  createRoute({
+    method: "post",
+    path: "/auth/logout",
+    tags: ["Auth"],
+    summary: "Log out: ends the console session token presented (an API key is refused: revoke it instead)",
+    responses: { 204: { description: "Session ended" }, ...commonErrors },
+  }),
+  async (c) => {
+    await endSession(appCtx(c), principal(c).keyId);
+    return c.body(null, 204);
   },
 );

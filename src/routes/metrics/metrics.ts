@@ -1,6 +1,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
+import type { AppContext } from "../../context.js";
 import { requireOperator } from "../../domain/identity/principal.js";
 import type { Sample } from "../../domain/metrics/ingest.js";
 import { ingestMetrics } from "../../domain/metrics/ingest.js";
@@ -108,11 +109,7 @@ metricRoutes.openapi(
   async (c) => {
     requireOperator(principal(c), "read");
     const ctx = appCtx(c);
-    const q = c.req.valid("query");
-    const stepSeconds = q.step === undefined ? 60 : parseStep(q.step);
-    if (stepSeconds === null) throw new ApiError("BAD_REQUEST", "step must be seconds or like 30s, 5m, 1h, 1d (≤ 30d)");
-    const to = q.to ? new Date(q.to) : ctx.clock.now();
-    const from = q.from ? new Date(q.from) : new Date(to.getTime() - 3600_000);
+    const { from, to, stepSeconds } = rangeOf(ctx, c.req.valid("query"));
     const id = c.req.valid("param").id;
     const series = await queryGpuMetrics(ctx, id, { from, to, stepSeconds });
     return ok(
@@ -120,6 +117,44 @@ metricRoutes.openapi(
       Series,
       {
         gpu_id: id,
+        from: from.toISOString(),
+        to: to.toISOString(),
+        step_seconds: stepSeconds,
+        source: series.source,
+        points: series.points.map((p) => ({ ...p, ts: p.ts.toISOString() })),
+      },
+      200,
+    );
+  },
+);
+
+/** The query's range: `step` (default a minute) over [from, to), to = now and from = an hour earlier by default. */
+function rangeOf(ctx: AppContext, q: z.infer<typeof RangeQuery>) {
+  const stepSeconds = q.step === undefined ? 60 : parseStep(q.step);
+  if (stepSeconds === null) throw new ApiError("BAD_REQUEST", "step must be seconds or like 30s, 5m, 1h, 1d (≤ 30d)");
+  const to = q.to ? new Date(q.to) : ctx.clock.now();
+  const from = q.from ? new Date(q.from) : new Date(to.getTime() - 3600_000);
+  return { from, to, stepSeconds };
+}
+
+metricRoutes.openapi(
+  createRoute({
+    method: "get",
+    path: "/metrics/fleet",
+    tags,
+    summary: "The whole fleet's GPU metrics over a range, averaged over every GPU per step (operator)",
+    request: { query: RangeQuery },
+    responses: { 200: jsonResponse(envelope(Series.omit({ gpu_id: true })), "Series"), ...commonErrors },
+  }),
+  async (c) => {
+    requireOperator(principal(c), "read");
+    const ctx = appCtx(c);
+    const { from, to, stepSeconds } = rangeOf(ctx, c.req.valid("query"));
+    const series = await queryGpuMetrics(ctx, null, { from, to, stepSeconds });
+    return ok(
+      c,
+      Series.omit({ gpu_id: true }),
+      {
         from: from.toISOString(),
         to: to.toISOString(),
         step_seconds: stepSeconds,

@@ -1,7 +1,10 @@
 import { useState } from "react";
-import { humanize, isScalar, type Row, text, usd } from "../format.js";
+import { HeatMap, StackedBars } from "../charts.js";
+import { cents, dollars, humanize, isScalar, type Row, text, usd } from "../format.js";
 import { useResource } from "../hooks.js";
-import { DataTable, ErrorNote, KpiGrid, PageHeader } from "../ui.js";
+import type { Gpu, Revenue } from "../types.js";
+import { DataTable, ErrorNote, KpiGrid, Money, PageHeader } from "../ui.js";
+import { heatRows } from "./Fleet.js";
 
 const leakCategories = ["unbilled_allocations", "unmetered_workloads", "uninvoiced_charges", "negative_balances"];
 
@@ -9,7 +12,8 @@ const leakCategories = ["unbilled_allocations", "unmetered_workloads", "uninvoic
 export function DashboardPage() {
   const [days, setDays] = useState(30);
   const kpis = useResource<Row>(`/dashboard?days=${days}`, 30000);
-  const revenue = useResource<Row>(`/dashboard/revenue?days=${days}`);
+  const revenue = useResource<Revenue & Row>(`/dashboard/revenue?days=${days}`);
+  const gpus = useResource<Gpu[]>("/gpus?limit=200", 30000);
   const leakage = useResource<Row>(`/dashboard/leakage?days=${days}`);
   const { days: _window, ...figures } = kpis.data ?? {};
   const byTenant = Array.isArray(revenue.data?.by_tenant) ? (revenue.data.by_tenant as Row[]) : undefined;
@@ -44,8 +48,29 @@ export function DashboardPage() {
       {kpis.data && <KpiGrid data={figures} testId="kpis" />}
 
       <section>
-        <h2>Revenue {revenue.data ? <span className="muted">· {usd(revenue.data.total_usd)}</span> : null}</h2>
+        <h2>
+          Revenue{" "}
+          {revenue.data ? (
+            <span className="muted">
+              · <Money value={revenue.data.total_usd} />
+            </span>
+          ) : null}
+        </h2>
         <ErrorNote error={revenue.error} />
+        {revenue.data && (
+          <StackedBars
+            testId="revenue-chart"
+            label="Revenue per day by GPU model"
+            points={(revenue.data.by_day_gpu_model ?? []).map((d) => ({
+              x: d.day,
+              series: d.model,
+              value: dollars(d.amount_usd),
+              title: `${d.model} · ${d.day}: ${cents(d.amount_usd)}`,
+            }))}
+            format={(v) => `$${v.toFixed(v < 10 ? 2 : 0)}`}
+            empty="No revenue in this window yet."
+          />
+        )}
         <div className="grid2">
           <DataTable
             testId="revenue-by-tenant"
@@ -53,7 +78,7 @@ export function DashboardPage() {
             empty="No usage charged in this window."
             columns={[
               { label: "Tenant", render: (t) => text(t.name ?? t.tenant_id) },
-              { label: "Revenue", render: (t) => usd(t.amount_usd) },
+              { label: "Revenue", render: (t) => <Money value={String(t.amount_usd)} /> },
             ]}
           />
           {byModel && byModel.length > 0 && (
@@ -61,11 +86,17 @@ export function DashboardPage() {
               rows={byModel}
               columns={[
                 { label: "GPU model", render: (m) => text(m.model) },
-                { label: "Revenue", render: (m) => usd(m.amount_usd) },
+                { label: "Revenue", render: (m) => <Money value={String(m.amount_usd)} /> },
               ]}
             />
           )}
         </div>
+      </section>
+
+      <section>
+        <h2>GPUs by node</h2>
+        <ErrorNote error={gpus.error} />
+        {gpus.data && <HeatMap testId="gpu-heatmap" rows={heatRows(gpus.data)} />}
       </section>
 
       <section>

@@ -30,8 +30,15 @@ export function AuthPage({ mode }: { mode: Mode }) {
         };
         const name = String(form.get("name") ?? "").trim();
         if (mode === "signup" && name) body.name = name;
-        const path = mode === "signup" ? "/auth/register" : "/auth/login";
-        const res = await request<SessionResponse>("POST", path, body, null);
+        // Sign-up makes the account (and its first API key, listed under API keys); the console itself always
+        // runs on a short-lived session token from a log-in, which never clutters the key list.
+        if (mode === "signup") await request<SessionResponse>("POST", "/auth/register", body, null);
+        const res = await request<SessionResponse>(
+          "POST",
+          "/auth/login",
+          { email: body.email, password: body.password },
+          null,
+        );
         key = res.data.api_key.key;
       }
       const me = await signIn(key);

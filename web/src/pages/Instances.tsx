@@ -1,7 +1,8 @@
 import { api } from "../api.js";
-import { pick, type Row, short, text, usd } from "../format.js";
-import { usePagedList } from "../hooks.js";
-import { ActionButton, Badge, DataTable, ErrorNote, Link, PageHeader, Pager } from "../ui.js";
+import { pick, type Row, short, text } from "../format.js";
+import { usePagedList, useResource } from "../hooks.js";
+import type { Instance, Tenant } from "../types.js";
+import { ActionButton, Badge, DataTable, ErrorNote, Link, Money, PageHeader, Pager } from "../ui.js";
 
 const gone = new Set(["deleted", "deleting"]);
 
@@ -39,9 +40,17 @@ function InstanceActions({ instance, reload }: { instance: Row; reload: () => vo
   );
 }
 
+/** Tenant id → name, for operator tables (tenants are shown by name everywhere). */
+export function useTenantNames(enabled = true): (id: number | null | undefined) => string {
+  const tenants = useResource<Tenant[]>(enabled ? "/tenants?limit=200" : null, 60000);
+  const names = new Map((tenants.data ?? []).map((t) => [t.id, t.name] as const));
+  return (id) => (id === null || id === undefined ? "—" : (names.get(id) ?? `tenant ${id}`));
+}
+
 /** A customer's instances; an operator (`operator`) sees every tenant's, with a tenant column and no launch. */
 export function InstancesPage({ operator = false }: { operator?: boolean }) {
-  const list = usePagedList<Row>("/instances", 5000);
+  const list = usePagedList<Instance>("/instances", 5000);
+  const tenantName = useTenantNames(operator);
   const rows = list.data?.filter((i) => i.status !== "deleted");
 
   return (
@@ -56,56 +65,62 @@ export function InstancesPage({ operator = false }: { operator?: boolean }) {
       <ErrorNote error={list.error} />
       <DataTable
         testId="instances"
-        rows={rows}
+        rows={rows as never[] | undefined}
         empty="No instances yet. Launch one to get a GPU in under a minute."
         columns={[
           {
             label: "Name",
-            render: (i) => (
-              <div>
-                <strong>{text(i.name)}</strong>
-                <div className="muted small">
-                  {text(i.id)} · {short(pick(i, "created_at", "createdAt"))}
-                </div>
-              </div>
-            ),
-          },
-          {
-            label: "Type",
-            render: (i) => {
-              const gpus = pick(i, "gpu_count", "gpuCount");
-              const model = pick(i, "gpu_model", "gpuModel", "gpuType", "gpu_type");
+            render: (row) => {
+              const i = row as unknown as Instance;
               return (
                 <div>
-                  {text(pick(i, "plan_id", "planId", "cluster_type", "instance_type", "type"))}
+                  <strong>{i.name}</strong>
                   <div className="muted small">
-                    {gpus || model ? `${text(gpus, "")}× ${text(model, "GPU")} · ` : ""}
-                    {text(pick(i, "region", "location", "region_id"), "")}
+                    {operator ? `${tenantName(i.tenantId)} · ` : ""}
+                    {short(i.createdAt)}
                   </div>
                 </div>
               );
             },
           },
-          ...(operator ? [{ label: "Tenant", render: (i: Row) => text(pick(i, "tenantId", "tenant_id")) }] : []),
+          {
+            label: "Type",
+            render: (row) => {
+              const i = row as unknown as Instance;
+              return (
+                <div>
+                  {i.gpuCount}× {i.gpuType}
+                  <div className="muted small">
+                    {i.planId} · {i.region}
+                  </div>
+                </div>
+              );
+            },
+          },
           {
             label: "Status",
-            render: (i) => (
-              <div>
-                <Badge value={i.status} />
-                {pick(i, "statusReason", "status_reason") && i.status === "failed" ? (
-                  <div className="muted small">{text(pick(i, "statusReason", "status_reason"))}</div>
-                ) : null}
-              </div>
-            ),
+            render: (row) => {
+              const i = row as unknown as Instance;
+              // Why it stopped or failed (auto-stop names the balance and the burn rate).
+              const why = i.statusReason && ["stopped", "failed"].includes(i.status) ? i.statusReason : null;
+              return (
+                <div>
+                  <Badge value={i.status} />
+                  {why ? (
+                    <div className="muted small status-reason" data-testid="status-reason">
+                      {why}
+                    </div>
+                  ) : null}
+                </div>
+              );
+            },
           },
-          {
-            label: "Price / hr",
-            render: (i) => usd(pick(i, "price_per_hour_usd", "price_per_hour", "pricePerHour", "hourly_price")),
-          },
+          { label: "Price / h", render: (row) => <Money value={(row as unknown as Instance).pricePerHour} /> },
           {
             label: "Access",
-            render: (i) => {
-              const command = i.status === "running" ? sshCommand(i) : null;
+            render: (row) => {
+              const i = row as unknown as Instance;
+              const command = i.status === "running" ? sshCommand(row) : null;
               return command ? <code className="ssh">{command}</code> : <span className="muted">—</span>;
             },
           },

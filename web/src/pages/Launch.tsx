@@ -1,6 +1,6 @@
 import { type FormEvent, useMemo, useState } from "react";
 import { ApiError, api } from "../api.js";
-import { pick, type Row, text, usd } from "../format.js";
+import { cents, dollars, pick, type Row, text, usd } from "../format.js";
 import { navigate, useResource } from "../hooks.js";
 import { ActionButton, ErrorNote, Link, PageHeader } from "../ui.js";
 
@@ -73,6 +73,8 @@ interface WaitlistOffer {
   deploy: { image: unknown; hostname: unknown; ssh_key_ids: string[] };
 }
 
+const priceOf = (offer: Offer) => (typeof offer.price === "string" ? dollars(offer.price) : Number(offer.price ?? 0));
+
 /** Images list the GPU models they support; an empty list means any. */
 function fits(image: Row, offer: Offer | undefined): boolean {
   const gpus = pick(image, "compatible_gpus");
@@ -93,12 +95,14 @@ export function LaunchPage() {
   const choices = useMemo(() => {
     const source = offers.data && offers.data.length > 0 ? offers.data : (plans.data ?? []);
     const seen = new Set<string>();
-    return source.flatMap((row) => {
+    const list = source.flatMap((row) => {
       const offer = toOffer(row);
       if (!offer || seen.has(offer.id)) return [];
       seen.add(offer.id);
       return [offer];
     });
+    // Cheapest first: a newcomer's sign-up credit pays for the first hour of the types at the top.
+    return list.sort((a, b) => priceOf(a) - priceOf(b));
   }, [offers.data, plans.data]);
   const selected = choices.find((o) => o.id === chosen);
 
@@ -180,7 +184,7 @@ export function LaunchPage() {
                 <span className="muted small">{offer.id}</span>
                 {offer.detail && <span className="small">{offer.detail}</span>}
                 <span className="offer-price">
-                  {usd(offer.price)}
+                  {typeof offer.price === "string" ? cents(offer.price) : usd(offer.price)}
                   <span className="muted small"> / hr</span>
                 </span>
                 {!offer.available && <span className="badge amber">sold out</span>}
