@@ -1,15 +1,16 @@
 import { readFileSync } from "node:fs";
 import { ApiClient, Refused, Unreachable } from "./client.js";
 import { ContainerHost, type ContainerHostOptions } from "./containers.js";
-import { type GpuHealth, judgeGpu, parseXids } from "./health.js";
+import { judgeGpu, parseXids } from "./health.js";
 import { discoverHost, type HostFacts } from "./host.js";
-import { type InstanceAssignment, InstanceHost } from "./instances.js";
-import { type JobAssignment, JobRunner } from "./jobs.js";
+import { InstanceHost } from "./instances.js";
+import { JobRunner } from "./jobs.js";
 import { type GpuSample, NvidiaSmi } from "./nvidia-smi.js";
-import { type MetricSample, MetricsOutbox } from "./outbox.js";
+import { MetricsOutbox } from "./outbox.js";
 import { cdiAdvice, gpusMissingFromCdi } from "./runtime/cdi.js";
 import { CliRuntime } from "./runtime/cli-runtime.js";
 import { type Credentials, StateDir } from "./state.js";
+import type { Assignments, BodyFor, HeartbeatGpu, JoinRequest, MetricSample, ReportPath } from "./wire.js";
 
 export const AGENT_VERSION = "0.1.0";
 
@@ -37,19 +38,6 @@ export interface AgentOptions {
   /** The runtime's CLI binary (default: its name on PATH). */
   runtimeBinary?: string;
   containers: Omit<ContainerHostOptions, "killGraceS">;
-}
-
-interface Assignments {
-  version: string;
-  jobs: JobAssignment[];
-  instances: InstanceAssignment[];
-}
-
-interface HeartbeatGpu {
-  index: number;
-  uuid: string;
-  health: GpuHealth;
-  reason: string | null;
 }
 
 /** What the agent found and would send: printed by `--once --dry-run`. */
@@ -80,7 +68,7 @@ function healthOf(samples: GpuSample[], options: AgentOptions): HeartbeatGpu[] {
   });
 }
 
-export function joinBody(token: string, host: HostFacts, samples: GpuSample[]) {
+export function joinBody(token: string, host: HostFacts, samples: GpuSample[]): JoinRequest {
   return {
     token,
     hostname: host.hostname,
@@ -202,12 +190,7 @@ export class Agent {
     const samples = await this.smi.sample();
     const host = discoverHost({ hostname: this.options.hostname, ipAddress: this.options.ipAddress });
     const client = new ApiClient(this.options.server);
-    const joined = await client.request<{
-      node_id: number;
-      cluster_id: number;
-      credential: string;
-      gpus: { id: number; index: number; uuid: string | null }[];
-    }>("POST", "/agent/join", { body: joinBody(this.options.token, host, samples) });
+    const joined = await client.request("POST", "/agent/join", { body: joinBody(this.options.token, host, samples) });
     this.credentials = {
       server: client.server,
       nodeId: joined.node_id,
@@ -253,19 +236,15 @@ export class Agent {
     }
     this.outbox.add(metricsOf(this.lastSamples, this.credentials.gpuIds, new Date()));
     try {
-      const beat = await this.client.request<{ status: string; gpus: { id: number; uuid: string | null }[] }>(
-        "POST",
-        "/agent/heartbeat",
-        {
-          body: {
-            agent_version: AGENT_VERSION,
-            gpus: healthOf(this.lastSamples, this.options),
-            gpu_error: gpuError,
-            running_jobs: this.containers ? this.containers.runningJobIds() : this.jobs.running().map((j) => j.id),
-          },
-          timeoutMs: 15_000,
+      const beat = await this.client.request("POST", "/agent/heartbeat", {
+        body: {
+          agent_version: AGENT_VERSION,
+          gpus: healthOf(this.lastSamples, this.options),
+          gpu_error: gpuError,
+          running_jobs: this.containers ? this.containers.runningJobIds() : this.jobs.running().map((j) => j.id),
         },
-      );
+        timeoutMs: 15_000,
+      });
       const gpuIds = Object.fromEntries(beat.gpus.filter((g) => g.uuid).map((g) => [g.uuid!, g.id]));
       if (JSON.stringify(gpuIds) !== JSON.stringify(this.credentials.gpuIds)) {
         this.credentials.gpuIds = gpuIds;
@@ -296,9 +275,10 @@ export class Agent {
 
   /** Fetches the assignments (long-polling up to waitS for a change) and makes this node match them. */
   async syncAssignments(waitS: number): Promise<void> {
-    const query = new URLSearchParams({ wait: String(waitS) });
-    if (this.version && waitS > 0) query.set("version", this.version);
-    const assigned = await this.client.request<Assignments>("GET", `/agent/assignments?${query}`, {
+    const query: Record<string, string> = { wait: String(waitS) };
+    if (this.version && waitS > 0) query.version = this.version;
+    const assigned = await this.client.request("GET", "/agent/assignments", {
+      query,
       timeoutMs: (waitS + 15) * 1000,
       signal: this.poll.signal,
     });
@@ -346,8 +326,10 @@ export class Agent {
       }
       if (!record.reportedReady) {
         const host = discoverHost({ hostname: this.options.hostname, ipAddress: this.options.ipAddress });
+        // The server requires an address: without a non-internal interface the host is reachable on loopback only
+        // (as in container mode), where sending null was refused for good and left the instance provisioning.
         const ok = await this.report(`/agent/instances/${instance.id}/ready`, {
-          ip_address: host.ipAddress,
+          ip_address: host.ipAddress ?? "127.0.0.1",
           ssh_user: record.sshUser,
           ssh_port: 22,
         });
@@ -403,7 +385,7 @@ export class Agent {
   }
 
   /** True once the server took the report (or refused it for good: the job or instance is gone). */
-  private async report(path: string, body: unknown): Promise<boolean> {
+  private async report<S extends ReportPath>(path: S, body: BodyFor<"POST", S>): Promise<boolean> {
     try {
       await this.client.request("POST", path, { body, timeoutMs: 15_000 });
       return true;

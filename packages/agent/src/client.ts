@@ -1,3 +1,5 @@
+import type { BodyFor, Method, PathFor, ReplyFor } from "./wire.js";
+
 /** A failure to reach the server (network, timeout, 5xx, 429): the request may be retried later as it is. */
 export class Unreachable extends Error {
   override name = "Unreachable";
@@ -15,14 +17,18 @@ export class Refused extends Error {
   }
 }
 
-export interface RequestOptions {
-  body?: unknown;
+export interface RequestOptions<Body> {
+  body?: Body;
+  query?: Record<string, string>;
   idempotencyKey?: string;
   timeoutMs?: number;
   signal?: AbortSignal;
 }
 
-/** The gpuplane API as the agent uses it: JSON in, the envelope's `data` out, errors sorted into retry or not. */
+/**
+ * The gpuplane API as the agent uses it: JSON in, the envelope's `data` out, errors sorted into retry or not. Paths,
+ * bodies and replies are typed by the API's OpenAPI document (./wire.ts).
+ */
 export class ApiClient {
   readonly server: string;
   key: string | undefined;
@@ -32,7 +38,11 @@ export class ApiClient {
     this.key = key;
   }
 
-  async request<T>(method: string, path: string, options: RequestOptions = {}): Promise<T> {
+  async request<M extends Method, S extends PathFor<M>>(
+    method: M,
+    path: S,
+    options: RequestOptions<BodyFor<M, S>> = {},
+  ): Promise<ReplyFor<M, S>> {
     const headers: Record<string, string> = { accept: "application/json" };
     if (this.key) headers.authorization = `Bearer ${this.key}`;
     if (options.body !== undefined) headers["content-type"] = "application/json";
@@ -41,7 +51,8 @@ export class ApiClient {
     const signal = options.signal ? AbortSignal.any([timeout, options.signal]) : timeout;
     let res: Response;
     try {
-      res = await fetch(`${this.server}/api/v1${path}`, {
+      const query = options.query ? `?${new URLSearchParams(options.query)}` : "";
+      res = await fetch(`${this.server}/api/v1${path}${query}`, {
         method,
         headers,
         body: options.body === undefined ? undefined : JSON.stringify(options.body),
@@ -51,7 +62,7 @@ export class ApiClient {
       throw new Unreachable(`${method} ${path}: ${(error as Error).message}`);
     }
     const text = await res.text().catch(() => "");
-    let json: { code?: string; data?: T; error?: string } | undefined;
+    let json: { code?: string; data?: ReplyFor<M, S>; error?: string } | undefined;
     try {
       json = text ? JSON.parse(text) : undefined;
     } catch {
@@ -68,6 +79,6 @@ export class ApiClient {
         `${method} ${path}: ${res.status} ${json?.error ?? text.slice(0, 200)}`,
       );
     }
-    return json?.data as T;
+    return json?.data as ReplyFor<M, S>;
   }
 }

@@ -1,11 +1,10 @@
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { availableParallelism } from "node:os";
-import type { InstanceAssignment } from "./instances.js";
-import type { JobAssignment } from "./jobs.js";
 import { sshAnswers } from "./runtime/probe.js";
 import { SSH_KEYS_MOUNT, sshEntry } from "./runtime/ssh-entry.js";
 import { type ContainerInfo, type ContainerRuntime, type ContainerSpec, RuntimeError } from "./runtime/types.js";
 import type { StateDir } from "./state.js";
+import type { BodyFor, InstanceAssignment, JobAssignment, ReportPath } from "./wire.js";
 
 export interface ContainerHostOptions {
   /** Container names start with it and every container carries it as `gpuplane.agent`: one agent's own containers. */
@@ -26,7 +25,7 @@ export interface ContainerHostOptions {
 
 export interface Reporter {
   /** True once the server took the report (or refused it for good). */
-  report(path: string, body: unknown): Promise<boolean>;
+  report<S extends ReportPath>(path: S, body: BodyFor<"POST", S>): Promise<boolean>;
   address(): string | null;
   log(message: string): void;
 }

@@ -1,20 +1,7 @@
 import { execFileSync } from "node:child_process";
 import { chmodSync, chownSync, mkdirSync, writeFileSync } from "node:fs";
 import type { StateDir } from "./state.js";
-
-export interface InstanceAssignment {
-  id: string;
-  status: string;
-  gpu_indices: number[];
-  gpu_uuids: string[];
-  ssh_public_keys: string[];
-  tenant_id?: number | null;
-  /** Container mode: the catalog image's OCI reference, the instance type's limits, attached volumes. */
-  image?: string | null;
-  vcpus?: number | null;
-  ram_gb?: number | null;
-  volumes?: { id: string; name: string }[];
-}
+import type { InstanceAssignment } from "./wire.js";
 
 export interface InstanceRecord {
   id: string;

@@ -1,19 +1,7 @@
 import { spawn } from "node:child_process";
 import { closeSync, existsSync, openSync, readFileSync, readSync, statSync } from "node:fs";
 import type { StateDir } from "./state.js";
-
-export interface JobAssignment {
-  id: number;
-  name: string;
-  status: string;
-  command: string | null;
-  env: Record<string, string>;
-  gpu_indices: number[];
-  gpu_uuids: string[];
-  tenant_id?: number | null;
-  /** Container mode: the image to run the command in (null: the agent's --job-image). */
-  image?: string | null;
-}
+import type { JobAssignment } from "./wire.js";
 
 /** What the agent keeps about a job it started, in jobs/<id>/job.json. */
 export interface JobRecord {

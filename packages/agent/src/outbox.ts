@@ -1,16 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { type ApiClient, Refused } from "./client.js";
 import type { StateDir } from "./state.js";
-
-export interface MetricSample {
-  gpu_id: number;
-  utilization_pct: number | null;
-  memory_used_mb: number | null;
-  memory_total_mb: number | null;
-  temperature_c: number | null;
-  power_draw_w: number | null;
-  ts: string;
-}
+import type { MetricSample } from "./wire.js";
 
 export interface Batch {
   id: string;

@@ -147,7 +147,7 @@ describe("SSH ports", () => {
     );
     const instance = (id: string, uuid: string) => ({
       ...{ id, status: "provisioning", gpu_indices: [0], gpu_uuids: [uuid], ssh_public_keys: ["ssh-ed25519 AAAA x"] },
-      ...{ image: null, vcpus: 1, ram_gb: 1, volumes: [] },
+      ...{ tenant_id: 1, image: null, vcpus: 1, ram_gb: 1, volumes: [] },
     });
     const three = [instance("a", "G-0"), instance("b", "G-1"), instance("c", "G-2")];
     await host.apply({ jobs: [], instances: three });

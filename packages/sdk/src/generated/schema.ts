@@ -9623,6 +9623,188 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/agent/instances/{id}/failed": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** The agent could not start the instance's container: it fails with the runtime's message, unbilled */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["AgentInstanceFailed"];
+                };
+            };
+            responses: {
+                /** @description Failed */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {string} */
+                            code: "OK";
+                            data: components["schemas"]["AgentInstanceReadyResult"];
+                        };
+                    };
+                };
+                /** @description Invalid request: the message names the field */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Missing or invalid API key */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The key lacks the scope or permission */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not found (also another tenant's resource) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Rate limited; see Retry-After */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/agent/orphans": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** The agent found containers of work the server no longer knows; it removes them after this report */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["AgentOrphans"];
+                };
+            };
+            responses: {
+                /** @description Logged */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {string} */
+                            code: "OK";
+                            data: {
+                                count: number;
+                            };
+                        };
+                    };
+                };
+                /** @description Invalid request: the message names the field */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Missing or invalid API key */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The key lacks the scope or permission */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not found (also another tenant's resource) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Rate limited; see Retry-After */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -9815,6 +9997,8 @@ export interface components {
             cuda_version: string | null;
             description: string | null;
             compatible_gpus: string[];
+            /** @description The container image fleet nodes run for it */
+            oci_ref: string | null;
             active: boolean;
         };
         InstanceType: {
@@ -9924,6 +10108,8 @@ export interface components {
             cuda_version?: string | null;
             description?: string | null;
             compatible_gpus: string[];
+            /** @example docker.io/nvidia/cuda:12.4.1-base-ubuntu22.04 */
+            oci_ref?: string | null;
         };
         UpdateImage: {
             name?: string;
@@ -9931,6 +10117,8 @@ export interface components {
             cuda_version?: string | null;
             description?: string | null;
             compatible_gpus?: string[];
+            /** @example docker.io/nvidia/cuda:12.4.1-base-ubuntu22.04 */
+            oci_ref?: string | null;
             active?: boolean;
         };
         Instance: {
@@ -10525,6 +10713,8 @@ export interface components {
             submitted_by: string | null;
             estimated_duration_min: number | null;
             command: string | null;
+            /** @description Container image the command runs in (null: the node's default) */
+            image: string | null;
             node_id: number | null;
             gpu_indices: number[] | null;
             /** @description Exact decimal dollars charged per GPU-hour while running; null = not billed */
@@ -10553,6 +10743,11 @@ export interface components {
             estimated_duration_min?: number;
             /** @description Shell command for the node agent */
             command?: string;
+            /**
+             * @description Container image to run the command in on a fleet node (default: the operator's job image)
+             * @example docker.io/nvidia/cuda:12.4.1-base-ubuntu22.04
+             */
+            image?: string;
             env?: {
                 [key: string]: string;
             };
@@ -10857,6 +11052,8 @@ export interface components {
                 name: string;
                 status: string;
                 command: string | null;
+                image: string | null;
+                tenant_id: number | null;
                 env: {
                     [key: string]: string;
                 };
@@ -10869,6 +11066,14 @@ export interface components {
                 gpu_indices: number[];
                 gpu_uuids: string[];
                 ssh_public_keys: string[];
+                tenant_id: number;
+                image: string | null;
+                vcpus: number | null;
+                ram_gb: number | null;
+                volumes: {
+                    id: string;
+                    name: string;
+                }[];
             }[];
         };
         AgentJobReportResult: {
@@ -10892,6 +11097,18 @@ export interface components {
             ssh_user: string;
             /** @default 22 */
             ssh_port?: number;
+        };
+        AgentInstanceFailed: {
+            /** @description The container runtime's own message */
+            reason: string;
+        };
+        AgentOrphans: {
+            containers: {
+                name: string;
+                kind: string;
+                id: string;
+                state: string;
+            }[];
         };
     };
     responses: never;
