@@ -1,6 +1,7 @@
 import { z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
+import { bindCursor } from "./pagination.js";
 
 /** `{ code: "OK", data }` — the response schema decides what leaves the server. */
 export const envelope = <T extends z.ZodType>(data: T) => z.object({ code: z.literal("OK"), data });
@@ -47,7 +48,7 @@ export function okList<T extends z.ZodType>(
     {
       code: "OK" as const,
       data: page.items.map((item) => schema.parse(item) as z.output<T>),
-      meta: { total: page.total, cursor: page.cursor, has_more: page.hasMore },
+      meta: { total: page.total, cursor: bindCursor(page.cursor, c.req.routePath), has_more: page.hasMore },
     },
     200,
   );

@@ -3,16 +3,13 @@ import { createJoinToken } from "../../domain/agent/join.js";
 import { requireOperator } from "../../domain/identity/principal.js";
 import { appCtx, principal, router } from "../../http/env.js";
 import { commonErrors, envelope, jsonBody, jsonResponse, ok } from "../../http/envelope.js";
+import { urlInt } from "../../lib/schemas.js";
 import { CreateJoinTokenBody, JoinToken } from "./schemas.js";
 
 export const joinTokenRoutes = router();
 
 const ClusterId = z.object({
-  id: z.coerce
-    .number()
-    .int()
-    .positive()
-    .openapi({ param: { name: "id", in: "path" } }),
+  id: urlInt().openapi({ param: { name: "id", in: "path" } }),
 });
 
 joinTokenRoutes.openapi(

@@ -5,17 +5,14 @@ import { reportJobStatus } from "../../domain/jobs/lifecycle.js";
 import { appCtx, principal, router } from "../../http/env.js";
 import { commonErrors, envelope, errorResponses, jsonBody, jsonResponse, ok } from "../../http/envelope.js";
 import { notFound } from "../../lib/errors.js";
+import { urlInt } from "../../lib/schemas.js";
 import { callerNode } from "./schemas.js";
 
 export const reportRoutes = router();
 const tags = ["Node agent"];
 
 const JobId = z.object({
-  id: z.coerce
-    .number()
-    .int()
-    .positive()
-    .openapi({ param: { name: "id", in: "path" } }),
+  id: urlInt().openapi({ param: { name: "id", in: "path" } }),
 });
 const InstanceId = z.object({
   id: z

@@ -1,6 +1,7 @@
 import { z } from "@hono/zod-openapi";
 import type { Principal } from "../../domain/identity/principal.js";
 import { ApiError } from "../../lib/errors.js";
+import { int32, urlInt } from "../../lib/schemas.js";
 
 /** The node a node-agent credential belongs to; any other key is refused (these routes act as the node). */
 export function callerNode(p: Principal): number {
@@ -23,7 +24,7 @@ export const JoinToken = z
 
 export const CreateJoinTokenBody = z
   .object({
-    node_id: z.number().int().positive().optional().openapi({ description: "Bind the token to an existing node" }),
+    node_id: int32().optional().openapi({ description: "Bind the token to an existing node" }),
     ttl_seconds: z
       .number()
       .int()
@@ -95,7 +96,7 @@ export const HeartbeatResult = z
   .openapi("AgentHeartbeatResult");
 
 export const AssignmentsQuery = z.object({
-  wait: z.coerce.number().int().min(0).max(60).default(0).openapi({ description: "Long-poll up to this many seconds" }),
+  wait: urlInt(0, 60).default(0).openapi({ description: "Long-poll up to this many seconds" }),
   version: z.string().max(64).optional().openapi({ description: "The version the agent has; wait for another" }),
 });
 

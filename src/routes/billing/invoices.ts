@@ -5,16 +5,13 @@ import { appCtx, principal, router } from "../../http/env.js";
 import { commonErrors, envelope, jsonBody, jsonResponse, listEnvelope, ok, okList } from "../../http/envelope.js";
 import { PageQuery } from "../../http/pagination.js";
 import { ApiError } from "../../lib/errors.js";
+import { urlInt } from "../../lib/schemas.js";
 import { GenerateInvoicesBody, Invoice, InvoicePatch, invoiceView, TenantQuery } from "./schemas.js";
 
 export const invoiceRoutes = router();
 const tags = ["Billing"];
 const InvoiceId = z.object({
-  id: z.coerce
-    .number()
-    .int()
-    .positive()
-    .openapi({ param: { name: "id", in: "path" } }),
+  id: urlInt().openapi({ param: { name: "id", in: "path" } }),
 });
 
 invoiceRoutes.openapi(

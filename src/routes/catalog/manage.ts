@@ -6,6 +6,7 @@ import { requireOperator } from "../../domain/identity/principal.js";
 import { appCtx, principal, router } from "../../http/env.js";
 import { commonErrors, envelope, errorResponses, jsonBody, jsonResponse, ok } from "../../http/envelope.js";
 import { usdToMicros } from "../../lib/money.js";
+import { int32, safeName } from "../../lib/schemas.js";
 import { Image, InstanceTypeSchema, imageView, instanceTypeView, Region, regionView } from "./schemas.js";
 
 /** Operators manage the catalog: instance types (with aliases and regional prices), images and regions. */
@@ -20,20 +21,23 @@ const Id = z.object({
 });
 const usd = z
   .string()
-  .regex(/^\d+(\.\d{1,6})?$/, 'must be a decimal dollar amount with at most 6 decimals, e.g. "2.49"')
+  .regex(
+    /^\d{1,7}(\.\d{1,6})?$/,
+    'must be a decimal dollar amount under 10,000,000 with at most 6 decimals, e.g. "2.49"',
+  )
   .openapi({ example: "2.49" });
 const slug = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, "letters, digits, '.', '_' and '-' only");
 
 const TypeBody = z
   .object({
     id: slug,
-    name: z.string().trim().min(1).max(200),
-    gpu_model: z.string().trim().min(1).max(40),
-    gpu_memory_gb: z.number().int().positive(),
+    name: safeName(200),
+    gpu_model: safeName(40),
+    gpu_memory_gb: int32(),
     gpu_count: z.number().int().min(1).max(64),
-    vcpus: z.number().int().positive(),
-    ram_gb: z.number().int().positive(),
-    disk_gb: z.number().int().positive(),
+    vcpus: int32(),
+    ram_gb: int32(),
+    disk_gb: int32(),
     price_per_hour: usd.openapi({ description: "USD per hour for the whole instance" }),
     billing_granularity_seconds: z.number().int().min(1).max(3600).optional(),
     minimum_charge: usd.optional(),
@@ -107,7 +111,7 @@ manageRoutes.openapi(
 );
 
 const RegionBody = z
-  .object({ id: slug, name: z.string().trim().min(1).max(200), country: z.string().max(2).nullable().optional() })
+  .object({ id: slug, name: safeName(200), country: z.string().max(2).nullable().optional() })
   .strict()
   .openapi("CreateRegion");
 
@@ -149,8 +153,8 @@ manageRoutes.openapi(
 const ImageBody = z
   .object({
     id: slug,
-    name: z.string().trim().min(1).max(200),
-    os: z.string().trim().min(1).max(100),
+    name: safeName(200),
+    os: safeName(100),
     cuda_version: z.string().max(20).nullable().optional(),
     description: z.string().max(2000).nullable().optional(),
     compatible_gpus: z.array(z.string().min(1).max(40)).min(1),

@@ -6,12 +6,13 @@ import { requireOperator } from "../../domain/identity/principal.js";
 import { appCtx, principal, router } from "../../http/env.js";
 import { commonErrors, envelope, jsonResponse, ok } from "../../http/envelope.js";
 import { microsToUsd } from "../../lib/money.js";
+import { urlInt } from "../../lib/schemas.js";
 
 export const dashboardRoutes = router();
 const tags = ["Dashboard"];
 
 export const DaysQuery = z.object({
-  days: z.coerce.number().int().min(1).max(90).default(30).openapi({ description: "Lookback window, 1–90 days" }),
+  days: urlInt(1, 90).default(30).openapi({ description: "Lookback window, 1–90 days" }),
 });
 const usd = z.string().openapi({ description: "US dollars, exact decimal", example: "1234.560000" });
 const GpuCounts = z.object({

@@ -6,6 +6,7 @@ import { appCtx, principal, router } from "../../http/env.js";
 import { commonErrors, envelope, jsonBody, jsonResponse, listEnvelope, ok, okList } from "../../http/envelope.js";
 import { PageQuery } from "../../http/pagination.js";
 import { ApiError } from "../../lib/errors.js";
+import { urlInt } from "../../lib/schemas.js";
 import { ApiKey, CreatedApiKey, CreateKeyBody, keyView } from "./schemas.js";
 
 export const apiKeyRoutes = router();
@@ -55,7 +56,7 @@ apiKeyRoutes.openapi(
     path: "/api-keys",
     tags,
     summary: "List active API keys (a tenant's own; an operator's, or one tenant's with tenant_id)",
-    request: { query: PageQuery.extend({ tenant_id: z.coerce.number().int().positive().optional() }) },
+    request: { query: PageQuery.extend({ tenant_id: urlInt().optional() }) },
     responses: { 200: jsonResponse(listEnvelope(ApiKey), "API keys"), ...commonErrors },
   }),
   async (c) => {

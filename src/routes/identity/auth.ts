@@ -2,13 +2,14 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { login, register } from "../../domain/identity/signup.js";
 import { appCtx, router } from "../../http/env.js";
 import { envelope, errorResponses, jsonBody, jsonResponse, ok } from "../../http/envelope.js";
+import { safeName } from "../../lib/schemas.js";
 import { CreatedApiKey, keyView, Tenant, tenantView } from "./schemas.js";
 
 const Credentials = z
   .object({
     email: z.email().max(320),
     password: z.string().min(8, "password must be at least 8 characters").max(256),
-    name: z.string().trim().min(1).max(200).optional(),
+    name: safeName(200).optional(),
   })
   .strict();
 

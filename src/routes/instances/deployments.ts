@@ -17,6 +17,7 @@ import {
   okList,
 } from "../../http/envelope.js";
 import { PageQuery } from "../../http/pagination.js";
+import { int32, safeName } from "../../lib/schemas.js";
 import { actorOf, InstanceId, scopeOf } from "./instances.js";
 import { Deployment, deploymentView, withDetails } from "./views.js";
 
@@ -42,7 +43,7 @@ const DeployCluster = z
       .array(
         z
           .object({
-            name: z.string().trim().min(1).max(128),
+            name: safeName(128),
             size_gb: z.number().int().min(1).max(65_536),
             type: z.enum(volumeTypes).default("nvme"),
           })
@@ -51,7 +52,7 @@ const DeployCluster = z
       .max(8)
       .optional()
       .openapi({ description: "Volumes to create in the location and attach" }),
-    tenant_id: z.number().int().positive().optional().openapi({ description: "Operators: the tenant to act for" }),
+    tenant_id: int32().optional().openapi({ description: "Operators: the tenant to act for" }),
   })
   .strict()
   .openapi("DeployCluster");

@@ -18,6 +18,7 @@ import {
 } from "../../http/envelope.js";
 import { PageQuery } from "../../http/pagination.js";
 import { badRequest } from "../../lib/errors.js";
+import { int32, safeName } from "../../lib/schemas.js";
 import { Instance, instanceView, withDetails } from "./views.js";
 
 /** Seed 000's instance routes: camelCase bodies and responses (snake_case spellings accepted too). */
@@ -34,7 +35,7 @@ const errors = { ...commonErrors, ...errorResponses };
 
 const CreateInstance = z
   .object({
-    name: z.string().trim().min(1).max(128).openapi({ example: "training-run-01" }),
+    name: safeName(128).openapi({ example: "training-run-01" }),
     planId: z.string().min(1).max(64).optional().openapi({ example: "GPU.H100.1x" }),
     plan_id: z.string().min(1).max(64).optional(),
     templateSlug: z.string().min(1).max(128).optional().openapi({ example: "pytorch-cuda" }),
@@ -44,7 +45,7 @@ const CreateInstance = z
     sshKeyIds: z.array(z.string().min(1).max(64)).max(20).optional(),
     region: z.string().min(1).max(40).optional().openapi({ description: "Default: the first region with capacity" }),
     volumeIds: z.array(z.string().min(1).max(64)).max(16).optional(),
-    tenantId: z.number().int().positive().optional().openapi({ description: "Operators: the tenant to act for" }),
+    tenantId: int32().optional().openapi({ description: "Operators: the tenant to act for" }),
   })
   .strict()
   .openapi("CreateInstance");

@@ -1,10 +1,11 @@
 import { z } from "@hono/zod-openapi";
 import type { Sample } from "../../domain/metrics/ingest.js";
 import { PACKED } from "../../domain/metrics/latest.js";
+import { int32 } from "../../lib/schemas.js";
 
 /** One sample as the API takes it. The OpenAPI declaration, and the judge of every body the fast path refuses. */
 export const SampleSchema = z.object({
-  gpu_id: z.number().int().positive().max(2_147_483_647),
+  gpu_id: int32(),
   utilization_pct: z.number().min(0).max(100).nullable().optional(),
   memory_used_mb: z.number().int().min(0).max(100_000_000).nullable().optional(),
   memory_total_mb: z.number().int().min(0).max(100_000_000).nullable().optional(),

@@ -9,6 +9,7 @@ import { appCtx, type Env, principal, router } from "../../http/env.js";
 import { commonErrors, envelope, jsonBody, jsonResponse, ok } from "../../http/envelope.js";
 import { validationError } from "../../http/validation.js";
 import { ApiError } from "../../lib/errors.js";
+import { isoDate } from "../../lib/schemas.js";
 import { IntIdParam } from "../fleet/schemas.js";
 import { MetricsBody, parseMetricsFast, samplesOf } from "./ingest-body.js";
 
@@ -65,8 +66,8 @@ async function readSamples(c: Context<Env>): Promise<{ samples: Sample[]; packed
 }
 
 const RangeQuery = z.object({
-  from: z.iso.datetime({ offset: true }).optional().openapi({ description: "Start (inclusive); default: to − 1 hour" }),
-  to: z.iso.datetime({ offset: true }).optional().openapi({ description: "End (exclusive); default: now" }),
+  from: isoDate().optional().openapi({ description: "Start (inclusive); default: to − 1 hour" }),
+  to: isoDate().optional().openapi({ description: "End (exclusive); default: now" }),
   step: z
     .string()
     .optional()

@@ -13,6 +13,7 @@ import {
   okList,
 } from "../../http/envelope.js";
 import { PageQuery } from "../../http/pagination.js";
+import { int32, safeName } from "../../lib/schemas.js";
 
 export const SshKey = z
   .object({
@@ -38,9 +39,9 @@ const view = (k: SshKeyRow) => ({
 
 const CreateSshKey = z
   .object({
-    name: z.string().trim().min(1).max(200).openapi({ example: "my-laptop" }),
+    name: safeName(200).openapi({ example: "my-laptop" }),
     public_key: z.string().min(1).max(16_384).openapi({ example: "ssh-ed25519 AAAA... user@host" }),
-    tenant_id: z.number().int().positive().optional().openapi({ description: "Operators: the tenant to add it to" }),
+    tenant_id: int32().optional().openapi({ description: "Operators: the tenant to add it to" }),
   })
   .strict()
   .openapi("CreateSshKey");

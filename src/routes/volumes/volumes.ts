@@ -23,6 +23,7 @@ import {
 import { PageQuery } from "../../http/pagination.js";
 import { badRequest } from "../../lib/errors.js";
 import { microsToUsd, microsToUsdNumber } from "../../lib/money.js";
+import { int32, safeName } from "../../lib/schemas.js";
 import { scopeOf } from "../instances/instances.js";
 
 export const Volume = z
@@ -61,12 +62,12 @@ const view = (v: VolumeRow) => ({
 
 const CreateVolume = z
   .object({
-    name: z.string().trim().min(1).max(128),
+    name: safeName(128),
     size_gb: z.number().int().min(1).max(65_536),
     type: z.enum(volumeTypes).default("nvme"),
     region: z.string().min(1).max(40).optional().openapi({ example: "FIN-01" }),
     location: z.string().min(1).max(40).optional().openapi({ description: "Same as region (seed 001's word)" }),
-    tenant_id: z.number().int().positive().optional(),
+    tenant_id: int32().optional(),
   })
   .strict()
   .openapi("CreateVolume");
