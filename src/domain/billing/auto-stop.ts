@@ -2,7 +2,7 @@ import { and, eq, sql } from "drizzle-orm";
 import type { AppContext } from "../../context.js";
 import { instances } from "../../db/schema/index.js";
 import { intArray, queryRows } from "../../db/sql.js";
-import { ApiError } from "../../lib/errors.js";
+import { InvalidState } from "../../lib/errors.js";
 import { microsToUsd, microsToUsdNumber, toMicros } from "../../lib/money.js";
 import { emitEvent } from "../events/emit.js";
 import { stopInstance } from "../instances/lifecycle.js";
@@ -93,7 +93,7 @@ export async function autoStop(ctx: AppContext, balances: MeterResult["balances"
         stopped.push(id);
       } catch (error) {
         // Stopped meanwhile by its owner: nothing left to do for it.
-        if (!(error instanceof ApiError && error.code === "CONFLICT")) throw error;
+        if (!(error instanceof InvalidState)) throw error;
       }
     }
     const jobIds = await preemptTenantJobs(ctx, tenantId, reason);

@@ -1,7 +1,7 @@
 import { and, asc, eq, inArray } from "drizzle-orm";
 import type { AppContext } from "../../context.js";
 import { waitlistEntries } from "../../db/schema/index.js";
-import { ApiError } from "../../lib/errors.js";
+import { ApiError, NoCapacity } from "../../lib/errors.js";
 import { availableCapacity } from "../catalog/offers.js";
 import { emitEvent } from "../events/emit.js";
 import { createInstance } from "../instances/create.js";
@@ -84,8 +84,8 @@ async function deploy(ctx: AppContext, entry: WaitlistRow) {
     await finish(ctx, entry, "deployed", `deployed as ${instance.id}`, instance.id);
     return "deployed" as const;
   } catch (error) {
+    if (error instanceof NoCapacity) return "no_capacity" as const; // someone took it first
     if (!(error instanceof ApiError)) throw error;
-    if (error.code === "CONFLICT" && error.details?.waitlist) return "no_capacity" as const; // someone took it first
     await finish(ctx, entry, "failed", `${error.code}: ${error.message}`, null);
     return "failed" as const;
   }
