@@ -3,6 +3,7 @@ import type { Context } from "hono";
 import type { AppContext } from "../context.js";
 import type { Principal } from "../domain/identity/principal.js";
 import { ApiError } from "../lib/errors.js";
+import type { RequestScope } from "./access.js";
 import { checkCursorList } from "./pagination.js";
 import { validationError } from "./validation.js";
 
@@ -13,6 +14,8 @@ export interface Env {
     principal: Principal | undefined;
     /** A refused credential, thrown once the rate limiter has counted the attempt (see http/auth.ts). */
     authError: ApiError | undefined;
+    /** The matched route's access rule and the tenant the request may see, set once by `enforceAccess`. */
+    scope: RequestScope | undefined;
   };
 }
 
@@ -26,7 +29,7 @@ export function router() {
       if (!result.success) throw validationError(result.error, result.target === "json" ? "body" : result.target);
       if (result.target === "query") checkCursorList((result.data as { cursor?: unknown }).cursor, c.req.routePath);
       if (result.target === "json" && (c.req.method === "PATCH" || c.req.method === "PUT") && isEmpty(result.data)) {
-        throw new ApiError("BAD_REQUEST", "the update is empty: send at least one field to change");
+        throw new ApiError("BAD_REQUEST", "the request body names no field to change");
       }
     },
   });

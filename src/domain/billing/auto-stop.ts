@@ -7,6 +7,7 @@ import { microsToUsd, microsToUsdNumber, toMicros } from "../../lib/money.js";
 import { emitEvent } from "../events/emit.js";
 import { stopInstance } from "../instances/lifecycle.js";
 import { preemptTenantJobs } from "../jobs/lifecycle.js";
+import { eachIsolated } from "../loops/isolate.js";
 import { prepaidBalances } from "./balance.js";
 import { type MeterResult, meterPass } from "./meter.js";
 
@@ -79,40 +80,47 @@ export async function warnLowBalances(ctx: AppContext, balances: MeterResult["ba
  */
 export async function autoStop(ctx: AppContext, balances: MeterResult["balances"]): Promise<number[]> {
   const stoppedTenants: number[] = [];
-  for (const [tenantId, balance] of balances) {
-    if (balance > 0n) continue;
-    const reason = `credits exhausted: balance $${microsToUsd(balance)}`;
-    const running = await ctx.db
-      .select({ id: instances.id })
-      .from(instances)
-      .where(and(eq(instances.tenantId, tenantId), eq(instances.status, "running")));
-    const stopped: string[] = [];
-    for (const { id } of running) {
-      try {
-        await stopInstance(ctx, { tenantId, instanceId: id, reason, actor: "system" });
-        stopped.push(id);
-      } catch (error) {
-        // Stopped meanwhile by its owner: nothing left to do for it.
-        if (!(error instanceof InvalidState)) throw error;
+  const broke = [...balances].filter(([, balance]) => balance <= 0n);
+  // Each tenant on its own: one whose stop fails is logged and counted; the others are still stopped.
+  await eachIsolated(
+    ctx,
+    "auto-stop",
+    broke,
+    ([tenantId]) => tenantId,
+    async ([tenantId, balance]) => {
+      const reason = `credits exhausted: balance $${microsToUsd(balance)}`;
+      const running = await ctx.db
+        .select({ id: instances.id })
+        .from(instances)
+        .where(and(eq(instances.tenantId, tenantId), eq(instances.status, "running")));
+      const stopped: string[] = [];
+      for (const { id } of running) {
+        try {
+          await stopInstance(ctx, { tenantId, instanceId: id, reason, actor: "system" });
+          stopped.push(id);
+        } catch (error) {
+          // Stopped meanwhile by its owner: nothing left to do for it.
+          if (!(error instanceof InvalidState)) throw error;
+        }
       }
-    }
-    const jobIds = await preemptTenantJobs(ctx, tenantId, reason);
-    if (!stopped.length && !jobIds.length) continue;
-    stoppedTenants.push(tenantId);
-    await emitEvent(
-      ctx.db,
-      tenantId,
-      "billing.auto_stopped",
-      {
-        tenant_id: tenantId,
-        balance_usd: microsToUsdNumber(balance),
-        balance: microsToUsd(balance),
-        instance_ids: stopped,
-        job_ids: jobIds,
-        reason,
-      },
-      ctx.clock.now(),
-    );
-  }
+      const jobIds = await preemptTenantJobs(ctx, tenantId, reason);
+      if (!stopped.length && !jobIds.length) return;
+      stoppedTenants.push(tenantId);
+      await emitEvent(
+        ctx.db,
+        tenantId,
+        "billing.auto_stopped",
+        {
+          tenant_id: tenantId,
+          balance_usd: microsToUsdNumber(balance),
+          balance: microsToUsd(balance),
+          instance_ids: stopped,
+          job_ids: jobIds,
+          reason,
+        },
+        ctx.clock.now(),
+      );
+    },
+  );
   return stoppedTenants;
 }

@@ -1,4 +1,4 @@
-import { conflict, InvalidState } from "../../lib/errors.js";
+import { InvalidState } from "../../lib/errors.js";
 import type { InstanceRow } from "../../providers/types.js";
 
 /**

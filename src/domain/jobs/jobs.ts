@@ -2,7 +2,7 @@ import { and, count, desc, eq, lt, type SQL } from "drizzle-orm";
 import type { AppContext } from "../../context.js";
 import { clusters, jobs, tenants } from "../../db/schema/index.js";
 import { type PageQuery, paginate } from "../../http/pagination.js";
-import { ApiError, notFound, OverQuota } from "../../lib/errors.js";
+import { notFound, OverQuota } from "../../lib/errors.js";
 
 export type JobRow = typeof jobs.$inferSelect;
 

@@ -5,6 +5,7 @@ import { ApiError, NoCapacity } from "../../lib/errors.js";
 import { availableCapacity } from "../catalog/offers.js";
 import { emitEvent } from "../events/emit.js";
 import { createInstance } from "../instances/create.js";
+import { itemFailed } from "../loops/isolate.js";
 import type { DeployRequest, WaitlistRow } from "./entries.js";
 
 export interface ServeSummary {
@@ -47,7 +48,14 @@ export async function serveWaitlist(ctx: AppContext): Promise<ServeSummary> {
       .limit(room + 50); // failures move on to later entries without consuming room
     for (const entry of waiting) {
       if (room <= 0) break;
-      const outcome = entry.mode === "auto_deploy" ? await deploy(ctx, entry) : await notify(ctx, entry, room);
+      let outcome: Awaited<ReturnType<typeof deploy>> | "notified";
+      try {
+        outcome = entry.mode === "auto_deploy" ? await deploy(ctx, entry) : await notify(ctx, entry, room);
+      } catch (error) {
+        // One entry that cannot be served (a bad row, a broken webhook endpoint) does not hold the queue up.
+        itemFailed(ctx, "waitlist", entry.id, error);
+        continue;
+      }
       if (outcome === "no_capacity") break;
       summary[outcome]++;
       if (outcome !== "failed") room--;

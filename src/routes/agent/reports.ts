@@ -1,7 +1,8 @@
-import { createRoute, z } from "@hono/zod-openapi";
+import { z } from "@hono/zod-openapi";
 import { instanceOnNode } from "../../domain/agent/assignments.js";
 import { markInstanceRunning } from "../../domain/instances/lifecycle.js";
 import { reportJobStatus } from "../../domain/jobs/lifecycle.js";
+import { createRoute, nodeAgent } from "../../http/access.js";
 import { appCtx, principal, router } from "../../http/env.js";
 import { commonErrors, envelope, errorResponses, jsonBody, jsonResponse, ok } from "../../http/envelope.js";
 import { notFound } from "../../lib/errors.js";
@@ -39,6 +40,7 @@ reportRoutes.openapi(
   createRoute({
     method: "post",
     path: "/agent/jobs/{id}/status",
+    access: nodeAgent,
     tags,
     summary: "The agent reports a job on its node: running, or its exit status and the tail of its output",
     request: { params: JobId, ...jsonBody(JobReport) },
@@ -74,6 +76,7 @@ reportRoutes.openapi(
   createRoute({
     method: "post",
     path: "/agent/instances/{id}/ready",
+    access: nodeAgent,
     tags,
     summary: "The agent installed the tenant's SSH keys: the instance is running at this address",
     request: { params: InstanceId, ...jsonBody(InstanceReady) },

@@ -1,6 +1,7 @@
-import { createRoute, z } from "@hono/zod-openapi";
+import { z } from "@hono/zod-openapi";
 import { generateInvoices, getInvoice, listInvoices, setInvoiceStatus } from "../../domain/billing/invoices.js";
-import { authorize, isOperator, requireOperator } from "../../domain/identity/principal.js";
+import { isOperator } from "../../domain/identity/principal.js";
+import { createRoute, listTenant, operator, tenant, tenantScope } from "../../http/access.js";
 import { appCtx, principal, router } from "../../http/env.js";
 import { commonErrors, envelope, jsonBody, jsonResponse, listEnvelope, ok, okList } from "../../http/envelope.js";
 import { PageQuery } from "../../http/pagination.js";
@@ -18,6 +19,7 @@ invoiceRoutes.openapi(
   createRoute({
     method: "get",
     path: "/billing/invoices",
+    access: tenant("billing", "read"),
     tags,
     summary: "Invoices, newest first (a tenant's own; every tenant's, or one with tenant_id, for the operator)",
     request: {
@@ -29,12 +31,11 @@ invoiceRoutes.openapi(
   }),
   async (c) => {
     const caller = principal(c);
-    authorize(caller, "billing", "read");
     const query = c.req.valid("query");
     if (!isOperator(caller) && query.tenant_id !== undefined && query.tenant_id !== caller.tenantId) {
       throw new ApiError("NOT_FOUND", "tenant not found");
     }
-    const tenantId = isOperator(caller) ? (query.tenant_id ?? null) : caller.tenantId;
+    const tenantId = listTenant(c, query.tenant_id);
     const page = await listInvoices(appCtx(c), tenantId, query);
     return okList(c, Invoice, { ...page, items: page.items.map((i) => invoiceView(i)) });
   },
@@ -44,15 +45,14 @@ invoiceRoutes.openapi(
   createRoute({
     method: "get",
     path: "/billing/invoices/{id}",
+    access: tenant("billing", "read"),
     tags,
     summary: "One invoice with its lines",
     request: { params: InvoiceId },
     responses: { 200: jsonResponse(envelope(Invoice), "Invoice"), ...commonErrors },
   }),
   async (c) => {
-    const caller = principal(c);
-    authorize(caller, "billing", "read");
-    const { invoice, lines } = await getInvoice(appCtx(c), c.req.valid("param").id, caller.tenantId);
+    const { invoice, lines } = await getInvoice(appCtx(c), c.req.valid("param").id, tenantScope(c));
     return ok(c, Invoice, invoiceView(invoice, lines));
   },
 );
@@ -61,6 +61,7 @@ invoiceRoutes.openapi(
   createRoute({
     method: "post",
     path: "/billing/invoices",
+    access: operator("write"),
     tags,
     summary: "Generate draft invoices for a period from uninvoiced usage (operator; one tenant or all)",
     request: jsonBody(GenerateInvoicesBody),
@@ -68,7 +69,6 @@ invoiceRoutes.openapi(
   }),
   async (c) => {
     const ctx = appCtx(c);
-    requireOperator(principal(c), "write");
     const body = c.req.valid("json");
     const made = await generateInvoices(ctx, {
       tenantId: body.tenant_id,
@@ -88,6 +88,7 @@ invoiceRoutes.openapi(
   createRoute({
     method: "patch",
     path: "/billing/invoices/{id}",
+    access: operator("write"),
     tags,
     summary: "Move an invoice: draft → open (pushed to Stripe when configured) → paid, or → void (operator)",
     request: { params: InvoiceId, ...jsonBody(InvoicePatch) },
@@ -95,7 +96,6 @@ invoiceRoutes.openapi(
   }),
   async (c) => {
     const ctx = appCtx(c);
-    requireOperator(principal(c), "write");
     const updated = await setInvoiceStatus(ctx, c.req.valid("param").id, c.req.valid("json").status);
     return ok(c, Invoice, invoiceView(updated));
   },

@@ -1,9 +1,9 @@
-import { createRoute, z } from "@hono/zod-openapi";
+import { z } from "@hono/zod-openapi";
 import { createImage, updateImage } from "../../domain/catalog/images.js";
 import { createRegion, updateRegion } from "../../domain/catalog/regions.js";
 import { createInstanceType, type InstanceTypePatch, updateInstanceType } from "../../domain/catalog/types.js";
-import { requireOperator } from "../../domain/identity/principal.js";
-import { appCtx, principal, router } from "../../http/env.js";
+import { createRoute, operator } from "../../http/access.js";
+import { appCtx, router } from "../../http/env.js";
 import { commonErrors, envelope, errorResponses, jsonBody, jsonResponse, ok } from "../../http/envelope.js";
 import { usdToMicros } from "../../lib/money.js";
 import { int32, safeName } from "../../lib/schemas.js";
@@ -76,6 +76,7 @@ manageRoutes.openapi(
   createRoute({
     method: "post",
     path: "/instance-types",
+    access: operator("write"),
     tags,
     summary: "Add an instance type (operator)",
     request: jsonBody(TypeBody),
@@ -86,7 +87,6 @@ manageRoutes.openapi(
     },
   }),
   async (c) => {
-    requireOperator(principal(c), "write");
     const body = c.req.valid("json");
     const type = await createInstanceType(appCtx(c), { ...(toTypeInput(body) as any), id: body.id });
     return ok(c, InstanceTypeSchema, instanceTypeView(type), 201);
@@ -97,6 +97,7 @@ manageRoutes.openapi(
   createRoute({
     method: "patch",
     path: "/instance-types/{id}",
+    access: operator("write"),
     tags,
     summary: "Change an instance type: price, granularity, retire it, add aliases or regional prices (operator)",
     description: "Running instances keep the price they were created with.",
@@ -104,7 +105,6 @@ manageRoutes.openapi(
     responses: { 200: jsonResponse(envelope(InstanceTypeSchema), "Updated"), ...commonErrors },
   }),
   async (c) => {
-    requireOperator(principal(c), "write");
     const type = await updateInstanceType(appCtx(c), c.req.valid("param").id, toTypeInput(c.req.valid("json")));
     return ok(c, InstanceTypeSchema, instanceTypeView(type));
   },
@@ -119,13 +119,13 @@ manageRoutes.openapi(
   createRoute({
     method: "post",
     path: "/regions",
+    access: operator("write"),
     tags,
     summary: "Add a region (operator)",
     request: jsonBody(RegionBody),
     responses: { 201: jsonResponse(envelope(Region), "Created"), ...commonErrors, 409: errorResponses[409] },
   }),
   async (c) => {
-    requireOperator(principal(c), "write");
     return ok(c, Region, regionView(await createRegion(appCtx(c), c.req.valid("json"))), 201);
   },
 );
@@ -134,6 +134,7 @@ manageRoutes.openapi(
   createRoute({
     method: "patch",
     path: "/regions/{id}",
+    access: operator("write"),
     tags,
     summary: "Rename or retire a region (operator)",
     request: {
@@ -145,7 +146,6 @@ manageRoutes.openapi(
     responses: { 200: jsonResponse(envelope(Region), "Updated"), ...commonErrors },
   }),
   async (c) => {
-    requireOperator(principal(c), "write");
     return ok(c, Region, regionView(await updateRegion(appCtx(c), c.req.valid("param").id, c.req.valid("json"))));
   },
 );
@@ -175,13 +175,13 @@ manageRoutes.openapi(
   createRoute({
     method: "post",
     path: "/images",
+    access: operator("write"),
     tags,
     summary: "Add an image (operator)",
     request: jsonBody(ImageBody),
     responses: { 201: jsonResponse(envelope(Image), "Created"), ...commonErrors, 409: errorResponses[409] },
   }),
   async (c) => {
-    requireOperator(principal(c), "write");
     const body = c.req.valid("json");
     const image = await createImage(appCtx(c), {
       id: body.id,
@@ -199,6 +199,7 @@ manageRoutes.openapi(
   createRoute({
     method: "patch",
     path: "/images/{id}",
+    access: operator("write"),
     tags,
     summary: "Change or retire an image (operator)",
     request: {
@@ -210,7 +211,6 @@ manageRoutes.openapi(
     responses: { 200: jsonResponse(envelope(Image), "Updated"), ...commonErrors },
   }),
   async (c) => {
-    requireOperator(principal(c), "write");
     return ok(c, Image, imageView(await updateImage(appCtx(c), c.req.valid("param").id, toImage(c.req.valid("json")))));
   },
 );

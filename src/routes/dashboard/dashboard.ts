@@ -1,9 +1,9 @@
-import { createRoute, z } from "@hono/zod-openapi";
+import { z } from "@hono/zod-openapi";
 import { dashboardKpis, fleetOverview } from "../../domain/dashboard/kpis.js";
 import { revenueLeakage } from "../../domain/dashboard/leakage.js";
 import { revenueBreakdown } from "../../domain/dashboard/revenue.js";
-import { requireOperator } from "../../domain/identity/principal.js";
-import { appCtx, principal, router } from "../../http/env.js";
+import { createRoute, operator } from "../../http/access.js";
+import { appCtx, router } from "../../http/env.js";
 import { commonErrors, envelope, jsonResponse, ok } from "../../http/envelope.js";
 import { microsToUsd } from "../../lib/money.js";
 import { urlInt } from "../../lib/schemas.js";
@@ -49,13 +49,13 @@ dashboardRoutes.openapi(
   createRoute({
     method: "get",
     path: "/dashboard",
+    access: operator("read"),
     tags,
     summary: "Executive KPIs: GPUs by state, utilization, work, tenants, revenue for the window, balance owed",
     request: { query: DaysQuery },
     responses: { 200: jsonResponse(envelope(Kpis), "KPIs"), ...commonErrors },
   }),
   async (c) => {
-    requireOperator(principal(c), "read");
     const k = await dashboardKpis(appCtx(c), c.req.valid("query").days);
     return ok(
       c,
@@ -98,12 +98,12 @@ dashboardRoutes.openapi(
   createRoute({
     method: "get",
     path: "/dashboard/fleet",
+    access: operator("read"),
     tags,
     summary: "Fleet overview per cluster and node: GPUs by state and utilization",
     responses: { 200: jsonResponse(envelope(z.array(FleetCluster)), "Fleet"), ...commonErrors },
   }),
   async (c) => {
-    requireOperator(principal(c), "read");
     return ok(c, z.array(FleetCluster), await fleetOverview(appCtx(c)), 200);
   },
 );
@@ -122,13 +122,13 @@ dashboardRoutes.openapi(
   createRoute({
     method: "get",
     path: "/dashboard/revenue",
+    access: operator("read"),
     tags,
     summary: "Revenue from usage charges by day, tenant and GPU model",
     request: { query: DaysQuery },
     responses: { 200: jsonResponse(envelope(Revenue), "Revenue"), ...commonErrors },
   }),
   async (c) => {
-    requireOperator(principal(c), "read");
     const r = await revenueBreakdown(appCtx(c), c.req.valid("query").days);
     return ok(
       c,
@@ -177,13 +177,13 @@ dashboardRoutes.openapi(
   createRoute({
     method: "get",
     path: "/dashboard/leakage",
+    access: operator("read"),
     tags,
     summary: "Revenue leakage: GPU time used but not charged, charges not invoiced, balances below zero",
     request: { query: DaysQuery },
     responses: { 200: jsonResponse(envelope(Leakage), "Leakage"), ...commonErrors },
   }),
   async (c) => {
-    requireOperator(principal(c), "read");
     const l = await revenueLeakage(appCtx(c), c.req.valid("query").days);
     const view = Object.fromEntries(
       Object.entries(l.categories).map(([name, cat]) => [

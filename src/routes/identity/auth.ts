@@ -1,5 +1,6 @@
-import { createRoute, z } from "@hono/zod-openapi";
+import { z } from "@hono/zod-openapi";
 import { login, register } from "../../domain/identity/signup.js";
+import { createRoute, publicAccess } from "../../http/access.js";
 import { appCtx, router } from "../../http/env.js";
 import { envelope, errorResponses, jsonBody, jsonResponse, ok } from "../../http/envelope.js";
 import { safeName } from "../../lib/schemas.js";
@@ -21,9 +22,9 @@ authRoutes.openapi(
   createRoute({
     method: "post",
     path: "/auth/register",
+    access: publicAccess,
     tags: ["Auth"],
     summary: "Sign up: creates an account (tenant), its first API key and the sign-up credit",
-    security: [],
     request: jsonBody(Credentials.openapi("Register")),
     responses: {
       201: jsonResponse(envelope(Session), "Account created; `data.api_key.key` is shown once"),
@@ -40,9 +41,9 @@ authRoutes.openapi(
   createRoute({
     method: "post",
     path: "/auth/login",
+    access: publicAccess,
     tags: ["Auth"],
     summary: "Log in with email and password: returns a session API key valid for 12 hours",
-    security: [],
     request: jsonBody(Credentials.omit({ name: true }).openapi("Login")),
     responses: { 200: jsonResponse(envelope(Session), "Logged in") },
   }),

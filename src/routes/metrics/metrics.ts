@@ -1,10 +1,10 @@
-import { createRoute, z } from "@hono/zod-openapi";
+import { z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
-import { requireOperator } from "../../domain/identity/principal.js";
 import type { Sample } from "../../domain/metrics/ingest.js";
 import { ingestMetrics } from "../../domain/metrics/ingest.js";
 import { parseStep, queryGpuMetrics } from "../../domain/metrics/query.js";
+import { createRoute, nodeAgent, operator } from "../../http/access.js";
 import { appCtx, type Env, principal, router } from "../../http/env.js";
 import { commonErrors, envelope, jsonBody, jsonResponse, ok } from "../../http/envelope.js";
 import { validationError } from "../../http/validation.js";
@@ -21,6 +21,7 @@ const Ingested = z.object({ accepted: z.number().int(), gpu_count: z.number().in
 const ingestRoute = createRoute({
   method: "post",
   path: "/metrics",
+  access: nodeAgent,
   tags,
   summary: "Ingest GPU metric samples in bulk (operator write key, or a node's own key for its own GPUs)",
   description:
@@ -35,7 +36,6 @@ const ingestRoute = createRoute({
 metricRoutes.openAPIRegistry.registerPath(ingestRoute);
 metricRoutes.openapi({ ...ingestRoute, request: {}, hide: true }, async (c) => {
   const caller = principal(c);
-  if (caller.nodeId === null) requireOperator(caller, "write");
   // No local holds the samples while ingestion awaits its COPY (see ingestMetrics).
   const body = await readSamples(c);
   const result = await ingestMetrics(appCtx(c), { nodeId: caller.nodeId }, body.samples, body.packed);
@@ -101,13 +101,13 @@ metricRoutes.openapi(
   createRoute({
     method: "get",
     path: "/gpus/{id}/metrics",
+    access: operator("read"),
     tags,
     summary: "A GPU's metrics over a range, averaged per step (raw, per-minute or per-hour table by step)",
     request: { params: IntIdParam, query: RangeQuery },
     responses: { 200: jsonResponse(envelope(Series), "Series"), ...commonErrors },
   }),
   async (c) => {
-    requireOperator(principal(c), "read");
     const ctx = appCtx(c);
     const q = c.req.valid("query");
     const stepSeconds = q.step === undefined ? 60 : parseStep(q.step);
