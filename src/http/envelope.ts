@@ -72,6 +72,7 @@ export const errorResponses = {
   402: errorResponse("Balance below the minimum required"),
   409: errorResponse("Conflict: state, capacity or idempotency"),
   422: errorResponse("Idempotency-Key reused with a different request"),
+  503: errorResponse("A service this needs is not configured (e.g. Stripe)"),
 } as const;
 
 export const jsonBody = <T extends z.ZodType>(schema: T, required = true) => ({

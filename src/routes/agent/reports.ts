@@ -6,7 +6,7 @@ import { createRoute, nodeAgent } from "../../http/access.js";
 import { appCtx, principal, router } from "../../http/env.js";
 import { commonErrors, envelope, errorResponses, jsonBody, jsonResponse, ok } from "../../http/envelope.js";
 import { notFound } from "../../lib/errors.js";
-import { urlInt } from "../../lib/schemas.js";
+import { INT4_MAX, int32, urlInt } from "../../lib/schemas.js";
 import { callerNode } from "./schemas.js";
 
 export const reportRoutes = router();
@@ -27,10 +27,12 @@ const JobReport = z
   .object({
     /** "killed": the agent stopped it (drain, or it was no longer assigned); recorded as failed. */
     status: z.enum(["running", "completed", "failed", "killed"]),
-    exit_code: z.number().int().nullable().optional(),
+    exit_code: int32(-INT4_MAX - 1)
+      .nullable()
+      .optional(),
     signal: z.string().max(32).nullable().optional(),
     output_tail: z.string().max(65_536).nullable().optional(),
-    pid: z.number().int().optional(),
+    pid: int32(0).optional(),
   })
   .openapi("AgentJobReport");
 

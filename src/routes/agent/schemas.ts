@@ -49,7 +49,7 @@ export const JoinBody = z
           index: z.number().int().min(0).max(1023),
           uuid: z.string().min(1).max(128),
           model: z.string().min(1).max(200),
-          vram_mb: z.number().int().min(0).nullable().optional(),
+          vram_mb: int32(0, 100_000_000).nullable().optional(),
           driver_version: z.string().max(64).nullable().optional(),
         }),
       )
@@ -83,7 +83,7 @@ export const HeartbeatBody = z
       )
       .max(1024),
     gpu_error: z.string().max(2000).nullable().optional(),
-    running_jobs: z.array(z.number().int()).max(10_000).optional(),
+    running_jobs: z.array(int32()).max(10_000).optional(),
   })
   .openapi("AgentHeartbeat");
 

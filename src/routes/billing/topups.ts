@@ -2,7 +2,7 @@ import { z } from "@hono/zod-openapi";
 import { createTopup, handleStripeWebhook, listTopups } from "../../domain/billing/topups.js";
 import { actingFor, createRoute, publicAccess, tenant } from "../../http/access.js";
 import { appCtx, router } from "../../http/env.js";
-import { commonErrors, envelope, jsonBody, jsonResponse, ok } from "../../http/envelope.js";
+import { commonErrors, envelope, errorResponses, jsonBody, jsonResponse, ok } from "../../http/envelope.js";
 import { TenantQuery, Topup, TopupBody, topupView } from "./schemas.js";
 
 export const topupRoutes = router();
@@ -16,7 +16,11 @@ topupRoutes.openapi(
     tags,
     summary: "Top up credits: returns a Stripe Checkout URL; credited when Stripe confirms payment (webhook)",
     request: { query: TenantQuery, ...jsonBody(TopupBody) },
-    responses: { 201: jsonResponse(envelope(Topup), "Checkout session created"), ...commonErrors },
+    responses: {
+      201: jsonResponse(envelope(Topup), "Checkout session created"),
+      503: errorResponses[503],
+      ...commonErrors,
+    },
   }),
   async (c) => {
     const ctx = appCtx(c);
@@ -52,7 +56,7 @@ topupRoutes.openapi(
     access: publicAccess,
     tags,
     summary: "Stripe webhook (signed with STRIPE_WEBHOOK_SECRET): checkout.session.completed, invoice.paid",
-    responses: { 200: jsonResponse(envelope(WebhookResult), "Handled"), ...commonErrors },
+    responses: { 200: jsonResponse(envelope(WebhookResult), "Handled"), 503: errorResponses[503], ...commonErrors },
   }),
   async (c) => {
     const result = await handleStripeWebhook(
@@ -60,6 +64,6 @@ topupRoutes.openapi(
       await c.req.text(),
       c.req.header("stripe-signature") ?? undefined,
     );
-    return ok(c, WebhookResult, result);
+    return ok(c, WebhookResult, result, 200);
   },
 );
