@@ -12,6 +12,7 @@ import {
 } from "../domain/identity/principal.js";
 import { ApiError } from "../lib/errors.js";
 import type { Env } from "./env.js";
+import { commonErrors } from "./envelope.js";
 
 /**
  * Who may call a route, declared once in its `createRoute` (below). The auth middleware, the rate limiter and the
@@ -49,14 +50,21 @@ export const ACCESS_FIELD = "x-gpuplane-access";
 
 /**
  * `createRoute` with its access rule. A route made with the library's own `createRoute` (no declaration) fails
- * closed: it needs a tenant or operator key, and the every-operation test names it.
+ * closed: it needs a tenant or operator key, and the every-operation test names it. The error answers the access
+ * rule and the validator give (400, 429; 401 and 403 unless public) are declared here, once, for every route.
  */
 export function createRoute<P extends string, R extends Omit<RouteConfig, "path"> & { path: P; access: Access }>(
   config: R,
 ) {
   const { access, ...rest } = config;
+  const implied = {
+    400: commonErrors[400],
+    429: commonErrors[429],
+    ...(access.auth !== "public" && { 401: commonErrors[401], 403: commonErrors[403] }),
+  };
   return baseCreateRoute({
     ...rest,
+    responses: { ...implied, ...rest.responses },
     ...(access.auth === "public" && { security: [] }),
     [ACCESS_FIELD]: access,
   } as unknown as Omit<R, "access">);

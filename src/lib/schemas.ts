@@ -21,6 +21,21 @@ export const int32 = (min = 1, max = INT4_MAX) => z.number().int().min(min).max(
 export const urlInt = (min = 1, max = INT4_MAX) =>
   z.preprocess((v) => (typeof v === "string" && /^-?[0-9]{1,20}$/.test(v) ? Number(v) : v), int32(min, max));
 
+/**
+ * The smallest magnitude a `real` (float4) column stores: a denormal such as 4e-242 underflows in PostgreSQL (a 500
+ * when it was stored). Zero is fine; anything nonzero must be at least this big.
+ */
+export const REAL_MIN = 1e-30;
+export const isStorableReal = (v: number) => v === 0 || Math.abs(v) >= REAL_MIN;
+
+/** A measurement or threshold for a `real` column, within [min, max] and storable. */
+export const real = (min: number, max: number) =>
+  z
+    .number()
+    .min(min)
+    .max(max)
+    .refine(isStorableReal, { message: `must be 0 or at least ${REAL_MIN} in size` });
+
 /** The largest money amount one request may move: a million dollars, far below what an int8 of micros holds. */
 export const MAX_USD = 1_000_000;
 

@@ -1,7 +1,7 @@
 import { z } from "@hono/zod-openapi";
 import type { alertEvents } from "../../db/schema/index.js";
 import { type AlertRuleRow, alertTypes } from "../../domain/alerts/rules.js";
-import { int32, safeName, urlInt } from "../../lib/schemas.js";
+import { int32, real, safeName, urlInt } from "../../lib/schemas.js";
 
 const Scope = z
   .object({
@@ -39,10 +39,7 @@ export const AlertRuleBody = z
   .object({
     name: safeName(200),
     type: z.enum(alertTypes),
-    threshold: z
-      .number()
-      .min(0)
-      .max(100_000)
+    threshold: real(0, 100_000)
       .nullable()
       .optional()
       .openapi({ description: "utilization_low: %; quota_breach: % of quota; health_degraded: °C" }),
