@@ -74,8 +74,10 @@ export function checkCursorList(cursor: unknown, list: string): void {
   } catch {
     throw badCursor();
   }
-  if (bound !== list)
+  // A cursor without a list (made before cursors were bound, or by hand) is still checked for its id's type.
+  if (bound !== undefined && bound !== list) {
     throw badRequest("cursor belongs to another list; pass meta.cursor from this list's previous page");
+  }
 }
 
 /** PostgreSQL's "invalid text representation" and "out of range": a cursor of the wrong type for its column. */
