@@ -28,6 +28,20 @@ describeEachDb("every operation", (h) => {
     }
   });
 
+  it("declares nullable references so that null validates (anyOf, not allOf with a $ref)", () => {
+    const refusingNull: string[] = [];
+    const walk = (node: any, at: string) => {
+      if (!node || typeof node !== "object") return;
+      const all: any[] | undefined = node.allOf;
+      if (all?.some((s) => s.$ref) && all.some((s) => Array.isArray(s.type) && s.type.includes("null"))) {
+        refusingNull.push(at);
+      }
+      for (const [k, v] of Object.entries(node)) walk(v, `${at}/${k}`);
+    };
+    walk(doc, "");
+    expect(refusingNull).toEqual([]);
+  });
+
   it("bounds every integer it takes to what its column holds", () => {
     const offenders = ops.flatMap((o) => [
       ...o.parameters.flatMap((p) => unboundedIntegers(doc, p.schema, `${o.method} ${o.path} ${p.in}:${p.name}`)),

@@ -50,7 +50,8 @@ describeEachDb("gpuplane admin-key", (h) => {
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
-  it("issues a working operator key into the server's database and prints it once", async () => {
+  // On PGlite this migrates a fresh data folder twice (the command, then a server on it): slow on a loaded machine.
+  it("issues a working operator key into the server's database and prints it once", { timeout: 240_000 }, async () => {
     let printed = "";
     const out = new Writable({
       write(chunk, _enc, done) {

@@ -12,7 +12,8 @@ const Whoami = z
     operator: z.boolean().openapi({ description: "True for a key with no tenant (it runs the fleet)" }),
     tenant_id: z.number().int().nullable(),
     node_id: z.number().int().nullable(),
-    tenant: Tenant.nullable(),
+    // A union, not Tenant.nullable(): that renders as allOf [Tenant, null-or-object], which refuses null.
+    tenant: z.union([Tenant, z.null()]),
     scopes: z.array(z.string()),
     permissions: z.array(z.string()),
   })
