@@ -1,7 +1,8 @@
 import { sql } from "drizzle-orm";
 import { expect, it } from "vitest";
-import { alertRules } from "../../src/db/schema/index.js";
+import { alertRules, waitlistEntries } from "../../src/db/schema/index.js";
 import { maintainMetrics } from "../../src/domain/metrics/maintenance.js";
+import { providers } from "../../src/providers/registry.js";
 import { describeEachDb } from "../helpers/harness.js";
 
 /** One poisoned item (a rule, a partition) is logged and counted; the rest of the pass goes on. */
@@ -54,5 +55,25 @@ describeEachDb("background loops isolate each item", (h) => {
     expect(pass.hourBuckets).toEqual(expect.any(Number));
     expect(pass.droppedPartitions).toEqual(expect.any(Array));
     expect(await failures("metrics-maintenance")).toBe(before + 1);
+  });
+
+  it("a waitlist entry whose stored deploy request is broken does not hold the queue up", async () => {
+    const region = "eu-central-1"; // no B200s in the default catalog's region: a queue to wait in
+    providers(h().ctx).simulator!.setCapacity(region, "B200", 0);
+    const [t, u] = [await h().signup(), await h().signup()];
+    const first = await h().post("/api/v1/waitlist", { plan_id: "GPU.B200.1x", region }, t.key);
+    const second = await h().post("/api/v1/waitlist", { plan_id: "GPU.B200.1x", region }, u.key);
+    expect([first.status, second.status]).toEqual([201, 201]);
+    // The first entry's row is damaged: an auto-deploy with no deploy request (no API can store that).
+    await h()
+      .ctx.db.update(waitlistEntries)
+      .set({ mode: "auto_deploy", deployRequest: null })
+      .where(sql`id = ${first.body.data.id}`);
+    providers(h().ctx).simulator!.setCapacity(region, "B200", 2);
+    const before = await failures("waitlist");
+    expect(await h().runWorker("waitlist")).toMatchObject({ notified: 1 });
+    expect(await failures("waitlist")).toBe(before + 1);
+    expect((await h().get(`/api/v1/waitlist/${second.body.data.id}`, u.key)).body.data.status).toBe("notified");
+    providers(h().ctx).simulator!.setCapacity(region, "B200", 0);
   });
 });
