@@ -7,6 +7,7 @@ const usage = `gpuplane — a control plane for running a GPU cloud
 usage:
   gpuplane serve                 run the server (PORT, DATABASE_URL or GPUPLANE_DATA_DIR, …; see README)
   gpuplane migrate               apply database migrations and exit
+  gpuplane admin-key [--label L] issue a new operator key into the database and print it (recovers operator access)
   gpuplane agent --server URL --token T [--once] [--dry-run]
                                  run the node agent on a GPU host
   gpuplane replay --nodes NODES.csv --tasks TASKS.csv [--policy fifo|greedy|gpuplane] [--fill] [--json]

@@ -6,6 +6,7 @@ import type { Config } from "./config.js";
 import type { AppContext, Services } from "./context.js";
 import { type Database, openDatabase } from "./db/client.js";
 import { bootstrapOperatorKey } from "./domain/identity/keys.js";
+import { attachLoopMetrics } from "./domain/loops/isolate.js";
 import { startLatestFlusher, stopLatestFlusher } from "./domain/metrics/latest.js";
 import { createApp } from "./http/app.js";
 import { createRateLimiters } from "./http/ratelimit.js";
@@ -49,6 +50,7 @@ export async function buildServer(config: Config, options: BuildOptions = {}) {
   const generatedKey = await bootstrapOperatorKey(ctx);
 
   const registry = new Registry();
+  attachLoopMetrics(ctx, registry);
   const redis = config.redisUrl
     ? new Redis(config.redisUrl, { maxRetriesPerRequest: 1, enableOfflineQueue: false })
     : undefined;

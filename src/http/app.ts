@@ -10,6 +10,7 @@ import type { AppContext } from "../context.js";
 import { ApiError, errorStatus } from "../lib/errors.js";
 import { safeEqualHex, sha256Hex } from "../lib/secrets.js";
 import { mountRoutes } from "../routes/index.js";
+import { AccessTable, enforceAccess, isPublicRoute } from "./access.js";
 import { authMiddleware, rejectUnauthenticated } from "./auth.js";
 import { type Env, router } from "./env.js";
 import { idempotencyMiddleware } from "./idempotency.js";
@@ -32,16 +33,6 @@ export interface AppOptions {
   registry?: Registry;
 }
 
-/** Paths that answer without a key (and still identify a caller who sends one). */
-const publicRoutes: [string, RegExp][] = [
-  ["POST", /^\/api\/v1\/auth\/(register|login)$/],
-  ["GET", /^\/api\/v1\/(regions|plans|templates|images|gpus\/available|offers)(\/[^/]+)?$/],
-  ["POST", /^\/api\/v1\/billing\/stripe\/webhook$/],
-  // A GPU host joining has no key yet: its join token, in the body, is the credential.
-  ["POST", /^\/api\/v1\/agent\/join$/],
-];
-const isPublic = (method: string, path: string) => publicRoutes.some(([m, re]) => m === method && re.test(path));
-
 export function createApp(ctx: AppContext, options: AppOptions = {}) {
   const registry = options.registry ?? new Registry();
   const limiters = options.rateLimiters ?? createRateLimiters(ctx.config.rateLimits);
@@ -54,9 +45,19 @@ export function createApp(ctx: AppContext, options: AppOptions = {}) {
   app.use("*", observe(createHttpMetrics(registry)));
   app.use("/api/*", limitBody(ctx.config.maxBodyBytes));
   app.use("/api/*", refuseNulCharacters());
-  app.use("/api/v1/*", authMiddleware(isPublic));
-  app.use("/api/v1/*", rateLimitMiddleware(limiters, ctx.config.trustProxy));
+  // Every route declares its access in its createRoute; the table of declarations is read once the routes are mounted.
+  let table: AccessTable | undefined;
+  const accessTable = () => {
+    table ??= AccessTable.fromRegistry(app.openAPIRegistry.definitions as never);
+    return table;
+  };
+  app.use(
+    "/api/v1/*",
+    authMiddleware((method, path) => isPublicRoute(accessTable, method, path)),
+  );
+  app.use("/api/v1/*", rateLimitMiddleware(limiters, ctx.config.trustProxy, accessTable));
   app.use("/api/v1/*", rejectUnauthenticated());
+  app.use("/api/v1/*", enforceAccess(accessTable));
   app.use("/api/v1/*", idempotencyMiddleware());
 
   app.onError((error, c) => {

@@ -1,6 +1,7 @@
 import { z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
+import { bindCursor } from "./pagination.js";
 
 /** `{ code: "OK", data }` — the response schema decides what leaves the server. */
 export const envelope = <T extends z.ZodType>(data: T) => z.object({ code: z.literal("OK"), data });
@@ -47,7 +48,7 @@ export function okList<T extends z.ZodType>(
     {
       code: "OK" as const,
       data: page.items.map((item) => schema.parse(item) as z.output<T>),
-      meta: { total: page.total, cursor: page.cursor, has_more: page.hasMore },
+      meta: { total: page.total, cursor: bindCursor(page.cursor, c.req.routePath), has_more: page.hasMore },
     },
     200,
   );
@@ -71,6 +72,7 @@ export const errorResponses = {
   402: errorResponse("Balance below the minimum required"),
   409: errorResponse("Conflict: state, capacity or idempotency"),
   422: errorResponse("Idempotency-Key reused with a different request"),
+  503: errorResponse("A service this needs is not configured (e.g. Stripe)"),
 } as const;
 
 export const jsonBody = <T extends z.ZodType>(schema: T, required = true) => ({

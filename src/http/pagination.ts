@@ -1,8 +1,9 @@
 import { z } from "@hono/zod-openapi";
 import { badRequest } from "../lib/errors.js";
+import { urlInt } from "../lib/schemas.js";
 
 export const PageQuery = z.object({
-  limit: z.coerce.number().int().min(1).max(200).default(50).openapi({ example: 50 }),
+  limit: urlInt(1, 200).default(50).openapi({ example: 50 }),
   cursor: z.string().max(512).optional().openapi({ description: "The `meta.cursor` of the previous page" }),
 });
 export type PageQuery = z.infer<typeof PageQuery>;
@@ -16,8 +17,11 @@ export interface Page<T> {
 
 type Key = string | number;
 
-/** What a list's ids are: `int` for serial columns (integer ids, as seed 002's fleet uses), `text` for `newId()`. */
-export type IdKind = "int" | "text";
+/**
+ * What a list's ids are: `int` for serial columns (integer ids, as seed 002's fleet uses), `int8` for bigserial
+ * columns, `text` for `newId()`.
+ */
+export type IdKind = "int" | "int8" | "text";
 
 const INT4_MAX = 2_147_483_647;
 const badCursor = () => badRequest("cursor is not a valid pagination cursor; pass meta.cursor from the previous page");
@@ -46,10 +50,34 @@ export function decodeCursor(cursor: string | undefined, kind?: IdKind): Key | u
     return value;
   }
   if (typeof value === "string" && value.length > 0 && value.length <= 128 && !value.includes("\u0000")) {
-    if (kind === "int") throw badCursor();
+    if (kind === "int" || kind === "int8") throw badCursor();
     return value;
   }
   throw badCursor();
+}
+
+/**
+ * Binds a cursor to the list that issued it (the route's path), so that a cursor from another list is a 400 naming the
+ * mistake rather than an id of the wrong kind reaching that list's query. `okList` binds; the validation hook checks.
+ */
+export function bindCursor(cursor: string | null, list: string): string | null {
+  if (cursor === null) return null;
+  const inner = JSON.parse(Buffer.from(cursor, "base64url").toString("utf8"));
+  return Buffer.from(JSON.stringify({ ...inner, l: list })).toString("base64url");
+}
+
+export function checkCursorList(cursor: unknown, list: string): void {
+  if (typeof cursor !== "string" || cursor === "") return;
+  let bound: unknown;
+  try {
+    bound = JSON.parse(Buffer.from(cursor, "base64url").toString("utf8"))?.l;
+  } catch {
+    throw badCursor();
+  }
+  // A cursor without a list (made before cursors were bound, or by hand) is still checked for its id's type.
+  if (bound !== undefined && bound !== list) {
+    throw badRequest("cursor belongs to another list; pass meta.cursor from this list's previous page");
+  }
 }
 
 /** PostgreSQL's "invalid text representation" and "out of range": a cursor of the wrong type for its column. */

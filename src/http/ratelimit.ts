@@ -5,24 +5,18 @@ import type { RateLimitClass } from "../config.js";
 import type { Principal } from "../domain/identity/principal.js";
 import { isOperator } from "../domain/identity/principal.js";
 import { ApiError } from "../lib/errors.js";
+import { type Access, type AccessTable, declaredRateClass } from "./access.js";
 import type { Env } from "./env.js";
 
 /**
- * Seed 000's endpoint classes. Instance creation and actions cover both API shapes (instances and deployments).
+ * Seed 000's endpoint classes: anonymous callers are `public`, node agents and operators `operator`; a tenant's
+ * request is counted under its route's declared class (instance creation and actions declare theirs; see
+ * http/access.ts), else billing, read or write.
  */
-export function classify(method: string, path: string, principal: Principal | undefined): RateLimitClass {
+export function classify(access: Access | undefined, method: string, principal: Principal | undefined): RateLimitClass {
   if (!principal) return "public";
   if (principal.nodeId !== null || isOperator(principal)) return "operator";
-  const p = path.replace(/^\/api\/v1/, "");
-  if (method === "POST" && (p === "/instances" || p === "/deployments/clusters" || p === "/deployments")) {
-    return "instance_create";
-  }
-  if (/^\/(instances|deployments)\/[^/]+(\/(start|stop|restart|volumes.*))?$/.test(p) && method !== "GET") {
-    return "instance_action";
-  }
-  if (p.startsWith("/billing")) return "billing";
-  if (method === "GET" || method === "HEAD") return "read";
-  return "write";
+  return declaredRateClass(access, method) ?? "write";
 }
 
 export interface RateLimiters {
@@ -67,10 +61,14 @@ export function clientAddress(c: Context<Env>, trustProxy: boolean): string {
   return (c.env as any)?.incoming?.socket?.remoteAddress ?? "unknown";
 }
 
-export function rateLimitMiddleware(limiters: RateLimiters, trustProxy = false): MiddlewareHandler<Env> {
+export function rateLimitMiddleware(
+  limiters: RateLimiters,
+  trustProxy: boolean,
+  table: () => AccessTable,
+): MiddlewareHandler<Env> {
   return async (c, next) => {
     const principal = c.get("principal");
-    const klass = classify(c.req.method, c.req.path, principal);
+    const klass = classify(table().lookup(c.req.method, c.req.path)?.access, c.req.method, principal);
     // Limits are per key owner: a tenant's keys share one budget; anonymous callers are counted per address.
     const owner = principal
       ? principal.tenantId !== null

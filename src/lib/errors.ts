@@ -36,6 +36,49 @@ export class ApiError extends Error {
   }
 }
 
+/**
+ * Failures callers branch on, as classes: `error instanceof NoCapacity` rather than sniffing a message or `details`.
+ * Each is still an ApiError, so the HTTP mapping stays in one place.
+ */
+
+/** No GPU is free for the request right now (the waitlist can take it). */
+export class NoCapacity extends ApiError {
+  constructor(message: string, details?: Record<string, unknown>) {
+    super("CONFLICT", message, details);
+    this.name = "NoCapacity";
+  }
+}
+
+/** The request would take a tenant past its GPU quota. */
+export class OverQuota extends ApiError {
+  constructor(message: string, details?: Record<string, unknown>) {
+    super("CONFLICT", message, details);
+    this.name = "OverQuota";
+  }
+}
+
+/** A unique name or key is already taken. */
+export class UniqueViolation extends ApiError {
+  constructor(message: string, details?: Record<string, unknown>) {
+    super("CONFLICT", message, details);
+    this.name = "UniqueViolation";
+  }
+}
+
+/** The resource is not in a state that allows the action (stopping a stopped instance, revoking the last key…). */
+export class InvalidState extends ApiError {
+  constructor(message: string, details?: Record<string, unknown>) {
+    super("CONFLICT", message, details);
+    this.name = "InvalidState";
+  }
+}
+
+/** PostgreSQL's unique_violation, as node-postgres and PGlite report it (directly or as a Drizzle error's cause). */
+export function isUniqueViolation(error: unknown): boolean {
+  const e = error as { code?: string; cause?: { code?: string } } | undefined;
+  return e?.code === "23505" || e?.cause?.code === "23505";
+}
+
 export const badRequest = (message: string, details?: Record<string, unknown>) =>
   new ApiError("BAD_REQUEST", message, details);
 export const notFound = (what: string) => new ApiError("NOT_FOUND", `${what} not found`);

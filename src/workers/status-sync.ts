@@ -7,6 +7,7 @@ import {
   markInstanceLost,
   markInstanceRunning,
 } from "../domain/instances/lifecycle.js";
+import { itemFailed } from "../domain/loops/isolate.js";
 import { providers } from "../providers/registry.js";
 import type { InstanceRow } from "../providers/types.js";
 import type { Worker } from "./runner.js";
@@ -37,7 +38,7 @@ export const statusSync: Worker = {
           const outcome = await syncOne(ctx, row);
           if (outcome) changed[outcome]++;
         } catch (error) {
-          ctx.log.warn({ err: error, instance: row.id }, "status sync: could not apply the provider's status");
+          itemFailed(ctx, "status-sync", row.id, error);
         }
       }
       if (batch.length < BATCH) break;

@@ -4,6 +4,7 @@ import type { Executor } from "../../db/client.js";
 import { alertEvents, alertRules } from "../../db/schema/index.js";
 import { queryRows } from "../../db/sql.js";
 import { emitEvent } from "../events/emit.js";
+import { eachIsolated } from "../loops/isolate.js";
 import { tenantGpuUsage } from "../quota.js";
 import { type AlertRuleRow, type AlertScope, defaultThreshold, eventData, resolveEvents } from "./rules.js";
 
@@ -25,18 +26,25 @@ export async function evaluateAlerts(ctx: AppContext) {
   const rules = await ctx.db.select().from(alertRules);
   let opened = 0;
   let resolved = 0;
-  for (const rule of rules) {
-    const firing = rule.enabled ? await evaluateRule(ctx, rule) : [];
-    const result = await ctx.db.transaction(async (tx) => {
-      let n = 0;
-      for (const f of firing) if (await openEvent(ctx, tx, rule, f)) n++;
-      const r = await resolveEvents(ctx, tx, rule, new Set(firing.map((f) => f.subject)));
-      return { opened: n, resolved: r };
-    });
-    opened += result.opened;
-    resolved += result.resolved;
-  }
-  return { rules: rules.length, opened, resolved };
+  // One rule that cannot be evaluated (a scope no query can take) is logged and counted; the others still run.
+  const { failed } = await eachIsolated(
+    ctx,
+    "alerts",
+    rules,
+    (rule) => rule.id,
+    async (rule) => {
+      const firing = rule.enabled ? await evaluateRule(ctx, rule) : [];
+      const result = await ctx.db.transaction(async (tx) => {
+        let n = 0;
+        for (const f of firing) if (await openEvent(ctx, tx, rule, f)) n++;
+        const r = await resolveEvents(ctx, tx, rule, new Set(firing.map((f) => f.subject)));
+        return { opened: n, resolved: r };
+      });
+      opened += result.opened;
+      resolved += result.resolved;
+    },
+  );
+  return { rules: rules.length, opened, resolved, failed };
 }
 
 async function openEvent(ctx: AppContext, tx: Executor, rule: AlertRuleRow, f: Firing): Promise<boolean> {

@@ -2,11 +2,12 @@ import { and, eq, isNotNull, isNull, sql } from "drizzle-orm";
 import type { AppContext } from "../../context.js";
 import { instances, tenants } from "../../db/schema/index.js";
 import { intArray, queryRows } from "../../db/sql.js";
-import { ApiError } from "../../lib/errors.js";
+import { InvalidState } from "../../lib/errors.js";
 import { microsToUsd, microsToUsdNumber, toMicros } from "../../lib/money.js";
 import { emitEvent } from "../events/emit.js";
 import { stopInstance } from "../instances/lifecycle.js";
 import { preemptTenantJobs } from "../jobs/lifecycle.js";
+import { eachIsolated } from "../loops/isolate.js";
 import { prepaidBalances } from "./balance.js";
 import { type Burn, mustStop, prepaidBurn, runwaySeconds, shouldWarn } from "./burn.js";
 import { type MeterResult, meterPass } from "./meter.js";
@@ -128,41 +129,48 @@ export async function warnLowBalances(ctx: AppContext, balances: MeterResult["ba
  */
 export async function autoStop(ctx: AppContext, due: Burn[]): Promise<number[]> {
   const stoppedTenants: number[] = [];
-  for (const { tenantId, balance, ratePerHour } of due) {
-    const reason =
-      `auto-stopped: balance $${microsToUsdNumber(balance).toFixed(2)} could not cover the next ` +
-      `${Math.ceil(ctx.config.meterIntervalMs / 1000)} s at $${microsToUsdNumber(ratePerHour).toFixed(2)}/h; add credit to start again`;
-    const running = await ctx.db
-      .select({ id: instances.id })
-      .from(instances)
-      .where(and(eq(instances.tenantId, tenantId), eq(instances.status, "running")));
-    const stopped: string[] = [];
-    for (const { id } of running) {
-      try {
-        await stopInstance(ctx, { tenantId, instanceId: id, reason, actor: "system" });
-        stopped.push(id);
-      } catch (error) {
-        // Stopped meanwhile by its owner: nothing left to do for it.
-        if (!(error instanceof ApiError && error.code === "CONFLICT")) throw error;
+  // Each tenant on its own: one whose stop fails is logged and counted; the others are still stopped.
+  await eachIsolated(
+    ctx,
+    "auto-stop",
+    due,
+    (burn) => burn.tenantId,
+    async ({ tenantId, balance, ratePerHour }) => {
+      const reason =
+        `auto-stopped: balance $${microsToUsdNumber(balance).toFixed(2)} could not cover the next ` +
+        `${Math.ceil(ctx.config.meterIntervalMs / 1000)} s at $${microsToUsdNumber(ratePerHour).toFixed(2)}/h; add credit to start again`;
+      const running = await ctx.db
+        .select({ id: instances.id })
+        .from(instances)
+        .where(and(eq(instances.tenantId, tenantId), eq(instances.status, "running")));
+      const stopped: string[] = [];
+      for (const { id } of running) {
+        try {
+          await stopInstance(ctx, { tenantId, instanceId: id, reason, actor: "system" });
+          stopped.push(id);
+        } catch (error) {
+          // Stopped meanwhile by its owner: nothing left to do for it.
+          if (!(error instanceof InvalidState)) throw error;
+        }
       }
-    }
-    const jobIds = await preemptTenantJobs(ctx, tenantId, reason);
-    if (!stopped.length && !jobIds.length) continue;
-    stoppedTenants.push(tenantId);
-    await emitEvent(
-      ctx.db,
-      tenantId,
-      "billing.auto_stopped",
-      {
-        tenant_id: tenantId,
-        balance_usd: microsToUsdNumber(balance),
-        balance: microsToUsd(balance),
-        instance_ids: stopped,
-        job_ids: jobIds,
-        reason,
-      },
-      ctx.clock.now(),
-    );
-  }
+      const jobIds = await preemptTenantJobs(ctx, tenantId, reason);
+      if (!stopped.length && !jobIds.length) return;
+      stoppedTenants.push(tenantId);
+      await emitEvent(
+        ctx.db,
+        tenantId,
+        "billing.auto_stopped",
+        {
+          tenant_id: tenantId,
+          balance_usd: microsToUsdNumber(balance),
+          balance: microsToUsd(balance),
+          instance_ids: stopped,
+          job_ids: jobIds,
+          reason,
+        },
+        ctx.clock.now(),
+      );
+    },
+  );
   return stoppedTenants;
 }

@@ -6,6 +6,7 @@ import { queryRows } from "../../db/sql.js";
 import { type Page, type PageQuery, paginate } from "../../http/pagination.js";
 import { badRequest, conflict, notFound } from "../../lib/errors.js";
 import { microsToUsd, toMicros } from "../../lib/money.js";
+import { EARLIEST, LATEST } from "../../lib/schemas.js";
 import { emitEvent } from "../events/emit.js";
 import { billingModeOf } from "./balance.js";
 import { creditTenant } from "./credits.js";
@@ -15,6 +16,8 @@ export type InvoiceRow = typeof invoices.$inferSelect;
 export type InvoiceLineRow = typeof invoiceLines.$inferSelect;
 export const invoiceStatuses = ["draft", "open", "paid", "void"] as const;
 export type InvoiceStatus = (typeof invoiceStatuses)[number];
+
+const MAX_PERIOD_MS = 5 * 366 * 86_400_000;
 
 /** draft → open (finalised; pushed to Stripe when configured) → paid; draft or open → void. */
 const allowed: Record<InvoiceStatus, InvoiceStatus[]> = {
@@ -48,6 +51,13 @@ export async function generateInvoices(
   input: { tenantId?: number; periodStart: Date; periodEnd: Date },
 ): Promise<InvoiceRow[]> {
   if (input.periodEnd <= input.periodStart) throw badRequest("period_end must be after period_start");
+  // A period far outside the data's lifetime stored a row every later read of the invoice list choked on.
+  if (input.periodEnd.getTime() - input.periodStart.getTime() > MAX_PERIOD_MS) {
+    throw badRequest("an invoice period may be at most 5 years long");
+  }
+  if (input.periodStart < EARLIEST || input.periodEnd > LATEST) {
+    throw badRequest(`the invoice period must lie between ${EARLIEST.toISOString()} and ${LATEST.toISOString()}`);
+  }
   const now = ctx.clock.now();
   const window = sql`kind = 'usage' and invoice_id is null
     and created_at >= ${input.periodStart.toISOString()}::timestamptz

@@ -113,6 +113,7 @@ export async function listTransactions(
       const [{ n }] = await ctx.db.select({ n: count() }).from(ledgerEntries).where(where());
       return Number(n);
     },
+    "int8",
   );
   return { ...page, items: page.items.map((item) => item.row) };
 }

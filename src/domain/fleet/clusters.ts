@@ -3,7 +3,7 @@ import type { AppContext } from "../../context.js";
 import { clusters, nodes } from "../../db/schema/index.js";
 import type { PageQuery } from "../../http/pagination.js";
 import { paginate } from "../../http/pagination.js";
-import { ApiError, conflict, notFound } from "../../lib/errors.js";
+import { ApiError, conflict, notFound, UniqueViolation } from "../../lib/errors.js";
 import { isUniqueViolation } from "./errors.js";
 
 export type ClusterRow = typeof clusters.$inferSelect & { nodeCount: number; gpuCount: number };
@@ -30,7 +30,7 @@ export async function createCluster(ctx: AppContext, input: ClusterInput): Promi
       .returning();
     return { ...row, nodeCount: 0, gpuCount: 0 };
   } catch (error) {
-    if (isUniqueViolation(error)) throw conflict(`name: a cluster named '${input.name}' already exists`);
+    if (isUniqueViolation(error)) throw new UniqueViolation(`name: a cluster named '${input.name}' already exists`);
     throw error;
   }
 }
@@ -62,7 +62,7 @@ export async function updateCluster(ctx: AppContext, id: number, patch: Partial<
     const updated = await ctx.db.update(clusters).set(patch).where(eq(clusters.id, id)).returning({ id: clusters.id });
     if (!updated.length) throw notFound("cluster");
   } catch (error) {
-    if (isUniqueViolation(error)) throw conflict(`name: a cluster named '${patch.name}' already exists`);
+    if (isUniqueViolation(error)) throw new UniqueViolation(`name: a cluster named '${patch.name}' already exists`);
     throw error;
   }
   return getCluster(ctx, id);

@@ -1,8 +1,4 @@
-/** PostgreSQL's unique_violation, as node-postgres and PGlite report it (directly or as a Drizzle error's cause). */
-export function isUniqueViolation(error: unknown): boolean {
-  const e = error as { code?: string; cause?: { code?: string } } | undefined;
-  return e?.code === "23505" || e?.cause?.code === "23505";
-}
+export { isUniqueViolation } from "../../lib/errors.js";
 
 /** The constraint a database error names, when it names one. */
 export function violatedConstraint(error: unknown): string | undefined {

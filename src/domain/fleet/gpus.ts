@@ -5,7 +5,7 @@ import { gpus, nodes } from "../../db/schema/index.js";
 import { queryRows } from "../../db/sql.js";
 import type { PageQuery } from "../../http/pagination.js";
 import { paginate } from "../../http/pagination.js";
-import { ApiError, conflict, notFound } from "../../lib/errors.js";
+import { ApiError, conflict, notFound, UniqueViolation } from "../../lib/errors.js";
 import { capacityFreed } from "../capacity.js";
 import { isUniqueViolation } from "./errors.js";
 import { type GpuState, gpuStateSql } from "./state.js";
@@ -135,7 +135,8 @@ export async function registerGpus(
     return ids.length ? await gpusByIds(ctx, ids) : [];
   } catch (error) {
     // Two concurrent registrations of the same index: the unique index refuses the second.
-    if (isUniqueViolation(error)) throw conflict("gpu_index: a GPU with this index is already registered on the node");
+    if (isUniqueViolation(error))
+      throw new UniqueViolation("gpu_index: a GPU with this index is already registered on the node");
     throw error;
   }
 }

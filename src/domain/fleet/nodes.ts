@@ -4,7 +4,7 @@ import type { Executor } from "../../db/client.js";
 import { clusters, gpuAllocations, nodes } from "../../db/schema/index.js";
 import type { PageQuery } from "../../http/pagination.js";
 import { paginate } from "../../http/pagination.js";
-import { ApiError, conflict, notFound } from "../../lib/errors.js";
+import { ApiError, conflict, notFound, UniqueViolation } from "../../lib/errors.js";
 import { capacityFreed } from "../capacity.js";
 import { isUniqueViolation } from "./errors.js";
 import type { NodeStatus } from "./state.js";
@@ -43,7 +43,8 @@ async function assertCluster(tx: Executor, clusterId: number): Promise<void> {
   if (!c) throw new ApiError("BAD_REQUEST", `cluster_id: cluster ${clusterId} does not exist`);
 }
 
-const hostnameTaken = (hostname: string) => conflict(`hostname: a node named '${hostname}' is already registered`);
+const hostnameTaken = (hostname: string) =>
+  new UniqueViolation(`hostname: a node named '${hostname}' is already registered`);
 
 export async function createNode(ctx: AppContext, input: NodeInput): Promise<NodeRow> {
   try {

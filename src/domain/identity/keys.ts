@@ -1,11 +1,11 @@
-import { and, count, desc, eq, isNull, lt, type Placeholder, sql } from "drizzle-orm";
+import { and, count, desc, eq, gt, isNull, lt, or, type Placeholder, sql } from "drizzle-orm";
 import type { AppContext } from "../../context.js";
 import type { Db, Executor } from "../../db/client.js";
 import { prepared } from "../../db/prepared.js";
 import { apiKeys, tenants } from "../../db/schema/index.js";
 import type { PageQuery } from "../../http/pagination.js";
 import { paginateCounted } from "../../http/pagination.js";
-import { ApiError, notFound } from "../../lib/errors.js";
+import { ApiError, InvalidState, notFound } from "../../lib/errors.js";
 import { newId } from "../../lib/ids.js";
 import { newKeySecret, sha256Hex } from "../../lib/secrets.js";
 import type { Permission, Principal, ScopeArea } from "./principal.js";
@@ -126,14 +126,34 @@ export async function getKey(ctx: AppContext, id: string, tenantId: number | nul
   return row;
 }
 
+/**
+ * Revokes a key. The last active operator admin key cannot be revoked: every call would then be 401 and only a new
+ * key made on the server's machine (`gpuplane admin-key`) could recover. The active operator keys are locked first so
+ * that two revocations at once cannot each count the other as the survivor.
+ */
 export async function revokeKey(ctx: AppContext, id: string, tenantId: number | null): Promise<ApiKeyRow> {
   const row = await getKey(ctx, id, tenantId);
   if (row.revokedAt) return row;
-  const [updated] = await ctx.db
-    .update(apiKeys)
-    .set({ revokedAt: ctx.clock.now() })
-    .where(eq(apiKeys.id, id))
-    .returning();
+  const updated = await ctx.db.transaction(async (tx) => {
+    if (isOperatorAdminKey(row)) {
+      const active = await tx
+        .select({ id: apiKeys.id })
+        .from(apiKeys)
+        .where(activeOperatorAdminKeys(ctx.clock.now()))
+        .for("update");
+      if (!active.some((k) => k.id !== id)) {
+        throw new InvalidState(
+          "this is the last active operator admin key; create another one (POST /api/v1/api-keys, or `gpuplane admin-key` on the server) before revoking it",
+        );
+      }
+    }
+    const [done] = await tx
+      .update(apiKeys)
+      .set({ revokedAt: ctx.clock.now() })
+      .where(and(eq(apiKeys.id, id), isNull(apiKeys.revokedAt)))
+      .returning();
+    return done ?? row;
+  });
   forgetVerifiedKeys(ctx);
   return updated;
 }
@@ -152,6 +172,19 @@ export async function endSession(ctx: AppContext, keyId: string): Promise<void> 
     );
   forgetVerifiedKeys(ctx);
 }
+
+const isOperatorAdminKey = (row: ApiKeyRow) =>
+  row.tenantId === null && row.nodeId === null && row.permissions.includes("admin");
+
+/** Operator keys with admin that still let their holder in: not revoked, not expired. */
+const activeOperatorAdminKeys = (now: Date) =>
+  and(
+    isNull(apiKeys.tenantId),
+    isNull(apiKeys.nodeId),
+    isNull(apiKeys.revokedAt),
+    sql`'admin' = any(${apiKeys.permissions})`,
+    or(isNull(apiKeys.expiresAt), gt(apiKeys.expiresAt, now)),
+  );
 
 interface CachedKey {
   principal: Principal;
@@ -262,35 +295,58 @@ async function loadKey(ctx: AppContext, hash: string, nowMs: number): Promise<Ca
 }
 
 /**
- * On a database with no operator key: register GPUPLANE_ADMIN_KEY as the operator's, or generate one.
+ * Makes sure the operator can get in, idempotently, at every boot. With GPUPLANE_ADMIN_KEY: a key that exists is left
+ * alone if active and re-activated if it was revoked or expired (a restart with the same key is how an operator
+ * recovers; it once crashed on the existing hash). Otherwise, only on a database with no active operator admin key,
+ * GPUPLANE_ADMIN_KEY is registered, or a key generated.
  * Returns the generated secret (to print once), or undefined when none was generated.
  */
 export async function bootstrapOperatorKey(ctx: AppContext): Promise<string | undefined> {
+  const secret = ctx.config.adminKey;
+  if (secret !== undefined && secret.length < 16) throw new Error("GPUPLANE_ADMIN_KEY must be at least 16 characters");
   return (
     (await ctx.database.tryWithLock("gpuplane:bootstrap-operator", async () => {
-      const existing = await ctx.db
+      if (secret !== undefined && (await reactivateOperatorKey(ctx, secret))) return undefined;
+      const [existing] = await ctx.db
         .select({ id: apiKeys.id })
         .from(apiKeys)
-        .where(
-          and(
-            isNull(apiKeys.tenantId),
-            isNull(apiKeys.nodeId),
-            isNull(apiKeys.revokedAt),
-            sql`'admin' = any(${apiKeys.permissions})`,
-          ),
-        )
+        .where(activeOperatorAdminKeys(ctx.clock.now()))
         .limit(1);
-      if (existing.length) return undefined;
-      const secret = ctx.config.adminKey;
-      if (secret !== undefined && secret.length < 16)
-        throw new Error("GPUPLANE_ADMIN_KEY must be at least 16 characters");
-      const created = await createKey(
-        ctx,
-        ctx.db,
-        { label: "operator (bootstrap)", tenantId: null, scopes: ["all"], permissions: ["read", "write", "admin"] },
-        secret,
-      );
+      if (existing) return undefined;
+      const created = await issueOperatorKey(ctx, "operator (bootstrap)", secret);
       return secret ? undefined : created.key;
     })) ?? undefined
   );
+}
+
+/** A new operator key with every permission (what `gpuplane admin-key` prints). */
+export function issueOperatorKey(ctx: AppContext, label: string, secret?: string) {
+  return createKey(
+    ctx,
+    ctx.db,
+    { label, tenantId: null, scopes: ["all"], permissions: ["read", "write", "admin"] },
+    secret,
+  );
+}
+
+/** If `secret` is already a key, makes it a usable operator admin key again; false if it is not a key yet. */
+async function reactivateOperatorKey(ctx: AppContext, secret: string): Promise<boolean> {
+  const [row] = await ctx.db
+    .select()
+    .from(apiKeys)
+    .where(eq(apiKeys.keyHash, sha256Hex(secret)));
+  if (!row) return false;
+  if (row.tenantId !== null || row.nodeId !== null) {
+    throw new Error("GPUPLANE_ADMIN_KEY is already a tenant's or a node's key; choose another secret");
+  }
+  const now = ctx.clock.now();
+  const usable = row.revokedAt === null && (row.expiresAt === null || row.expiresAt > now);
+  if (usable && row.permissions.includes("admin")) return true;
+  await ctx.db
+    .update(apiKeys)
+    .set({ revokedAt: null, expiresAt: null, scopes: ["all"], permissions: ["read", "write", "admin"] })
+    .where(eq(apiKeys.id, row.id));
+  forgetVerifiedKeys(ctx);
+  ctx.log.warn({ key_id: row.id }, "GPUPLANE_ADMIN_KEY was revoked or expired: re-activated as an operator admin key");
+  return true;
 }

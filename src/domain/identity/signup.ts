@@ -1,7 +1,7 @@
 import { eq } from "drizzle-orm";
 import type { AppContext } from "../../context.js";
 import { tenants } from "../../db/schema/index.js";
-import { ApiError } from "../../lib/errors.js";
+import { ApiError, isUniqueViolation, UniqueViolation } from "../../lib/errors.js";
 import { appendLedgerEntry } from "../billing/ledger.js";
 import { createKey } from "./keys.js";
 import { hashPassword, verifyPassword } from "./passwords.js";
@@ -44,7 +44,7 @@ export async function register(ctx: AppContext, input: { email: string; password
       return { tenant, apiKey };
     });
   } catch (error: any) {
-    if (isUniqueViolation(error)) throw new ApiError("CONFLICT", "an account with this email already exists");
+    if (isUniqueViolation(error)) throw new UniqueViolation("an account with this email already exists");
     throw error;
   }
 }
@@ -70,8 +70,3 @@ export async function login(ctx: AppContext, input: { email: string; password: s
 }
 
 const DUMMY_HASH = "scrypt$32768$8$1$AAAAAAAAAAAAAAAAAAAAAA==$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=";
-
-export function isUniqueViolation(error: any): boolean {
-  const code = error?.code ?? error?.cause?.code;
-  return code === "23505";
-}

@@ -1,7 +1,7 @@
 import type { AppContext } from "../../context.js";
 import type { Executor } from "../../db/client.js";
 import { instances } from "../../db/schema/index.js";
-import { ApiError, badRequest } from "../../lib/errors.js";
+import { ApiError, badRequest, NoCapacity } from "../../lib/errors.js";
 import { newId } from "../../lib/ids.js";
 import { providers } from "../../providers/registry.js";
 import type { InstanceRow, Placement } from "../../providers/types.js";
@@ -115,9 +115,8 @@ export async function applyPlacement(ctx: AppContext, tx: Executor, row: Instanc
 }
 
 /** 409 with a pointer to the waitlist, which can notify or auto-deploy when capacity frees up. */
-export function noCapacity(instanceType: string, regionId: string): ApiError {
-  return new ApiError(
-    "CONFLICT",
+export function noCapacity(instanceType: string, regionId: string): NoCapacity {
+  return new NoCapacity(
     `no capacity for ${instanceType} in ${regionId} right now; join the waitlist (POST /api/v1/waitlist) to be notified or deployed when it frees up`,
     { waitlist: { url: "/api/v1/waitlist", instance_type: instanceType, region: regionId } },
   );

@@ -1,4 +1,4 @@
-import { conflict } from "../../lib/errors.js";
+import { InvalidState } from "../../lib/errors.js";
 import type { InstanceRow } from "../../providers/types.js";
 
 /**
@@ -46,6 +46,6 @@ const refusals: Record<InstanceAction, Partial<Record<InstanceStatus, string>>> 
 export function assertAllowed(row: InstanceRow, action: InstanceAction): void {
   const reason = refusals[action][row.status as InstanceStatus];
   if (reason) {
-    throw conflict(`cannot ${action} instance ${row.id}: ${reason}`, { status: row.status });
+    throw new InvalidState(`cannot ${action} instance ${row.id}: ${reason}`, { status: row.status });
   }
 }

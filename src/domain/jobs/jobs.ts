@@ -2,7 +2,7 @@ import { and, count, desc, eq, lt, type SQL } from "drizzle-orm";
 import type { AppContext } from "../../context.js";
 import { clusters, jobs, tenants } from "../../db/schema/index.js";
 import { type PageQuery, paginate } from "../../http/pagination.js";
-import { ApiError, notFound } from "../../lib/errors.js";
+import { notFound, OverQuota } from "../../lib/errors.js";
 
 export type JobRow = typeof jobs.$inferSelect;
 
@@ -39,8 +39,7 @@ export async function submitJob(ctx: AppContext, input: SubmitJobInput): Promise
       .where(eq(tenants.id, input.tenantId));
     if (!tenant) throw notFound("tenant");
     if (input.gpuCount > tenant.quota) {
-      throw new ApiError(
-        "CONFLICT",
+      throw new OverQuota(
         `gpu_count ${input.gpuCount} exceeds the tenant's GPU quota of ${tenant.quota}; the job could never run`,
         { quota: tenant.quota, requested: input.gpuCount },
       );

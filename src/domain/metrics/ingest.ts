@@ -3,6 +3,7 @@ import { from as copyFrom } from "pg-copy-streams";
 import type { AppContext } from "../../context.js";
 import { intArray, queryRows } from "../../db/sql.js";
 import { ApiError } from "../../lib/errors.js";
+import { EARLIEST } from "../../lib/schemas.js";
 import {
   type Latest,
   latestBuffer,
@@ -67,6 +68,8 @@ interface Batch {
   inline: Latest[] | null;
 }
 
+const EARLIEST_MS = EARLIEST.getTime();
+
 function prepare(ctx: AppContext, samples: Sample[], given?: Float64Array): Batch {
   const now = ctx.clock.now();
   const nowMs = now.getTime();
@@ -77,7 +80,11 @@ function prepare(ctx: AppContext, samples: Sample[], given?: Float64Array): Batc
     ids.add(packed[j] | 0);
     const ms = packed[j + 1];
     if (Number.isNaN(ms)) packed[j + 1] = nowMs;
-    else if (ms > latest) {
+    else if (ms < EARLIEST_MS) {
+      // Year-19 samples once landed outside every partition and broke GPU reads and the maintenance loop for good.
+      const ts = new Date(ms).toISOString();
+      throw new ApiError("BAD_REQUEST", `metrics.${i}.ts is before ${EARLIEST.toISOString()} (${ts})`);
+    } else if (ms > latest) {
       const ts = new Date(ms).toISOString();
       throw new ApiError("BAD_REQUEST", `metrics.${i}.ts is more than 5 minutes in the future (${ts})`);
     }

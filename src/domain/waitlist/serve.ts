@@ -1,10 +1,11 @@
 import { and, asc, eq, inArray } from "drizzle-orm";
 import type { AppContext } from "../../context.js";
 import { waitlistEntries } from "../../db/schema/index.js";
-import { ApiError } from "../../lib/errors.js";
+import { ApiError, NoCapacity } from "../../lib/errors.js";
 import { availableCapacity } from "../catalog/offers.js";
 import { emitEvent } from "../events/emit.js";
 import { createInstance } from "../instances/create.js";
+import { itemFailed } from "../loops/isolate.js";
 import type { DeployRequest, WaitlistRow } from "./entries.js";
 
 export interface ServeSummary {
@@ -47,7 +48,14 @@ export async function serveWaitlist(ctx: AppContext): Promise<ServeSummary> {
       .limit(room + 50); // failures move on to later entries without consuming room
     for (const entry of waiting) {
       if (room <= 0) break;
-      const outcome = entry.mode === "auto_deploy" ? await deploy(ctx, entry) : await notify(ctx, entry, room);
+      let outcome: Awaited<ReturnType<typeof deploy>> | "notified";
+      try {
+        outcome = entry.mode === "auto_deploy" ? await deploy(ctx, entry) : await notify(ctx, entry, room);
+      } catch (error) {
+        // One entry that cannot be served (a bad row, a broken webhook endpoint) does not hold the queue up.
+        itemFailed(ctx, "waitlist", entry.id, error);
+        continue;
+      }
       if (outcome === "no_capacity") break;
       summary[outcome]++;
       if (outcome !== "failed") room--;
@@ -84,8 +92,8 @@ async function deploy(ctx: AppContext, entry: WaitlistRow) {
     await finish(ctx, entry, "deployed", `deployed as ${instance.id}`, instance.id);
     return "deployed" as const;
   } catch (error) {
+    if (error instanceof NoCapacity) return "no_capacity" as const; // someone took it first
     if (!(error instanceof ApiError)) throw error;
-    if (error.code === "CONFLICT" && error.details?.waitlist) return "no_capacity" as const; // someone took it first
     await finish(ctx, entry, "failed", `${error.code}: ${error.message}`, null);
     return "failed" as const;
   }

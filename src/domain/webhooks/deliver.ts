@@ -2,6 +2,7 @@ import { and, eq, gt, inArray, sql } from "drizzle-orm";
 import { Webhook } from "standardwebhooks";
 import type { AppContext } from "../../context.js";
 import { webhookDeliveries, webhookEndpoints } from "../../db/schema/index.js";
+import { itemFailed } from "../loops/isolate.js";
 import { type Egress, egressFor, post, RefusedAddressError, type Resolve } from "./egress.js";
 import { disableEndpoint } from "./endpoints.js";
 import {
@@ -221,7 +222,7 @@ export async function runDeliveries(
             if (result.ok) delivered.push({ d, statusCode: result.statusCode });
             else summary[(await recordResult(ctx, d, result)) as keyof RunSummary]++;
           })
-          .catch((error) => ctx.log.error({ err: error, delivery: d.id }, "webhook delivery: recording failed"))
+          .catch((error) => itemFailed(ctx, "webhook-delivery", d.id, error))
           .finally(() => inFlight.delete(run));
         inFlight.add(run);
       }

@@ -1,5 +1,5 @@
-import { createRoute } from "@hono/zod-openapi";
 import { waitForAssignments } from "../../domain/agent/assignments.js";
+import { createRoute, nodeAgent } from "../../http/access.js";
 import { appCtx, principal, router } from "../../http/env.js";
 import { commonErrors, envelope, jsonResponse, ok } from "../../http/envelope.js";
 import { Assignments, AssignmentsQuery, callerNode } from "./schemas.js";
@@ -10,6 +10,7 @@ assignmentRoutes.openapi(
   createRoute({
     method: "get",
     path: "/agent/assignments",
+    access: nodeAgent,
     tags: ["Node agent"],
     summary:
       "Jobs and instances this node should run. Long-poll: with `version` and `wait`, answers when they change " +

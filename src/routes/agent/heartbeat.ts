@@ -1,5 +1,5 @@
-import { createRoute } from "@hono/zod-openapi";
 import { recordHeartbeat } from "../../domain/agent/heartbeat.js";
+import { createRoute, nodeAgent } from "../../http/access.js";
 import { appCtx, principal, router } from "../../http/env.js";
 import { commonErrors, envelope, jsonBody, jsonResponse, ok } from "../../http/envelope.js";
 import { callerNode, HeartbeatBody, HeartbeatResult } from "./schemas.js";
@@ -10,6 +10,7 @@ heartbeatRoutes.openapi(
   createRoute({
     method: "post",
     path: "/agent/heartbeat",
+    access: nodeAgent,
     tags: ["Node agent"],
     summary: "The node is alive; per-GPU health as the agent judged it (node credential)",
     request: jsonBody(HeartbeatBody),

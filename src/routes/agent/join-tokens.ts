@@ -1,24 +1,22 @@
-import { createRoute, z } from "@hono/zod-openapi";
+import { z } from "@hono/zod-openapi";
 import { createJoinToken } from "../../domain/agent/join.js";
-import { requireOperator } from "../../domain/identity/principal.js";
-import { appCtx, principal, router } from "../../http/env.js";
+import { createRoute, operator } from "../../http/access.js";
+import { appCtx, router } from "../../http/env.js";
 import { commonErrors, envelope, jsonBody, jsonResponse, ok } from "../../http/envelope.js";
+import { urlInt } from "../../lib/schemas.js";
 import { CreateJoinTokenBody, JoinToken } from "./schemas.js";
 
 export const joinTokenRoutes = router();
 
 const ClusterId = z.object({
-  id: z.coerce
-    .number()
-    .int()
-    .positive()
-    .openapi({ param: { name: "id", in: "path" } }),
+  id: urlInt().openapi({ param: { name: "id", in: "path" } }),
 });
 
 joinTokenRoutes.openapi(
   createRoute({
     method: "post",
     path: "/clusters/{id}/join-tokens",
+    access: operator("write"),
     tags: ["Node agent"],
     summary: "Create a single-use token a GPU host joins the cluster with (`gpuplane agent --token`); shown once",
     request: { params: ClusterId, ...jsonBody(CreateJoinTokenBody, false) },
@@ -26,7 +24,6 @@ joinTokenRoutes.openapi(
   }),
   async (c) => {
     const ctx = appCtx(c);
-    requireOperator(principal(c), "write");
     const input: z.infer<typeof CreateJoinTokenBody> = c.req.valid("json") ?? {};
     const created = await createJoinToken(ctx, {
       clusterId: c.req.valid("param").id,

@@ -1,5 +1,5 @@
-import { createRoute } from "@hono/zod-openapi";
 import { joinNode } from "../../domain/agent/join.js";
+import { createRoute, publicAccess } from "../../http/access.js";
 import { appCtx, router } from "../../http/env.js";
 import { commonErrors, envelope, errorResponses, jsonBody, jsonResponse, ok } from "../../http/envelope.js";
 import { JoinBody, JoinResult } from "./schemas.js";
@@ -11,9 +11,9 @@ joinRoutes.openapi(
   createRoute({
     method: "post",
     path: "/agent/join",
+    access: publicAccess,
     tags: ["Node agent"],
     summary: "Register this host and its GPUs with a join token; returns the node credential once",
-    security: [],
     request: jsonBody(JoinBody),
     responses: {
       201: jsonResponse(envelope(JoinResult), "Joined"),

@@ -1,21 +1,19 @@
-import { createRoute, z } from "@hono/zod-openapi";
+import { z } from "@hono/zod-openapi";
 import { instanceOnNode } from "../../domain/agent/assignments.js";
 import { markInstanceFailed, markInstanceRunning } from "../../domain/instances/lifecycle.js";
 import { reportJobStatus } from "../../domain/jobs/lifecycle.js";
+import { createRoute, nodeAgent } from "../../http/access.js";
 import { appCtx, principal, router } from "../../http/env.js";
 import { commonErrors, envelope, errorResponses, jsonBody, jsonResponse, ok } from "../../http/envelope.js";
 import { notFound } from "../../lib/errors.js";
+import { INT4_MAX, int32, urlInt } from "../../lib/schemas.js";
 import { callerNode } from "./schemas.js";
 
 export const reportRoutes = router();
 const tags = ["Node agent"];
 
 const JobId = z.object({
-  id: z.coerce
-    .number()
-    .int()
-    .positive()
-    .openapi({ param: { name: "id", in: "path" } }),
+  id: urlInt().openapi({ param: { name: "id", in: "path" } }),
 });
 const InstanceId = z.object({
   id: z
@@ -29,10 +27,12 @@ const JobReport = z
   .object({
     /** "killed": the agent stopped it (drain, or it was no longer assigned); recorded as failed. */
     status: z.enum(["running", "completed", "failed", "killed"]),
-    exit_code: z.number().int().nullable().optional(),
+    exit_code: int32(-INT4_MAX - 1)
+      .nullable()
+      .optional(),
     signal: z.string().max(32).nullable().optional(),
     output_tail: z.string().max(65_536).nullable().optional(),
-    pid: z.number().int().optional(),
+    pid: int32(0).optional(),
   })
   .openapi("AgentJobReport");
 
@@ -42,6 +42,7 @@ reportRoutes.openapi(
   createRoute({
     method: "post",
     path: "/agent/jobs/{id}/status",
+    access: nodeAgent,
     tags,
     summary: "The agent reports a job on its node: running, or its exit status and the tail of its output",
     request: { params: JobId, ...jsonBody(JobReport) },
@@ -77,6 +78,7 @@ reportRoutes.openapi(
   createRoute({
     method: "post",
     path: "/agent/instances/{id}/ready",
+    access: nodeAgent,
     tags,
     summary: "The agent installed the tenant's SSH keys: the instance is running at this address",
     request: { params: InstanceId, ...jsonBody(InstanceReady) },

@@ -1,6 +1,7 @@
 import { z } from "@hono/zod-openapi";
 import type { Principal } from "../../domain/identity/principal.js";
 import { ApiError } from "../../lib/errors.js";
+import { int32, urlInt } from "../../lib/schemas.js";
 
 /** The node a node-agent credential belongs to; any other key is refused (these routes act as the node). */
 export function callerNode(p: Principal): number {
@@ -25,7 +26,7 @@ export const JoinToken = z
 
 export const CreateJoinTokenBody = z
   .object({
-    node_id: z.number().int().positive().optional().openapi({ description: "Bind the token to an existing node" }),
+    node_id: int32().optional().openapi({ description: "Bind the token to an existing node" }),
     ttl_seconds: z
       .number()
       .int()
@@ -50,7 +51,7 @@ export const JoinBody = z
           index: z.number().int().min(0).max(1023),
           uuid: z.string().min(1).max(128),
           model: z.string().min(1).max(200),
-          vram_mb: z.number().int().min(0).nullable().optional(),
+          vram_mb: int32(0, 100_000_000).nullable().optional(),
           driver_version: z.string().max(64).nullable().optional(),
         }),
       )
@@ -84,7 +85,7 @@ export const HeartbeatBody = z
       )
       .max(1024),
     gpu_error: z.string().max(2000).nullable().optional(),
-    running_jobs: z.array(z.number().int()).max(10_000).optional(),
+    running_jobs: z.array(int32()).max(10_000).optional(),
   })
   .openapi("AgentHeartbeat");
 
@@ -97,7 +98,7 @@ export const HeartbeatResult = z
   .openapi("AgentHeartbeatResult");
 
 export const AssignmentsQuery = z.object({
-  wait: z.coerce.number().int().min(0).max(60).default(0).openapi({ description: "Long-poll up to this many seconds" }),
+  wait: urlInt(0, 60).default(0).openapi({ description: "Long-poll up to this many seconds" }),
   version: z.string().max(64).optional().openapi({ description: "The version the agent has; wait for another" }),
 });
 

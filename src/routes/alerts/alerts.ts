@@ -1,4 +1,4 @@
-import { createRoute, z } from "@hono/zod-openapi";
+import { z } from "@hono/zod-openapi";
 import {
   type AlertRuleInput,
   createRule,
@@ -7,8 +7,8 @@ import {
   listRules,
   updateRule,
 } from "../../domain/alerts/rules.js";
-import { requireOperator } from "../../domain/identity/principal.js";
-import { appCtx, principal, router } from "../../http/env.js";
+import { createRoute, operator } from "../../http/access.js";
+import { appCtx, router } from "../../http/env.js";
 import { commonErrors, envelope, jsonBody, jsonResponse, ok } from "../../http/envelope.js";
 import { IntIdParam } from "../fleet/schemas.js";
 import { AlertEvent, AlertRule, AlertRuleBody, AlertRulePatch, EventsQuery, eventView, ruleView } from "./schemas.js";
@@ -29,12 +29,12 @@ alertRoutes.openapi(
   createRoute({
     method: "get",
     path: "/alerts/rules",
+    access: operator("read"),
     tags,
     summary: "List alert rules (operator)",
     responses: { 200: jsonResponse(envelope(z.array(AlertRule)), "Rules"), ...commonErrors },
   }),
   async (c) => {
-    requireOperator(principal(c), "read");
     return ok(c, z.array(AlertRule), (await listRules(appCtx(c))).map(ruleView), 200);
   },
 );
@@ -43,13 +43,13 @@ alertRoutes.openapi(
   createRoute({
     method: "post",
     path: "/alerts/rules",
+    access: operator("write"),
     tags,
     summary: "Create an alert rule: utilization_low, quota_breach or health_degraded, with threshold, window, scope",
     request: jsonBody(AlertRuleBody),
     responses: { 201: jsonResponse(envelope(AlertRule), "Created"), ...commonErrors },
   }),
   async (c) => {
-    requireOperator(principal(c), "write");
     const row = await createRule(appCtx(c), toInput(c.req.valid("json")) as AlertRuleInput);
     return ok(c, AlertRule, ruleView(row), 201);
   },
@@ -59,13 +59,13 @@ alertRoutes.openapi(
   createRoute({
     method: "patch",
     path: "/alerts/rules/{id}",
+    access: operator("write"),
     tags,
     summary: "Update an alert rule (operator)",
     request: { params: IntIdParam, ...jsonBody(AlertRulePatch) },
     responses: { 200: jsonResponse(envelope(AlertRule), "Updated"), ...commonErrors },
   }),
   async (c) => {
-    requireOperator(principal(c), "write");
     const row = await updateRule(appCtx(c), c.req.valid("param").id, toInput(c.req.valid("json")));
     return ok(c, AlertRule, ruleView(row), 200);
   },
@@ -75,13 +75,13 @@ alertRoutes.openapi(
   createRoute({
     method: "delete",
     path: "/alerts/rules/{id}",
+    access: operator("write"),
     tags,
     summary: "Delete an alert rule; its open events are resolved",
     request: { params: IntIdParam },
     responses: { 200: jsonResponse(envelope(AlertRule), "Deleted"), ...commonErrors },
   }),
   async (c) => {
-    requireOperator(principal(c), "write");
     return ok(c, AlertRule, ruleView(await deleteRule(appCtx(c), c.req.valid("param").id)), 200);
   },
 );
@@ -90,13 +90,13 @@ alertRoutes.openapi(
   createRoute({
     method: "get",
     path: "/alerts/events",
+    access: operator("read"),
     tags,
     summary: "Alert events, newest first (limit 1–100, default 50)",
     request: { query: EventsQuery },
     responses: { 200: jsonResponse(envelope(z.array(AlertEvent)), "Events"), ...commonErrors },
   }),
   async (c) => {
-    requireOperator(principal(c), "read");
     const q = c.req.valid("query");
     const rows = await listEvents(appCtx(c), { limit: q.limit, status: q.status, ruleId: q.rule_id });
     return ok(c, z.array(AlertEvent), rows.map(eventView), 200);

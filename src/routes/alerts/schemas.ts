@@ -1,12 +1,13 @@
 import { z } from "@hono/zod-openapi";
 import type { alertEvents } from "../../db/schema/index.js";
 import { type AlertRuleRow, alertTypes } from "../../domain/alerts/rules.js";
+import { int32, real, safeName, urlInt } from "../../lib/schemas.js";
 
 const Scope = z
   .object({
-    cluster_id: z.number().int().positive().optional(),
-    node_id: z.number().int().positive().optional(),
-    tenant_id: z.number().int().positive().optional(),
+    cluster_id: int32().optional(),
+    node_id: int32().optional(),
+    tenant_id: int32().optional(),
   })
   .strict();
 
@@ -36,12 +37,9 @@ export const ruleView = (r: AlertRuleRow) => ({
 
 export const AlertRuleBody = z
   .object({
-    name: z.string().trim().min(1).max(200),
+    name: safeName(200),
     type: z.enum(alertTypes),
-    threshold: z
-      .number()
-      .min(0)
-      .max(100_000)
+    threshold: real(0, 100_000)
       .nullable()
       .optional()
       .openapi({ description: "utilization_low: %; quota_breach: % of quota; health_degraded: °C" }),
@@ -93,7 +91,7 @@ export const eventView = (r: {
 });
 
 export const EventsQuery = z.object({
-  limit: z.coerce.number().int().min(1).max(100).default(50),
+  limit: urlInt(1, 100).default(50),
   status: z.enum(["open", "resolved"]).optional(),
-  rule_id: z.coerce.number().int().positive().optional(),
+  rule_id: urlInt().optional(),
 });

@@ -1,10 +1,10 @@
-import { createRoute, z } from "@hono/zod-openapi";
+import { z } from "@hono/zod-openapi";
 import { billingModeOf } from "../../domain/billing/balance.js";
 import { prepaidBurn } from "../../domain/billing/burn.js";
 import { grantCredits } from "../../domain/billing/credits.js";
 import { currentBalance, ledgerKinds, listTransactions } from "../../domain/billing/ledger.js";
-import { actingTenant, authorize, requireOperator } from "../../domain/identity/principal.js";
-import { appCtx, principal, router } from "../../http/env.js";
+import { actingFor, createRoute, operator, tenant } from "../../http/access.js";
+import { appCtx, router } from "../../http/env.js";
 import { commonErrors, envelope, jsonBody, jsonResponse, listEnvelope, ok, okList } from "../../http/envelope.js";
 import { PageQuery } from "../../http/pagination.js";
 import {
@@ -25,6 +25,7 @@ balanceRoutes.openapi(
   createRoute({
     method: "get",
     path: "/billing/balance",
+    access: tenant("billing", "read"),
     tags,
     summary: "The balance (exact string and display number): prepaid credit, or what an invoiced tenant owes (< 0)",
     request: { query: TenantQuery },
@@ -32,9 +33,7 @@ balanceRoutes.openapi(
   }),
   async (c) => {
     const ctx = appCtx(c);
-    const caller = principal(c);
-    authorize(caller, "billing", "read");
-    const tenantId = actingTenant(caller, c.req.valid("query").tenant_id);
+    const tenantId = actingFor(c, c.req.valid("query").tenant_id);
     const mode = await billingModeOf(ctx.db, tenantId); // 404 for a tenant that does not exist
     const [balance, [burn]] = await Promise.all([
       currentBalance(ctx.db, tenantId),
@@ -48,6 +47,7 @@ balanceRoutes.openapi(
   createRoute({
     method: "get",
     path: "/billing/transactions",
+    access: tenant("billing", "read"),
     tags,
     summary: "Ledger entries, newest first: sign-up credit, top-ups, grants, usage, refunds, adjustments",
     request: { query: PageQuery.extend(TenantQuery.shape).extend({ kind: z.enum(ledgerKinds).optional() }) },
@@ -55,10 +55,8 @@ balanceRoutes.openapi(
   }),
   async (c) => {
     const ctx = appCtx(c);
-    const caller = principal(c);
-    authorize(caller, "billing", "read");
     const query = c.req.valid("query");
-    const tenantId = actingTenant(caller, query.tenant_id);
+    const tenantId = actingFor(c, query.tenant_id);
     const page = await listTransactions(ctx, tenantId, query);
     return okList(c, Transaction, { ...page, items: page.items.map(transactionView) });
   },
@@ -68,6 +66,7 @@ balanceRoutes.openapi(
   createRoute({
     method: "post",
     path: "/tenants/{id}/credits",
+    access: operator("write"),
     tags,
     summary: "Grant credits to a tenant (operator); send Idempotency-Key to make a retry harmless",
     request: { params: TenantIdParam, ...jsonBody(GrantBody) },
@@ -75,7 +74,6 @@ balanceRoutes.openapi(
   }),
   async (c) => {
     const ctx = appCtx(c);
-    requireOperator(principal(c), "write");
     const { id } = c.req.valid("param");
     const body = c.req.valid("json");
     const entry = await grantCredits(ctx, {

@@ -1,4 +1,4 @@
-import { createRoute, z } from "@hono/zod-openapi";
+import { z } from "@hono/zod-openapi";
 import {
   generateInvoices,
   getInvoice,
@@ -6,11 +6,13 @@ import {
   listInvoices,
   setInvoiceStatus,
 } from "../../domain/billing/invoices.js";
-import { authorize, isOperator, requireOperator } from "../../domain/identity/principal.js";
+import { isOperator } from "../../domain/identity/principal.js";
+import { createRoute, listTenant, operator, tenant, tenantScope } from "../../http/access.js";
 import { appCtx, principal, router } from "../../http/env.js";
 import { commonErrors, envelope, jsonBody, jsonResponse, listEnvelope, ok, okList } from "../../http/envelope.js";
 import { PageQuery } from "../../http/pagination.js";
 import { ApiError, badRequest } from "../../lib/errors.js";
+import { urlInt } from "../../lib/schemas.js";
 import {
   GenerateInvoicesBody,
   GenerateInvoicesQuery,
@@ -23,17 +25,14 @@ import {
 export const invoiceRoutes = router();
 const tags = ["Billing"];
 const InvoiceId = z.object({
-  id: z.coerce
-    .number()
-    .int()
-    .positive()
-    .openapi({ param: { name: "id", in: "path" } }),
+  id: urlInt().openapi({ param: { name: "id", in: "path" } }),
 });
 
 invoiceRoutes.openapi(
   createRoute({
     method: "get",
     path: "/billing/invoices",
+    access: tenant("billing", "read"),
     tags,
     summary: "Invoices, newest first (a tenant's own; every tenant's, or one with tenant_id, for the operator)",
     request: {
@@ -45,12 +44,11 @@ invoiceRoutes.openapi(
   }),
   async (c) => {
     const caller = principal(c);
-    authorize(caller, "billing", "read");
     const query = c.req.valid("query");
     if (!isOperator(caller) && query.tenant_id !== undefined && query.tenant_id !== caller.tenantId) {
       throw new ApiError("NOT_FOUND", "tenant not found");
     }
-    const tenantId = isOperator(caller) ? (query.tenant_id ?? null) : caller.tenantId;
+    const tenantId = listTenant(c, query.tenant_id);
     const page = await listInvoices(appCtx(c), tenantId, query);
     return okList(c, Invoice, { ...page, items: page.items.map((i) => invoiceView(i)) });
   },
@@ -60,15 +58,14 @@ invoiceRoutes.openapi(
   createRoute({
     method: "get",
     path: "/billing/invoices/{id}",
+    access: tenant("billing", "read"),
     tags,
     summary: "One invoice with its lines",
     request: { params: InvoiceId },
     responses: { 200: jsonResponse(envelope(Invoice), "Invoice"), ...commonErrors },
   }),
   async (c) => {
-    const caller = principal(c);
-    authorize(caller, "billing", "read");
-    const { invoice, lines } = await getInvoice(appCtx(c), c.req.valid("param").id, caller.tenantId);
+    const { invoice, lines } = await getInvoice(appCtx(c), c.req.valid("param").id, tenantScope(c));
     return ok(c, Invoice, invoiceView(invoice, lines));
   },
 );
@@ -77,6 +74,7 @@ invoiceRoutes.openapi(
   createRoute({
     method: "post",
     path: "/billing/invoices",
+    access: operator("write"),
     tags,
     summary:
       "Generate draft invoices from uninvoiced usage for the last `days` days (default 30) or an explicit period (operator; one tenant or all)",
@@ -85,7 +83,6 @@ invoiceRoutes.openapi(
   }),
   async (c) => {
     const ctx = appCtx(c);
-    requireOperator(principal(c), "write");
     const body = c.req.valid("json");
     const queryDays = c.req.valid("query").days;
     if (queryDays !== undefined && (body.days !== undefined || body.period_start !== undefined)) {
@@ -110,6 +107,7 @@ invoiceRoutes.openapi(
   createRoute({
     method: "patch",
     path: "/billing/invoices/{id}",
+    access: operator("write"),
     tags,
     summary: "Move an invoice: draft → open (pushed to Stripe when configured) → paid, or → void (operator)",
     request: { params: InvoiceId, ...jsonBody(InvoicePatch) },
@@ -117,7 +115,6 @@ invoiceRoutes.openapi(
   }),
   async (c) => {
     const ctx = appCtx(c);
-    requireOperator(principal(c), "write");
     const updated = await setInvoiceStatus(ctx, c.req.valid("param").id, c.req.valid("json").status);
     return ok(c, Invoice, invoiceView(updated));
   },

@@ -3,36 +3,18 @@ import type { Config } from "../../config.js";
 import { type Burn, runwaySeconds } from "../../domain/billing/burn.js";
 import { type LedgerRow, ledgerKinds } from "../../domain/billing/ledger.js";
 import { type BillingMode, billingModes } from "../../domain/identity/tenants.js";
-import { microsToUsd, microsToUsdNumber, usdToMicros } from "../../lib/money.js";
+import { microsToUsd, microsToUsdNumber } from "../../lib/money.js";
+import { int32, isoDate, urlInt, usdAmount } from "../../lib/schemas.js";
 
 /** A dollar amount as a decimal string ("25.50") or a JSON number (25.5), read digit by digit into micros. */
-export const UsdAmount = z
-  .union([z.string(), z.number()])
-  .transform((value, ctx) => {
-    try {
-      return usdToMicros(value);
-    } catch (error) {
-      ctx.addIssue({ code: "custom", message: (error as Error).message });
-      return z.NEVER;
-    }
-  })
-  .openapi({ type: "string", example: "25.00", description: "US dollars, at most 6 decimals" });
+export const UsdAmount = usdAmount();
 
 export const TenantQuery = z.object({
-  tenant_id: z.coerce
-    .number()
-    .int()
-    .positive()
-    .optional()
-    .openapi({ description: "Operator keys: the tenant to act on" }),
+  tenant_id: urlInt().optional().openapi({ description: "Operator keys: the tenant to act on" }),
 });
 
 export const TenantIdParam = z.object({
-  id: z.coerce
-    .number()
-    .int()
-    .positive()
-    .openapi({ param: { name: "id", in: "path" }, example: 1 }),
+  id: urlInt().openapi({ param: { name: "id", in: "path" }, example: 1 }),
 });
 
 export const Balance = z
@@ -144,7 +126,7 @@ export const GrantBody = z
 export const Grant = z.object({ transaction: Transaction, balance: Balance }).openapi("CreditGrantResult");
 
 export const DaysQuery = z.object({
-  days: z.coerce.number().int().min(1).max(90).default(30).openapi({ description: "1–90 (default 30)" }),
+  days: urlInt(1, 90).default(30).openapi({ description: "1–90 (default 30)" }),
 });
 
 export const Usage = z
@@ -270,9 +252,9 @@ const InvoiceDays = z.coerce
 
 export const GenerateInvoicesBody = z
   .object({
-    tenant_id: z.number().int().positive().optional(),
-    period_start: z.iso.datetime({ offset: true }).optional(),
-    period_end: z.iso.datetime({ offset: true }).optional(),
+    tenant_id: int32().optional(),
+    period_start: isoDate().optional(),
+    period_end: isoDate().optional(),
     days: InvoiceDays.optional(),
   })
   .superRefine((body, ctx) => {

@@ -1,7 +1,6 @@
-import { createRoute } from "@hono/zod-openapi";
 import { billingSummary, usageReport, usageWindow } from "../../domain/billing/usage.js";
-import { actingTenant, authorize, isOperator } from "../../domain/identity/principal.js";
-import { appCtx, principal, router } from "../../http/env.js";
+import { actingFor, createRoute, listTenant, tenant } from "../../http/access.js";
+import { appCtx, router } from "../../http/env.js";
 import { commonErrors, envelope, jsonResponse, ok } from "../../http/envelope.js";
 import { microsToUsd, microsToUsdNumber } from "../../lib/money.js";
 import { DaysQuery, Summary, TenantQuery, Usage } from "./schemas.js";
@@ -13,6 +12,7 @@ usageRoutes.openapi(
   createRoute({
     method: "get",
     path: "/billing/usage",
+    access: tenant("billing", "read"),
     tags,
     summary: "Usage charges per instance, job and volume, and per day, over the last `days`",
     request: { query: TenantQuery.extend(DaysQuery.shape) },
@@ -20,10 +20,8 @@ usageRoutes.openapi(
   }),
   async (c) => {
     const ctx = appCtx(c);
-    const caller = principal(c);
-    authorize(caller, "billing", "read");
     const query = c.req.valid("query");
-    const tenantId = actingTenant(caller, query.tenant_id);
+    const tenantId = actingFor(c, query.tenant_id);
     const { from, to } = usageWindow(ctx, query.days);
     const report = await usageReport(ctx, tenantId, from, to);
     return ok(c, Usage, {
@@ -57,6 +55,7 @@ usageRoutes.openapi(
   createRoute({
     method: "get",
     path: "/billing/summary",
+    access: tenant("billing", "read"),
     tags,
     summary: "Billing summary over the last `days` (1–90): every tenant for the operator, its own for a tenant",
     request: { query: TenantQuery.extend(DaysQuery.shape) },
@@ -64,10 +63,8 @@ usageRoutes.openapi(
   }),
   async (c) => {
     const ctx = appCtx(c);
-    const caller = principal(c);
-    authorize(caller, "billing", "read");
     const query = c.req.valid("query");
-    const tenantId = isOperator(caller) ? (query.tenant_id ?? null) : actingTenant(caller, query.tenant_id);
+    const tenantId = listTenant(c, query.tenant_id);
     const s = await billingSummary(ctx, tenantId, query.days);
     return ok(c, Summary, {
       days: s.days,

@@ -1,9 +1,9 @@
-import { createRoute, z } from "@hono/zod-openapi";
+import { z } from "@hono/zod-openapi";
 import { listImages, resolveImage } from "../../domain/catalog/images.js";
 import { listOffers } from "../../domain/catalog/offers.js";
 import { listRegions } from "../../domain/catalog/regions.js";
 import { listInstanceTypes, resolveInstanceType } from "../../domain/catalog/types.js";
-import { authorize } from "../../domain/identity/principal.js";
+import { createRoute, publicAccess, tenant } from "../../http/access.js";
 import { appCtx, principal, router } from "../../http/env.js";
 import { commonErrors, envelope, jsonResponse, ok } from "../../http/envelope.js";
 import { notFound } from "../../lib/errors.js";
@@ -44,9 +44,9 @@ browseRoutes.openapi(
   createRoute({
     method: "get",
     path: "/regions",
+    access: publicAccess,
     tags,
     summary: "Datacenter regions",
-    security: [],
     responses: { 200: jsonResponse(list(Region), "Regions") },
   }),
   async (c) => listOf(c, Region, (await listRegions(appCtx(c))).map(regionView)),
@@ -56,9 +56,9 @@ browseRoutes.openapi(
   createRoute({
     method: "get",
     path: "/plans",
+    access: publicAccess,
     tags,
     summary: "GPU plans (seed 000): one per instance type, with live availability across regions",
-    security: [],
     request: { query: OfferQuery.pick({ gpu_model: true, region: true }) },
     responses: { 200: jsonResponse(list(Plan), "Plans") },
   }),
@@ -74,9 +74,9 @@ for (const path of ["/gpus/available", "/offers"]) {
     createRoute({
       method: "get",
       path,
+      access: publicAccess,
       tags,
       summary: "GPU offers (seed 001): specs, price and availability per region, computed from live capacity",
-      security: [],
       request: { query: OfferQuery },
       responses: { 200: jsonResponse(list(OfferSchema), "Offers") },
     }),
@@ -97,10 +97,10 @@ for (const path of ["/images", "/templates"]) {
     createRoute({
       method: "get",
       path,
+      access: publicAccess,
       tags,
       summary:
         path === "/images" ? "OS images with CUDA (seed 001)" : "Templates (seed 000's name for images, by slug)",
-      security: [],
       request: { query: z.object({ gpu_model: z.string().max(40).optional().openapi({ example: "H100" }) }) },
       responses: { 200: jsonResponse(list(Image), "Images") },
     }),
@@ -111,9 +111,9 @@ for (const path of ["/images", "/templates"]) {
     createRoute({
       method: "get",
       path: `${path}/{id}`,
+      access: publicAccess,
       tags,
       summary: "One image by slug",
-      security: [],
       request: { params: Slug },
       responses: { 200: jsonResponse(envelope(Image), "Image"), 404: commonErrors[404] },
     }),
@@ -130,6 +130,7 @@ browseRoutes.openapi(
   createRoute({
     method: "get",
     path: "/instance-types",
+    access: tenant("catalog", "read"),
     tags,
     summary: "Instance types with all their ids (plan id, cluster type); operators also see retired ones",
     request: { query: z.object({ include_inactive: z.enum(["true", "false"]).optional() }) },
@@ -137,7 +138,6 @@ browseRoutes.openapi(
   }),
   async (c) => {
     const caller = principal(c);
-    authorize(caller, "catalog", "read");
     const includeInactive = caller.tenantId === null && c.req.valid("query").include_inactive === "true";
     const types = await listInstanceTypes(appCtx(c), { includeInactive });
     return listOf(c, InstanceTypeSchema, types.map(instanceTypeView));
@@ -148,13 +148,13 @@ browseRoutes.openapi(
   createRoute({
     method: "get",
     path: "/instance-types/{id}",
+    access: tenant("catalog", "read"),
     tags,
     summary: "One instance type by any of its ids",
     request: { params: Slug },
     responses: { 200: jsonResponse(envelope(InstanceTypeSchema), "Instance type"), ...commonErrors },
   }),
   async (c) => {
-    authorize(principal(c), "catalog", "read");
     const type = await resolveInstanceType(appCtx(c), c.req.valid("param").id).catch(() => {
       throw notFound("instance type");
     });

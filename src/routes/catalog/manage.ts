@@ -1,11 +1,12 @@
-import { createRoute, z } from "@hono/zod-openapi";
+import { z } from "@hono/zod-openapi";
 import { createImage, updateImage } from "../../domain/catalog/images.js";
 import { createRegion, updateRegion } from "../../domain/catalog/regions.js";
 import { createInstanceType, type InstanceTypePatch, updateInstanceType } from "../../domain/catalog/types.js";
-import { requireOperator } from "../../domain/identity/principal.js";
-import { appCtx, principal, router } from "../../http/env.js";
+import { createRoute, operator } from "../../http/access.js";
+import { appCtx, router } from "../../http/env.js";
 import { commonErrors, envelope, errorResponses, jsonBody, jsonResponse, ok } from "../../http/envelope.js";
 import { usdToMicros } from "../../lib/money.js";
+import { int32, safeName } from "../../lib/schemas.js";
 import { Image, InstanceTypeSchema, imageView, instanceTypeView, OciRef, Region, regionView } from "./schemas.js";
 
 /** Operators manage the catalog: instance types (with aliases and regional prices), images and regions. */
@@ -20,20 +21,23 @@ const Id = z.object({
 });
 const usd = z
   .string()
-  .regex(/^\d+(\.\d{1,6})?$/, 'must be a decimal dollar amount with at most 6 decimals, e.g. "2.49"')
+  .regex(
+    /^\d{1,7}(\.\d{1,6})?$/,
+    'must be a decimal dollar amount under 10,000,000 with at most 6 decimals, e.g. "2.49"',
+  )
   .openapi({ example: "2.49" });
 const slug = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, "letters, digits, '.', '_' and '-' only");
 
 const TypeBody = z
   .object({
     id: slug,
-    name: z.string().trim().min(1).max(200),
-    gpu_model: z.string().trim().min(1).max(40),
-    gpu_memory_gb: z.number().int().positive(),
+    name: safeName(200),
+    gpu_model: safeName(40),
+    gpu_memory_gb: int32(),
     gpu_count: z.number().int().min(1).max(64),
-    vcpus: z.number().int().positive(),
-    ram_gb: z.number().int().positive(),
-    disk_gb: z.number().int().positive(),
+    vcpus: int32(),
+    ram_gb: int32(),
+    disk_gb: int32(),
     price_per_hour: usd.openapi({ description: "USD per hour for the whole instance" }),
     billing_granularity_seconds: z.number().int().min(1).max(3600).optional(),
     minimum_charge: usd.optional(),
@@ -72,6 +76,7 @@ manageRoutes.openapi(
   createRoute({
     method: "post",
     path: "/instance-types",
+    access: operator("write"),
     tags,
     summary: "Add an instance type (operator)",
     request: jsonBody(TypeBody),
@@ -82,7 +87,6 @@ manageRoutes.openapi(
     },
   }),
   async (c) => {
-    requireOperator(principal(c), "write");
     const body = c.req.valid("json");
     const type = await createInstanceType(appCtx(c), { ...(toTypeInput(body) as any), id: body.id });
     return ok(c, InstanceTypeSchema, instanceTypeView(type), 201);
@@ -93,6 +97,7 @@ manageRoutes.openapi(
   createRoute({
     method: "patch",
     path: "/instance-types/{id}",
+    access: operator("write"),
     tags,
     summary: "Change an instance type: price, granularity, retire it, add aliases or regional prices (operator)",
     description: "Running instances keep the price they were created with.",
@@ -100,14 +105,13 @@ manageRoutes.openapi(
     responses: { 200: jsonResponse(envelope(InstanceTypeSchema), "Updated"), ...commonErrors },
   }),
   async (c) => {
-    requireOperator(principal(c), "write");
     const type = await updateInstanceType(appCtx(c), c.req.valid("param").id, toTypeInput(c.req.valid("json")));
     return ok(c, InstanceTypeSchema, instanceTypeView(type));
   },
 );
 
 const RegionBody = z
-  .object({ id: slug, name: z.string().trim().min(1).max(200), country: z.string().max(2).nullable().optional() })
+  .object({ id: slug, name: safeName(200), country: z.string().max(2).nullable().optional() })
   .strict()
   .openapi("CreateRegion");
 
@@ -115,13 +119,13 @@ manageRoutes.openapi(
   createRoute({
     method: "post",
     path: "/regions",
+    access: operator("write"),
     tags,
     summary: "Add a region (operator)",
     request: jsonBody(RegionBody),
     responses: { 201: jsonResponse(envelope(Region), "Created"), ...commonErrors, 409: errorResponses[409] },
   }),
   async (c) => {
-    requireOperator(principal(c), "write");
     return ok(c, Region, regionView(await createRegion(appCtx(c), c.req.valid("json"))), 201);
   },
 );
@@ -130,6 +134,7 @@ manageRoutes.openapi(
   createRoute({
     method: "patch",
     path: "/regions/{id}",
+    access: operator("write"),
     tags,
     summary: "Rename or retire a region (operator)",
     request: {
@@ -141,7 +146,6 @@ manageRoutes.openapi(
     responses: { 200: jsonResponse(envelope(Region), "Updated"), ...commonErrors },
   }),
   async (c) => {
-    requireOperator(principal(c), "write");
     return ok(c, Region, regionView(await updateRegion(appCtx(c), c.req.valid("param").id, c.req.valid("json"))));
   },
 );
@@ -149,8 +153,8 @@ manageRoutes.openapi(
 const ImageBody = z
   .object({
     id: slug,
-    name: z.string().trim().min(1).max(200),
-    os: z.string().trim().min(1).max(100),
+    name: safeName(200),
+    os: safeName(100),
     cuda_version: z.string().max(20).nullable().optional(),
     description: z.string().max(2000).nullable().optional(),
     compatible_gpus: z.array(z.string().min(1).max(40)).min(1),
@@ -173,13 +177,13 @@ manageRoutes.openapi(
   createRoute({
     method: "post",
     path: "/images",
+    access: operator("write"),
     tags,
     summary: "Add an image (operator)",
     request: jsonBody(ImageBody),
     responses: { 201: jsonResponse(envelope(Image), "Created"), ...commonErrors, 409: errorResponses[409] },
   }),
   async (c) => {
-    requireOperator(principal(c), "write");
     const body = c.req.valid("json");
     const image = await createImage(appCtx(c), {
       id: body.id,
@@ -198,6 +202,7 @@ manageRoutes.openapi(
   createRoute({
     method: "patch",
     path: "/images/{id}",
+    access: operator("write"),
     tags,
     summary: "Change or retire an image (operator)",
     request: {
@@ -209,7 +214,6 @@ manageRoutes.openapi(
     responses: { 200: jsonResponse(envelope(Image), "Updated"), ...commonErrors },
   }),
   async (c) => {
-    requireOperator(principal(c), "write");
     return ok(c, Image, imageView(await updateImage(appCtx(c), c.req.valid("param").id, toImage(c.req.valid("json")))));
   },
 );

@@ -1,17 +1,18 @@
-import { createRoute, z } from "@hono/zod-openapi";
+import { z } from "@hono/zod-openapi";
 import { dashboardKpis, fleetOverview } from "../../domain/dashboard/kpis.js";
 import { revenueLeakage } from "../../domain/dashboard/leakage.js";
 import { revenueBreakdown } from "../../domain/dashboard/revenue.js";
-import { requireOperator } from "../../domain/identity/principal.js";
-import { appCtx, principal, router } from "../../http/env.js";
+import { createRoute, operator } from "../../http/access.js";
+import { appCtx, router } from "../../http/env.js";
 import { commonErrors, envelope, jsonResponse, ok } from "../../http/envelope.js";
 import { microsToUsd } from "../../lib/money.js";
+import { urlInt } from "../../lib/schemas.js";
 
 export const dashboardRoutes = router();
 const tags = ["Dashboard"];
 
 export const DaysQuery = z.object({
-  days: z.coerce.number().int().min(1).max(90).default(30).openapi({ description: "Lookback window, 1–90 days" }),
+  days: urlInt(1, 90).default(30).openapi({ description: "Lookback window, 1–90 days" }),
 });
 const usd = z.string().openapi({ description: "US dollars, exact decimal", example: "1234.560000" });
 const GpuCounts = z.object({
@@ -48,13 +49,13 @@ dashboardRoutes.openapi(
   createRoute({
     method: "get",
     path: "/dashboard",
+    access: operator("read"),
     tags,
     summary: "Executive KPIs: GPUs by state, utilization, work, tenants, revenue for the window, balance owed",
     request: { query: DaysQuery },
     responses: { 200: jsonResponse(envelope(Kpis), "KPIs"), ...commonErrors },
   }),
   async (c) => {
-    requireOperator(principal(c), "read");
     const k = await dashboardKpis(appCtx(c), c.req.valid("query").days);
     return ok(
       c,
@@ -97,12 +98,12 @@ dashboardRoutes.openapi(
   createRoute({
     method: "get",
     path: "/dashboard/fleet",
+    access: operator("read"),
     tags,
     summary: "Fleet overview per cluster and node: GPUs by state and utilization",
     responses: { 200: jsonResponse(envelope(z.array(FleetCluster)), "Fleet"), ...commonErrors },
   }),
   async (c) => {
-    requireOperator(principal(c), "read");
     return ok(c, z.array(FleetCluster), await fleetOverview(appCtx(c)), 200);
   },
 );
@@ -124,13 +125,13 @@ dashboardRoutes.openapi(
   createRoute({
     method: "get",
     path: "/dashboard/revenue",
+    access: operator("read"),
     tags,
     summary: "Revenue from usage charges by day, tenant and GPU model",
     request: { query: DaysQuery },
     responses: { 200: jsonResponse(envelope(Revenue), "Revenue"), ...commonErrors },
   }),
   async (c) => {
-    requireOperator(principal(c), "read");
     const r = await revenueBreakdown(appCtx(c), c.req.valid("query").days);
     return ok(
       c,
@@ -184,13 +185,13 @@ dashboardRoutes.openapi(
   createRoute({
     method: "get",
     path: "/dashboard/leakage",
+    access: operator("read"),
     tags,
     summary: "Revenue leakage: GPU time used but not charged, charges not invoiced, balances below zero",
     request: { query: DaysQuery },
     responses: { 200: jsonResponse(envelope(Leakage), "Leakage"), ...commonErrors },
   }),
   async (c) => {
-    requireOperator(principal(c), "read");
     const l = await revenueLeakage(appCtx(c), c.req.valid("query").days);
     const view = Object.fromEntries(
       Object.entries(l.categories).map(([name, cat]) => [

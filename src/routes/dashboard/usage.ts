@@ -1,7 +1,7 @@
-import { createRoute, z } from "@hono/zod-openapi";
+import { z } from "@hono/zod-openapi";
 import { tenantUsage } from "../../domain/dashboard/usage.js";
-import { requireOperator } from "../../domain/identity/principal.js";
-import { appCtx, principal, router } from "../../http/env.js";
+import { createRoute, tenant, tenantScope } from "../../http/access.js";
+import { appCtx, router } from "../../http/env.js";
 import { commonErrors, envelope, jsonResponse, ok } from "../../http/envelope.js";
 import { ApiError } from "../../lib/errors.js";
 import { microsToUsd } from "../../lib/money.js";
@@ -35,19 +35,16 @@ tenantUsageRoutes.openapi(
   createRoute({
     method: "get",
     path: "/tenants/{id}/usage",
+    access: tenant("billing", "read"),
     tags: ["Tenants"],
     summary: "A tenant's GPU-hours and spend over the last days (1–90, default 30); operator or the tenant itself",
     request: { params: IntIdParam, query: DaysQuery },
     responses: { 200: jsonResponse(envelope(Usage), "Usage"), ...commonErrors },
   }),
   async (c) => {
-    const caller = principal(c);
     const { id } = c.req.valid("param");
-    if (caller.tenantId !== null) {
-      if (caller.tenantId !== id) throw new ApiError("NOT_FOUND", "tenant not found");
-    } else {
-      requireOperator(caller, "read");
-    }
+    const own = tenantScope(c);
+    if (own !== null && own !== id) throw new ApiError("NOT_FOUND", "tenant not found");
     const u = await tenantUsage(appCtx(c), id, c.req.valid("query").days);
     return ok(
       c,

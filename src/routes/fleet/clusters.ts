@@ -1,7 +1,6 @@
-import { createRoute } from "@hono/zod-openapi";
 import { createCluster, deleteCluster, getCluster, listClusters, updateCluster } from "../../domain/fleet/clusters.js";
-import { requireOperator } from "../../domain/identity/principal.js";
-import { appCtx, principal, router } from "../../http/env.js";
+import { createRoute, operator } from "../../http/access.js";
+import { appCtx, router } from "../../http/env.js";
 import {
   commonErrors,
   envelope,
@@ -22,13 +21,13 @@ clusterRoutes.openapi(
   createRoute({
     method: "post",
     path: "/clusters",
+    access: operator("write"),
     tags,
     summary: "Create a cluster (operator)",
     request: jsonBody(ClusterBody),
     responses: { 201: jsonResponse(envelope(Cluster), "Created"), 409: errorResponses[409], ...commonErrors },
   }),
   async (c) => {
-    requireOperator(principal(c), "write");
     const body = c.req.valid("json");
     return ok(c, Cluster, clusterView(await createCluster(appCtx(c), body)), 201);
   },
@@ -38,13 +37,13 @@ clusterRoutes.openapi(
   createRoute({
     method: "get",
     path: "/clusters",
+    access: operator("read"),
     tags,
     summary: "List clusters with their node and GPU counts (operator)",
     request: { query: PageQuery },
     responses: { 200: jsonResponse(listEnvelope(Cluster), "Clusters"), ...commonErrors },
   }),
   async (c) => {
-    requireOperator(principal(c), "read");
     const page = await listClusters(appCtx(c), c.req.valid("query"));
     return okList(c, Cluster, { ...page, items: page.items.map(clusterView) });
   },
@@ -54,13 +53,13 @@ clusterRoutes.openapi(
   createRoute({
     method: "get",
     path: "/clusters/{id}",
+    access: operator("read"),
     tags,
     summary: "Get a cluster (operator)",
     request: { params: IntIdParam },
     responses: { 200: jsonResponse(envelope(Cluster), "Cluster"), ...commonErrors },
   }),
   async (c) => {
-    requireOperator(principal(c), "read");
     return ok(c, Cluster, clusterView(await getCluster(appCtx(c), c.req.valid("param").id)));
   },
 );
@@ -69,13 +68,13 @@ clusterRoutes.openapi(
   createRoute({
     method: "patch",
     path: "/clusters/{id}",
+    access: operator("write"),
     tags,
     summary: "Rename a cluster or change its region (operator)",
     request: { params: IntIdParam, ...jsonBody(ClusterPatch) },
     responses: { 200: jsonResponse(envelope(Cluster), "Updated"), 409: errorResponses[409], ...commonErrors },
   }),
   async (c) => {
-    requireOperator(principal(c), "write");
     const row = await updateCluster(appCtx(c), c.req.valid("param").id, c.req.valid("json"));
     return ok(c, Cluster, clusterView(row), 200);
   },
@@ -85,13 +84,13 @@ clusterRoutes.openapi(
   createRoute({
     method: "delete",
     path: "/clusters/{id}",
+    access: operator("write"),
     tags,
     summary: "Delete an empty cluster (409 while it has nodes)",
     request: { params: IntIdParam },
     responses: { 200: jsonResponse(envelope(Cluster), "Deleted"), 409: errorResponses[409], ...commonErrors },
   }),
   async (c) => {
-    requireOperator(principal(c), "write");
     return ok(c, Cluster, clusterView(await deleteCluster(appCtx(c), c.req.valid("param").id)), 200);
   },
 );

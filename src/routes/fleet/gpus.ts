@@ -1,7 +1,7 @@
-import { createRoute, z } from "@hono/zod-openapi";
+import { z } from "@hono/zod-openapi";
 import { getGpu, listGpus, registerGpus } from "../../domain/fleet/gpus.js";
-import { requireOperator } from "../../domain/identity/principal.js";
-import { appCtx, principal, router } from "../../http/env.js";
+import { createRoute, operator } from "../../http/access.js";
+import { appCtx, router } from "../../http/env.js";
 import {
   commonErrors,
   envelope,
@@ -21,13 +21,13 @@ gpuRoutes.openapi(
   createRoute({
     method: "post",
     path: "/gpus",
+    access: operator("write"),
     tags,
     summary: "Register GPUs on a node (operator); a GPU index appears once per node",
     request: jsonBody(RegisterGpusBody),
     responses: { 201: jsonResponse(envelope(z.array(Gpu)), "Registered"), 409: errorResponses[409], ...commonErrors },
   }),
   async (c) => {
-    requireOperator(principal(c), "write");
     const body = c.req.valid("json");
     const rows = await registerGpus(
       appCtx(c),
@@ -42,13 +42,13 @@ gpuRoutes.openapi(
   createRoute({
     method: "get",
     path: "/gpus",
+    access: operator("read"),
     tags,
     summary: "List GPUs with their derived state and newest sample (operator)",
     request: { query: GpuListQuery },
     responses: { 200: jsonResponse(listEnvelope(Gpu), "GPUs"), ...commonErrors },
   }),
   async (c) => {
-    requireOperator(principal(c), "read");
     const q = c.req.valid("query");
     const page = await listGpus(appCtx(c), q, {
       nodeId: q.node_id,
@@ -64,13 +64,13 @@ gpuRoutes.openapi(
   createRoute({
     method: "get",
     path: "/gpus/{id}",
+    access: operator("read"),
     tags,
     summary: "Get a GPU (operator)",
     request: { params: IntIdParam },
     responses: { 200: jsonResponse(envelope(Gpu), "GPU"), ...commonErrors },
   }),
   async (c) => {
-    requireOperator(principal(c), "read");
     return ok(c, Gpu, gpuView(await getGpu(appCtx(c), c.req.valid("param").id)));
   },
 );

@@ -1,4 +1,3 @@
-import { createRoute } from "@hono/zod-openapi";
 import {
   createNode,
   deleteNode,
@@ -8,8 +7,8 @@ import {
   setNodeSchedulable,
   updateNode,
 } from "../../domain/fleet/nodes.js";
-import { requireOperator } from "../../domain/identity/principal.js";
-import { appCtx, principal, router } from "../../http/env.js";
+import { createRoute, operator } from "../../http/access.js";
+import { appCtx, router } from "../../http/env.js";
 import {
   commonErrors,
   envelope,
@@ -38,13 +37,13 @@ nodeRoutes.openapi(
   createRoute({
     method: "post",
     path: "/nodes",
+    access: operator("write"),
     tags,
     summary: "Register a node in a cluster (operator); hostnames are unique",
     request: jsonBody(NodeBody),
     responses: { 201: jsonResponse(envelope(Node), "Created"), 409: errorResponses[409], ...commonErrors },
   }),
   async (c) => {
-    requireOperator(principal(c), "write");
     const row = await createNode(appCtx(c), toInput(c.req.valid("json")) as NodeInput);
     return ok(c, Node, nodeView(row), 201);
   },
@@ -54,13 +53,13 @@ nodeRoutes.openapi(
   createRoute({
     method: "get",
     path: "/nodes",
+    access: operator("read"),
     tags,
     summary: "List nodes, optionally by cluster or status (operator)",
     request: { query: NodeListQuery },
     responses: { 200: jsonResponse(listEnvelope(Node), "Nodes"), ...commonErrors },
   }),
   async (c) => {
-    requireOperator(principal(c), "read");
     const query = c.req.valid("query");
     const page = await listNodes(appCtx(c), query, { clusterId: query.cluster_id, status: query.status });
     return okList(c, Node, { ...page, items: page.items.map(nodeView) });
@@ -71,13 +70,13 @@ nodeRoutes.openapi(
   createRoute({
     method: "get",
     path: "/nodes/{id}",
+    access: operator("read"),
     tags,
     summary: "Get a node (operator)",
     request: { params: IntIdParam },
     responses: { 200: jsonResponse(envelope(Node), "Node"), ...commonErrors },
   }),
   async (c) => {
-    requireOperator(principal(c), "read");
     return ok(c, Node, nodeView(await getNode(appCtx(c), c.req.valid("param").id)));
   },
 );
@@ -86,13 +85,13 @@ nodeRoutes.openapi(
   createRoute({
     method: "patch",
     path: "/nodes/{id}",
+    access: operator("write"),
     tags,
     summary: "Update a node's cluster, hostname, address or capacity (operator)",
     request: { params: IntIdParam, ...jsonBody(NodePatch) },
     responses: { 200: jsonResponse(envelope(Node), "Updated"), 409: errorResponses[409], ...commonErrors },
   }),
   async (c) => {
-    requireOperator(principal(c), "write");
     const row = await updateNode(appCtx(c), c.req.valid("param").id, toInput(c.req.valid("json")));
     return ok(c, Node, nodeView(row), 200);
   },
@@ -102,13 +101,13 @@ nodeRoutes.openapi(
   createRoute({
     method: "delete",
     path: "/nodes/{id}",
+    access: operator("write"),
     tags,
     summary: "Delete a node and its GPUs (409 while any GPU is allocated)",
     request: { params: IntIdParam },
     responses: { 200: jsonResponse(envelope(Node), "Deleted"), 409: errorResponses[409], ...commonErrors },
   }),
   async (c) => {
-    requireOperator(principal(c), "write");
     return ok(c, Node, nodeView(await deleteNode(appCtx(c), c.req.valid("param").id)), 200);
   },
 );
@@ -124,13 +123,13 @@ for (const [action, summary] of Object.entries(actions) as [keyof typeof actions
     createRoute({
       method: "post",
       path: `/nodes/{id}/${action}`,
+      access: operator("write"),
       tags,
       summary,
       request: { params: IntIdParam },
       responses: { 200: jsonResponse(envelope(Node), "Node"), 409: errorResponses[409], ...commonErrors },
     }),
     async (c) => {
-      requireOperator(principal(c), "write");
       return ok(c, Node, nodeView(await setNodeSchedulable(appCtx(c), c.req.valid("param").id, action)), 200);
     },
   );

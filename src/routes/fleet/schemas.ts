@@ -4,19 +4,15 @@ import type { GpuView } from "../../domain/fleet/gpus.js";
 import type { NodeRow } from "../../domain/fleet/nodes.js";
 import { gpuStates, nodeStatuses } from "../../domain/fleet/state.js";
 import { PageQuery } from "../../http/pagination.js";
+import { int32, safeName, urlInt } from "../../lib/schemas.js";
 
 const iso = (d: Date | null | undefined) => (d ? new Date(d).toISOString() : null);
 
 export const IntIdParam = z.object({
-  id: z.coerce
-    .number()
-    .int()
-    .positive()
-    .max(2_147_483_647)
-    .openapi({ param: { name: "id", in: "path" } }),
+  id: urlInt().openapi({ param: { name: "id", in: "path" } }),
 });
 
-const intRef = z.number().int().positive().max(2_147_483_647);
+const intRef = int32();
 
 export const Cluster = z
   .object({
@@ -40,8 +36,8 @@ export const clusterView = (c: ClusterRow) => ({
 
 export const ClusterBody = z
   .object({
-    name: z.string().trim().min(1).max(200).openapi({ example: "us-east-a" }),
-    region: z.string().trim().min(1).max(64).nullable().optional().openapi({ example: "us-east-1" }),
+    name: safeName(200).openapi({ example: "us-east-a" }),
+    region: safeName(64).nullable().optional().openapi({ example: "us-east-1" }),
   })
   .strict()
   .openapi("CreateCluster");
@@ -101,7 +97,7 @@ export const NodeBody = z
 export const NodePatch = NodeBody.partial().strict().openapi("UpdateNode");
 
 export const NodeListQuery = PageQuery.extend({
-  cluster_id: z.coerce.number().int().positive().optional(),
+  cluster_id: urlInt().optional(),
   status: z.enum(nodeStatuses).optional(),
 });
 
@@ -165,7 +161,7 @@ export const RegisterGpusBody = z
         z
           .object({
             gpu_index: z.number().int().min(0).max(1023).optional(),
-            model: z.string().trim().min(1).max(200).optional().openapi({ example: "NVIDIA H100 80GB HBM3" }),
+            model: safeName(200).optional().openapi({ example: "NVIDIA H100 80GB HBM3" }),
             vram_mb: z.number().int().min(0).max(10_000_000).optional(),
             uuid: z.string().max(128).optional(),
           })
@@ -178,8 +174,8 @@ export const RegisterGpusBody = z
   .openapi("RegisterGpus");
 
 export const GpuListQuery = PageQuery.extend({
-  node_id: z.coerce.number().int().positive().optional(),
-  cluster_id: z.coerce.number().int().positive().optional(),
+  node_id: urlInt().optional(),
+  cluster_id: urlInt().optional(),
   state: z.enum(gpuStates).optional(),
   model: z.string().max(200).optional(),
 });

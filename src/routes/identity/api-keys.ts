@@ -1,11 +1,13 @@
-import { createRoute, z } from "@hono/zod-openapi";
+import { z } from "@hono/zod-openapi";
 import { checkKeyGrant, createKey, listKeys, revokeKey } from "../../domain/identity/keys.js";
-import { authorize, isOperator } from "../../domain/identity/principal.js";
+import { isOperator } from "../../domain/identity/principal.js";
 import { getTenant } from "../../domain/identity/tenants.js";
+import { createRoute, listTenant, tenant, tenantScope } from "../../http/access.js";
 import { appCtx, principal, router } from "../../http/env.js";
 import { commonErrors, envelope, jsonBody, jsonResponse, listEnvelope, ok, okList } from "../../http/envelope.js";
 import { PageQuery } from "../../http/pagination.js";
 import { ApiError } from "../../lib/errors.js";
+import { urlInt } from "../../lib/schemas.js";
 import { ApiKey, CreatedApiKey, CreateKeyBody, keyView } from "./schemas.js";
 
 export const apiKeyRoutes = router();
@@ -22,6 +24,7 @@ apiKeyRoutes.openapi(
   createRoute({
     method: "post",
     path: "/api-keys",
+    access: tenant("api-keys", "write"),
     tags,
     summary: "Create an API key; the secret (`data.key`) is returned once",
     request: jsonBody(CreateKeyBody),
@@ -30,7 +33,6 @@ apiKeyRoutes.openapi(
   async (c) => {
     const ctx = appCtx(c);
     const caller = principal(c);
-    authorize(caller, "api-keys", "write");
     const body = c.req.valid("json");
     const tenantId = isOperator(caller) ? (body.tenant_id ?? null) : (body.tenant_id ?? caller.tenantId);
     const input = {
@@ -53,16 +55,16 @@ apiKeyRoutes.openapi(
   createRoute({
     method: "get",
     path: "/api-keys",
+    access: tenant("api-keys", "read"),
     tags,
     summary: "List active API keys (a tenant's own; an operator's, or one tenant's with tenant_id)",
-    request: { query: PageQuery.extend({ tenant_id: z.coerce.number().int().positive().optional() }) },
+    request: { query: PageQuery.extend({ tenant_id: urlInt().optional() }) },
     responses: { 200: jsonResponse(listEnvelope(ApiKey), "API keys"), ...commonErrors },
   }),
   async (c) => {
     const caller = principal(c);
-    authorize(caller, "api-keys", "read");
     const query = c.req.valid("query");
-    const tenantId = isOperator(caller) ? (query.tenant_id ?? null) : caller.tenantId;
+    const tenantId = listTenant(c, query.tenant_id);
     if (!isOperator(caller) && query.tenant_id !== undefined && query.tenant_id !== caller.tenantId) {
       throw new ApiError("NOT_FOUND", "tenant not found");
     }
@@ -75,15 +77,14 @@ apiKeyRoutes.openapi(
   createRoute({
     method: "delete",
     path: "/api-keys/{id}",
+    access: tenant("api-keys", "write"),
     tags,
     summary: "Revoke an API key (takes effect at once)",
     request: { params: KeyId },
     responses: { 200: jsonResponse(envelope(ApiKey), "Revoked"), ...commonErrors },
   }),
   async (c) => {
-    const caller = principal(c);
-    authorize(caller, "api-keys", "write");
-    const row = await revokeKey(appCtx(c), c.req.valid("param").id, isOperator(caller) ? null : caller.tenantId);
+    const row = await revokeKey(appCtx(c), c.req.valid("param").id, tenantScope(c));
     return ok(c, ApiKey, keyView(row));
   },
 );

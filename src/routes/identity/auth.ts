@@ -1,15 +1,17 @@
-import { createRoute, z } from "@hono/zod-openapi";
+import { z } from "@hono/zod-openapi";
 import { endSession } from "../../domain/identity/keys.js";
 import { login, register } from "../../domain/identity/signup.js";
+import { anyKey, createRoute, publicAccess } from "../../http/access.js";
 import { appCtx, principal, router } from "../../http/env.js";
 import { commonErrors, envelope, errorResponses, jsonBody, jsonResponse, ok } from "../../http/envelope.js";
+import { safeName } from "../../lib/schemas.js";
 import { CreatedApiKey, keyView, Tenant, tenantView } from "./schemas.js";
 
 const Credentials = z
   .object({
     email: z.email().max(320),
     password: z.string().min(8, "password must be at least 8 characters").max(256),
-    name: z.string().trim().min(1).max(200).optional(),
+    name: safeName(200).optional(),
   })
   .strict();
 
@@ -21,9 +23,9 @@ authRoutes.openapi(
   createRoute({
     method: "post",
     path: "/auth/register",
+    access: publicAccess,
     tags: ["Auth"],
     summary: "Sign up: creates an account (tenant), its first API key and the sign-up credit",
-    security: [],
     request: jsonBody(Credentials.openapi("Register")),
     responses: {
       201: jsonResponse(envelope(Session), "Account created; `data.api_key.key` is shown once"),
@@ -40,10 +42,10 @@ authRoutes.openapi(
   createRoute({
     method: "post",
     path: "/auth/login",
+    access: publicAccess,
     tags: ["Auth"],
     summary:
       "Log in with email and password: returns a console session token valid for 12 hours (not listed among API keys)",
-    security: [],
     request: jsonBody(Credentials.omit({ name: true }).openapi("Login")),
     responses: { 200: jsonResponse(envelope(Session), "Logged in") },
   }),
@@ -57,6 +59,7 @@ authRoutes.openapi(
   createRoute({
     method: "post",
     path: "/auth/logout",
+    access: anyKey,
     tags: ["Auth"],
     summary: "Log out: ends the console session token presented (an API key is refused: revoke it instead)",
     responses: { 204: { description: "Session ended" }, ...commonErrors },

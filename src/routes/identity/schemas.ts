@@ -2,6 +2,7 @@ import { z } from "@hono/zod-openapi";
 import type { ApiKeyRow } from "../../domain/identity/keys.js";
 import { permissions, scopeAreas } from "../../domain/identity/principal.js";
 import { billingModes, planTiers, type TenantRow, tenantStatuses } from "../../domain/identity/tenants.js";
+import { int32, isoDate, safeName, urlInt } from "../../lib/schemas.js";
 
 export const Tenant = z
   .object({
@@ -66,8 +67,8 @@ export const keyView = (k: ApiKeyRow & { key?: string }) => ({
 
 export const CreateKeyBody = z
   .object({
-    label: z.string().trim().min(1).max(200),
-    tenant_id: z.number().int().positive().optional(),
+    label: safeName(200),
+    tenant_id: int32().optional(),
     permissions: z
       .array(z.enum(permissions))
       .min(1)
@@ -78,14 +79,14 @@ export const CreateKeyBody = z
       .min(1)
       .optional()
       .openapi({ example: ["all"] }),
-    expires_at: z.iso.datetime({ offset: true }).optional(),
+    expires_at: isoDate().optional(),
   })
   .strict()
   .openapi("CreateApiKey");
 
 export const TenantBody = z
   .object({
-    name: z.string().trim().min(1).max(200),
+    name: safeName(200),
     gpu_quota: z.number().int().min(1).max(1_000_000),
     contact_email: z.email().max(320).optional(),
     plan_tier: z.enum(planTiers).optional(),
@@ -100,10 +101,5 @@ export const TenantBody = z
 export const TenantPatch = TenantBody.partial().strict().openapi("UpdateTenant");
 
 export const IdParam = z.object({
-  id: z.coerce
-    .number()
-    .int()
-    .positive()
-    .max(2_147_483_647)
-    .openapi({ param: { name: "id", in: "path" } }),
+  id: urlInt().openapi({ param: { name: "id", in: "path" } }),
 });

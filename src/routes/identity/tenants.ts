@@ -1,7 +1,6 @@
-import { createRoute } from "@hono/zod-openapi";
-import { requireOperator } from "../../domain/identity/principal.js";
 import { createTenant, getTenant, listTenants, updateTenant } from "../../domain/identity/tenants.js";
-import { appCtx, principal, router } from "../../http/env.js";
+import { createRoute, operator, tenant, tenantScope } from "../../http/access.js";
+import { appCtx, router } from "../../http/env.js";
 import { commonErrors, envelope, jsonBody, jsonResponse, listEnvelope, ok, okList } from "../../http/envelope.js";
 import { PageQuery } from "../../http/pagination.js";
 import { ApiError } from "../../lib/errors.js";
@@ -14,6 +13,7 @@ tenantRoutes.openapi(
   createRoute({
     method: "post",
     path: "/tenants",
+    access: operator("write"),
     tags,
     summary: "Create a tenant with a GPU quota (operator); invoiced unless billing_mode is prepaid",
     request: jsonBody(TenantBody),
@@ -21,7 +21,6 @@ tenantRoutes.openapi(
   }),
   async (c) => {
     const ctx = appCtx(c);
-    requireOperator(principal(c), "write");
     const body = c.req.valid("json");
     const row = await createTenant(ctx, ctx.db, {
       name: body.name,
@@ -39,13 +38,13 @@ tenantRoutes.openapi(
   createRoute({
     method: "get",
     path: "/tenants",
+    access: operator("read"),
     tags,
     summary: "List tenants (operator)",
     request: { query: PageQuery },
     responses: { 200: jsonResponse(listEnvelope(Tenant), "Tenants"), ...commonErrors },
   }),
   async (c) => {
-    requireOperator(principal(c), "read");
     const page = await listTenants(appCtx(c), c.req.valid("query"));
     return okList(c, Tenant, { ...page, items: page.items.map(tenantView) });
   },
@@ -55,19 +54,16 @@ tenantRoutes.openapi(
   createRoute({
     method: "get",
     path: "/tenants/{id}",
+    access: tenant("tenants", "read"),
     tags,
     summary: "Get a tenant (operator, or the tenant itself)",
     request: { params: IdParam },
     responses: { 200: jsonResponse(envelope(Tenant), "Tenant"), ...commonErrors },
   }),
   async (c) => {
-    const caller = principal(c);
     const { id } = c.req.valid("param");
-    if (caller.tenantId !== null) {
-      if (caller.tenantId !== id) throw new ApiError("NOT_FOUND", "tenant not found");
-    } else {
-      requireOperator(caller, "read");
-    }
+    const own = tenantScope(c);
+    if (own !== null && own !== id) throw new ApiError("NOT_FOUND", "tenant not found");
     return ok(c, Tenant, tenantView(await getTenant(appCtx(c), id)));
   },
 );
@@ -76,13 +72,13 @@ tenantRoutes.openapi(
   createRoute({
     method: "patch",
     path: "/tenants/{id}",
+    access: operator("write"),
     tags,
     summary: "Update a tenant: quota, plan, status (inactive tenants' keys are refused), billing mode",
     request: { params: IdParam, ...jsonBody(TenantPatch) },
     responses: { 200: jsonResponse(envelope(Tenant), "Updated"), ...commonErrors },
   }),
   async (c) => {
-    requireOperator(principal(c), "write");
     const body = c.req.valid("json");
     const patch = {
       ...(body.name !== undefined && { name: body.name }),

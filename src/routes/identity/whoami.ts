@@ -1,6 +1,7 @@
-import { createRoute, z } from "@hono/zod-openapi";
+import { z } from "@hono/zod-openapi";
 import { isOperator } from "../../domain/identity/principal.js";
 import { getTenant } from "../../domain/identity/tenants.js";
+import { anyKey, createRoute } from "../../http/access.js";
 import { appCtx, principal, router } from "../../http/env.js";
 import { commonErrors, envelope, jsonResponse, ok } from "../../http/envelope.js";
 import { Tenant, tenantView } from "./schemas.js";
@@ -11,7 +12,8 @@ const Whoami = z
     operator: z.boolean().openapi({ description: "True for a key with no tenant (it runs the fleet)" }),
     tenant_id: z.number().int().nullable(),
     node_id: z.number().int().nullable(),
-    tenant: Tenant.nullable(),
+    // A union, not Tenant.nullable(): that renders as allOf [Tenant, null-or-object], which refuses null.
+    tenant: z.union([Tenant, z.null()]),
     scopes: z.array(z.string()),
     permissions: z.array(z.string()),
   })
@@ -24,6 +26,7 @@ whoamiRoutes.openapi(
   createRoute({
     method: "get",
     path: "/auth/whoami",
+    access: anyKey,
     tags: ["Auth"],
     summary: "The caller: its tenant (null for an operator), scopes and permissions",
     responses: { 200: jsonResponse(envelope(Whoami), "The caller"), ...commonErrors },

@@ -1,11 +1,11 @@
-import { createRoute, z } from "@hono/zod-openapi";
-import { actingTenant, authorize } from "../../domain/identity/principal.js";
+import { z } from "@hono/zod-openapi";
 import { createInstance } from "../../domain/instances/create.js";
 import { deleteInstance, startInstance, stopInstance } from "../../domain/instances/lifecycle.js";
 import { getInstance, listInstances } from "../../domain/instances/queries.js";
 import { instanceStatuses } from "../../domain/instances/states.js";
 import { volumeTypes } from "../../domain/volumes/volumes.js";
-import { appCtx, principal, router } from "../../http/env.js";
+import { actingFor, createRoute, tenant, tenantScope } from "../../http/access.js";
+import { appCtx, router } from "../../http/env.js";
 import {
   commonErrors,
   envelope,
@@ -17,7 +17,8 @@ import {
   okList,
 } from "../../http/envelope.js";
 import { PageQuery } from "../../http/pagination.js";
-import { actorOf, InstanceId, scopeOf } from "./instances.js";
+import { int32, safeName } from "../../lib/schemas.js";
+import { actorOf, InstanceId } from "./instances.js";
 import { Deployment, deploymentView, withDetails } from "./views.js";
 
 /** Seed 001's deployments: the same instances, snake_case, cluster types and locations. */
@@ -42,7 +43,7 @@ const DeployCluster = z
       .array(
         z
           .object({
-            name: z.string().trim().min(1).max(128),
+            name: safeName(128),
             size_gb: z.number().int().min(1).max(65_536),
             type: z.enum(volumeTypes).default("nvme"),
           })
@@ -51,7 +52,7 @@ const DeployCluster = z
       .max(8)
       .optional()
       .openapi({ description: "Volumes to create in the location and attach" }),
-    tenant_id: z.number().int().positive().optional().openapi({ description: "Operators: the tenant to act for" }),
+    tenant_id: int32().optional().openapi({ description: "Operators: the tenant to act for" }),
   })
   .strict()
   .openapi("DeployCluster");
@@ -60,6 +61,7 @@ deploymentRoutes.openapi(
   createRoute({
     method: "post",
     path: "/deployments/clusters",
+    access: tenant("instances", "write", "instance_create"),
     tags,
     summary: "Deploy a GPU cluster: ordered → provisioning → running",
     description: "402 below the $20 minimum; 409 over quota or without capacity (with a waitlist pointer).",
@@ -68,10 +70,8 @@ deploymentRoutes.openapi(
   }),
   async (c) => {
     const ctx = appCtx(c);
-    const caller = principal(c);
-    authorize(caller, "instances", "write");
     const b = c.req.valid("json");
-    const row = await createInstance(ctx, actingTenant(caller, b.tenant_id), {
+    const row = await createInstance(ctx, actingFor(c, b.tenant_id), {
       name: b.hostname,
       instanceType: b.cluster_type,
       image: b.image,
@@ -89,6 +89,7 @@ deploymentRoutes.openapi(
   createRoute({
     method: "get",
     path: "/deployments",
+    access: tenant("instances", "read"),
     tags,
     summary: "List deployments, newest first (deleted ones with include_deleted=true)",
     request: {
@@ -100,9 +101,8 @@ deploymentRoutes.openapi(
     responses: { 200: jsonResponse(listEnvelope(Deployment), "Deployments"), ...commonErrors },
   }),
   async (c) => {
-    authorize(principal(c), "instances", "read");
     const q = c.req.valid("query");
-    const page = await listInstances(appCtx(c), scopeOf(c), { ...q, includeDeleted: q.include_deleted === "true" });
+    const page = await listInstances(appCtx(c), tenantScope(c), { ...q, includeDeleted: q.include_deleted === "true" });
     return okList(c, Deployment, { ...page, items: (await withDetails(appCtx(c), page.items)).map(deploymentView) });
   },
 );
@@ -111,14 +111,14 @@ deploymentRoutes.openapi(
   createRoute({
     method: "get",
     path: "/deployments/{id}",
+    access: tenant("instances", "read"),
     tags,
     summary: "Get a deployment: status, IP and ssh command once running",
     request: { params: InstanceId },
     responses: { 200: jsonResponse(envelope(Deployment), "Deployment"), ...commonErrors },
   }),
   async (c) => {
-    authorize(principal(c), "instances", "read");
-    const row = await getInstance(appCtx(c), scopeOf(c), c.req.valid("param").id);
+    const row = await getInstance(appCtx(c), tenantScope(c), c.req.valid("param").id);
     return ok(c, Deployment, deploymentView((await withDetails(appCtx(c), [row]))[0]));
   },
 );
@@ -127,15 +127,15 @@ deploymentRoutes.openapi(
   createRoute({
     method: "delete",
     path: "/deployments/{id}",
+    access: tenant("instances", "write", "instance_action"),
     tags,
     summary: "Delete a deployment to stop billing (volumes are kept). Repeats are harmless.",
     request: { params: InstanceId },
     responses: { 200: jsonResponse(envelope(Deployment), "Deleting or deleted"), ...errors },
   }),
   async (c) => {
-    authorize(principal(c), "instances", "write");
     const row = await deleteInstance(appCtx(c), {
-      tenantId: scopeOf(c),
+      tenantId: tenantScope(c),
       instanceId: c.req.valid("param").id,
       actor: actorOf(c),
     });
@@ -151,15 +151,15 @@ for (const [name, verb] of [
     createRoute({
       method: "post",
       path: `/deployments/{id}/${name}`,
+      access: tenant("instances", "write", "instance_action"),
       tags,
       summary: name === "start" ? "Start a stopped deployment" : "Stop a running deployment (GPUs released, disk kept)",
       request: { params: InstanceId },
       responses: { 200: jsonResponse(envelope(Deployment), "The deployment after the action"), ...errors },
     }),
     async (c) => {
-      authorize(principal(c), "instances", "write");
       const row = await verb(appCtx(c), {
-        tenantId: scopeOf(c),
+        tenantId: tenantScope(c),
         instanceId: c.req.valid("param").id,
         actor: actorOf(c),
       });

@@ -1,10 +1,11 @@
-import { createRoute, z } from "@hono/zod-openapi";
+import { z } from "@hono/zod-openapi";
 import type { Context } from "hono";
-import { actingTenant, authorize, isOperator } from "../../domain/identity/principal.js";
+import { isOperator } from "../../domain/identity/principal.js";
 import { createInstance } from "../../domain/instances/create.js";
 import { deleteInstance, startInstance, stopInstance } from "../../domain/instances/lifecycle.js";
 import { getInstance, listInstances } from "../../domain/instances/queries.js";
 import { instanceStatuses } from "../../domain/instances/states.js";
+import { actingFor, createRoute, tenant, tenantScope } from "../../http/access.js";
 import { appCtx, type Env, principal, router } from "../../http/env.js";
 import {
   commonErrors,
@@ -18,6 +19,7 @@ import {
 } from "../../http/envelope.js";
 import { PageQuery } from "../../http/pagination.js";
 import { badRequest } from "../../lib/errors.js";
+import { int32, safeName } from "../../lib/schemas.js";
 import { Instance, instanceView, withDetails } from "./views.js";
 
 /** Seed 000's instance routes: camelCase bodies and responses (snake_case spellings accepted too). */
@@ -34,7 +36,7 @@ const errors = { ...commonErrors, ...errorResponses };
 
 const CreateInstance = z
   .object({
-    name: z.string().trim().min(1).max(128).openapi({ example: "training-run-01" }),
+    name: safeName(128).openapi({ example: "training-run-01" }),
     planId: z.string().min(1).max(64).optional().openapi({ example: "GPU.H100.1x" }),
     plan_id: z.string().min(1).max(64).optional(),
     templateSlug: z.string().min(1).max(128).optional().openapi({ example: "pytorch-cuda" }),
@@ -44,22 +46,19 @@ const CreateInstance = z
     sshKeyIds: z.array(z.string().min(1).max(64)).max(20).optional(),
     region: z.string().min(1).max(40).optional().openapi({ description: "Default: the first region with capacity" }),
     volumeIds: z.array(z.string().min(1).max(64)).max(16).optional(),
-    tenantId: z.number().int().positive().optional().openapi({ description: "Operators: the tenant to act for" }),
+    tenantId: int32().optional().openapi({ description: "Operators: the tenant to act for" }),
   })
   .strict()
   .openapi("CreateInstance");
 
 /** The caller's tenant, or null for an operator, who sees every tenant's instances. */
-export const scopeOf = (c: Context<Env>) => {
-  const caller = principal(c);
-  return isOperator(caller) ? null : caller.tenantId;
-};
 export const actorOf = (c: Context<Env>) => (isOperator(principal(c)) ? "operator" : "user") as "operator" | "user";
 
 instanceRoutes.openapi(
   createRoute({
     method: "post",
     path: "/instances",
+    access: tenant("instances", "write", "instance_create"),
     tags,
     summary: "Create a GPU instance (planId, templateSlug, sshKeyId)",
     description: "402 below the minimum balance; 409 over quota or without capacity (with a waitlist pointer).",
@@ -68,8 +67,6 @@ instanceRoutes.openapi(
   }),
   async (c) => {
     const ctx = appCtx(c);
-    const caller = principal(c);
-    authorize(caller, "instances", "write");
     const b = c.req.valid("json");
     const plan = b.planId ?? b.plan_id;
     const template = b.templateSlug ?? b.template_slug;
@@ -80,7 +77,7 @@ instanceRoutes.openapi(
       ...(b.ssh_key_id ? [b.ssh_key_id] : []),
       ...(b.sshKeyIds ?? []),
     ];
-    const row = await createInstance(ctx, actingTenant(caller, b.tenantId), {
+    const row = await createInstance(ctx, actingFor(c, b.tenantId), {
       name: b.name,
       instanceType: plan,
       image: template,
@@ -98,6 +95,7 @@ instanceRoutes.openapi(
   createRoute({
     method: "get",
     path: "/instances",
+    access: tenant("instances", "read"),
     tags,
     summary: "List instances, newest first (deleted ones with include_deleted=true)",
     request: {
@@ -109,9 +107,8 @@ instanceRoutes.openapi(
     responses: { 200: jsonResponse(listEnvelope(Instance), "Instances"), ...commonErrors },
   }),
   async (c) => {
-    authorize(principal(c), "instances", "read");
     const q = c.req.valid("query");
-    const page = await listInstances(appCtx(c), scopeOf(c), { ...q, includeDeleted: q.include_deleted === "true" });
+    const page = await listInstances(appCtx(c), tenantScope(c), { ...q, includeDeleted: q.include_deleted === "true" });
     return okList(c, Instance, { ...page, items: (await withDetails(appCtx(c), page.items)).map(instanceView) });
   },
 );
@@ -120,14 +117,14 @@ instanceRoutes.openapi(
   createRoute({
     method: "get",
     path: "/instances/{id}",
+    access: tenant("instances", "read"),
     tags,
     summary: "Get an instance: status, IP and ssh command once running",
     request: { params: InstanceId },
     responses: { 200: jsonResponse(envelope(Instance), "Instance"), ...commonErrors },
   }),
   async (c) => {
-    authorize(principal(c), "instances", "read");
-    const row = await getInstance(appCtx(c), scopeOf(c), c.req.valid("param").id);
+    const row = await getInstance(appCtx(c), tenantScope(c), c.req.valid("param").id);
     return ok(c, Instance, instanceView((await withDetails(appCtx(c), [row]))[0]));
   },
 );
@@ -142,15 +139,15 @@ for (const [name, action] of Object.entries(actions)) {
     createRoute({
       method: "post",
       path: `/instances/{id}/${name}`,
+      access: tenant("instances", "write", "instance_action"),
       tags,
       summary: action.summary,
       request: { params: InstanceId },
       responses: { 200: jsonResponse(envelope(Instance), "The instance after the action"), ...errors },
     }),
     async (c) => {
-      authorize(principal(c), "instances", "write");
       const row = await action.verb(appCtx(c), {
-        tenantId: scopeOf(c),
+        tenantId: tenantScope(c),
         instanceId: c.req.valid("param").id,
         actor: actorOf(c),
       });
@@ -163,15 +160,15 @@ instanceRoutes.openapi(
   createRoute({
     method: "delete",
     path: "/instances/{id}",
+    access: tenant("instances", "write", "instance_action"),
     tags,
     summary: "Delete an instance (billing stops; attached volumes are detached and kept). Repeats are harmless.",
     request: { params: InstanceId },
     responses: { 200: jsonResponse(envelope(Instance), "Deleting or deleted"), ...errors },
   }),
   async (c) => {
-    authorize(principal(c), "instances", "write");
     const row = await deleteInstance(appCtx(c), {
-      tenantId: scopeOf(c),
+      tenantId: tenantScope(c),
       instanceId: c.req.valid("param").id,
       actor: actorOf(c),
     });

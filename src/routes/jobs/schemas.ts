@@ -1,6 +1,7 @@
 import { z } from "@hono/zod-openapi";
 import { type JobRow, jobStatuses } from "../../domain/jobs/jobs.js";
 import { microsToUsd } from "../../lib/money.js";
+import { int32, safeName, urlInt } from "../../lib/schemas.js";
 import { OciRef } from "../catalog/schemas.js";
 
 export const Job = z
@@ -64,8 +65,8 @@ export const jobView = (j: JobRow) => ({
 
 export const SubmitJobBody = z
   .object({
-    cluster_id: z.number().int().positive(),
-    name: z.string().trim().min(1).max(200),
+    cluster_id: int32(),
+    name: safeName(200),
     gpu_count: z.number().int().min(1).max(64).default(1),
     gpu_type: z
       .string()
@@ -75,8 +76,8 @@ export const SubmitJobBody = z
       .optional()
       .openapi({ description: 'GPU model preference, matched as a word: "H100" matches "NVIDIA H100 80GB HBM3"' }),
     priority: z.number().int().min(1).max(10).default(5).openapi({ description: "1 = highest (default 5)" }),
-    tenant_id: z.number().int().positive().optional(),
-    submitted_by: z.string().trim().min(1).max(200).optional(),
+    tenant_id: int32().optional(),
+    submitted_by: safeName(200).optional(),
     estimated_duration_min: z.number().int().min(1).max(525_600).optional(),
     command: z.string().min(1).max(65_536).optional().openapi({ description: "Shell command for the node agent" }),
     image: OciRef.optional().openapi({
@@ -99,6 +100,6 @@ export const StatusBody = z
 
 export const JobListQuery = z.object({
   status: z.enum(jobStatuses).optional(),
-  cluster_id: z.coerce.number().int().positive().optional(),
-  tenant_id: z.coerce.number().int().positive().optional(),
+  cluster_id: urlInt().optional(),
+  tenant_id: urlInt().optional(),
 });

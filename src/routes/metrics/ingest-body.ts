@@ -1,15 +1,16 @@
 import { z } from "@hono/zod-openapi";
 import type { Sample } from "../../domain/metrics/ingest.js";
 import { PACKED } from "../../domain/metrics/latest.js";
+import { int32, isStorableReal, real as realSchema } from "../../lib/schemas.js";
 
 /** One sample as the API takes it. The OpenAPI declaration, and the judge of every body the fast path refuses. */
 export const SampleSchema = z.object({
-  gpu_id: z.number().int().positive().max(2_147_483_647),
-  utilization_pct: z.number().min(0).max(100).nullable().optional(),
+  gpu_id: int32(),
+  utilization_pct: realSchema(0, 100).nullable().optional(),
   memory_used_mb: z.number().int().min(0).max(100_000_000).nullable().optional(),
   memory_total_mb: z.number().int().min(0).max(100_000_000).nullable().optional(),
-  temperature_c: z.number().min(-100).max(250).nullable().optional(),
-  power_draw_w: z.number().min(0).max(100_000).nullable().optional(),
+  temperature_c: realSchema(-100, 250).nullable().optional(),
+  power_draw_w: realSchema(0, 100_000).nullable().optional(),
   ts: z.iso.datetime({ offset: true }).optional().openapi({ description: "Sample time; default: when received" }),
 });
 
@@ -28,7 +29,7 @@ const isNumber = (v: unknown): v is number => typeof v === "number" && Number.is
 /** undefined for a field that is absent or null; NaN marks a value out of range or of the wrong type. */
 function real(v: unknown, min: number, max: number): number | null | undefined {
   if (v === undefined || v === null) return v;
-  return isNumber(v) && v >= min && v <= max ? v : Number.NaN;
+  return isNumber(v) && v >= min && v <= max && isStorableReal(v) ? v : Number.NaN;
 }
 function int(v: unknown, min: number, max: number): number | null | undefined {
   if (v === undefined || v === null) return v;

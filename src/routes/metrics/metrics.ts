@@ -1,15 +1,16 @@
-import { createRoute, z } from "@hono/zod-openapi";
+import { z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { AppContext } from "../../context.js";
-import { requireOperator } from "../../domain/identity/principal.js";
 import type { Sample } from "../../domain/metrics/ingest.js";
 import { ingestMetrics } from "../../domain/metrics/ingest.js";
 import { parseStep, queryGpuMetrics } from "../../domain/metrics/query.js";
+import { createRoute, nodeAgent, operator } from "../../http/access.js";
 import { appCtx, type Env, principal, router } from "../../http/env.js";
 import { commonErrors, envelope, jsonBody, jsonResponse, ok } from "../../http/envelope.js";
 import { validationError } from "../../http/validation.js";
 import { ApiError } from "../../lib/errors.js";
+import { isoDate } from "../../lib/schemas.js";
 import { IntIdParam } from "../fleet/schemas.js";
 import { MetricsBody, parseMetricsFast, samplesOf } from "./ingest-body.js";
 
@@ -21,6 +22,7 @@ const Ingested = z.object({ accepted: z.number().int(), gpu_count: z.number().in
 const ingestRoute = createRoute({
   method: "post",
   path: "/metrics",
+  access: nodeAgent,
   tags,
   summary: "Ingest GPU metric samples in bulk (operator write key, or a node's own key for its own GPUs)",
   description:
@@ -35,7 +37,6 @@ const ingestRoute = createRoute({
 metricRoutes.openAPIRegistry.registerPath(ingestRoute);
 metricRoutes.openapi({ ...ingestRoute, request: {}, hide: true }, async (c) => {
   const caller = principal(c);
-  if (caller.nodeId === null) requireOperator(caller, "write");
   // No local holds the samples while ingestion awaits its COPY (see ingestMetrics).
   const body = await readSamples(c);
   const result = await ingestMetrics(appCtx(c), { nodeId: caller.nodeId }, body.samples, body.packed);
@@ -66,8 +67,8 @@ async function readSamples(c: Context<Env>): Promise<{ samples: Sample[]; packed
 }
 
 const RangeQuery = z.object({
-  from: z.iso.datetime({ offset: true }).optional().openapi({ description: "Start (inclusive); default: to − 1 hour" }),
-  to: z.iso.datetime({ offset: true }).optional().openapi({ description: "End (exclusive); default: now" }),
+  from: isoDate().optional().openapi({ description: "Start (inclusive); default: to − 1 hour" }),
+  to: isoDate().optional().openapi({ description: "End (exclusive); default: now" }),
   step: z
     .string()
     .optional()
@@ -101,13 +102,13 @@ metricRoutes.openapi(
   createRoute({
     method: "get",
     path: "/gpus/{id}/metrics",
+    access: operator("read"),
     tags,
     summary: "A GPU's metrics over a range, averaged per step (raw, per-minute or per-hour table by step)",
     request: { params: IntIdParam, query: RangeQuery },
     responses: { 200: jsonResponse(envelope(Series), "Series"), ...commonErrors },
   }),
   async (c) => {
-    requireOperator(principal(c), "read");
     const ctx = appCtx(c);
     const { from, to, stepSeconds } = rangeOf(ctx, c.req.valid("query"));
     const id = c.req.valid("param").id;
@@ -141,13 +142,13 @@ metricRoutes.openapi(
   createRoute({
     method: "get",
     path: "/metrics/fleet",
+    access: operator("read"),
     tags,
     summary: "The whole fleet's GPU metrics over a range, averaged over every GPU per step (operator)",
     request: { query: RangeQuery },
     responses: { 200: jsonResponse(envelope(Series.omit({ gpu_id: true })), "Series"), ...commonErrors },
   }),
   async (c) => {
-    requireOperator(principal(c), "read");
     const ctx = appCtx(c);
     const { from, to, stepSeconds } = rangeOf(ctx, c.req.valid("query"));
     const series = await queryGpuMetrics(ctx, null, { from, to, stepSeconds });

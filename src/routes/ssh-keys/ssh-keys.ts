@@ -1,7 +1,7 @@
-import { createRoute, z } from "@hono/zod-openapi";
-import { actingTenant, authorize, isOperator } from "../../domain/identity/principal.js";
+import { z } from "@hono/zod-openapi";
 import { createSshKey, deleteSshKey, getSshKey, listSshKeys, type SshKeyRow } from "../../domain/ssh-keys/keys.js";
-import { appCtx, principal, router } from "../../http/env.js";
+import { actingFor, createRoute, tenant, tenantScope } from "../../http/access.js";
+import { appCtx, router } from "../../http/env.js";
 import {
   commonErrors,
   envelope,
@@ -13,6 +13,7 @@ import {
   okList,
 } from "../../http/envelope.js";
 import { PageQuery } from "../../http/pagination.js";
+import { int32, safeName } from "../../lib/schemas.js";
 
 export const SshKey = z
   .object({
@@ -38,9 +39,9 @@ const view = (k: SshKeyRow) => ({
 
 const CreateSshKey = z
   .object({
-    name: z.string().trim().min(1).max(200).openapi({ example: "my-laptop" }),
+    name: safeName(200).openapi({ example: "my-laptop" }),
     public_key: z.string().min(1).max(16_384).openapi({ example: "ssh-ed25519 AAAA... user@host" }),
-    tenant_id: z.number().int().positive().optional().openapi({ description: "Operators: the tenant to add it to" }),
+    tenant_id: int32().optional().openapi({ description: "Operators: the tenant to add it to" }),
   })
   .strict()
   .openapi("CreateSshKey");
@@ -59,16 +60,15 @@ sshKeyRoutes.openapi(
   createRoute({
     method: "post",
     path: "/ssh-keys",
+    access: tenant("ssh-keys", "write"),
     tags,
     summary: "Upload an SSH public key (ed25519, ECDSA, or RSA of at least 2048 bits)",
     request: jsonBody(CreateSshKey),
     responses: { 201: jsonResponse(envelope(SshKey), "Created"), ...commonErrors, 409: errorResponses[409] },
   }),
   async (c) => {
-    const caller = principal(c);
-    authorize(caller, "ssh-keys", "write");
     const body = c.req.valid("json");
-    const row = await createSshKey(appCtx(c), actingTenant(caller, body.tenant_id), {
+    const row = await createSshKey(appCtx(c), actingFor(c, body.tenant_id), {
       name: body.name,
       publicKey: body.public_key,
     });
@@ -80,15 +80,14 @@ sshKeyRoutes.openapi(
   createRoute({
     method: "get",
     path: "/ssh-keys",
+    access: tenant("ssh-keys", "read"),
     tags,
     summary: "List SSH keys",
     request: { query: PageQuery },
     responses: { 200: jsonResponse(listEnvelope(SshKey), "SSH keys"), ...commonErrors },
   }),
   async (c) => {
-    const caller = principal(c);
-    authorize(caller, "ssh-keys", "read");
-    const page = await listSshKeys(appCtx(c), isOperator(caller) ? null : caller.tenantId, c.req.valid("query"));
+    const page = await listSshKeys(appCtx(c), tenantScope(c), c.req.valid("query"));
     return okList(c, SshKey, { ...page, items: page.items.map(view) });
   },
 );
@@ -97,15 +96,14 @@ sshKeyRoutes.openapi(
   createRoute({
     method: "get",
     path: "/ssh-keys/{id}",
+    access: tenant("ssh-keys", "read"),
     tags,
     summary: "Get an SSH key",
     request: { params: Id },
     responses: { 200: jsonResponse(envelope(SshKey), "SSH key"), ...commonErrors },
   }),
   async (c) => {
-    const caller = principal(c);
-    authorize(caller, "ssh-keys", "read");
-    const row = await getSshKey(appCtx(c), isOperator(caller) ? null : caller.tenantId, c.req.valid("param").id);
+    const row = await getSshKey(appCtx(c), tenantScope(c), c.req.valid("param").id);
     return ok(c, SshKey, view(row));
   },
 );
@@ -114,15 +112,14 @@ sshKeyRoutes.openapi(
   createRoute({
     method: "delete",
     path: "/ssh-keys/{id}",
+    access: tenant("ssh-keys", "write"),
     tags,
     summary: "Delete an SSH key (instances already deployed keep it)",
     request: { params: Id },
     responses: { 200: jsonResponse(envelope(SshKey), "Deleted"), ...commonErrors },
   }),
   async (c) => {
-    const caller = principal(c);
-    authorize(caller, "ssh-keys", "write");
-    const row = await deleteSshKey(appCtx(c), isOperator(caller) ? null : caller.tenantId, c.req.valid("param").id);
+    const row = await deleteSshKey(appCtx(c), tenantScope(c), c.req.valid("param").id);
     return ok(c, SshKey, view(row));
   },
 );

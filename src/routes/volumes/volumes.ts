@@ -1,5 +1,4 @@
-import { createRoute, z } from "@hono/zod-openapi";
-import { actingTenant, authorize } from "../../domain/identity/principal.js";
+import { z } from "@hono/zod-openapi";
 import { attachToInstance, detachFromInstance } from "../../domain/volumes/attach.js";
 import {
   createVolume,
@@ -9,7 +8,8 @@ import {
   type VolumeRow,
   volumeTypes,
 } from "../../domain/volumes/volumes.js";
-import { appCtx, principal, router } from "../../http/env.js";
+import { actingFor, createRoute, tenant, tenantScope } from "../../http/access.js";
+import { appCtx, router } from "../../http/env.js";
 import {
   commonErrors,
   envelope,
@@ -23,7 +23,7 @@ import {
 import { PageQuery } from "../../http/pagination.js";
 import { badRequest } from "../../lib/errors.js";
 import { microsToUsd, microsToUsdNumber } from "../../lib/money.js";
-import { scopeOf } from "../instances/instances.js";
+import { int32, safeName } from "../../lib/schemas.js";
 
 export const Volume = z
   .object({
@@ -61,12 +61,12 @@ const view = (v: VolumeRow) => ({
 
 const CreateVolume = z
   .object({
-    name: z.string().trim().min(1).max(128),
+    name: safeName(128),
     size_gb: z.number().int().min(1).max(65_536),
     type: z.enum(volumeTypes).default("nvme"),
     region: z.string().min(1).max(40).optional().openapi({ example: "FIN-01" }),
     location: z.string().min(1).max(40).optional().openapi({ description: "Same as region (seed 001's word)" }),
-    tenant_id: z.number().int().positive().optional(),
+    tenant_id: int32().optional(),
   })
   .strict()
   .openapi("CreateVolume");
@@ -86,6 +86,7 @@ volumeRoutes.openapi(
   createRoute({
     method: "post",
     path: "/volumes",
+    access: tenant("volumes", "write"),
     tags,
     summary: "Create a persistent volume (NVMe or HDD) in a region; billed per GB-month",
     request: jsonBody(CreateVolume),
@@ -93,12 +94,10 @@ volumeRoutes.openapi(
   }),
   async (c) => {
     const ctx = appCtx(c);
-    const caller = principal(c);
-    authorize(caller, "volumes", "write");
     const b = c.req.valid("json");
     const regionId = b.region ?? b.location;
     if (!regionId) throw badRequest('region is required (e.g. "FIN-01"; see GET /api/v1/regions)');
-    const row = await createVolume(ctx, ctx.db, actingTenant(caller, b.tenant_id), {
+    const row = await createVolume(ctx, ctx.db, actingFor(c, b.tenant_id), {
       name: b.name,
       sizeGb: b.size_gb,
       type: b.type,
@@ -112,14 +111,14 @@ volumeRoutes.openapi(
   createRoute({
     method: "get",
     path: "/volumes",
+    access: tenant("volumes", "read"),
     tags,
     summary: "List volumes",
     request: { query: PageQuery },
     responses: { 200: jsonResponse(listEnvelope(Volume), "Volumes"), ...commonErrors },
   }),
   async (c) => {
-    authorize(principal(c), "volumes", "read");
-    const page = await listVolumes(appCtx(c), scopeOf(c), c.req.valid("query"));
+    const page = await listVolumes(appCtx(c), tenantScope(c), c.req.valid("query"));
     return okList(c, Volume, { ...page, items: page.items.map(view) });
   },
 );
@@ -128,14 +127,14 @@ volumeRoutes.openapi(
   createRoute({
     method: "get",
     path: "/volumes/{id}",
+    access: tenant("volumes", "read"),
     tags,
     summary: "Get a volume",
     request: { params: Id },
     responses: { 200: jsonResponse(envelope(Volume), "Volume"), ...commonErrors },
   }),
   async (c) => {
-    authorize(principal(c), "volumes", "read");
-    return ok(c, Volume, view(await getVolume(appCtx(c).db, scopeOf(c), c.req.valid("param").id)));
+    return ok(c, Volume, view(await getVolume(appCtx(c).db, tenantScope(c), c.req.valid("param").id)));
   },
 );
 
@@ -143,14 +142,14 @@ volumeRoutes.openapi(
   createRoute({
     method: "delete",
     path: "/volumes/{id}",
+    access: tenant("volumes", "write"),
     tags,
     summary: "Delete a volume (409 while attached: detach it first)",
     request: { params: Id },
     responses: { 200: jsonResponse(envelope(Volume), "Deleted"), ...errors },
   }),
   async (c) => {
-    authorize(principal(c), "volumes", "write");
-    return ok(c, Volume, view(await deleteVolume(appCtx(c), scopeOf(c), c.req.valid("param").id)), 200);
+    return ok(c, Volume, view(await deleteVolume(appCtx(c), tenantScope(c), c.req.valid("param").id)), 200);
   },
 );
 
@@ -176,14 +175,19 @@ for (const base of ["/instances", "/deployments"]) {
     createRoute({
       method: "post",
       path: `${base}/{id}/volumes`,
+      access: tenant("volumes", "write", "instance_action"),
       tags,
       summary: "Attach a volume (same region; not attached elsewhere)",
       request: { params: Id, ...jsonBody(AttachBody) },
       responses: { 200: jsonResponse(envelope(Volume), "Attached"), ...errors },
     }),
     async (c) => {
-      authorize(principal(c), "volumes", "write");
-      const row = await attachToInstance(appCtx(c), scopeOf(c), c.req.valid("param").id, c.req.valid("json").volume_id);
+      const row = await attachToInstance(
+        appCtx(c),
+        tenantScope(c),
+        c.req.valid("param").id,
+        c.req.valid("json").volume_id,
+      );
       return ok(c, Volume, view(row), 200);
     },
   );
@@ -191,15 +195,15 @@ for (const base of ["/instances", "/deployments"]) {
     createRoute({
       method: "delete",
       path: `${base}/{id}/volumes/{volume_id}`,
+      access: tenant("volumes", "write", "instance_action"),
       tags,
       summary: "Detach a volume; it keeps its data",
       request: { params: DetachParams },
       responses: { 200: jsonResponse(envelope(Volume), "Detached"), ...errors },
     }),
     async (c) => {
-      authorize(principal(c), "volumes", "write");
       const p = c.req.valid("param");
-      return ok(c, Volume, view(await detachFromInstance(appCtx(c), scopeOf(c), p.id, p.volume_id)), 200);
+      return ok(c, Volume, view(await detachFromInstance(appCtx(c), tenantScope(c), p.id, p.volume_id)), 200);
     },
   );
 }

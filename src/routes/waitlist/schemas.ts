@@ -2,12 +2,13 @@ import { z } from "@hono/zod-openapi";
 import type { WaitlistEntry } from "../../domain/waitlist/entries.js";
 import { waitlistModes, waitlistStatuses } from "../../domain/waitlist/entries.js";
 import { PageQuery } from "../../http/pagination.js";
+import { int32, safeName, urlInt } from "../../lib/schemas.js";
 
 const Deploy = z
   .object({
     cluster_type: z.string().max(100).optional(),
     image: z.string().min(1).max(200).openapi({ example: "ubuntu-24.04-cuda-12.8-cluster" }),
-    hostname: z.string().trim().min(1).max(63).openapi({ example: "my-training-run" }),
+    hostname: safeName(63).openapi({ example: "my-training-run" }),
     ssh_key_ids: z.array(z.string().min(1).max(64)).max(20),
     location: z.string().max(64).optional(),
     volume_ids: z.array(z.string().min(1).max(64)).max(10).optional(),
@@ -24,7 +25,7 @@ export const JoinWaitlistBody = z
     location: z.string().min(1).max(64).optional(),
     mode: z.enum(waitlistModes).default("notify"),
     deploy: Deploy.optional(),
-    tenant_id: z.number().int().positive().optional().openapi({ description: "Operator keys: act for a tenant" }),
+    tenant_id: int32().optional().openapi({ description: "Operator keys: act for a tenant" }),
   })
   .strict()
   .openapi("JoinWaitlist");
@@ -62,7 +63,7 @@ export const entryView = (e: WaitlistEntry) => ({
 });
 
 export const TenantQuery = z.object({
-  tenant_id: z.coerce.number().int().positive().optional().openapi({ description: "Operator keys: a tenant's" }),
+  tenant_id: urlInt().optional().openapi({ description: "Operator keys: a tenant's" }),
 });
 export const WaitlistListQuery = PageQuery.extend(TenantQuery.shape).extend({
   status: z.enum(waitlistStatuses).optional(),

@@ -1,5 +1,3 @@
-import { createRoute } from "@hono/zod-openapi";
-import { authorize } from "../../domain/identity/principal.js";
 import {
   createEndpoint,
   deleteEndpoint,
@@ -8,6 +6,7 @@ import {
   ownerFor,
   updateEndpoint,
 } from "../../domain/webhooks/endpoints.js";
+import { createRoute, tenant } from "../../http/access.js";
 import { appCtx, principal, router } from "../../http/env.js";
 import { commonErrors, envelope, jsonBody, jsonResponse, listEnvelope, ok, okList } from "../../http/envelope.js";
 import {
@@ -28,6 +27,7 @@ webhookRoutes.openapi(
   createRoute({
     method: "post",
     path: "/webhooks",
+    access: tenant("webhooks", "write"),
     tags,
     summary: "Register a webhook endpoint; the signing secret (`data.secret`) is returned once",
     request: jsonBody(CreateWebhookBody),
@@ -35,7 +35,6 @@ webhookRoutes.openapi(
   }),
   async (c) => {
     const caller = principal(c);
-    authorize(caller, "webhooks", "write");
     const body = c.req.valid("json");
     const row = await createEndpoint(appCtx(c), ownerFor(caller, body.tenant_id), body);
     return ok(c, CreatedWebhook, webhookView(row, true), 201);
@@ -46,6 +45,7 @@ webhookRoutes.openapi(
   createRoute({
     method: "get",
     path: "/webhooks",
+    access: tenant("webhooks", "read"),
     tags,
     summary: "List webhook endpoints",
     request: { query: WebhookListQuery },
@@ -53,7 +53,6 @@ webhookRoutes.openapi(
   }),
   async (c) => {
     const caller = principal(c);
-    authorize(caller, "webhooks", "read");
     const query = c.req.valid("query");
     const page = await listEndpoints(appCtx(c), ownerFor(caller, query.tenant_id), query);
     return okList(c, Webhook, { ...page, items: page.items.map((w) => webhookView(w)) });
@@ -64,6 +63,7 @@ webhookRoutes.openapi(
   createRoute({
     method: "get",
     path: "/webhooks/{id}",
+    access: tenant("webhooks", "read"),
     tags,
     summary: "Get a webhook endpoint (never its secret)",
     request: { params: WebhookId, query: OwnerQuery },
@@ -71,7 +71,6 @@ webhookRoutes.openapi(
   }),
   async (c) => {
     const caller = principal(c);
-    authorize(caller, "webhooks", "read");
     const owner = ownerFor(caller, c.req.valid("query").tenant_id);
     return ok(c, Webhook, webhookView(await getEndpoint(appCtx(c), owner, c.req.valid("param").id)));
   },
@@ -81,6 +80,7 @@ webhookRoutes.openapi(
   createRoute({
     method: "patch",
     path: "/webhooks/{id}",
+    access: tenant("webhooks", "write"),
     tags,
     summary: "Change a webhook's url, events or description; `status: active` re-enables a disabled one",
     request: { params: WebhookId, query: OwnerQuery, ...jsonBody(UpdateWebhookBody) },
@@ -88,7 +88,6 @@ webhookRoutes.openapi(
   }),
   async (c) => {
     const caller = principal(c);
-    authorize(caller, "webhooks", "write");
     const owner = ownerFor(caller, c.req.valid("query").tenant_id);
     const row = await updateEndpoint(appCtx(c), owner, c.req.valid("param").id, c.req.valid("json"));
     return ok(c, Webhook, webhookView(row));
@@ -99,6 +98,7 @@ webhookRoutes.openapi(
   createRoute({
     method: "delete",
     path: "/webhooks/{id}",
+    access: tenant("webhooks", "write"),
     tags,
     summary: "Delete a webhook endpoint and its delivery log",
     request: { params: WebhookId, query: OwnerQuery },
@@ -106,7 +106,6 @@ webhookRoutes.openapi(
   }),
   async (c) => {
     const caller = principal(c);
-    authorize(caller, "webhooks", "write");
     const owner = ownerFor(caller, c.req.valid("query").tenant_id);
     return ok(c, Webhook, webhookView(await deleteEndpoint(appCtx(c), owner, c.req.valid("param").id)));
   },

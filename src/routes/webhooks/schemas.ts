@@ -3,6 +3,7 @@ import type { DeliveryView } from "../../domain/webhooks/deliveries.js";
 import { deliveryStatuses } from "../../domain/webhooks/deliveries.js";
 import type { EndpointRow } from "../../domain/webhooks/endpoints.js";
 import { PageQuery } from "../../http/pagination.js";
+import { int32, urlInt } from "../../lib/schemas.js";
 
 export const Webhook = z
   .object({
@@ -51,7 +52,7 @@ export const CreateWebhookBody = z
     url: Url,
     events: Events,
     description: z.string().max(500).optional(),
-    tenant_id: z.number().int().positive().optional().openapi({ description: "Operator keys only: act for a tenant" }),
+    tenant_id: int32().optional().openapi({ description: "Operator keys only: act for a tenant" }),
   })
   .strict()
   .openapi("CreateWebhook");
@@ -102,7 +103,7 @@ export const deliveryView = (d: DeliveryView) => ({
 });
 
 export const OwnerQuery = z.object({
-  tenant_id: z.coerce.number().int().positive().optional().openapi({ description: "Operator keys: a tenant's" }),
+  tenant_id: urlInt().optional().openapi({ description: "Operator keys: a tenant's" }),
 });
 export const WebhookListQuery = PageQuery.extend(OwnerQuery.shape);
 export const DeliveryListQuery = WebhookListQuery.extend({ status: z.enum(deliveryStatuses).optional() });
