@@ -5,7 +5,17 @@
 import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
 
-const all = ["foundation", "instances", "webhooks", "metering", "auto-stop", "scheduler", "metrics", "replay", "containers"];
+const all = [
+  "foundation",
+  "instances",
+  "webhooks",
+  "metering",
+  "auto-stop",
+  "scheduler",
+  "metrics",
+  "replay",
+  "containers",
+];
 const wanted = process.argv.slice(2);
 const chosen = wanted.length ? wanted : all;
 let failed = 0;

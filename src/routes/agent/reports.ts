@@ -111,6 +111,7 @@ reportRoutes.openapi(
   createRoute({
     method: "post",
     path: "/agent/instances/{id}/failed",
+    access: nodeAgent,
     tags,
     summary: "The agent could not start the instance's container: it fails with the runtime's message, unbilled",
     request: { params: InstanceId, ...jsonBody(InstanceFailed) },
@@ -144,6 +145,7 @@ reportRoutes.openapi(
   createRoute({
     method: "post",
     path: "/agent/orphans",
+    access: nodeAgent,
     tags,
     summary: "The agent found containers of work the server no longer knows; it removes them after this report",
     request: jsonBody(Orphans),
