@@ -16,6 +16,8 @@ export const eventTypesByDomain = {
   job: ["scheduled", "running", "completed", "failed", "cancelled", "preempted", "blocked"],
   alert: ["opened", "resolved"],
   node: ["down", "up"],
+  /** Resold clouds: an upstream instance with gpuplane's tag and no record, found and (after its grace) terminated. */
+  provider: ["orphan_found", "orphan_terminated"],
   /** Sent only by POST /webhooks/{id}/test, to that endpoint alone. */
   webhook: ["ping"],
 } as const;
@@ -29,7 +31,7 @@ export const eventTypes: EventType[] = Object.entries(eventTypesByDomain).flatMa
 );
 
 /** Operator events (tenant null): only operator endpoints receive them. */
-export const operatorEventDomains: EventDomain[] = ["alert", "node"];
+export const operatorEventDomains: EventDomain[] = ["alert", "node", "provider"];
 
 /** PostgreSQL channel the delivery loop listens on; NOTIFY inside a transaction is sent only when it commits. */
 export const deliveryChannel = "gpuplane_webhook_delivery";

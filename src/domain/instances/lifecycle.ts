@@ -1,5 +1,6 @@
 import { eq } from "drizzle-orm";
 import type { AppContext } from "../../context.js";
+import type { Executor } from "../../db/client.js";
 import { instances } from "../../db/schema/index.js";
 import { conflict } from "../../lib/errors.js";
 import { providers } from "../../providers/registry.js";
@@ -90,6 +91,8 @@ export async function markInstanceRunning(
   ctx: AppContext,
   instanceId: string,
   endpoint: SshEndpoint,
+  /** When the provider says it started running (billing starts there); default now. */
+  at?: Date,
 ): Promise<InstanceRow> {
   return ctx.db.transaction(async (tx) => {
     const row = await lockInstance(tx, instanceId, null);
@@ -108,7 +111,7 @@ export async function markInstanceRunning(
         status: row.status,
       });
     }
-    return transition(ctx, tx, row, "running", { set: { ...endpoint } });
+    return transition(ctx, tx, row, "running", { set: { ...endpoint }, at });
   });
 }
 
@@ -116,13 +119,19 @@ export async function markInstanceRunning(
  * The provider lost the instance (host gone, upstream dropped it): `instance.lost`, then failed with the reason.
  * Its capacity is given back. Instances not live (stopped, deleted, failed) are left as they are.
  */
-export async function markInstanceLost(ctx: AppContext, instanceId: string, reason: string): Promise<InstanceRow> {
+export async function markInstanceLost(
+  ctx: AppContext,
+  instanceId: string,
+  reason: string,
+  /** When it was last known alive (billing stops there); default now. */
+  at?: Date,
+): Promise<InstanceRow> {
   const row = await ctx.db.transaction(async (tx) => {
     const row = await lockInstance(tx, instanceId, null);
     if (!["ordered", "provisioning", "running"].includes(row.status)) return row;
     await emitEvent(tx, row.tenantId, "instance.lost", eventData(row, row.status, { reason }), ctx.clock.now());
-    await providers(ctx).byName(row.provider).stop(ctx, tx, row);
-    return transition(ctx, tx, row, "failed", { reason: `lost: ${reason}`, set: { ipAddress: null } });
+    await releaseCapacity(ctx, tx, row);
+    return transition(ctx, tx, row, "failed", { reason: `lost: ${reason}`, set: { ipAddress: null }, at });
   });
   ctx.kick("meter");
   capacityFreed(ctx);
@@ -134,7 +143,7 @@ export async function markInstanceFailed(ctx: AppContext, instanceId: string, re
   const row = await ctx.db.transaction(async (tx) => {
     const row = await lockInstance(tx, instanceId, null);
     if (!["ordered", "provisioning"].includes(row.status)) return row;
-    await providers(ctx).byName(row.provider).stop(ctx, tx, row);
+    await releaseCapacity(ctx, tx, row);
     return transition(ctx, tx, row, "failed", { reason });
   });
   capacityFreed(ctx);
@@ -150,4 +159,10 @@ export async function markInstanceDeleted(ctx: AppContext, instanceId: string): 
   });
   capacityFreed(ctx);
   return row;
+}
+
+/** A lost or failed instance gives its capacity back without the provider being asked to stop it. */
+async function releaseCapacity(ctx: AppContext, tx: Executor, row: InstanceRow): Promise<void> {
+  const provider = providers(ctx).byName(row.provider);
+  await (provider.release ? provider.release(ctx, tx, row) : provider.stop(ctx, tx, row));
 }
