@@ -170,7 +170,7 @@ export class VerdaCloud implements UpstreamCloud {
     try {
       return await this.http.call<T>(method, path, options);
     } catch (error) {
-      if (!(error instanceof UpstreamError) || error.kind !== "auth" || !this.token) throw error;
+      if (!(error instanceof UpstreamError) || error.kind !== "auth") throw error;
       this.token = null;
       return this.http.call<T>(method, path, options);
     }
