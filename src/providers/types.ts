@@ -51,8 +51,11 @@ export interface Provider {
   provision(ctx: AppContext, tx: Executor, instance: InstanceRow, options?: ProvisionOptions): Promise<Placement | null>;
   /** Claims capacity again for a stopped instance; null when there is none. */
   start(ctx: AppContext, tx: Executor, instance: InstanceRow): Promise<Placement | null>;
-  /** Gives the instance's capacity back; its disk (and volumes) stay. */
-  stop(ctx: AppContext, tx: Executor, instance: InstanceRow): Promise<void>;
+  /**
+   * Gives the instance's capacity back; its disk (and volumes) stay. May answer a note the customer should read with
+   * the stop (RunPod: the container disk is wiped).
+   */
+  stop(ctx: AppContext, tx: Executor, instance: InstanceRow): Promise<void | string>;
   /** Tears the instance down; true when it is gone at once, false when status() will report `deleted` later. */
   /** The instance is lost or failed: give its capacity back without asking anything of it (default: stop). */
   release?(ctx: AppContext, tx: Executor, instance: InstanceRow): Promise<void>;

@@ -30,9 +30,10 @@ export async function stopInstance(ctx: AppContext, action: InstanceAction): Pro
   const row = await ctx.db.transaction(async (tx) => {
     const row = await lockInstance(tx, action.instanceId, action.tenantId);
     assertAllowed(row, "stop");
-    await providers(ctx).byName(row.provider).stop(ctx, tx, row);
+    const note = await providers(ctx).byName(row.provider).stop(ctx, tx, row);
+    const reason = action.reason ?? `stopped by ${action.actor}`;
     return transition(ctx, tx, row, "stopped", {
-      reason: action.reason ?? `stopped by ${action.actor}`,
+      reason: note ? `${reason}; ${note}` : reason,
       set: { ipAddress: null },
       data: { actor: action.actor },
     });

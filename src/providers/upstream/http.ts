@@ -109,9 +109,12 @@ export class UpstreamHttp {
         if (res.ok) return fail("malformed", `${method} ${path}: answer is not JSON`, requestId, res.status);
       }
     }
-    if (res.status >= 500) return fail("transient", `${method} ${path}: HTTP ${res.status}`, requestId, res.status);
     if (!res.ok) {
       const { kind, message } = this.options.classify(res.status, body, text);
+      // A 5xx is worth retrying unless its body says plainly there is no capacity (RunPod answers that with a 500).
+      if (res.status >= 500 && kind !== "capacity") {
+        return fail("transient", `${method} ${path}: HTTP ${res.status}`, requestId, res.status);
+      }
       return fail(kind, message, requestId, res.status);
     }
     return { ok: true, value: body };

@@ -106,9 +106,9 @@ export class UpstreamProviders implements Provider {
     return { providerRef: row.providerRef };
   }
 
-  async stop(_ctx: AppContext, _tx: Executor, row: InstanceRow): Promise<void> {
+  async stop(_ctx: AppContext, _tx: Executor, row: InstanceRow): Promise<string | undefined> {
     // Not launched yet: the provisioning worker sees the stop and launches nothing.
-    if (!row.providerRef) return;
+    if (!row.providerRef) return undefined;
     const cloud = this.cloud(row.provider);
     if (!cloud.canStop) {
       throw conflict(
@@ -117,6 +117,7 @@ export class UpstreamProviders implements Provider {
       );
     }
     await this.now_(row.provider, (c) => c.stop(row.providerRef!));
+    return cloud.stopNote;
   }
 
   /** Lost or failed upstream: nothing to give back and nothing to ask the cloud. */
@@ -149,6 +150,8 @@ export class UpstreamProviders implements Provider {
     } catch (error) {
       if (!(error instanceof UpstreamError)) throw error;
       if (error.kind === "auth") this.noteError(name, error);
+      // The cloud refused this action in this state (Verda: "Can't shutdown a provisioning instance"): say so.
+      if (error.kind === "rejected") throw conflict(`${name} refused: ${error.message}`, { provider: name });
       throw badGateway(name, `answered: ${error.message}`, error.kind, error.requestId);
     }
   }

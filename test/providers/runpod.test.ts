@@ -1,0 +1,89 @@
+import { afterAll, expect, it } from "vitest";
+import { describeEachDb } from "../helpers/harness.js";
+import { customer } from "../instances/fixtures.js";
+import { RunPodFake } from "./fakes/runpod.js";
+import { connect, tick, view } from "./helpers.js";
+
+const runpod = await new RunPodFake().start();
+afterAll(() => runpod.stop());
+
+/** A pod's life on RunPod through its fake: late port mapping, a stop that wipes the disk, a new port on restart. */
+describeEachDb(
+  "resold RunPod",
+  (h) => {
+    it("reports running only once port 22 is mapped, says a stop wipes the container disk, and follows the new port", async () => {
+      await connect(h(), { runpod });
+      const { key, sshKeyId } = await customer(h());
+      const created = await h().post(
+        "/api/v1/instances",
+        { name: "pod", planId: "GPU.H100.1x", templateSlug: "pytorch-cuda", region: "EU-RO-1", sshKeyId },
+        key,
+      );
+      expect(created.status).toBe(201);
+      const id = created.body.data.id as string;
+      await tick(h(), "provisioning");
+      const [pod] = runpod.byName(`gp-${id}`);
+      expect(pod).toMatchObject({ gpuTypeId: "NVIDIA H100 80GB HBM3", dataCenterId: "EU-RO-1" });
+      expect(runpod.calls("POST", "/pods")[0].body).toMatchObject({ ports: ["22/tcp"], cloudType: "SECURE" });
+
+      // RUNNING upstream, but the image is still pulled: no public port 22, so not running (and not billed) here.
+      h().clock.advance(10_000);
+      await tick(h(), "status-sync");
+      expect((await view(h(), id, key)).status).toBe("provisioning");
+
+      h().clock.advance(20_000);
+      await tick(h(), "status-sync");
+      const running = await view(h(), id, key);
+      expect(running).toMatchObject({ status: "running", sshPort: 40_000 });
+      expect(running.sshCommand).toBe(`ssh -p 40000 root@${running.ipAddress}`);
+
+      h().clock.advance(100_000);
+      const stopped = await h().post(`/api/v1/instances/${id}/stop`, undefined, key);
+      expect(stopped.status).toBe(200);
+      expect(stopped.body.data.status).toBe("stopped");
+      expect(stopped.body.data.statusReason).toMatch(/wipes its container disk/);
+
+      const started = await h().post(`/api/v1/instances/${id}/start`, undefined, key);
+      expect(started.status).toBe(200);
+      expect(started.body.data.status).toBe("provisioning");
+      h().clock.advance(5_000);
+      await tick(h(), "status-sync");
+      expect(await view(h(), id, key)).toMatchObject({ status: "running", sshPort: 40_001 });
+
+      h().clock.advance(50_000);
+      expect((await h().del(`/api/v1/instances/${id}`, key)).status).toBe(200);
+      await tick(h(), "status-sync");
+      expect((await view(h(), id, key)).status).toBe("deleted");
+      expect(runpod.runningSeconds(pod.id)).toBe(150);
+    });
+
+    it("fails over to the next offer when RunPod has no more of the type, and fails with the reasons when none is left", async () => {
+      await connect(h(), { runpod });
+      const { key, sshKeyId } = await customer(h());
+      runpod.stock["NVIDIA H100 80GB HBM3"] = null;
+      const created = await h().post(
+        "/api/v1/instances",
+        { name: "pod", planId: "GPU.H100.1x", templateSlug: "pytorch-cuda", sshKeyId },
+        key,
+      );
+      // The sync said there was stock; the launch says otherwise, in every data center.
+      expect(created.status).toBe(201);
+      const stats = await tick(h(), "provisioning");
+      expect(stats).toMatchObject({ failed: 1, launched: 0 });
+      const failed = await view(h(), created.body.data.id, key);
+      expect(failed.status).toBe("failed");
+      expect(failed.statusReason).toMatch(/EU-RO-1: .*no longer any instances available/);
+      expect(failed.statusReason).toMatch(/US-KS-2: /);
+      runpod.stock["NVIDIA H100 80GB HBM3"] = "High";
+    });
+  },
+  {
+    manualClock: true,
+    env: {
+      GPUPLANE_SIMULATOR: "off",
+      GPUPLANE_RUNPOD_API_KEY: runpod.apiKey,
+      GPUPLANE_RUNPOD_URL: runpod.url,
+      GPUPLANE_RUNPOD_GRAPHQL_URL: `${runpod.url}/graphql`,
+    },
+  },
+);
