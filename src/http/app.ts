@@ -15,6 +15,7 @@ import { createHttpMetrics, observe } from "./observability.js";
 import { createRateLimiters, type RateLimiters, rateLimitMiddleware } from "./ratelimit.js";
 import { serveConsole } from "./static.js";
 import { refuseNulCharacters } from "./validation.js";
+import { upstreamHealthDetail } from "../providers/upstream/health.js";
 
 export interface AppOptions {
   rateLimiters?: RateLimiters;
@@ -82,7 +83,7 @@ export function createApp(ctx: AppContext, options: AppOptions = {}) {
   app.get("/healthz", async (c) => {
     try {
       await ctx.database.db.execute(sql`select 1`);
-      return c.json({ status: "ok", database: ctx.database.kind });
+      return c.json({ status: "ok", database: ctx.database.kind, providers: upstreamHealthDetail(ctx) });
     } catch {
       return c.json({ status: "unavailable", database: ctx.database.kind }, 503);
     }
