@@ -1,7 +1,7 @@
 import { eq } from "drizzle-orm";
 import { afterAll, expect, it } from "vitest";
 import { instances } from "../../src/db/schema/index.js";
-import { divRound } from "../../src/lib/money.js";
+import { divRound, microsToUsd } from "../../src/lib/money.js";
 import { chargedFor } from "../billing/fixtures.js";
 import { describeEachDb } from "../helpers/harness.js";
 import { fund, sshPublicKey } from "../instances/fixtures.js";
@@ -69,6 +69,22 @@ describeEachDb(
       await h().runWorker("meter");
       const [row] = await h().ctx.db.select().from(instances).where(eq(instances.id, id));
       expect(await chargedFor(h(), "instance_id", id)).toBe(divRound(row.pricePerHourMicros * 600n, 3_600n));
+
+      // The operator's margin on it: what the customer paid less Verda's $2.19/h for the same 600 s.
+      const margins = await h().get("/api/v1/dashboard/margins?days=1");
+      expect(margins.status).toBe(200);
+      const revenue = divRound(row.pricePerHourMicros * 600n, 3_600n);
+      const cost = divRound(2_190_000n * 600n, 3_600n);
+      expect(margins.body.data.providers).toEqual([
+        {
+          provider: "verda",
+          instances: 1,
+          seconds: 600,
+          revenue_usd: microsToUsd(revenue),
+          upstream_cost_usd: microsToUsd(cost),
+          margin_usd: microsToUsd(revenue - cost),
+        },
+      ]);
     });
 
     it("logs in again when Verda revokes or expires its token, and keeps the secret out of every answer", async () => {

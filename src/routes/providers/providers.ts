@@ -1,4 +1,5 @@
 import { createRoute, z } from "@hono/zod-openapi";
+import { resaleMargins } from "../../domain/dashboard/margins.js";
 import { syncUpstreamCatalog } from "../../domain/providers/catalog-sync.js";
 import {
   listOrphans,
@@ -12,6 +13,8 @@ import { appCtx, principal, router } from "../../http/env.js";
 import { commonErrors, envelope, jsonBody, jsonResponse, ok } from "../../http/envelope.js";
 import { microsToUsd, usdToMicros } from "../../lib/money.js";
 import {
+  Margins,
+  MarginsQuery,
   NameParam,
   Orphan,
   Provider,
@@ -161,5 +164,39 @@ providerRoutes.openapi(
       terminated_at: o.terminatedAt?.toISOString() ?? null,
     }));
     return ok(c, z.array(Orphan), data, 200);
+  },
+);
+
+providerRoutes.openapi(
+  createRoute({
+    method: "get",
+    path: "/dashboard/margins",
+    tags: ["Dashboard"],
+    summary: "Margin on resold clouds per provider: revenue, upstream cost for the same seconds, margin (operator)",
+    request: { query: MarginsQuery },
+    responses: { 200: jsonResponse(envelope(Margins), "Margins"), ...commonErrors },
+  }),
+  async (c) => {
+    requireOperator(principal(c), "read");
+    const m = await resaleMargins(appCtx(c), c.req.valid("query").days);
+    return ok(
+      c,
+      Margins,
+      {
+        days: m.days,
+        revenue_usd: microsToUsd(m.revenueMicros),
+        upstream_cost_usd: microsToUsd(m.upstreamCostMicros),
+        margin_usd: microsToUsd(m.marginMicros),
+        providers: m.providers.map((p) => ({
+          provider: p.provider,
+          instances: p.instances,
+          seconds: p.seconds,
+          revenue_usd: microsToUsd(p.revenueMicros),
+          upstream_cost_usd: microsToUsd(p.upstreamCostMicros),
+          margin_usd: microsToUsd(p.marginMicros),
+        })),
+      },
+      200,
+    );
   },
 );

@@ -90,3 +90,26 @@ export const Orphan = z
     terminated_at: z.string().nullable(),
   })
   .openapi("UpstreamOrphan");
+
+export const MarginsQuery = z.object({
+  days: z.coerce.number().int().min(1).max(90).default(30).openapi({ description: "Lookback window, 1–90 days" }),
+});
+
+const MarginRow = z.object({
+  provider: z.string(),
+  instances: z.number().int(),
+  seconds: z.number().int(),
+  revenue_usd: z.string(),
+  upstream_cost_usd: z.string(),
+  margin_usd: z.string(),
+});
+
+export const Margins = z
+  .object({
+    days: z.number().int(),
+    revenue_usd: z.string(),
+    upstream_cost_usd: z.string(),
+    margin_usd: z.string(),
+    providers: z.array(MarginRow),
+  })
+  .openapi("ResaleMargins");

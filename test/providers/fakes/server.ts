@@ -26,7 +26,7 @@ export interface Fault {
 export interface Recorded {
   method: string;
   path: string;
-  body: unknown;
+  body: any;
   at: number;
   authorization: string | undefined;
 }
