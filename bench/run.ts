@@ -5,7 +5,7 @@
 import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
 
-const all = ["foundation", "instances", "webhooks", "metering", "scheduler", "metrics", "replay"];
+const all = ["foundation", "instances", "webhooks", "metering", "scheduler", "metrics", "replay", "upstreams"];
 const wanted = process.argv.slice(2);
 const chosen = wanted.length ? wanted : all;
 let failed = 0;

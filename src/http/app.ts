@@ -7,6 +7,7 @@ import { Registry } from "prom-client";
 import type { AppContext } from "../context.js";
 import { ApiError, errorStatus } from "../lib/errors.js";
 import { safeEqualHex, sha256Hex } from "../lib/secrets.js";
+import { upstreamHealthDetail } from "../providers/upstream/health.js";
 import { mountRoutes } from "../routes/index.js";
 import { authMiddleware, rejectUnauthenticated } from "./auth.js";
 import { type Env, router } from "./env.js";
@@ -15,7 +16,6 @@ import { createHttpMetrics, observe } from "./observability.js";
 import { createRateLimiters, type RateLimiters, rateLimitMiddleware } from "./ratelimit.js";
 import { serveConsole } from "./static.js";
 import { refuseNulCharacters } from "./validation.js";
-import { upstreamHealthDetail } from "../providers/upstream/health.js";
 
 export interface AppOptions {
   rateLimiters?: RateLimiters;

@@ -48,17 +48,23 @@ export interface Provider {
   /** How many more instances of `type` fit in `regionId` now. */
   capacity(ctx: AppContext, db: Executor, type: InstanceType, regionId: string): Promise<number>;
   /** Claims capacity for a new instance; null when there is none. */
-  provision(ctx: AppContext, tx: Executor, instance: InstanceRow, options?: ProvisionOptions): Promise<Placement | null>;
+  provision(
+    ctx: AppContext,
+    tx: Executor,
+    instance: InstanceRow,
+    options?: ProvisionOptions,
+  ): Promise<Placement | null>;
   /** Claims capacity again for a stopped instance; null when there is none. */
   start(ctx: AppContext, tx: Executor, instance: InstanceRow): Promise<Placement | null>;
   /**
    * Gives the instance's capacity back; its disk (and volumes) stay. May answer a note the customer should read with
    * the stop (RunPod: the container disk is wiped).
    */
+  // biome-ignore lint/suspicious/noConfusingVoidType: fleet and simulator stops answer nothing; an upstream's a note.
   stop(ctx: AppContext, tx: Executor, instance: InstanceRow): Promise<void | string>;
-  /** Tears the instance down; true when it is gone at once, false when status() will report `deleted` later. */
   /** The instance is lost or failed: give its capacity back without asking anything of it (default: stop). */
   release?(ctx: AppContext, tx: Executor, instance: InstanceRow): Promise<void>;
+  /** Tears the instance down; true when it is gone at once, false when status() will report `deleted` later. */
   delete(ctx: AppContext, tx: Executor, instance: InstanceRow): Promise<boolean>;
   status(ctx: AppContext, instance: InstanceRow): Promise<ProviderStatus>;
 }

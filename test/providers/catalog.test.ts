@@ -14,14 +14,18 @@ describeEachDb(
   (h) => {
     it("prices each upstream type at its price plus the markup (per provider, or per type), exactly", async () => {
       verda.now = lambda.now = () => h().clock.now().getTime();
-      expect((await h().patch("/api/v1/providers/verda", { markup_percent: "15", markup_fixed_usd: "0.05" })).status).toBe(200);
+      expect(
+        (await h().patch("/api/v1/providers/verda", { markup_percent: "15", markup_fixed_usd: "0.05" })).status,
+      ).toBe(200);
       const synced = await h().post("/api/v1/providers/verda/sync");
       expect(synced.status).toBe(200);
       expect(synced.body.data).toMatchObject({ provider: "verda", offers: 4 });
 
       // $2.19 + 15 % ($0.3285) + $0.05 = $2.5685, in integer micro-dollars.
       const offers = await h().get("/api/v1/providers/offers");
-      const h100 = offers.body.data.find((o: any) => o.upstream_type === "1H100.80S.30V" && o.upstream_region === "FIN-01");
+      const h100 = offers.body.data.find(
+        (o: any) => o.upstream_type === "1H100.80S.30V" && o.upstream_region === "FIN-01",
+      );
       expect(h100).toMatchObject({
         instance_type: "h100-80gb-1x",
         region: "FIN-01",
@@ -58,7 +62,8 @@ describeEachDb(
       const { tenantId } = await customer(h());
       expect(tenantId).toBeGreaterThan(0);
       await h().ctx.db.execute(
-        (await import("drizzle-orm")).sql`update instance_type_region_prices set price_per_hour_micros = 3000000 where instance_type_id = 'h100-80gb-1x' and region_id = 'us-west-1'`,
+        (await import("drizzle-orm"))
+          .sql`update instance_type_region_prices set price_per_hour_micros = 3000000 where instance_type_id = 'h100-80gb-1x' and region_id = 'us-west-1'`,
       );
       lambda.types[0].priceCents = 259;
       const second = await h().post("/api/v1/providers/lambda/sync");
@@ -112,6 +117,10 @@ describeEachDb(
   },
   {
     manualClock: true,
-    env: { GPUPLANE_SIMULATOR: "off", GPUPLANE_LAMBDA_API_KEY: "wrong-key-0123456789", GPUPLANE_LAMBDA_URL: lambda.url },
+    env: {
+      GPUPLANE_SIMULATOR: "off",
+      GPUPLANE_LAMBDA_API_KEY: "wrong-key-0123456789",
+      GPUPLANE_LAMBDA_URL: lambda.url,
+    },
   },
 );

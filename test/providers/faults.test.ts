@@ -35,10 +35,12 @@ describeEachDb(
       const id = await order(h(), key, sshKeyId);
       const stats = await tick(h(), "provisioning");
       expect(stats).toMatchObject({ launched: 1, failedOver: 1, failed: 0 });
-      expect(lambda.calls("POST", "/instance-operations/launch").map((c) => c.body.region_name).sort()).toEqual([
-        "us-east-1",
-        "us-west-1",
-      ]);
+      expect(
+        lambda
+          .calls("POST", "/instance-operations/launch")
+          .map((c) => c.body.region_name)
+          .sort(),
+      ).toEqual(["us-east-1", "us-west-1"]);
       expect(verda.byHostname(`gp-${id}`)).toHaveLength(1);
       expect(await view(h(), id, key)).toMatchObject({ status: "provisioning", region: "FIN-01" });
       lambda.launchable = null;
@@ -65,13 +67,15 @@ describeEachDb(
       // The crashed worker: it claimed the order and launched on Verda, then died before committing.
       const [claim] = await claimLaunches(h().ctx, 1);
       expect(claim.instance.id).toBe(id);
-      await providers(h().ctx).upstream!.cloud("verda").launch({
-        name: `gp-${id}`,
-        upstreamType: "1H100.80S.30V",
-        upstreamRegion: "FIN-01",
-        image: "pytorch-cuda",
-        sshPublicKeys: claim.instance.sshPublicKeys,
-      });
+      await providers(h().ctx)
+        .upstream!.cloud("verda")
+        .launch({
+          name: `gp-${id}`,
+          upstreamType: "1H100.80S.30V",
+          upstreamRegion: "FIN-01",
+          image: "pytorch-cuda",
+          sshPublicKeys: claim.instance.sshPublicKeys,
+        });
       // Within the lease nobody touches it; after it, the next pass finds the launch by its tag.
       expect(await tick(h(), "provisioning")).toMatchObject({ launched: 0, adopted: 0 });
       h().clock.advance(121_000);
@@ -100,13 +104,23 @@ describeEachDb(
       const launched = await fetch(`${lambda.url}/instance-operations/launch`, {
         method: "POST",
         headers: { authorization: `Bearer ${lambda.apiKey}`, "content-type": "application/json" },
-        body: JSON.stringify({ region_name: "us-east-1", instance_type_name: "gpu_1x_h100_pcie", quantity: 1, name: "gp-inst_vanished" }),
+        body: JSON.stringify({
+          region_name: "us-east-1",
+          instance_type_name: "gpu_1x_h100_pcie",
+          quantity: 1,
+          name: "gp-inst_vanished",
+        }),
       });
       const orphanId = (await launched.json()).data.instance_ids[0];
       await tick(h(), "status-sync");
       const orphans = await h().get("/api/v1/providers/orphans?open=true");
       expect(orphans.body.data).toContainEqual(
-        expect.objectContaining({ provider: "lambda", upstream_id: orphanId, name: "gp-inst_vanished", terminated_at: null }),
+        expect.objectContaining({
+          provider: "lambda",
+          upstream_id: orphanId,
+          name: "gp-inst_vanished",
+          terminated_at: null,
+        }),
       );
       const found = await h().ctx.db.select().from(events).where(eq(events.type, "provider.orphan_found"));
       expect(found.map((e: any) => e.data.upstream_id)).toContain(orphanId);
@@ -154,7 +168,11 @@ describeEachDb(
       const { key, sshKeyId } = await customer(h());
       const id = await order(h(), key, sshKeyId);
       await tick(h(), "provisioning");
-      verda.fault({ method: "GET", path: "/instances", answer: { status: 200, body: { code: "server_error", message: "oops" } } });
+      verda.fault({
+        method: "GET",
+        path: "/instances",
+        answer: { status: 200, body: { code: "server_error", message: "oops" } },
+      });
       h().clock.advance(200_000);
       const stats = await tick(h(), "status-sync");
       const verdaStats = stats.upstreams.find((s: any) => s.provider === "verda");
@@ -190,7 +208,11 @@ describeEachDb(
       const { key, sshKeyId } = await customer(h());
       const id = await order(h(), key, sshKeyId);
       await tick(h(), "provisioning");
-      lambda.fault({ path: "/instance-operations/terminate", answer: { status: 503, text: "upstream connect error" }, times: 100 });
+      lambda.fault({
+        path: "/instance-operations/terminate",
+        answer: { status: 503, text: "upstream connect error" },
+        times: 100,
+      });
       for (let i = 0; i < 5; i++) {
         const res = await h().del(`/api/v1/instances/${id}`, key);
         expect(res.status).toBe(502);

@@ -1,9 +1,9 @@
-import { afterAll, expect, it } from "vitest";
-import { describeEachDb } from "../helpers/harness.js";
 import { eq } from "drizzle-orm";
+import { afterAll, expect, it } from "vitest";
 import { instances } from "../../src/db/schema/index.js";
 import { divRound } from "../../src/lib/money.js";
 import { chargedFor } from "../billing/fixtures.js";
+import { describeEachDb } from "../helpers/harness.js";
 import { customer } from "../instances/fixtures.js";
 import { LambdaFake } from "./fakes/lambda.js";
 import { connect, tick, view } from "./helpers.js";

@@ -1,12 +1,18 @@
 import { and, asc, eq } from "drizzle-orm";
 import type { AppContext } from "../../context.js";
 import type { Executor } from "../../db/client.js";
-import { instanceTypeRegionPrices, instanceTypes, regions, upstreamOffers, upstreamProviders } from "../../db/schema/index.js";
+import {
+  instanceTypeRegionPrices,
+  instanceTypes,
+  regions,
+  upstreamOffers,
+  upstreamProviders,
+} from "../../db/schema/index.js";
+import { notFound } from "../../lib/errors.js";
 import { providers } from "../../providers/registry.js";
 import { UpstreamError } from "../../providers/upstream/errors.js";
 import { badGateway } from "../../providers/upstream/provider.js";
 import type { UpstreamName, UpstreamType } from "../../providers/upstream/types.js";
-import { notFound } from "../../lib/errors.js";
 import { effectiveMarkup, sellPrice } from "./markup.js";
 
 export interface CatalogSyncResult {
@@ -37,7 +43,14 @@ export async function syncUpstreamCatalog(ctx: AppContext, name: UpstreamName): 
     throw badGateway(name, `answered: ${error.message}`, error.kind, error.requestId);
   }
   upstream.forgetAvailability();
-  const result: CatalogSyncResult = { provider: name, offers: 0, typesCreated: [], regionsCreated: [], pricesWritten: 0, pricesKept: 0 };
+  const result: CatalogSyncResult = {
+    provider: name,
+    offers: 0,
+    typesCreated: [],
+    regionsCreated: [],
+    pricesWritten: 0,
+    pricesKept: 0,
+  };
   await ctx.db.transaction(async (tx) => {
     await tx.insert(upstreamProviders).values({ name }).onConflictDoNothing();
     const [settings] = await tx.select().from(upstreamProviders).where(eq(upstreamProviders.name, name));
@@ -56,7 +69,10 @@ export async function syncUpstreamCatalog(ctx: AppContext, name: UpstreamName): 
             eq(upstreamOffers.upstreamRegion, t.upstreamRegion),
           ),
         );
-      const sell = sellPrice(t.pricePerHourMicros, effectiveMarkup(settings, existing ?? { markupBps: null, markupFixedMicros: null }));
+      const sell = sellPrice(
+        t.pricePerHourMicros,
+        effectiveMarkup(settings, existing ?? { markupBps: null, markupFixedMicros: null }),
+      );
       const values = {
         provider: name,
         upstreamType: t.upstreamType,
@@ -79,7 +95,8 @@ export async function syncUpstreamCatalog(ctx: AppContext, name: UpstreamName): 
       const key = `${typeId}@${regionId}`;
       const group = groups.get(key);
       const previous = existing?.syncedSellPriceMicros ?? null;
-      if (!group || sell < group.sell) groups.set(key, { typeId, regionId, sell, previous: previous ?? group?.previous ?? null });
+      if (!group || sell < group.sell)
+        groups.set(key, { typeId, regionId, sell, previous: previous ?? group?.previous ?? null });
     }
     for (const g of groups.values()) await writeRegionPrice(tx, name, g, result);
   });
@@ -95,7 +112,9 @@ async function writeRegionPrice(
   const [current] = await tx
     .select({ price: instanceTypeRegionPrices.pricePerHourMicros })
     .from(instanceTypeRegionPrices)
-    .where(and(eq(instanceTypeRegionPrices.instanceTypeId, g.typeId), eq(instanceTypeRegionPrices.regionId, g.regionId)));
+    .where(
+      and(eq(instanceTypeRegionPrices.instanceTypeId, g.typeId), eq(instanceTypeRegionPrices.regionId, g.regionId)),
+    );
   if (current && g.previous !== null && current.price !== g.previous) {
     result.pricesKept++;
     return;
@@ -116,17 +135,32 @@ async function writeRegionPrice(
     .update(upstreamOffers)
     .set({ syncedSellPriceMicros: g.sell })
     .where(
-      and(eq(upstreamOffers.provider, name), eq(upstreamOffers.instanceTypeId, g.typeId), eq(upstreamOffers.regionId, g.regionId)),
+      and(
+        eq(upstreamOffers.provider, name),
+        eq(upstreamOffers.instanceTypeId, g.typeId),
+        eq(upstreamOffers.regionId, g.regionId),
+      ),
     );
   result.pricesWritten++;
 }
 
 /** The catalog's type with the same GPU model and count (the operator's own types win), else a new one. */
-async function matchType(tx: Executor, name: UpstreamName, t: UpstreamType, result: CatalogSyncResult): Promise<string> {
+async function matchType(
+  tx: Executor,
+  name: UpstreamName,
+  t: UpstreamType,
+  result: CatalogSyncResult,
+): Promise<string> {
   const [match] = await tx
     .select({ id: instanceTypes.id })
     .from(instanceTypes)
-    .where(and(eq(instanceTypes.gpuModel, t.gpuModel), eq(instanceTypes.gpuCount, t.gpuCount), eq(instanceTypes.active, true)))
+    .where(
+      and(
+        eq(instanceTypes.gpuModel, t.gpuModel),
+        eq(instanceTypes.gpuCount, t.gpuCount),
+        eq(instanceTypes.active, true),
+      ),
+    )
     .orderBy(asc(instanceTypes.createdAt), asc(instanceTypes.id))
     .limit(1);
   if (match) return match.id;
@@ -150,7 +184,12 @@ async function matchType(tx: Executor, name: UpstreamName, t: UpstreamType, resu
   return id;
 }
 
-async function ensureRegion(tx: Executor, name: UpstreamName, code: string, result: CatalogSyncResult): Promise<string> {
+async function ensureRegion(
+  tx: Executor,
+  name: UpstreamName,
+  code: string,
+  result: CatalogSyncResult,
+): Promise<string> {
   const inserted = await tx
     .insert(regions)
     .values({ id: code, name: `${code} (${name})` })

@@ -150,7 +150,10 @@ async function launchOne(ctx: AppContext, upstream: UpstreamProviders, claim: Cl
     return;
   }
   stats.failed++;
-  await ctx.db.update(upstreamLaunches).set({ tried, leaseUntil: null }).where(eq(upstreamLaunches.instanceId, instance.id));
+  await ctx.db
+    .update(upstreamLaunches)
+    .set({ tried, leaseUntil: null })
+    .where(eq(upstreamLaunches.instanceId, instance.id));
   const why = tried.map((t) => `${t.provider} ${t.region}: ${t.reason}`).join("; ");
   await markInstanceFailed(ctx, instance.id, `no upstream could launch it (${why})`);
 }
@@ -192,9 +195,11 @@ async function commitLaunch(
     return false;
   });
   if (cancelled) {
-    await cloud.terminate([upstreamId]).catch((error) =>
-      ctx.log.warn({ err: error, instance: instanceId }, "provisioning: could not terminate a cancelled launch"),
-    );
+    await cloud
+      .terminate([upstreamId])
+      .catch((error) =>
+        ctx.log.warn({ err: error, instance: instanceId }, "provisioning: could not terminate a cancelled launch"),
+      );
   } else {
     ctx.kick("status-sync");
   }

@@ -2,7 +2,7 @@ import { and, eq, inArray } from "drizzle-orm";
 import type { AppContext } from "../../context.js";
 import { instances, upstreamOrphans, upstreamProviders } from "../../db/schema/index.js";
 import type { UpstreamProviders } from "../../providers/upstream/provider.js";
-import { type UpstreamInstance, type UpstreamName, instanceIdFromTag } from "../../providers/upstream/types.js";
+import { instanceIdFromTag, type UpstreamInstance, type UpstreamName } from "../../providers/upstream/types.js";
 import { emitEvent } from "../events/emit.js";
 
 const DEFAULT_GRACE_S = 3600;
@@ -53,7 +53,14 @@ export async function sweepOrphans(
     const record = await ctx.db.transaction(async (tx) => {
       const [inserted] = await tx
         .insert(upstreamOrphans)
-        .values({ provider: name, upstreamId: u.id, name: u.name, upstreamStatus: u.status, firstSeenAt: now, lastSeenAt: now })
+        .values({
+          provider: name,
+          upstreamId: u.id,
+          name: u.name,
+          upstreamStatus: u.status,
+          firstSeenAt: now,
+          lastSeenAt: now,
+        })
         .onConflictDoNothing()
         .returning();
       if (inserted) {
@@ -81,7 +88,10 @@ export async function sweepOrphans(
         await emitEvent(tx, null, "provider.orphan_terminated", orphanData(done), now);
       });
     } catch (error) {
-      ctx.log.warn({ err: error, provider: name, upstream_id: u.id }, "could not terminate an orphan; next pass retries");
+      ctx.log.warn(
+        { err: error, provider: name, upstream_id: u.id },
+        "could not terminate an orphan; next pass retries",
+      );
     }
   }
   return orphans.length;

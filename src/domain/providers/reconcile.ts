@@ -45,7 +45,16 @@ export async function reconcileUpstreams(ctx: AppContext): Promise<ReconcileStat
 }
 
 async function reconcileOne(ctx: AppContext, upstream: UpstreamProviders, name: UpstreamName): Promise<ReconcileStats> {
-  const stats: ReconcileStats = { provider: name, listed: 0, running: 0, lost: 0, failed: 0, deleted: 0, stopped: 0, orphans: 0 };
+  const stats: ReconcileStats = {
+    provider: name,
+    listed: 0,
+    running: 0,
+    lost: 0,
+    failed: 0,
+    deleted: 0,
+    stopped: 0,
+    orphans: 0,
+  };
   let listed: UpstreamInstance[];
   try {
     listed = await upstream.cloud(name).list();
@@ -101,7 +110,10 @@ async function reconcileOne(ctx: AppContext, upstream: UpstreamProviders, name: 
       const outcome = await applyListed(ctx, name, row, u);
       if (outcome) stats[outcome]++;
     } catch (error) {
-      ctx.log.warn({ err: error, instance: row.id, provider: name }, "status sync: could not apply the upstream's status");
+      ctx.log.warn(
+        { err: error, instance: row.id, provider: name },
+        "status sync: could not apply the upstream's status",
+      );
     }
   }
   if (missing.length) await applyMissing(ctx, name, missing, byId, stats);
@@ -147,7 +159,10 @@ async function applyListed(ctx: AppContext, name: UpstreamName, row: Row, u: Ups
       }
       return null;
     case "unknown":
-      ctx.log.warn({ provider: name, instance: row.id, upstream_status: u.status }, "status sync: unknown upstream status");
+      ctx.log.warn(
+        { provider: name, instance: row.id, upstream_status: u.status },
+        "status sync: unknown upstream status",
+      );
       return null;
     default:
       return null;

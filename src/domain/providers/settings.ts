@@ -74,7 +74,8 @@ export async function updateOfferMarkup(
     .set(markup)
     .where(and(eq(upstreamOffers.provider, name), eq(upstreamOffers.upstreamType, upstreamType)))
     .returning();
-  if (!updated.length) throw badRequest(`${name} has no synced type '${upstreamType}'; run POST /api/v1/providers/${name}/sync`);
+  if (!updated.length)
+    throw badRequest(`${name} has no synced type '${upstreamType}'; run POST /api/v1/providers/${name}/sync`);
   return updated.length;
 }
 

@@ -6,7 +6,9 @@ import type { LaunchRequest, UpstreamCloud, UpstreamInstance, UpstreamType } fro
 
 export const LAMBDA_URL = "https://cloud.lambda.ai/api/v1";
 
-const errorBody = z.object({ error: z.object({ code: z.string(), message: z.string(), suggestion: z.string().nullish() }) });
+const errorBody = z.object({
+  error: z.object({ code: z.string(), message: z.string(), suggestion: z.string().nullish() }),
+});
 const typesBody = z.object({
   data: z.record(
     z.string(),
@@ -129,7 +131,8 @@ export class LambdaCloud implements UpstreamCloud {
   }
 
   async terminate(ids: string[]): Promise<void> {
-    if (ids.length) await this.http.call("POST", "/instance-operations/terminate", { body: { instance_ids: ids }, idempotent: true });
+    if (ids.length)
+      await this.http.call("POST", "/instance-operations/terminate", { body: { instance_ids: ids }, idempotent: true });
   }
 
   async stop(): Promise<void> {

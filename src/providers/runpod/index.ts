@@ -73,7 +73,11 @@ export class RunPodCloud implements UpstreamCloud {
       headers: async () => ({ authorization: `Bearer ${options.apiKey}` }),
       classify: (status: number, body: unknown) => {
         const parsed = errorBody.safeParse(body);
-        const text = parsed.success ? ("error" in parsed.data ? parsed.data.error : parsed.data.message) : `HTTP ${status}`;
+        const text = parsed.success
+          ? "error" in parsed.data
+            ? parsed.data.error
+            : parsed.data.message
+          : `HTTP ${status}`;
         const message = `HTTP ${status}: ${text}`;
         if (status === 401 || status === 403) return { kind: "auth" as const, message };
         if (status === 404) return { kind: "gone" as const, message };

@@ -35,7 +35,8 @@ export function upstreamConfig(source: Record<string, string | undefined>): Upst
   }
   const e = parsed.data;
   const credentials: UpstreamCredentials = {};
-  if (e.GPUPLANE_LAMBDA_API_KEY) credentials.lambda = { apiKey: e.GPUPLANE_LAMBDA_API_KEY, baseUrl: e.GPUPLANE_LAMBDA_URL };
+  if (e.GPUPLANE_LAMBDA_API_KEY)
+    credentials.lambda = { apiKey: e.GPUPLANE_LAMBDA_API_KEY, baseUrl: e.GPUPLANE_LAMBDA_URL };
   if (e.GPUPLANE_VERDA_CLIENT_ID && e.GPUPLANE_VERDA_CLIENT_SECRET) {
     credentials.verda = {
       clientId: e.GPUPLANE_VERDA_CLIENT_ID,
@@ -48,7 +49,9 @@ export function upstreamConfig(source: Record<string, string | undefined>): Upst
       apiKey: e.GPUPLANE_RUNPOD_API_KEY,
       baseUrl: e.GPUPLANE_RUNPOD_URL,
       graphqlUrl: e.GPUPLANE_RUNPOD_GRAPHQL_URL,
-      dataCenters: e.GPUPLANE_RUNPOD_DATA_CENTERS.split(",").map((s) => s.trim()).filter(Boolean),
+      dataCenters: e.GPUPLANE_RUNPOD_DATA_CENTERS.split(",")
+        .map((s) => s.trim())
+        .filter(Boolean),
     };
   }
   return { credentials, timeoutMs: e.GPUPLANE_UPSTREAM_TIMEOUT_S * 1000 };

@@ -94,12 +94,20 @@ export class UpstreamHttp {
     } catch (error) {
       if (error instanceof UpstreamError) return { ok: false, error, retryAfterMs: null };
       const timedOut = (error as Error).name === "TimeoutError";
-      return fail("transient", timedOut ? `${method} ${path} timed out` : `${method} ${path}: ${causeOf(error)}`, null, null);
+      return fail(
+        "transient",
+        timedOut ? `${method} ${path} timed out` : `${method} ${path}: ${causeOf(error)}`,
+        null,
+        null,
+      );
     }
     const requestId = REQUEST_ID_HEADERS.map((h) => res.headers.get(h)).find(Boolean) ?? null;
     const text = await res.text().catch(() => "");
     if (res.status === 429) {
-      return { ...fail("transient", `${method} ${path}: rate limited (429)`, requestId, 429), retryAfterMs: retryAfter(res) };
+      return {
+        ...fail("transient", `${method} ${path}: rate limited (429)`, requestId, 429),
+        retryAfterMs: retryAfter(res),
+      };
     }
     let body: unknown = text;
     if (!options.text || !res.ok) {

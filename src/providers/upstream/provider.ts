@@ -70,7 +70,12 @@ export class UpstreamProviders implements Provider {
     return offers.some((o) => this.isAvailable(ctx, o)) ? 1 : 0;
   }
 
-  async provision(ctx: AppContext, tx: Executor, row: InstanceRow, options: ProvisionOptions = {}): Promise<Placement | null> {
+  async provision(
+    ctx: AppContext,
+    tx: Executor,
+    row: InstanceRow,
+    options: ProvisionOptions = {},
+  ): Promise<Placement | null> {
     const offers = await this.offersFor(tx, row.instanceTypeId, options.regionPinned === false ? null : row.regionId);
     const candidates: Candidate[] = offers
       .filter((o) => this.isAvailable(ctx, o))
@@ -196,7 +201,10 @@ export class UpstreamProviders implements Provider {
       })
       .catch((error) => {
         this.noteError(name, error);
-        ctx.log.warn({ err: error, provider: name, request_id: (error as UpstreamError).requestId }, "upstream availability");
+        ctx.log.warn(
+          { err: error, provider: name, request_id: (error as UpstreamError).requestId },
+          "upstream availability",
+        );
       })
       .finally(() => this.refreshing.delete(name));
   }

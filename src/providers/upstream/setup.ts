@@ -8,7 +8,10 @@ import { UpstreamProviders } from "./provider.js";
 import type { UpstreamCloud, UpstreamName } from "./types.js";
 
 /** The resold clouds the operator configured, each with its own circuit breaker; null when none is. */
-export function buildUpstreams(ctx: AppContext, credentials = ctx.config.upstreams.credentials): UpstreamProviders | null {
+export function buildUpstreams(
+  ctx: AppContext,
+  credentials = ctx.config.upstreams.credentials,
+): UpstreamProviders | null {
   const now = () => ctx.clock.now().getTime();
   const timeoutMs = ctx.config.upstreams.timeoutMs;
   const clouds = new Map<UpstreamName, { cloud: UpstreamCloud; breaker: CircuitBreaker }>();

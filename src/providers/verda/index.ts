@@ -65,14 +65,21 @@ export class VerdaCloud implements UpstreamCloud {
   private sshKeyIds = new Map<string, string>();
 
   constructor(
-    private options: { clientId: string; clientSecret: string; baseUrl?: string; breaker: CircuitBreaker; timeoutMs?: number },
+    private options: {
+      clientId: string;
+      clientSecret: string;
+      baseUrl?: string;
+      breaker: CircuitBreaker;
+      timeoutMs?: number;
+    },
   ) {
     const classify = (status: number, body: unknown) => {
       const parsed = errorBody.safeParse(body);
       const code = parsed.success ? parsed.data.code : `http_${status}`;
       const message = parsed.success ? `${code}: ${parsed.data.message}` : `HTTP ${status}`;
       if (code === "unauthorized_request" || status === 401) return { kind: "auth" as const, message };
-      if (code === "not_found" || status === 404 || /invalid instance id/i.test(message)) return { kind: "gone" as const, message };
+      if (code === "not_found" || status === 404 || /invalid instance id/i.test(message))
+        return { kind: "gone" as const, message };
       if (code !== "insufficient_funds" && CAPACITY.test(message)) return { kind: "capacity" as const, message };
       return { kind: "rejected" as const, message };
     };
@@ -130,7 +137,8 @@ export class VerdaCloud implements UpstreamCloud {
       },
     });
     const trimmed = String(id).trim().replace(/^"|"$/g, "");
-    if (!trimmed || trimmed.length > 100) throw new UpstreamError("verda", "malformed", "launch answered no instance id");
+    if (!trimmed || trimmed.length > 100)
+      throw new UpstreamError("verda", "malformed", "launch answered no instance id");
     return trimmed;
   }
 
@@ -201,9 +209,10 @@ export class VerdaCloud implements UpstreamCloud {
     const now = Date.now();
     if (this.token && this.token.refreshAt > now) return this.token.access;
     if (this.token?.refresh) {
-      const refreshed = await this.requestToken({ grant_type: "refresh_token", refresh_token: this.token.refresh }).catch(
-        () => null,
-      );
+      const refreshed = await this.requestToken({
+        grant_type: "refresh_token",
+        refresh_token: this.token.refresh,
+      }).catch(() => null);
       if (refreshed) return refreshed;
     }
     const fresh = await this.requestToken({

@@ -1,5 +1,6 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { resaleMargins } from "../../domain/dashboard/margins.js";
+import { requireOperator } from "../../domain/identity/principal.js";
 import { syncUpstreamCatalog } from "../../domain/providers/catalog-sync.js";
 import {
   listOrphans,
@@ -8,7 +9,6 @@ import {
   updateOfferMarkup,
   updateProvider,
 } from "../../domain/providers/settings.js";
-import { requireOperator } from "../../domain/identity/principal.js";
 import { appCtx, principal, router } from "../../http/env.js";
 import { commonErrors, envelope, jsonBody, jsonResponse, ok } from "../../http/envelope.js";
 import { microsToUsd, usdToMicros } from "../../lib/money.js";

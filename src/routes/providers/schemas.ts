@@ -45,7 +45,12 @@ export const ProviderPatch = z
   .object({
     markup_percent: percent.optional(),
     markup_fixed_usd: usd.optional(),
-    orphan_grace_seconds: z.number().int().min(0).max(30 * 86_400).optional(),
+    orphan_grace_seconds: z
+      .number()
+      .int()
+      .min(0)
+      .max(30 * 86_400)
+      .optional(),
   })
   .strict();
 

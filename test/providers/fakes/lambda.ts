@@ -41,8 +41,24 @@ export class LambdaFake extends FakeCloud {
   terminateMs = 5_000;
   launchIntervalMs = 0;
   types: LambdaFakeType[] = [
-    { name: "gpu_1x_h100_pcie", gpuDescription: "H100 (80 GB PCIe)", priceCents: 249, gpus: 1, vcpus: 26, memoryGib: 200, storageGib: 1000 },
-    { name: "gpu_8x_h100_sxm5", gpuDescription: "H100 (80 GB SXM5)", priceCents: 2392, gpus: 8, vcpus: 208, memoryGib: 1800, storageGib: 22000 },
+    {
+      name: "gpu_1x_h100_pcie",
+      gpuDescription: "H100 (80 GB PCIe)",
+      priceCents: 249,
+      gpus: 1,
+      vcpus: 26,
+      memoryGib: 200,
+      storageGib: 1000,
+    },
+    {
+      name: "gpu_8x_h100_sxm5",
+      gpuDescription: "H100 (80 GB SXM5)",
+      priceCents: 2392,
+      gpus: 8,
+      vcpus: 208,
+      memoryGib: 1800,
+      storageGib: 22000,
+    },
   ];
   /** What `GET /instance-types` says has capacity, by "type@region". */
   listed = new Set(["gpu_1x_h100_pcie@us-east-1", "gpu_1x_h100_pcie@us-west-1", "gpu_8x_h100_sxm5@us-east-1"]);
@@ -55,21 +71,31 @@ export class LambdaFake extends FakeCloud {
 
   protected handle(method: string, path: string, body: any, req: IncomingMessage): FakeAnswer {
     if (req.headers.authorization !== `Bearer ${this.apiKey}`) {
-      return error(401, "global/invalid-api-key", "API key was invalid, expired, or deleted.", "Check your API key or create a new one, then try again.");
+      return error(
+        401,
+        "global/invalid-api-key",
+        "API key was invalid, expired, or deleted.",
+        "Check your API key or create a new one, then try again.",
+      );
     }
     const route = `${method} ${path.split("?")[0]}`;
     if (route === "GET /instance-types") return { status: 200, body: { data: this.instanceTypes() } };
     if (route === "GET /instances") return { status: 200, body: { data: this.visible().map((i) => this.view(i)) } };
     if (route === "POST /ssh-keys") {
-      if (this.sshKeys.has(body.name)) return error(400, "global/invalid-parameters", "SSH key with name already exists");
+      if (this.sshKeys.has(body.name))
+        return error(400, "global/invalid-parameters", "SSH key with name already exists");
       this.sshKeys.set(body.name, body.public_key);
-      return { status: 200, body: { data: { id: randomBytes(8).toString("hex"), name: body.name, public_key: body.public_key } } };
+      return {
+        status: 200,
+        body: { data: { id: randomBytes(8).toString("hex"), name: body.name, public_key: body.public_key } },
+      };
     }
     if (route === "POST /instance-operations/launch") return this.launch(body);
     if (route === "POST /instance-operations/terminate") {
       const ids: string[] = body?.instance_ids ?? [];
       const found = ids.map((id) => this.instances.get(id)).filter((i) => i && i.terminatedAt === null);
-      if (found.length !== ids.length) return error(404, "global/object-does-not-exist", "Specified instance does not exist.");
+      if (found.length !== ids.length)
+        return error(404, "global/object-does-not-exist", "Specified instance does not exist.");
       for (const i of found) i!.terminatedAt = this.now();
       return { status: 200, body: { data: { terminated_instances: found.map((i) => this.view(i!)) } } };
     }
@@ -103,7 +129,12 @@ export class LambdaFake extends FakeCloud {
       return { status: 429, text: "Too Many Requests", headers: { "retry-after": String(wait) } };
     }
     if (!(this.launchable ?? this.listed).has(key)) {
-      return error(400, "instance-operations/launch/insufficient-capacity", "Not enough capacity to fulfill launch request.", "Choose an instance type with more availability, or try again later.");
+      return error(
+        400,
+        "instance-operations/launch/insufficient-capacity",
+        "Not enough capacity to fulfill launch request.",
+        "Choose an instance type with more availability, or try again later.",
+      );
     }
     this.lastLaunch = wall;
     const id = randomBytes(16).toString("hex");
@@ -152,7 +183,9 @@ export class LambdaFake extends FakeCloud {
 
   private visible(): LambdaInstance[] {
     const now = this.now();
-    return [...this.instances.values()].filter((i) => i.terminatedAt === null || now - i.terminatedAt < this.terminateMs);
+    return [...this.instances.values()].filter(
+      (i) => i.terminatedAt === null || now - i.terminatedAt < this.terminateMs,
+    );
   }
 
   private view(i: LambdaInstance) {

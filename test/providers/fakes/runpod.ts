@@ -78,7 +78,10 @@ export class RunPodFake extends FakeCloud {
     if (!this.stock[gpu]) {
       return {
         status: 500,
-        body: { error: "There are no longer any instances available with the requested specifications. Please refresh and try again." },
+        body: {
+          error:
+            "There are no longer any instances available with the requested specifications. Please refresh and try again.",
+        },
       };
     }
     const id = randomBytes(7).toString("hex");

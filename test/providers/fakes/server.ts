@@ -41,9 +41,16 @@ export abstract class FakeCloud {
   requests: Recorded[] = [];
   faults: Fault[] = [];
   now: () => number = () => Date.now();
+  /** Called as each request arrives (benchmarks time the launch call by it). */
+  onRequest: ((method: string, path: string) => void) | null = null;
   private server: Server | null = null;
 
-  protected abstract handle(method: string, path: string, body: unknown, req: IncomingMessage): FakeAnswer | Promise<FakeAnswer>;
+  protected abstract handle(
+    method: string,
+    path: string,
+    body: unknown,
+    req: IncomingMessage,
+  ): FakeAnswer | Promise<FakeAnswer>;
 
   async start(): Promise<this> {
     this.server = createServer((req, res) => void this.serve(req, res));
@@ -75,6 +82,7 @@ export abstract class FakeCloud {
     } catch {}
     const method = req.method ?? "GET";
     const path = req.url ?? "/";
+    this.onRequest?.(method, path);
     this.requests.push({ method, path, body, at: Date.now(), authorization: req.headers.authorization });
     const fault = this.faults.find(
       (f) => f.times > 0 && (!f.method || f.method === method) && (!f.path || path.startsWith(f.path)),

@@ -49,7 +49,10 @@ export class VerdaFake extends FakeCloud {
     if (route === "GET /instance-availability") {
       return {
         status: 200,
-        body: Object.entries(this.availability).map(([location_code, availabilities]) => ({ location_code, availabilities })),
+        body: Object.entries(this.availability).map(([location_code, availabilities]) => ({
+          location_code,
+          availabilities,
+        })),
       };
     }
     if (route === "GET /sshkeys") {
@@ -91,7 +94,9 @@ export class VerdaFake extends FakeCloud {
 
   private token(body: any): FakeAnswer {
     const ok =
-      (body?.grant_type === "client_credentials" && body.client_id === this.clientId && body.client_secret === this.clientSecret) ||
+      (body?.grant_type === "client_credentials" &&
+        body.client_id === this.clientId &&
+        body.client_secret === this.clientSecret) ||
       (body?.grant_type === "refresh_token" && this.refreshTokens.has(body.refresh_token));
     if (!ok) return error(401, "unauthorized_request", "Invalid client credentials");
     if (body.grant_type === "refresh_token") this.refreshTokens.delete(body.refresh_token);
@@ -101,7 +106,13 @@ export class VerdaFake extends FakeCloud {
     this.refreshTokens.add(refresh);
     return {
       status: 200,
-      body: { access_token: access, refresh_token: refresh, expires_in: this.tokenTtlS, token_type: "Bearer", scope: "cloud-api-v1" },
+      body: {
+        access_token: access,
+        refresh_token: refresh,
+        expires_in: this.tokenTtlS,
+        token_type: "Bearer",
+        scope: "cloud-api-v1",
+      },
     };
   }
 
@@ -114,7 +125,11 @@ export class VerdaFake extends FakeCloud {
     }
     const location = body.location_code ?? "FIN-01";
     if (!(this.availability[location] ?? []).includes(body.instance_type)) {
-      return error(400, "invalid_request", `Not enough capacity: ${body.instance_type} is not available in ${location}`);
+      return error(
+        400,
+        "invalid_request",
+        `Not enough capacity: ${body.instance_type} is not available in ${location}`,
+      );
     }
     const id = randomUUID();
     this.instances.set(id, {
