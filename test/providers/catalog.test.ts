@@ -1,4 +1,4 @@
-import { afterAll, expect, it } from "vitest";
+import { afterAll, beforeAll, expect, it } from "vitest";
 import { describeEachDb } from "../helpers/harness.js";
 import { customer } from "../instances/fixtures.js";
 import { LambdaFake } from "./fakes/lambda.js";
@@ -12,6 +12,10 @@ afterAll(() => Promise.all([lambda.stop(), verda.stop()]));
 describeEachDb(
   "resold catalog and markup",
   (h) => {
+    beforeAll(() => {
+      lambda.reset();
+      verda.reset();
+    });
     it("prices each upstream type at its price plus the markup (per provider, or per type), exactly", async () => {
       verda.now = lambda.now = () => h().clock.now().getTime();
       expect(
@@ -98,6 +102,10 @@ describeEachDb(
 describeEachDb(
   "a resold cloud with a wrong credential",
   (h) => {
+    beforeAll(() => {
+      lambda.reset();
+      verda.reset();
+    });
     it("answers 502 on the sync, shows the error on GET /providers and /healthz, and the status sync goes on", async () => {
       lambda.now = () => h().clock.now().getTime();
       const sync = await h().post("/api/v1/providers/lambda/sync");

@@ -1,5 +1,5 @@
 import { eq } from "drizzle-orm";
-import { afterAll, expect, it } from "vitest";
+import { afterAll, beforeAll, expect, it } from "vitest";
 import { events, instances, upstreamLaunches } from "../../src/db/schema/index.js";
 import { claimLaunches, runLaunches } from "../../src/domain/providers/launch.js";
 import { providers } from "../../src/providers/registry.js";
@@ -27,6 +27,10 @@ async function order(h: any, key: string, sshKeyId: string) {
 describeEachDb(
   "resold clouds under faults",
   (h) => {
+    beforeAll(() => {
+      lambda.reset();
+      verda.reset();
+    });
     it("fails over from Lambda, whose capacity list says yes while its launch says no, to Verda", async () => {
       lambda.types[0].priceCents = 199; // cheaper than Verda's $2.19: tried first
       await connect(h(), { lambda, verda });

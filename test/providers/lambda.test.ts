@@ -1,5 +1,5 @@
 import { eq } from "drizzle-orm";
-import { afterAll, expect, it } from "vitest";
+import { afterAll, beforeAll, expect, it } from "vitest";
 import { instances } from "../../src/db/schema/index.js";
 import { divRound } from "../../src/lib/money.js";
 import { chargedFor } from "../billing/fixtures.js";
@@ -15,6 +15,9 @@ afterAll(() => lambda.stop());
 describeEachDb(
   "resold Lambda Cloud",
   (h) => {
+    beforeAll(() => {
+      lambda.reset();
+    });
     it("runs seed 000's quickstart on a Lambda-backed region", async () => {
       await connect(h(), { lambda });
       const { key, sshKeyId } = await customer(h());

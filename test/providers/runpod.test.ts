@@ -1,4 +1,4 @@
-import { afterAll, expect, it } from "vitest";
+import { afterAll, beforeAll, expect, it } from "vitest";
 import { describeEachDb } from "../helpers/harness.js";
 import { customer } from "../instances/fixtures.js";
 import { RunPodFake } from "./fakes/runpod.js";
@@ -11,6 +11,9 @@ afterAll(() => runpod.stop());
 describeEachDb(
   "resold RunPod",
   (h) => {
+    beforeAll(() => {
+      runpod.reset();
+    });
     it("reports running only once port 22 is mapped, says a stop wipes the container disk, and follows the new port", async () => {
       await connect(h(), { runpod });
       const { key, sshKeyId } = await customer(h());
@@ -60,14 +63,14 @@ describeEachDb(
     it("fails over to the next offer when RunPod has no more of the type, and fails with the reasons when none is left", async () => {
       await connect(h(), { runpod });
       const { key, sshKeyId } = await customer(h());
-      runpod.stock["NVIDIA H100 80GB HBM3"] = null;
       const created = await h().post(
         "/api/v1/instances",
         { name: "pod", planId: "GPU.H100.1x", templateSlug: "pytorch-cuda", sshKeyId },
         key,
       );
-      // The sync said there was stock; the launch says otherwise, in every data center.
       expect(created.status).toBe(201);
+      // Between the order and its launch the stock runs out, in every data center.
+      runpod.stock["NVIDIA H100 80GB HBM3"] = null;
       const stats = await tick(h(), "provisioning");
       expect(stats).toMatchObject({ failed: 1, launched: 0 });
       const failed = await view(h(), created.body.data.id, key);

@@ -1,5 +1,5 @@
 import { eq } from "drizzle-orm";
-import { afterAll, expect, it } from "vitest";
+import { afterAll, beforeAll, expect, it } from "vitest";
 import { instances } from "../../src/db/schema/index.js";
 import { divRound, microsToUsd } from "../../src/lib/money.js";
 import { chargedFor } from "../billing/fixtures.js";
@@ -15,6 +15,9 @@ afterAll(() => verda.stop());
 describeEachDb(
   "resold Verda",
   (h) => {
+    beforeAll(() => {
+      verda.reset();
+    });
     it("runs seed 001's quickstart: ordered → provisioning → running → deleted, billed for Verda's running time", async () => {
       await connect(h(), { verda });
       const { key, tenantId } = await h().signup();

@@ -69,6 +69,15 @@ export class LambdaFake extends FakeCloud {
   private lastLaunch = 0;
   private count = 0;
 
+  override reset(): void {
+    super.reset();
+    this.instances.clear();
+    this.sshKeys.clear();
+    this.launchable = null;
+    this.launchIntervalMs = 0;
+    this.lastLaunch = 0;
+  }
+
   protected handle(method: string, path: string, body: any, req: IncomingMessage): FakeAnswer {
     if (req.headers.authorization !== `Bearer ${this.apiKey}`) {
       return error(

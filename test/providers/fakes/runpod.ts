@@ -30,6 +30,12 @@ export class RunPodFake extends FakeCloud {
   private count = 0;
   private nextPort = 40_000;
 
+  override reset(): void {
+    super.reset();
+    this.pods.clear();
+    this.nextPort = 40_000;
+  }
+
   protected handle(method: string, path: string, body: any, req: IncomingMessage): FakeAnswer {
     if (req.headers.authorization !== `Bearer ${this.apiKey}`) return { status: 401, body: { error: "Unauthorized" } };
     const route = `${method} ${path.split("?")[0]}`;

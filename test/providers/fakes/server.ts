@@ -64,6 +64,13 @@ export abstract class FakeCloud {
     await new Promise<void>((resolve) => this.server?.close(() => resolve()) ?? resolve());
   }
 
+  /** Back to a fresh cloud (each database kind's suite starts with one). */
+  reset(): void {
+    this.requests = [];
+    this.faults = [];
+    this.onRequest = null;
+  }
+
   fault(fault: Omit<Fault, "times"> & { times?: number }): void {
     this.faults.push({ times: 1, ...fault });
   }

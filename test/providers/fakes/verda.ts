@@ -38,6 +38,12 @@ export class VerdaFake extends FakeCloud {
   sshKeys = new Map<string, { name: string; key: string }>();
   private count = 0;
 
+  override reset(): void {
+    super.reset();
+    this.instances.clear();
+    this.sshKeys.clear();
+  }
+
   protected handle(method: string, path: string, body: any, req: IncomingMessage): FakeAnswer {
     const route = `${method} ${path.split("?")[0]}`;
     if (route === "POST /oauth2/token") return this.token(body);
