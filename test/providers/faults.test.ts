@@ -64,6 +64,22 @@ describeEachDb(
       expect(row).toMatchObject({ status: "provisioning", provider: "verda", providerRef: upstream[0].id });
     });
 
+    it("a launch that timed out is found by its tag on the retry, not launched again", async () => {
+      await connect(h(), { lambda, verda });
+      const { key, sshKeyId } = await customer(h());
+      const id = await order(h(), key, sshKeyId);
+      // Verda takes 2.5 s to answer (past the 1 s timeout) and launches anyway.
+      verda.fault({ method: "POST", path: "/instances", delayMs: 2_500 });
+      expect(await tick(h(), "provisioning")).toMatchObject({ deferred: 1, launched: 0 });
+      expect((await view(h(), id, key)).status).toBe("ordered");
+      await new Promise((resolve) => setTimeout(resolve, 2_000));
+      h().clock.advance(5_000); // past the retry backoff
+      expect(await tick(h(), "provisioning")).toMatchObject({ adopted: 1, launched: 0 });
+      expect(verda.byHostname(`gp-${id}`)).toHaveLength(1);
+      expect(verda.calls("POST", "/instances").filter((c) => c.body.hostname === `gp-${id}`)).toHaveLength(1);
+      expect((await view(h(), id, key)).status).toBe("provisioning");
+    });
+
     it("a worker that crashed between the upstream's launch and its commit is adopted after its lease, not relaunched", async () => {
       await connect(h(), { lambda, verda });
       const { key, sshKeyId } = await customer(h());
@@ -244,6 +260,7 @@ describeEachDb(
       GPUPLANE_VERDA_CLIENT_ID: verda.clientId,
       GPUPLANE_VERDA_CLIENT_SECRET: verda.clientSecret,
       GPUPLANE_VERDA_URL: verda.url,
+      GPUPLANE_UPSTREAM_TIMEOUT_S: "1",
     },
   },
 );

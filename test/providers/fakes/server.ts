@@ -96,8 +96,9 @@ export abstract class FakeCloud {
     );
     if (fault) fault.times--;
     if (fault?.delayMs) await new Promise((r) => setTimeout(r, fault.delayMs));
-    if (res.destroyed) return;
+    // A cloud goes on with a request whose caller gave up (timed out): the launch happens, the answer is lost.
     const answer = fault?.answer ?? (await this.handle(method, path, body, req));
+    if (res.destroyed) return;
     if (fault?.dropAnswer) {
       req.socket.destroy();
       return;
