@@ -67,4 +67,11 @@ export interface Provider {
   /** Tears the instance down; true when it is gone at once, false when status() will report `deleted` later. */
   delete(ctx: AppContext, tx: Executor, instance: InstanceRow): Promise<boolean>;
   status(ctx: AppContext, instance: InstanceRow): Promise<ProviderStatus>;
+  /**
+   * A provider whose stop and delete are confirmed later (an upstream cloud): true when this instance's are. Then
+   * stop/start/delete only check in the transaction (409, 502 at once), the lifecycle commits `stopping`, `deleting`
+   * or `provisioning` with the run still billed, calls `request` after the commit, and the status sync finishes it.
+   */
+  confirmsLater?(instance: InstanceRow): boolean;
+  request?(ctx: AppContext, instance: InstanceRow, action: "start" | "stop" | "delete"): Promise<void>;
 }

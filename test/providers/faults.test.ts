@@ -221,33 +221,44 @@ describeEachDb(
       lambda.types[0].priceCents = 249;
     });
 
-    it("answers 502 BAD_GATEWAY while Lambda fails, then pauses calls to it (circuit breaker)", async () => {
+    it("answers 502 BAD_GATEWAY while Lambda is paused (circuit breaker); a failed terminate is sent again", async () => {
       await connect(h(), { lambda });
       lambda.types[0].priceCents = 100;
       await connect(h(), { lambda });
       const { key, sshKeyId } = await customer(h());
       const id = await order(h(), key, sshKeyId);
       await tick(h(), "provisioning");
-      lambda.fault({
-        path: "/instance-operations/terminate",
-        answer: { status: 503, text: "upstream connect error" },
-        times: 100,
-      });
-      for (let i = 0; i < 5; i++) {
-        const res = await h().del(`/api/v1/instances/${id}`, key);
-        expect(res.status).toBe(502);
-        expect(res.body.code).toBe("BAD_GATEWAY");
-      }
+      // Lambda keeps failing: five passes cannot list its instances, and the breaker opens.
+      lambda.fault({ path: "/instances", answer: { status: 503, text: "upstream connect error" }, times: 1000 });
+      for (let i = 0; i < 5; i++) await tick(h(), "status-sync");
       const before = lambda.calls("POST", "/instance-operations/terminate").length;
       const paused = await h().del(`/api/v1/instances/${id}`, key);
       expect(paused.status).toBe(502);
+      expect(paused.body.code).toBe("BAD_GATEWAY");
       expect(paused.body.error).toMatch(/paused/);
       expect(lambda.calls("POST", "/instance-operations/terminate").length).toBe(before);
       // Nothing half-written: the instance is as it was.
       expect((await view(h(), id, key)).status).toBe("provisioning");
+
+      // Back, but its terminate fails: the delete is committed (deleting, still billed) and sent again later.
       lambda.faults = [];
       h().clock.advance(31_000);
-      expect((await h().del(`/api/v1/instances/${id}`, key)).status).toBe(200);
+      lambda.fault({
+        path: "/instance-operations/terminate",
+        answer: { status: 503, text: "upstream connect error" },
+        times: 1000,
+      });
+      const deleting = await h().del(`/api/v1/instances/${id}`, key);
+      expect(deleting.status).toBe(200);
+      expect(deleting.body.data.status).toBe("deleting");
+      lambda.faults = [];
+      await tick(h(), "status-sync");
+      expect((await view(h(), id, key)).status).toBe("deleting"); // Lambda still lists it; resent after 30 s
+      h().clock.advance(31_000);
+      await tick(h(), "status-sync");
+      h().clock.advance(5_000);
+      await tick(h(), "status-sync");
+      expect((await view(h(), id, key)).status).toBe("deleted");
       lambda.types[0].priceCents = 249;
     });
   },

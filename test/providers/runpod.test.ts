@@ -43,8 +43,13 @@ describeEachDb(
       h().clock.advance(100_000);
       const stopped = await h().post(`/api/v1/instances/${id}/stop`, undefined, key);
       expect(stopped.status).toBe(200);
-      expect(stopped.body.data.status).toBe("stopped");
+      expect(stopped.body.data.status).toBe("stopping");
       expect(stopped.body.data.statusReason).toMatch(/wipes its container disk/);
+      await tick(h(), "status-sync"); // RunPod lists the pod EXITED: stopped, billed to the stop
+      expect(await view(h(), id, key)).toMatchObject({
+        status: "stopped",
+        statusReason: expect.stringMatching(/wipes/),
+      });
 
       const started = await h().post(`/api/v1/instances/${id}/start`, undefined, key);
       expect(started.status).toBe(200);

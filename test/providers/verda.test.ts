@@ -6,7 +6,7 @@ import { chargedFor } from "../billing/fixtures.js";
 import { describeEachDb } from "../helpers/harness.js";
 import { fund, sshPublicKey } from "../instances/fixtures.js";
 import { VerdaFake } from "./fakes/verda.js";
-import { connect, tick } from "./helpers.js";
+import { connect, tick, view } from "./helpers.js";
 
 const verda = await new VerdaFake().start();
 afterAll(() => verda.stop());
@@ -88,6 +88,74 @@ describeEachDb(
           margin_usd: microsToUsd(revenue - cost),
         },
       ]);
+    });
+
+    it("stop and delete wait for Verda's confirmation: stopping and deleting are billed until Verda has done it", async () => {
+      await connect(h(), { verda });
+      verda.actionMs = 40_000;
+      const { key, tenantId } = await h().signup();
+      await fund(h(), tenantId, "50");
+      const sshKey = await h().post("/api/v1/ssh-keys", { name: "laptop", public_key: sshPublicKey() }, key);
+      const created = await h().post(
+        "/api/v1/deployments/clusters",
+        {
+          cluster_type: "1H100.80S.30V",
+          image: "ubuntu-22.04-cuda-12.4-cluster",
+          hostname: "stop-and-delete",
+          ssh_key_ids: [sshKey.body.data.id],
+          location: "FIN-01",
+        },
+        key,
+      );
+      expect(created.status).toBe(201);
+      const id = created.body.data.id as string;
+      await tick(h(), "provisioning");
+      const [upstream] = verda.byHostname(`gp-${id}`);
+      h().clock.advance(90_000);
+      await tick(h(), "status-sync");
+      expect((await view(h(), id, key)).status).toBe("running");
+
+      h().clock.advance(300_000);
+      const stop = await h().post(`/api/v1/instances/${id}/stop`, undefined, key);
+      expect(stop.status).toBe(200);
+      expect(stop.body.data.status).toBe("stopping");
+      expect(verda.calls("PUT", "/instances").at(-1)!.body).toMatchObject({ id: [upstream.id], action: "shutdown" });
+      // Verda takes 40 s to shut it down: the passes at +20 s and +35 s still see it running.
+      for (const step of [20_000, 15_000]) {
+        h().clock.advance(step);
+        await tick(h(), "status-sync");
+        expect((await view(h(), id, key)).status).toBe("stopping");
+      }
+      h().clock.advance(5_000);
+      await tick(h(), "status-sync");
+      expect((await view(h(), id, key)).status).toBe("stopped");
+      expect(verda.runningSeconds(upstream.id)).toBe(340);
+      // Billed to the last pass that saw it running (Verda's list carries no stop time), not to the stop request.
+      const firstRun = 335;
+
+      expect((await h().post(`/api/v1/instances/${id}/start`, undefined, key)).status).toBe(200);
+      await tick(h(), "status-sync");
+      expect((await view(h(), id, key)).status).toBe("running");
+      h().clock.advance(100_000);
+      const del = await h().del(`/api/v1/instances/${id}`, key);
+      expect(del.body.data.status).toBe("deleting");
+      for (const step of [20_000, 15_000]) {
+        h().clock.advance(step);
+        await tick(h(), "status-sync");
+        expect((await view(h(), id, key)).status).toBe("deleting");
+      }
+      h().clock.advance(5_000);
+      await tick(h(), "status-sync");
+      expect((await view(h(), id, key)).status).toBe("deleted");
+      expect(verda.runningSeconds(upstream.id)).toBe(140);
+      const secondRun = 135;
+
+      await h().runWorker("meter");
+      const [row] = await h().ctx.db.select().from(instances).where(eq(instances.id, id));
+      const price = row.pricePerHourMicros;
+      expect(await chargedFor(h(), "instance_id", id)).toBe(
+        divRound(price * BigInt(firstRun), 3_600n) + divRound(price * BigInt(secondRun), 3_600n),
+      );
     });
 
     it("logs in again when Verda revokes or expires its token, and keeps the secret out of every answer", async () => {

@@ -42,6 +42,11 @@ export async function transition(
     data?: Record<string, unknown>;
     /** When the run really started or ended, where the provider says so (an upstream's own times); default now. */
     at?: Date;
+    /**
+     * Leaving running for a state the provider confirms later (an upstream's stopping or deleting): the run stays
+     * open and billed until that confirmation's transition ends it.
+     */
+    keepBilling?: boolean;
   } = {},
 ): Promise<InstanceRow> {
   const now = ctx.clock.now();
@@ -54,7 +59,9 @@ export async function transition(
     set.runningSince = at;
     set.stoppedAt = null;
   }
-  if (row.status === "running" && to !== "running") {
+  // The run ends on leaving running, or on leaving stopping/deleting that kept it open (row.stoppedAt still null).
+  const runOpen = row.status === "running" || (row.runningSince !== null && row.stoppedAt === null);
+  if (runOpen && to !== "running" && !change.keepBilling) {
     // Never before the run began (a lost instance last seen before this run's start).
     set.stoppedAt = row.runningSince && at < row.runningSince ? row.runningSince : at;
   }

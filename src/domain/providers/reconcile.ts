@@ -6,6 +6,7 @@ import { providers } from "../../providers/registry.js";
 import { UpstreamError } from "../../providers/upstream/errors.js";
 import type { UpstreamProviders } from "../../providers/upstream/provider.js";
 import type { UpstreamInstance, UpstreamName } from "../../providers/upstream/types.js";
+import { capacityFreed } from "../capacity.js";
 import {
   markInstanceDeleted,
   markInstanceFailed,
@@ -29,8 +30,11 @@ export interface ReconcileStats {
 
 type Row = Pick<
   typeof instances.$inferSelect,
-  "id" | "status" | "providerRef" | "ipAddress" | "sshPort" | "sshUser" | "runningSince"
+  "id" | "status" | "providerRef" | "ipAddress" | "sshPort" | "sshUser" | "runningSince" | "updatedAt"
 >;
+
+/** A stop or terminate the cloud has not carried out after this long is sent again (its call failed, or we crashed). */
+const RESEND_MS = 30_000;
 
 /**
  * One reconciliation pass over every resold cloud: one list call per cloud, compared with gpuplane's records in
@@ -81,12 +85,13 @@ async function reconcileOne(ctx: AppContext, upstream: UpstreamProviders, name: 
       sshPort: instances.sshPort,
       sshUser: instances.sshUser,
       runningSince: instances.runningSince,
+      updatedAt: instances.updatedAt,
     })
     .from(instances)
     .where(
       and(
         eq(instances.provider, name),
-        inArray(instances.status, ["ordered", "provisioning", "running", "stopped", "deleting"]),
+        inArray(instances.status, ["ordered", "provisioning", "running", "stopping", "stopped", "deleting"]),
       ),
     );
   const byId = new Map(listed.map((u) => [u.id, u]));
@@ -129,6 +134,10 @@ async function reconcileOne(ctx: AppContext, upstream: UpstreamProviders, name: 
 
 /** The upstream lists the instance: carry its state over. An unknown status keeps the last known state. */
 async function applyListed(ctx: AppContext, name: UpstreamName, row: Row, u: UpstreamInstance) {
+  if (row.status === "deleting") return resendIfStale(ctx, name, row, "delete");
+  if (row.status === "stopping" && u.state !== "stopped" && u.state !== "failed") {
+    return resendIfStale(ctx, name, row, "stop");
+  }
   const reachable = u.state === "running" && u.ipAddress && u.sshPort;
   switch (u.state) {
     case "running": {
@@ -145,10 +154,14 @@ async function applyListed(ctx: AppContext, name: UpstreamName, row: Row, u: Ups
       return null;
     }
     case "stopped":
-      if (row.status !== "running") return null;
-      await markStoppedUpstream(ctx, row.id, `${name} reports it ${u.status}`);
+      if (row.status !== "running" && row.status !== "stopping") return null;
+      await markStoppedUpstream(ctx, row.id, `${name} reports it ${u.status}`, await stopEnd(ctx, row));
       return "stopped" as const;
     case "failed":
+      if (row.status === "stopping") {
+        await markStoppedUpstream(ctx, row.id, `${name} reports it ${u.status}`, await stopEnd(ctx, row));
+        return "stopped" as const;
+      }
       if (row.status === "provisioning") {
         await markInstanceFailed(ctx, row.id, `${name} reports it ${u.status}`);
         return "failed" as const;
@@ -190,8 +203,11 @@ async function applyMissing(
     const reason = u ? `${name} reports it ${u.status}` : `${name} no longer lists it`;
     try {
       if (row.status === "deleting") {
-        await markInstanceDeleted(ctx, row.id);
+        await markInstanceDeleted(ctx, row.id, confirmedEnd(row, lastSeen.get(row.id)));
         stats.deleted++;
+      } else if (row.status === "stopping") {
+        await markStoppedUpstream(ctx, row.id, reason, confirmedEnd(row, lastSeen.get(row.id)), true);
+        stats.stopped++;
       } else if (row.status === "provisioning" || row.status === "running") {
         await markInstanceLost(ctx, row.id, reason, lastSeen.get(row.id) ?? row.runningSince ?? undefined);
         stats.lost++;
@@ -207,14 +223,52 @@ async function applyMissing(
   }
 }
 
-/** The upstream stopped a running instance on its own: billing stops now; the customer may start it again. */
-async function markStoppedUpstream(ctx: AppContext, instanceId: string, reason: string) {
+/**
+ * The upstream reports it stopped (on its own, or as asked: stopping): billing stops at `at` (default now). Gone while
+ * stopping, its upstream copy is forgotten: a start launches anew.
+ */
+async function markStoppedUpstream(ctx: AppContext, instanceId: string, reason: string, at?: Date, gone = false) {
   await ctx.db.transaction(async (tx) => {
     const row = await lockInstance(tx, instanceId, null);
-    if (row.status !== "running") return;
-    await transition(ctx, tx, row, "stopped", { reason, set: { ipAddress: null }, data: { actor: "upstream" } });
+    if (row.status !== "running" && row.status !== "stopping") return;
+    const set = { ipAddress: null, ...(gone ? { providerRef: null } : {}) };
+    // A stop the customer asked for keeps its reason (RunPod's note that the container disk is wiped).
+    const why = row.status === "stopping" ? (row.statusReason ?? reason) : reason;
+    await transition(ctx, tx, row, "stopped", { reason: why, set, at, data: { actor: "upstream" } });
   });
   ctx.kick("meter");
+  capacityFreed(ctx);
+}
+
+/**
+ * When a stop or delete the customer asked for ended upstream, as far as the cloud lets us know (its lists carry no
+ * stop time): the last pass that still saw it running, never before the request. Exact when the cloud acts within
+ * a pass (Lambda, RunPod); at most one pass short of a slow one (Verda's shutdown), never billing unseen time.
+ */
+function confirmedEnd(row: Row, lastSeen: Date | null | undefined): Date | undefined {
+  if (row.status !== "stopping" && row.status !== "deleting") return undefined;
+  return lastSeen && lastSeen > row.updatedAt ? lastSeen : row.updatedAt;
+}
+
+async function stopEnd(ctx: AppContext, row: Row): Promise<Date | undefined> {
+  if (row.status !== "stopping") return undefined;
+  const [seen] = await ctx.db
+    .select({ lastSeenAt: upstreamLaunches.lastSeenAt })
+    .from(upstreamLaunches)
+    .where(eq(upstreamLaunches.instanceId, row.id));
+  return confirmedEnd(row, seen?.lastSeenAt);
+}
+
+/** A stop or delete still not done upstream after RESEND_MS: ask the cloud again (an idempotent call). */
+async function resendIfStale(ctx: AppContext, name: UpstreamName, row: Row, action: "stop" | "delete") {
+  if (ctx.clock.now().getTime() - row.updatedAt.getTime() < RESEND_MS) return null;
+  const cloud = providers(ctx).upstream!.cloud(name);
+  await (action === "stop" ? cloud.stop(row.providerRef!) : cloud.terminate([row.providerRef!]));
+  await ctx.db
+    .update(instances)
+    .set({ updatedAt: ctx.clock.now() })
+    .where(and(eq(instances.id, row.id), eq(instances.status, row.status)));
+  return null;
 }
 
 /** The provider's health, for the operator (GET /api/v1/providers) and every replica. */

@@ -105,12 +105,14 @@ export class UpstreamProviders implements Provider {
     return { providerRef: null, deferred: await transition(ctx, tx, row, "ordered", { set }) };
   }
 
+  /** Launched: only checked here (502 while paused); the cloud is asked after the commit (request). */
   async start(ctx: AppContext, tx: Executor, row: InstanceRow): Promise<Placement | null> {
     if (!row.providerRef) return this.provision(ctx, tx, row);
-    await this.now_(row.provider, (cloud) => cloud.start(row.providerRef!));
+    this.assertReachable(row.provider);
     return { providerRef: row.providerRef };
   }
 
+  /** Checked here (Lambda's 409, 502 while paused); the cloud is asked after the commit; answers the cloud's note. */
   async stop(_ctx: AppContext, _tx: Executor, row: InstanceRow): Promise<string | undefined> {
     // Not launched yet: the provisioning worker sees the stop and launches nothing.
     if (!row.providerRef) return undefined;
@@ -121,23 +123,41 @@ export class UpstreamProviders implements Provider {
         { status: row.status, provider: row.provider },
       );
     }
-    await this.now_(row.provider, (c) => c.stop(row.providerRef!));
+    this.assertReachable(row.provider);
     return cloud.stopNote;
   }
 
   /** Lost or failed upstream: nothing to give back and nothing to ask the cloud. */
   async release(): Promise<void> {}
 
+  /** Not launched: gone at once. Launched: deleted when the status sync no longer sees it (or sees it terminated). */
   async delete(_ctx: AppContext, _tx: Executor, row: InstanceRow): Promise<boolean> {
     if (!row.providerRef) return true;
+    this.assertReachable(row.provider);
+    return false;
+  }
+
+  confirmsLater(row: InstanceRow): boolean {
+    return row.providerRef !== null;
+  }
+
+  /** The cloud call behind a committed start, stop or delete (outside any transaction). */
+  async request(_ctx: AppContext, row: InstanceRow, action: "start" | "stop" | "delete"): Promise<void> {
+    const ref = row.providerRef!;
     try {
-      await this.now_(row.provider, (c) => c.terminate([row.providerRef!]));
+      await this.now_(row.provider, (c) =>
+        action === "start" ? c.start(ref) : action === "stop" ? c.stop(ref) : c.terminate([ref]),
+      );
     } catch (error) {
-      if (error instanceof ApiError && error.details?.kind === "gone") return true;
+      // Already gone: the delete is done; the status sync confirms it on its next pass.
+      if (action === "delete" && error instanceof ApiError && error.details?.kind === "gone") return;
       throw error;
     }
-    // Deleted when the cloud stops listing it (or lists it terminated): the status sync confirms.
-    return false;
+  }
+
+  private assertReachable(provider: string): void {
+    const name = provider as UpstreamName;
+    if (this.isOpen(name)) throw badGateway(name, "is failing; calls to it are paused for a while");
   }
 
   /** Reconciliation is batched per cloud (src/domain/providers/reconcile.ts), not asked per instance. */
@@ -148,7 +168,7 @@ export class UpstreamProviders implements Provider {
   /** Runs a call a customer is waiting on: refused at once while the breaker is open; a failure is a 502. */
   private async now_(provider: string, call: (cloud: UpstreamCloud) => Promise<void>): Promise<void> {
     const name = provider as UpstreamName;
-    if (this.isOpen(name)) throw badGateway(name, "is failing; calls to it are paused for a while");
+    this.assertReachable(name);
     try {
       await call(this.cloud(name));
       this.noteOk(name);

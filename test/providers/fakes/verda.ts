@@ -16,6 +16,8 @@ interface VerdaInstance {
   endedAt: number | null;
   /** Deleted instances stay here for the test's accounts, and leave every listing. */
   deleted: boolean;
+  /** A shutdown or delete under way (with `actionMs`): the instance runs, and is billed by Verda, until `at`. */
+  pending?: { action: "shutdown" | "delete"; at: number };
 }
 
 const error = (status: number, code: string, message: string): FakeAnswer => ({ status, body: { code, message } });
@@ -30,6 +32,8 @@ export class VerdaFake extends FakeCloud {
   clientSecret = `secret_${randomBytes(8).toString("hex")}`;
   tokenTtlS = 3600;
   provisionMs = 90_000;
+  /** How long a shutdown or delete of a running instance takes (0: at once). */
+  actionMs = 0;
   tokens = new Map<string, number>();
   refreshTokens = new Set<string>();
   /** Instance types with capacity per location (what `instance-availability` says and a launch finds). */
@@ -40,6 +44,7 @@ export class VerdaFake extends FakeCloud {
 
   override reset(): void {
     super.reset();
+    this.actionMs = 0;
     this.instances.clear();
     this.sshKeys.clear();
   }
@@ -88,6 +93,7 @@ export class VerdaFake extends FakeCloud {
   }
 
   live(): VerdaInstance[] {
+    for (const i of this.instances.values()) this.advance(i);
     return [...this.instances.values()].filter((i) => !i.deleted);
   }
 
@@ -160,6 +166,10 @@ export class VerdaFake extends FakeCloud {
     if (found.some((i) => !i)) return error(404, "not_found", "Invalid instance id");
     for (const i of found as VerdaInstance[]) {
       this.advance(i);
+      if ((body.action === "delete" || body.action === "shutdown") && i.status === "running" && this.actionMs > 0) {
+        i.pending ??= { action: body.action, at: this.now() + this.actionMs };
+        continue;
+      }
       if (body.action === "delete") {
         if (i.status === "running") i.endedAt ??= this.now();
         i.deleted = true;
@@ -181,6 +191,12 @@ export class VerdaFake extends FakeCloud {
   }
 
   private advance(i: VerdaInstance) {
+    if (i.pending && this.now() >= i.pending.at) {
+      if (i.pending.action === "delete") i.deleted = true;
+      else i.status = "offline";
+      i.endedAt = i.pending.at;
+      i.pending = undefined;
+    }
     if (i.status !== "ordered" && i.status !== "provisioning") return;
     const age = this.now() - i.createdAt;
     if (age >= this.provisionMs) {
