@@ -84,6 +84,32 @@ describeEachDb(
       expect(failed.statusReason).toMatch(/US-KS-2: /);
       runpod.stock["NVIDIA H100 80GB HBM3"] = "High";
     });
+
+    it("waits for capacity instead of failing when the customer asked for the waitlist, and launches once there is room", async () => {
+      await connect(h(), { runpod });
+      const { key, sshKeyId } = await customer(h());
+      const created = await h().post(
+        "/api/v1/instances",
+        { name: "pod", planId: "GPU.H100.1x", templateSlug: "pytorch-cuda", sshKeyId, waitlist: true },
+        key,
+      );
+      expect(created.status).toBe(201);
+      const id = created.body.data.id as string;
+      runpod.stock["NVIDIA H100 80GB HBM3"] = null;
+      expect(await tick(h(), "provisioning")).toMatchObject({ waitlisted: 1, failed: 0, launched: 0 });
+      const waiting = await view(h(), id, key);
+      expect(waiting.status).toBe("ordered");
+      expect(waiting.statusReason).toMatch(/waiting for capacity .*EU-RO-1: .*no longer any instances available/);
+      expect(runpod.byName(`gp-${id}`)).toHaveLength(0);
+
+      // Not before its retry time, then launched once RunPod has H100s again.
+      runpod.stock["NVIDIA H100 80GB HBM3"] = "High";
+      expect(await tick(h(), "provisioning")).toMatchObject({ launched: 0 });
+      h().clock.advance(61_000);
+      expect(await tick(h(), "provisioning")).toMatchObject({ launched: 1 });
+      expect((await view(h(), id, key)).status).toBe("provisioning");
+      expect(runpod.byName(`gp-${id}`)).toHaveLength(1);
+    });
   },
   {
     manualClock: true,

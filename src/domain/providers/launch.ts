@@ -14,6 +14,8 @@ const LEASE_MS = 120_000;
 const CLAIM_BATCH = 32;
 /** After this many passes that could not reach any offer (clouds down, not refusing), the instance fails. */
 const MAX_ATTEMPTS = 8;
+/** How often an order waiting for capacity (waitlist) tries its plan again. */
+const WAITLIST_RETRY_MS = 60_000;
 
 type LaunchRow = typeof upstreamLaunches.$inferSelect;
 interface Claim {
@@ -24,6 +26,8 @@ interface Tried {
   provider: string;
   region: string;
   reason: string;
+  /** The cloud refused for lack of capacity (what a wait can cure). */
+  capacity?: boolean;
 }
 export interface LaunchStats {
   launched: number;
@@ -31,6 +35,8 @@ export interface LaunchStats {
   failedOver: number;
   failed: number;
   deferred: number;
+  /** Every offer refused for capacity and the customer asked to wait: still ordered, tried again later. */
+  waitlisted: number;
 }
 
 /**
@@ -38,7 +44,7 @@ export interface LaunchStats {
  * replicas never launch the same one) and launches each outside any transaction, tagged `gp-<instance id>`.
  */
 export async function runLaunches(ctx: AppContext): Promise<LaunchStats> {
-  const stats: LaunchStats = { launched: 0, adopted: 0, failedOver: 0, failed: 0, deferred: 0 };
+  const stats: LaunchStats = { launched: 0, adopted: 0, failedOver: 0, failed: 0, deferred: 0, waitlisted: 0 };
   const upstream = providers(ctx).upstream;
   if (!upstream) return stats;
   for (;;) {
@@ -141,12 +147,22 @@ async function launchOne(ctx: AppContext, upstream: UpstreamProviders, claim: Cl
           return;
         }
       }
-      tried.push({ provider: c.provider, region: c.upstreamRegion, reason: error.message });
+      tried.push({
+        provider: c.provider,
+        region: c.upstreamRegion,
+        reason: error.message,
+        ...(error.kind === "capacity" ? { capacity: true } : {}),
+      });
     }
   }
   if (unreachable && launch.attempts < MAX_ATTEMPTS) {
     await deferLaunch(ctx, instance.id, launch.nextCandidate, launch.tried as Tried[], launch.attempts);
     stats.deferred++;
+    return;
+  }
+  if (launch.waitlist && tried.length && tried.every((t) => t.capacity)) {
+    await waitForCapacity(ctx, instance.id, tried);
+    stats.waitlisted++;
     return;
   }
   stats.failed++;
@@ -203,6 +219,27 @@ async function commitLaunch(
   } else {
     ctx.kick("status-sync");
   }
+}
+
+/**
+ * The customer asked to wait (`waitlist: true`): the order stays ordered, with why, and the whole plan is tried again
+ * every WAITLIST_RETRY_MS (its attempts start over, so it never runs out of them while it waits).
+ */
+async function waitForCapacity(ctx: AppContext, instanceId: string, tried: Tried[]) {
+  const why = tried.map((t) => `${t.provider} ${t.region}: ${t.reason}`).join("; ");
+  await ctx.db
+    .update(upstreamLaunches)
+    .set({
+      nextCandidate: 0,
+      tried: [],
+      attempts: 0,
+      leaseUntil: new Date(ctx.clock.now().getTime() + WAITLIST_RETRY_MS),
+    })
+    .where(eq(upstreamLaunches.instanceId, instanceId));
+  await ctx.db
+    .update(instances)
+    .set({ statusReason: `waiting for capacity (every offer refused: ${why}); launches when one has room` })
+    .where(and(eq(instances.id, instanceId), eq(instances.status, "ordered")));
 }
 
 /** Leaves the launch for a later pass, backing off 2, 4, 8 … 60 s. */
