@@ -15,6 +15,7 @@ const all = [
   "metrics",
   "replay",
   "containers",
+  "upstreams",
 ];
 const wanted = process.argv.slice(2);
 const chosen = wanted.length ? wanted : all;

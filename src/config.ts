@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { usdToMicros } from "./lib/money.js";
+import { upstreamConfig } from "./providers/upstream/config.js";
 
 /** Requests per minute per key owner for each endpoint class (seed 000's table, plus classes it does not name). */
 export const defaultRateLimits = {
@@ -122,6 +123,8 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     stripeWebhookSecret: e.STRIPE_WEBHOOK_SECRET,
     logLevel: e.LOG_LEVEL,
     maxBodyBytes: e.GPUPLANE_MAX_BODY_BYTES,
+    /** Resold clouds (Verda, Lambda, RunPod): credentials and base URLs, from GPUPLANE_<CLOUD>_* variables. */
+    upstreams: upstreamConfig(present),
   };
 }
 

@@ -9,6 +9,7 @@ import { Registry } from "prom-client";
 import type { AppContext } from "../context.js";
 import { ApiError, errorStatus } from "../lib/errors.js";
 import { safeEqualHex, sha256Hex } from "../lib/secrets.js";
+import { upstreamHealthDetail } from "../providers/upstream/health.js";
 import { mountRoutes } from "../routes/index.js";
 import { AccessTable, enforceAccess, isPublicRoute } from "./access.js";
 import { authMiddleware, rejectUnauthenticated } from "./auth.js";
@@ -94,7 +95,7 @@ export function createApp(ctx: AppContext, options: AppOptions = {}) {
   app.get("/healthz", async (c) => {
     try {
       await ctx.database.db.execute(sql`select 1`);
-      return c.json({ status: "ok", database: ctx.database.kind });
+      return c.json({ status: "ok", database: ctx.database.kind, providers: upstreamHealthDetail(ctx) });
     } catch {
       return c.json({ status: "unavailable", database: ctx.database.kind }, 503);
     }

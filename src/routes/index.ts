@@ -12,6 +12,7 @@ import { whoamiRoutes } from "./identity/whoami.js";
 import { routers as instances } from "./instances/index.js";
 import { routers as jobs } from "./jobs/index.js";
 import { routers as metrics } from "./metrics/index.js";
+import { routers as upstreamProviders } from "./providers/index.js";
 import { routers as sshKeys } from "./ssh-keys/index.js";
 import { routers as volumes } from "./volumes/index.js";
 import { routers as waitlist } from "./waitlist/index.js";
@@ -37,6 +38,7 @@ export function mountRoutes(app: Router) {
     ...alerts,
     ...dashboard,
     ...agent,
+    ...upstreamProviders,
   ];
   for (const routes of all) app.route("/api/v1", routes);
 }

@@ -1,5 +1,6 @@
+import { provisioning } from "./provisioning.js";
 import type { Worker } from "./runner.js";
 import { statusSync } from "./status-sync.js";
 
 /** Background loops owned by the customer area (one file per loop beside this one). */
-export const workers: Worker[] = [statusSync];
+export const workers: Worker[] = [statusSync, provisioning];

@@ -1,4 +1,4 @@
-import { and, asc, gt, inArray } from "drizzle-orm";
+import { and, asc, gt, inArray, notInArray } from "drizzle-orm";
 import type { AppContext } from "../context.js";
 import { instances } from "../db/schema/index.js";
 import {
@@ -8,8 +8,10 @@ import {
   markInstanceRunning,
 } from "../domain/instances/lifecycle.js";
 import { itemFailed } from "../domain/loops/isolate.js";
+import { reconcileUpstreams } from "../domain/providers/reconcile.js";
 import { providers } from "../providers/registry.js";
 import type { InstanceRow } from "../providers/types.js";
+import { upstreamNames } from "../providers/upstream/types.js";
 import type { Worker } from "./runner.js";
 
 const BATCH = 500;
@@ -18,19 +20,26 @@ const BATCH = 500;
  * Keeps every live instance in step with its provider: provisioning ones become running (or failed), running ones
  * the provider lost become failed (`instance.lost` + `instance.failed`), deleting ones become deleted. Each change
  * runs in its own transaction with the row locked and its state re-checked, so a customer's stop or delete that
- * lands meanwhile wins cleanly.
+ * lands meanwhile wins cleanly. Resold clouds are reconciled in a batch first: one list call per cloud per pass.
  */
 export const statusSync: Worker = {
   name: "status-sync",
   intervalMs: () => 5_000,
   async tick(ctx) {
+    const upstreams = await reconcileUpstreams(ctx);
     let after = "";
-    const changed = { running: 0, failed: 0, lost: 0, deleted: 0 };
+    const changed = { running: 0, failed: 0, lost: 0, deleted: 0, upstreams };
     for (;;) {
       const batch = await ctx.db
         .select()
         .from(instances)
-        .where(and(inArray(instances.status, ["provisioning", "running", "deleting"]), gt(instances.id, after)))
+        .where(
+          and(
+            inArray(instances.status, ["provisioning", "running", "deleting"]),
+            notInArray(instances.provider, [...upstreamNames]),
+            gt(instances.id, after),
+          ),
+        )
         .orderBy(asc(instances.id))
         .limit(BATCH);
       for (const row of batch) {

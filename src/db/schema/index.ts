@@ -4,3 +4,4 @@ export * from "./customer.js";
 export * from "./fleet.js";
 export * from "./identity.js";
 export * from "./jobs.js";
+export * from "./upstreams.js";

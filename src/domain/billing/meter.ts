@@ -47,6 +47,8 @@ export async function meterPass(ctx: AppContext): Promise<MeterResult> {
 export async function chargeDue(tx: Executor, now: Date, scope: { instanceId?: string } = {}): Promise<MeterResult> {
   const at = sql`${now.toISOString()}::timestamptz`;
   const one = scope.instanceId !== undefined;
+  // Running, or stopping/deleting on an upstream cloud that has not confirmed yet (the run kept open, no stopped_at).
+  const openRun = sql`(i.status = 'running' or (i.stopped_at is null and i.status in ('stopping', 'deleting')))`;
   const dueInstances = one
     ? sql`running_since is not null and id = ${scope.instanceId}`
     : sql`running_since is not null`;
@@ -78,11 +80,11 @@ export async function chargeDue(tx: Executor, now: Date, scope: { instanceId?: s
       select 'instance'::text as subject, i.id::text as subject_id, i.tenant_id,
              i.running_since as r,
              greatest(coalesce(i.metered_until, i.running_since), i.running_since) as s,
-             case when i.status = 'running' then ${at}
+             case when ${openRun} then ${at}
                   else coalesce(case when i.stopped_at >= i.running_since then i.stopped_at end,
                                 case when i.deleted_at >= i.running_since then i.deleted_at end,
                                 least(i.updated_at, ${at})) end as e,
-             i.status <> 'running' as closing,
+             not ${openRun} as closing,
              i.price_per_hour_micros::numeric as rate_num, 3600::numeric as rate_den,
              greatest(i.billing_granularity_seconds, 1) as g, i.minimum_charge_micros::numeric as minimum
         from instances i

@@ -9,13 +9,15 @@ import { newId } from "../../lib/ids.js";
  * A webhook endpoint subscribes to exact types, a domain wildcard (`instance.*`) or `*`.
  */
 export const eventTypesByDomain = {
-  instance: ["ordered", "provisioning", "running", "stopped", "deleting", "deleted", "failed", "lost"],
+  instance: ["ordered", "provisioning", "running", "stopping", "stopped", "deleting", "deleted", "failed", "lost"],
   waitlist: ["available", "deployed", "failed"],
   billing: ["low_balance", "auto_stop_warning", "auto_stopped", "credits_added", "invoice_created", "invoice_paid"],
   volume: ["attached", "detached", "deleted"],
   job: ["scheduled", "running", "completed", "failed", "cancelled", "preempted", "blocked"],
   alert: ["opened", "resolved"],
   node: ["down", "up"],
+  /** Resold clouds: an upstream instance with gpuplane's tag and no record, found and (after its grace) terminated. */
+  provider: ["orphan_found", "orphan_terminated"],
   /** Sent only by POST /webhooks/{id}/test, to that endpoint alone. */
   webhook: ["ping"],
 } as const;
@@ -29,7 +31,7 @@ export const eventTypes: EventType[] = Object.entries(eventTypesByDomain).flatMa
 );
 
 /** Operator events (tenant null): only operator endpoints receive them. */
-export const operatorEventDomains: EventDomain[] = ["alert", "node"];
+export const operatorEventDomains: EventDomain[] = ["alert", "node", "provider"];
 
 /** PostgreSQL channel the delivery loop listens on; NOTIFY inside a transaction is sent only when it commits. */
 export const deliveryChannel = "gpuplane_webhook_delivery";

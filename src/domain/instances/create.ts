@@ -27,6 +27,8 @@ export interface CreateInstanceRequest {
   sshKeyIds: string[];
   volumeIds?: string[];
   newVolumes?: { name: string; sizeGb: number; type: VolumeType }[];
+  /** When a resold cloud's offers all refuse for capacity, wait for capacity instead of failing. */
+  waitlist?: boolean;
   /** The request's own field names, so errors speak the caller's dialect ("planId" or "cluster_type"). */
   fields?: { instanceType?: string; image?: string; region?: string; sshKeyIds?: string };
 }
@@ -97,16 +99,20 @@ export async function createInstance(
       const volume = await createVolume(ctx, tx, tenantId, { ...v, regionId });
       await attachVolume(ctx, tx, ordered, volume.id);
     }
-    const placement = await provider.provision(ctx, tx, ordered);
+    const placement = await provider.provision(ctx, tx, ordered, {
+      regionPinned: Boolean(request.regionId),
+      waitlist: request.waitlist,
+    });
     if (!placement) throw noCapacity(request.instanceType, regionId);
     return applyPlacement(ctx, tx, ordered, placement);
   });
-  ctx.kick("status-sync");
+  ctx.kick(row.status === "ordered" ? "provisioning" : "status-sync");
   return row;
 }
 
 /** ordered/stopped → provisioning, or straight on to running where the provider says it is already up. */
 export async function applyPlacement(ctx: AppContext, tx: Executor, row: InstanceRow, placement: Placement) {
+  if (placement.deferred) return placement.deferred;
   const placed = await transition(ctx, tx, row, "provisioning", {
     set: { providerRef: placement.providerRef, nodeId: placement.nodeId ?? null, ipAddress: null },
   });

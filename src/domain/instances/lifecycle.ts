@@ -1,9 +1,10 @@
-import { eq } from "drizzle-orm";
+import { and, eq } from "drizzle-orm";
 import type { AppContext } from "../../context.js";
+import type { Executor } from "../../db/client.js";
 import { instances } from "../../db/schema/index.js";
 import { conflict } from "../../lib/errors.js";
 import { providers } from "../../providers/registry.js";
-import type { InstanceRow, SshEndpoint } from "../../providers/types.js";
+import type { InstanceRow, Provider, SshEndpoint } from "../../providers/types.js";
 import { assertMinimumBalance } from "../billing/balance.js";
 import { capacityFreed } from "../capacity.js";
 import { emitEvent } from "../events/emit.js";
@@ -24,18 +25,27 @@ export interface InstanceAction {
   actor: Actor;
 }
 
-/** running → stopped. The provider gives the GPUs back; disk and volumes stay. Billing's auto-stop calls this. */
+/**
+ * running → stopped. The provider gives the GPUs back; disk and volumes stay. Billing's auto-stop calls this. On an
+ * upstream cloud: running → stopping, billed until the status sync sees the cloud's stop (the call runs after the
+ * commit; should it fail, the instance is back as it was and the caller gets the cloud's 409 or 502).
+ */
 export async function stopInstance(ctx: AppContext, action: InstanceAction): Promise<InstanceRow> {
+  let later: { provider: Provider; before: InstanceRow } | null = null;
   const row = await ctx.db.transaction(async (tx) => {
     const row = await lockInstance(tx, action.instanceId, action.tenantId);
     assertAllowed(row, "stop");
-    await providers(ctx).byName(row.provider).stop(ctx, tx, row);
-    return transition(ctx, tx, row, "stopped", {
-      reason: action.reason ?? `stopped by ${action.actor}`,
-      set: { ipAddress: null },
-      data: { actor: action.actor },
-    });
+    const provider = providers(ctx).byName(row.provider);
+    const note = await provider.stop(ctx, tx, row);
+    const base = action.reason ?? `stopped by ${action.actor}`;
+    const reason = note ? `${base}; ${note}` : base;
+    if (provider.confirmsLater?.(row)) {
+      later = { provider, before: row };
+      return transition(ctx, tx, row, "stopping", { reason, keepBilling: true, data: { actor: action.actor } });
+    }
+    return transition(ctx, tx, row, "stopped", { reason, set: { ipAddress: null }, data: { actor: action.actor } });
   });
+  if (later) return requestAfterCommit(ctx, later, row, "stop");
   ctx.kick("meter");
   // After the commit, so the waitlist's pass sees the capacity given back (here and wherever capacity frees).
   capacityFreed(ctx);
@@ -44,41 +54,86 @@ export async function stopInstance(ctx: AppContext, action: InstanceAction): Pro
 
 /** stopped → provisioning (→ running). Quota, balance and capacity are checked again, as on create. */
 export async function startInstance(ctx: AppContext, action: InstanceAction): Promise<InstanceRow> {
+  let later: { provider: Provider; before: InstanceRow } | null = null;
   const row = await ctx.db.transaction(async (tx) => {
     const row = await lockInstance(tx, action.instanceId, action.tenantId);
     assertAllowed(row, "start");
     await assertQuota(tx, row.tenantId, row.gpuCount);
     await assertMinimumBalance(ctx, tx, row.tenantId, row.pricePerHourMicros);
-    const placement = await providers(ctx).byName(row.provider).start(ctx, tx, row);
+    const provider = providers(ctx).byName(row.provider);
+    const placement = await provider.start(ctx, tx, row);
     if (!placement) throw noCapacity(row.requestedType, row.regionId);
+    if (!placement.deferred && provider.confirmsLater?.(row)) later = { provider, before: row };
     return applyPlacement(ctx, tx, row, placement);
   });
+  if (later) return requestAfterCommit(ctx, later, row, "start");
   ctx.kick("status-sync");
   return row;
 }
 
 /**
  * → deleting → deleted. Idempotent: deleting an instance that is already deleting or deleted returns it as it is,
- * so a retried DELETE never fails. Attached volumes are detached and kept.
+ * so a retried DELETE never fails. Attached volumes are detached and kept. On an upstream cloud the instance stays
+ * deleting, billed, until the status sync no longer sees it upstream; a failed terminate call is sent again by the
+ * status sync, so the answer is still `deleting`.
  */
 export async function deleteInstance(ctx: AppContext, action: InstanceAction): Promise<InstanceRow> {
+  let later: { provider: Provider; before: InstanceRow } | null = null;
   const row = await ctx.db.transaction(async (tx) => {
     const row = await lockInstance(tx, action.instanceId, action.tenantId);
     if (row.status === "deleting" || row.status === "deleted") return row;
+    const provider = providers(ctx).byName(row.provider);
+    const confirmsLater = provider.confirmsLater?.(row) ?? false;
     await detachAll(ctx, tx, row);
     const deleting = await transition(ctx, tx, row, "deleting", {
       reason: action.reason ?? `deleted by ${action.actor}`,
       data: { actor: action.actor },
+      keepBilling: confirmsLater,
     });
-    const gone = await providers(ctx).byName(row.provider).delete(ctx, tx, deleting);
+    const gone = await provider.delete(ctx, tx, deleting);
+    if (confirmsLater && !gone) later = { provider, before: deleting };
     if (!gone) return deleting;
     return transition(ctx, tx, deleting, "deleted", {
       reason: deleting.statusReason,
       set: { ipAddress: null },
     });
   });
+  if (later) {
+    const { provider, before } = later as { provider: Provider; before: InstanceRow };
+    await provider.request!(ctx, before, "delete").catch((error) =>
+      ctx.log.warn(
+        { err: error, instance: row.id },
+        "delete: the cloud's terminate failed; the status sync resends it",
+      ),
+    );
+    ctx.kick("status-sync");
+    return row;
+  }
   ctx.kick("meter");
   capacityFreed(ctx);
+  return row;
+}
+
+/**
+ * The cloud call behind a committed stop or start. Should it fail, the instance goes back to the state it was in
+ * (its run untouched) and the caller gets the error (Verda's 409 for a provisioning instance, a 502).
+ */
+async function requestAfterCommit(
+  ctx: AppContext,
+  later: { provider: Provider; before: InstanceRow },
+  row: InstanceRow,
+  action: "start" | "stop",
+): Promise<InstanceRow> {
+  try {
+    await later.provider.request!(ctx, later.before, action);
+  } catch (error) {
+    await ctx.db
+      .update(instances)
+      .set({ status: later.before.status, statusReason: later.before.statusReason, updatedAt: ctx.clock.now() })
+      .where(and(eq(instances.id, row.id), eq(instances.status, row.status)));
+    throw error;
+  }
+  ctx.kick("status-sync");
   return row;
 }
 
@@ -90,6 +145,8 @@ export async function markInstanceRunning(
   ctx: AppContext,
   instanceId: string,
   endpoint: SshEndpoint,
+  /** When the provider says it started running (billing starts there); default now. */
+  at?: Date,
 ): Promise<InstanceRow> {
   return ctx.db.transaction(async (tx) => {
     const row = await lockInstance(tx, instanceId, null);
@@ -108,7 +165,7 @@ export async function markInstanceRunning(
         status: row.status,
       });
     }
-    return transition(ctx, tx, row, "running", { set: { ...endpoint } });
+    return transition(ctx, tx, row, "running", { set: { ...endpoint }, at });
   });
 }
 
@@ -116,13 +173,19 @@ export async function markInstanceRunning(
  * The provider lost the instance (host gone, upstream dropped it): `instance.lost`, then failed with the reason.
  * Its capacity is given back. Instances not live (stopped, deleted, failed) are left as they are.
  */
-export async function markInstanceLost(ctx: AppContext, instanceId: string, reason: string): Promise<InstanceRow> {
+export async function markInstanceLost(
+  ctx: AppContext,
+  instanceId: string,
+  reason: string,
+  /** When it was last known alive (billing stops there); default now. */
+  at?: Date,
+): Promise<InstanceRow> {
   const row = await ctx.db.transaction(async (tx) => {
     const row = await lockInstance(tx, instanceId, null);
     if (!["ordered", "provisioning", "running"].includes(row.status)) return row;
     await emitEvent(tx, row.tenantId, "instance.lost", eventData(row, row.status, { reason }), ctx.clock.now());
-    await providers(ctx).byName(row.provider).stop(ctx, tx, row);
-    return transition(ctx, tx, row, "failed", { reason: `lost: ${reason}`, set: { ipAddress: null } });
+    await releaseCapacity(ctx, tx, row);
+    return transition(ctx, tx, row, "failed", { reason: `lost: ${reason}`, set: { ipAddress: null }, at });
   });
   ctx.kick("meter");
   capacityFreed(ctx);
@@ -134,7 +197,7 @@ export async function markInstanceFailed(ctx: AppContext, instanceId: string, re
   const row = await ctx.db.transaction(async (tx) => {
     const row = await lockInstance(tx, instanceId, null);
     if (!["ordered", "provisioning"].includes(row.status)) return row;
-    await providers(ctx).byName(row.provider).stop(ctx, tx, row);
+    await releaseCapacity(ctx, tx, row);
     return transition(ctx, tx, row, "failed", { reason });
   });
   capacityFreed(ctx);
@@ -142,12 +205,25 @@ export async function markInstanceFailed(ctx: AppContext, instanceId: string, re
 }
 
 /** The provider finished tearing down an instance that was left deleting (until then it holds its capacity). */
-export async function markInstanceDeleted(ctx: AppContext, instanceId: string): Promise<InstanceRow> {
+export async function markInstanceDeleted(
+  ctx: AppContext,
+  instanceId: string,
+  /** When the provider's copy ended (a run kept open while deleting is billed up to there); default now. */
+  at?: Date,
+): Promise<InstanceRow> {
   const row = await ctx.db.transaction(async (tx) => {
     const row = await lockInstance(tx, instanceId, null);
     if (row.status !== "deleting") return row;
-    return transition(ctx, tx, row, "deleted", { reason: row.statusReason, set: { ipAddress: null } });
+    // A run kept open while deleting (an upstream cloud) ends here, when the provider confirms.
+    return transition(ctx, tx, row, "deleted", { reason: row.statusReason, set: { ipAddress: null }, at });
   });
+  ctx.kick("meter");
   capacityFreed(ctx);
   return row;
+}
+
+/** A lost or failed instance gives its capacity back without the provider being asked to stop it. */
+async function releaseCapacity(ctx: AppContext, tx: Executor, row: InstanceRow): Promise<void> {
+  const provider = providers(ctx).byName(row.provider);
+  await (provider.release ? provider.release(ctx, tx, row) : provider.stop(ctx, tx, row));
 }

@@ -36,18 +36,35 @@ export async function transition(
   tx: Executor,
   row: InstanceRow,
   to: InstanceStatus,
-  change: { reason?: string | null; set?: Partial<InstanceRow>; data?: Record<string, unknown> } = {},
+  change: {
+    reason?: string | null;
+    set?: Partial<InstanceRow>;
+    data?: Record<string, unknown>;
+    /** When the run really started or ended, where the provider says so (an upstream's own times); default now. */
+    at?: Date;
+    /**
+     * Leaving running for a state the provider confirms later (an upstream's stopping or deleting): the run stays
+     * open and billed until that confirmation's transition ends it.
+     */
+    keepBilling?: boolean;
+  } = {},
 ): Promise<InstanceRow> {
   const now = ctx.clock.now();
+  const at = change.at && change.at < now ? change.at : now;
   const set: Partial<InstanceRow> = { ...change.set, status: to, statusReason: change.reason ?? null, updatedAt: now };
   if (to === "running" && row.status !== "running") {
     if (row.runningSince !== null && ctx.services.closeInstanceRun) {
       await ctx.services.closeInstanceRun(tx, row.id);
     }
-    set.runningSince = now;
+    set.runningSince = at;
     set.stoppedAt = null;
   }
-  if (row.status === "running" && to !== "running") set.stoppedAt = now;
+  // The run ends on leaving running, or on leaving stopping/deleting that kept it open (row.stoppedAt still null).
+  const runOpen = row.status === "running" || (row.runningSince !== null && row.stoppedAt === null);
+  if (runOpen && to !== "running" && !change.keepBilling) {
+    // Never before the run began (a lost instance last seen before this run's start).
+    set.stoppedAt = row.runningSince && at < row.runningSince ? row.runningSince : at;
+  }
   if (to === "deleted") set.deletedAt = now;
   const [updated] = await tx
     .update(instances)

@@ -32,11 +32,15 @@ export class FleetProvider implements Provider {
     return free.reduce((sum, node) => sum + Math.floor(Number(node.free) / type.gpuCount), 0);
   }
 
-  async provision(
-    _ctx: AppContext,
+  async provision(_ctx: AppContext, tx: Executor, instance: InstanceRow): Promise<Placement | null> {
+    return this.place(tx, instance, {});
+  }
+
+  /** Allocates the instance's GPUs, on `where.nodeId` only when given (a restart stays with its container). */
+  private async place(
     tx: Executor,
     instance: InstanceRow,
-    where: Pick<AllocationRequest, "nodeId" | "preferGpuIndices"> = {},
+    where: Pick<AllocationRequest, "nodeId" | "preferGpuIndices">,
   ): Promise<Placement | null> {
     const allocation = await allocateGpus(tx, {
       ...where,
@@ -62,7 +66,7 @@ export class FleetProvider implements Provider {
     const [node] = await tx.select().from(nodes).where(eq(nodes.id, instance.nodeId));
     if (!node || node.lastHeartbeatAt === null) return this.provision(ctx, tx, instance);
     const previous = /:gpu-([\d,]+)$/.exec(instance.providerRef ?? "")?.[1];
-    return this.provision(ctx, tx, instance, {
+    return this.place(tx, instance, {
       nodeId: node.id,
       preferGpuIndices: previous ? previous.split(",").map(Number) : [],
     });

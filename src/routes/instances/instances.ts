@@ -46,6 +46,10 @@ const CreateInstance = z
     sshKeyIds: z.array(z.string().min(1).max(64)).max(20).optional(),
     region: z.string().min(1).max(40).optional().openapi({ description: "Default: the first region with capacity" }),
     volumeIds: z.array(z.string().min(1).max(64)).max(16).optional(),
+    waitlist: z.boolean().optional().openapi({
+      description:
+        "Resold clouds: when every allowed offer refuses for lack of capacity, the order waits (status ordered) and launches when one has room, instead of failing",
+    }),
     tenantId: int32().optional().openapi({ description: "Operators: the tenant to act for" }),
   })
   .strict()
@@ -84,6 +88,7 @@ instanceRoutes.openapi(
       regionId: b.region,
       sshKeyIds: keyIds,
       volumeIds: b.volumeIds,
+      waitlist: b.waitlist,
       fields: { instanceType: "planId", image: "templateSlug", region: "region", sshKeyIds: "sshKeyId" },
     });
     const [details] = await withDetails(ctx, [row]);

@@ -1,0 +1,286 @@
+import { and, eq, inArray, sql } from "drizzle-orm";
+import type { AppContext } from "../../context.js";
+import { instances, upstreamLaunches, upstreamProviders } from "../../db/schema/index.js";
+import { textArray } from "../../db/sql.js";
+import { providers } from "../../providers/registry.js";
+import { UpstreamError } from "../../providers/upstream/errors.js";
+import type { UpstreamProviders } from "../../providers/upstream/provider.js";
+import type { UpstreamInstance, UpstreamName } from "../../providers/upstream/types.js";
+import { capacityFreed } from "../capacity.js";
+import {
+  markInstanceDeleted,
+  markInstanceFailed,
+  markInstanceLost,
+  markInstanceRunning,
+} from "../instances/lifecycle.js";
+import { lockInstance, transition } from "../instances/record.js";
+import { itemFailed } from "../loops/isolate.js";
+import { sweepOrphans } from "./orphans.js";
+
+export interface ReconcileStats {
+  provider: UpstreamName;
+  listed: number;
+  running: number;
+  lost: number;
+  failed: number;
+  deleted: number;
+  stopped: number;
+  orphans: number;
+  error?: string;
+}
+
+type Row = Pick<
+  typeof instances.$inferSelect,
+  "id" | "status" | "providerRef" | "ipAddress" | "sshPort" | "sshUser" | "runningSince" | "updatedAt"
+>;
+
+/** A stop or terminate the cloud has not carried out after this long is sent again (its call failed, or we crashed). */
+const RESEND_MS = 30_000;
+
+/**
+ * One reconciliation pass over every resold cloud: one list call per cloud, compared with gpuplane's records in
+ * memory; only instances whose state changed get a transaction. A cloud that cannot be listed (down, wrong
+ * credential, an answer that does not parse) is logged with its request id and its instances keep their last known
+ * state: not listed because the call failed never means lost.
+ */
+export async function reconcileUpstreams(ctx: AppContext): Promise<ReconcileStats[]> {
+  const upstream = providers(ctx).upstream;
+  if (!upstream) return [];
+  // One cloud's failure (past its own list call, which reconcileOne already absorbs) must not hold up the others.
+  const passes = await Promise.allSettled([...upstream.clouds.keys()].map((name) => reconcileOne(ctx, upstream, name)));
+  return passes.flatMap((pass, i) => {
+    if (pass.status === "fulfilled") return [pass.value];
+    itemFailed(ctx, "status-sync", [...upstream.clouds.keys()][i], pass.reason);
+    return [];
+  });
+}
+
+async function reconcileOne(ctx: AppContext, upstream: UpstreamProviders, name: UpstreamName): Promise<ReconcileStats> {
+  const stats: ReconcileStats = {
+    provider: name,
+    listed: 0,
+    running: 0,
+    lost: 0,
+    failed: 0,
+    deleted: 0,
+    stopped: 0,
+    orphans: 0,
+  };
+  let listed: UpstreamInstance[];
+  try {
+    listed = await upstream.cloud(name).list();
+  } catch (error) {
+    upstream.noteError(name, error);
+    stats.error = (error as Error).message;
+    ctx.log.warn(
+      { err: error, provider: name, request_id: error instanceof UpstreamError ? error.requestId : null },
+      "status sync: could not list the upstream's instances; keeping their last known state",
+    );
+    await recordHealth(ctx, name, stats.error);
+    return stats;
+  }
+  upstream.noteOk(name);
+  await recordHealth(ctx, name, null);
+  stats.listed = listed.length;
+  const now = ctx.clock.now();
+  const rows: Row[] = await ctx.db
+    .select({
+      id: instances.id,
+      status: instances.status,
+      providerRef: instances.providerRef,
+      ipAddress: instances.ipAddress,
+      sshPort: instances.sshPort,
+      sshUser: instances.sshUser,
+      runningSince: instances.runningSince,
+      updatedAt: instances.updatedAt,
+    })
+    .from(instances)
+    .where(
+      and(
+        eq(instances.provider, name),
+        inArray(instances.status, ["ordered", "provisioning", "running", "stopping", "stopped", "deleting"]),
+      ),
+    );
+  const byId = new Map(listed.map((u) => [u.id, u]));
+  const claimed = new Set<string>();
+  const inFlight = new Set<string>();
+  const alive: string[] = [];
+  const missing: Row[] = [];
+  for (const row of rows) {
+    if (row.status === "ordered") {
+      inFlight.add(row.id); // a launch in flight: its tagged upstream instance is not an orphan
+      continue;
+    }
+    const u = row.providerRef ? byId.get(row.providerRef) : undefined;
+    if (u) claimed.add(u.id);
+    if (u && u.state !== "gone" && u.state !== "failed") alive.push(row.id);
+    if (!u || u.state === "gone") {
+      missing.push(row);
+      continue;
+    }
+    try {
+      const outcome = await applyListed(ctx, name, row, u);
+      if (outcome) stats[outcome]++;
+    } catch (error) {
+      itemFailed(ctx, `status-sync:${name}`, row.id, error);
+    }
+  }
+  if (missing.length) await applyMissing(ctx, name, missing, byId, stats);
+  if (alive.length) {
+    await ctx.db
+      .update(upstreamLaunches)
+      .set({ lastSeenAt: now })
+      .where(sql`${upstreamLaunches.instanceId} = any(${textArray(alive)}::text[])`);
+  }
+  stats.orphans = await sweepOrphans(ctx, upstream, name, listed, claimed, inFlight);
+  return stats;
+}
+
+/** The upstream lists the instance: carry its state over. An unknown status keeps the last known state. */
+async function applyListed(ctx: AppContext, name: UpstreamName, row: Row, u: UpstreamInstance) {
+  if (row.status === "deleting") return resendIfStale(ctx, name, row, "delete");
+  if (row.status === "stopping" && u.state !== "stopped" && u.state !== "failed") {
+    return resendIfStale(ctx, name, row, "stop");
+  }
+  const reachable = u.state === "running" && u.ipAddress && u.sshPort;
+  switch (u.state) {
+    case "running": {
+      if (!reachable) return null; // running without an address yet: it appears on a later pass
+      const endpoint = { ipAddress: u.ipAddress!, sshPort: u.sshPort!, sshUser: row.sshUser ?? u.sshUser };
+      if (row.status === "provisioning") {
+        await markInstanceRunning(ctx, row.id, { ...endpoint, sshUser: u.sshUser }, u.runningSince ?? undefined);
+        return "running" as const;
+      }
+      // A new address or SSH port (RunPod maps port 22 anew on every restart).
+      if (row.status === "running" && (row.ipAddress !== endpoint.ipAddress || row.sshPort !== endpoint.sshPort)) {
+        await markInstanceRunning(ctx, row.id, endpoint);
+      }
+      return null;
+    }
+    case "stopped":
+      if (row.status !== "running" && row.status !== "stopping") return null;
+      await markStoppedUpstream(ctx, row.id, `${name} reports it ${u.status}`, await stopEnd(ctx, row));
+      return "stopped" as const;
+    case "failed":
+      if (row.status === "stopping") {
+        await markStoppedUpstream(ctx, row.id, `${name} reports it ${u.status}`, await stopEnd(ctx, row));
+        return "stopped" as const;
+      }
+      if (row.status === "provisioning") {
+        await markInstanceFailed(ctx, row.id, `${name} reports it ${u.status}`);
+        return "failed" as const;
+      }
+      if (row.status === "running") {
+        await markInstanceLost(ctx, row.id, `${name} reports it ${u.status}`);
+        return "lost" as const;
+      }
+      return null;
+    case "unknown":
+      ctx.log.warn(
+        { provider: name, instance: row.id, upstream_status: u.status },
+        "status sync: unknown upstream status",
+      );
+      return null;
+    default:
+      return null;
+  }
+}
+
+/**
+ * Gone upstream (no longer listed, or listed terminated): a deleting instance is deleted; a live one is lost, billed
+ * only up to the last pass that saw it alive; a stopped one forgets its upstream copy, so a start launches anew.
+ */
+async function applyMissing(
+  ctx: AppContext,
+  name: UpstreamName,
+  rows: Row[],
+  byId: Map<string, UpstreamInstance>,
+  stats: ReconcileStats,
+) {
+  const seen = await ctx.db
+    .select({ id: upstreamLaunches.instanceId, lastSeenAt: upstreamLaunches.lastSeenAt })
+    .from(upstreamLaunches)
+    .where(sql`${upstreamLaunches.instanceId} = any(${textArray(rows.map((r) => r.id))}::text[])`);
+  const lastSeen = new Map(seen.map((s) => [s.id, s.lastSeenAt]));
+  for (const row of rows) {
+    const u = row.providerRef ? byId.get(row.providerRef) : undefined;
+    const reason = u ? `${name} reports it ${u.status}` : `${name} no longer lists it`;
+    try {
+      if (row.status === "deleting") {
+        await markInstanceDeleted(ctx, row.id, confirmedEnd(row, lastSeen.get(row.id)));
+        stats.deleted++;
+      } else if (row.status === "stopping") {
+        await markStoppedUpstream(ctx, row.id, reason, confirmedEnd(row, lastSeen.get(row.id)), true);
+        stats.stopped++;
+      } else if (row.status === "provisioning" || row.status === "running") {
+        await markInstanceLost(ctx, row.id, reason, lastSeen.get(row.id) ?? row.runningSince ?? undefined);
+        stats.lost++;
+      } else if (row.status === "stopped") {
+        await ctx.db
+          .update(instances)
+          .set({ providerRef: null })
+          .where(and(eq(instances.id, row.id), eq(instances.status, "stopped")));
+      }
+    } catch (error) {
+      ctx.log.warn({ err: error, instance: row.id, provider: name }, "status sync: could not apply a gone instance");
+    }
+  }
+}
+
+/**
+ * The upstream reports it stopped (on its own, or as asked: stopping): billing stops at `at` (default now). Gone while
+ * stopping, its upstream copy is forgotten: a start launches anew.
+ */
+async function markStoppedUpstream(ctx: AppContext, instanceId: string, reason: string, at?: Date, gone = false) {
+  await ctx.db.transaction(async (tx) => {
+    const row = await lockInstance(tx, instanceId, null);
+    if (row.status !== "running" && row.status !== "stopping") return;
+    const set = { ipAddress: null, ...(gone ? { providerRef: null } : {}) };
+    // A stop the customer asked for keeps its reason (RunPod's note that the container disk is wiped).
+    const why = row.status === "stopping" ? (row.statusReason ?? reason) : reason;
+    await transition(ctx, tx, row, "stopped", { reason: why, set, at, data: { actor: "upstream" } });
+  });
+  ctx.kick("meter");
+  capacityFreed(ctx);
+}
+
+/**
+ * When a stop or delete the customer asked for ended upstream, as far as the cloud lets us know (its lists carry no
+ * stop time): the last pass that still saw it running, never before the request. Exact when the cloud acts within
+ * a pass (Lambda, RunPod); at most one pass short of a slow one (Verda's shutdown), never billing unseen time.
+ */
+function confirmedEnd(row: Row, lastSeen: Date | null | undefined): Date | undefined {
+  if (row.status !== "stopping" && row.status !== "deleting") return undefined;
+  return lastSeen && lastSeen > row.updatedAt ? lastSeen : row.updatedAt;
+}
+
+async function stopEnd(ctx: AppContext, row: Row): Promise<Date | undefined> {
+  if (row.status !== "stopping") return undefined;
+  const [seen] = await ctx.db
+    .select({ lastSeenAt: upstreamLaunches.lastSeenAt })
+    .from(upstreamLaunches)
+    .where(eq(upstreamLaunches.instanceId, row.id));
+  return confirmedEnd(row, seen?.lastSeenAt);
+}
+
+/** A stop or delete still not done upstream after RESEND_MS: ask the cloud again (an idempotent call). */
+async function resendIfStale(ctx: AppContext, name: UpstreamName, row: Row, action: "stop" | "delete") {
+  if (ctx.clock.now().getTime() - row.updatedAt.getTime() < RESEND_MS) return null;
+  const cloud = providers(ctx).upstream!.cloud(name);
+  await (action === "stop" ? cloud.stop(row.providerRef!) : cloud.terminate([row.providerRef!]));
+  await ctx.db
+    .update(instances)
+    .set({ updatedAt: ctx.clock.now() })
+    .where(and(eq(instances.id, row.id), eq(instances.status, row.status)));
+  return null;
+}
+
+/** The provider's health, for the operator (GET /api/v1/providers) and every replica. */
+async function recordHealth(ctx: AppContext, name: UpstreamName, error: string | null) {
+  const now = ctx.clock.now();
+  const set = error ? { lastError: error, lastErrorAt: now } : { lastOkAt: now };
+  await ctx.db
+    .insert(upstreamProviders)
+    .values({ name, ...set })
+    .onConflictDoUpdate({ target: upstreamProviders.name, set });
+}

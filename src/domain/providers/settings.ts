@@ -1,0 +1,105 @@
+import { and, asc, desc, eq, isNull } from "drizzle-orm";
+import type { AppContext } from "../../context.js";
+import { upstreamOffers, upstreamOrphans, upstreamProviders } from "../../db/schema/index.js";
+import { badRequest, notFound } from "../../lib/errors.js";
+import { providers } from "../../providers/registry.js";
+import { isUpstreamName, type UpstreamName, upstreamNames } from "../../providers/upstream/types.js";
+import { effectiveMarkup, sellPrice } from "./markup.js";
+
+export interface ProviderView {
+  name: UpstreamName;
+  configured: boolean;
+  /** Calls are paused after repeated failures (circuit breaker open). */
+  paused: boolean;
+  ok: boolean | null;
+  lastError: string | null;
+  lastErrorAt: Date | null;
+  lastOkAt: Date | null;
+  markupBps: number;
+  markupFixedMicros: bigint;
+  orphanGraceSeconds: number;
+}
+
+/** Every cloud gpuplane can resell, configured or not, with its health and markup. Never its credential. */
+export async function listProviders(ctx: AppContext): Promise<ProviderView[]> {
+  const upstream = providers(ctx).upstream;
+  const rows = await ctx.db.select().from(upstreamProviders);
+  return upstreamNames.map((name) => {
+    const row = rows.find((r) => r.name === name);
+    const live = upstream?.health.get(name);
+    const configured = Boolean(upstream?.clouds.has(name));
+    return {
+      name,
+      configured,
+      paused: configured && upstream!.isOpen(name),
+      ok: live ? live.ok : row ? row.lastError === null || (row.lastOkAt ?? 0) > (row.lastErrorAt ?? 0) : null,
+      lastError: live?.error ?? row?.lastError ?? null,
+      lastErrorAt: row?.lastErrorAt ?? null,
+      lastOkAt: row?.lastOkAt ?? null,
+      markupBps: row?.markupBps ?? 0,
+      markupFixedMicros: row?.markupFixedMicros ?? 0n,
+      orphanGraceSeconds: row?.orphanGraceSeconds ?? 3600,
+    };
+  });
+}
+
+export function assertProviderName(name: string): UpstreamName {
+  if (!isUpstreamName(name)) throw notFound(`upstream provider '${name}'`);
+  return name;
+}
+
+export interface ProviderSettings {
+  markupBps?: number;
+  markupFixedMicros?: bigint;
+  orphanGraceSeconds?: number;
+}
+
+export async function updateProvider(ctx: AppContext, name: UpstreamName, settings: ProviderSettings) {
+  await ctx.db
+    .insert(upstreamProviders)
+    .values({ name, ...settings })
+    .onConflictDoUpdate({ target: upstreamProviders.name, set: settings });
+  return (await listProviders(ctx)).find((p) => p.name === name)!;
+}
+
+/** A per-type markup (null clears it back to the provider's); takes effect at the next catalog sync. */
+export async function updateOfferMarkup(
+  ctx: AppContext,
+  name: UpstreamName,
+  upstreamType: string,
+  markup: { markupBps: number | null; markupFixedMicros: bigint | null },
+) {
+  const updated = await ctx.db
+    .update(upstreamOffers)
+    .set(markup)
+    .where(and(eq(upstreamOffers.provider, name), eq(upstreamOffers.upstreamType, upstreamType)))
+    .returning();
+  if (!updated.length)
+    throw badRequest(`${name} has no synced type '${upstreamType}'; run POST /api/v1/providers/${name}/sync`);
+  return updated.length;
+}
+
+/** Offers with their upstream price, the markup and the sell price: the margin per hour, exactly. */
+export async function listUpstreamOffers(ctx: AppContext, name?: UpstreamName) {
+  const [offers, settings] = await Promise.all([
+    ctx.db
+      .select()
+      .from(upstreamOffers)
+      .where(name ? eq(upstreamOffers.provider, name) : undefined)
+      .orderBy(asc(upstreamOffers.provider), asc(upstreamOffers.upstreamType), asc(upstreamOffers.upstreamRegion)),
+    ctx.db.select().from(upstreamProviders),
+  ]);
+  return offers.map((o) => {
+    const provider = settings.find((s) => s.name === o.provider) ?? { markupBps: 0, markupFixedMicros: 0n };
+    const sell = sellPrice(o.upstreamPriceMicros, effectiveMarkup(provider, o));
+    return { ...o, sellPriceMicros: sell, marginMicros: sell - o.upstreamPriceMicros };
+  });
+}
+
+export async function listOrphans(ctx: AppContext, openOnly: boolean) {
+  return ctx.db
+    .select()
+    .from(upstreamOrphans)
+    .where(openOnly ? isNull(upstreamOrphans.terminatedAt) : undefined)
+    .orderBy(desc(upstreamOrphans.firstSeenAt));
+}

@@ -1,0 +1,60 @@
+import { z } from "zod";
+import type { UpstreamName } from "./types.js";
+
+const env = z.object({
+  GPUPLANE_LAMBDA_API_KEY: z.string().optional(),
+  GPUPLANE_LAMBDA_URL: z.string().url().optional(),
+  GPUPLANE_VERDA_CLIENT_ID: z.string().optional(),
+  GPUPLANE_VERDA_CLIENT_SECRET: z.string().optional(),
+  GPUPLANE_VERDA_URL: z.string().url().optional(),
+  GPUPLANE_RUNPOD_API_KEY: z.string().optional(),
+  GPUPLANE_RUNPOD_URL: z.string().url().optional(),
+  GPUPLANE_RUNPOD_GRAPHQL_URL: z.string().url().optional(),
+  /** RunPod data centers to sell from (its GPU type list is not per data center). */
+  GPUPLANE_RUNPOD_DATA_CENTERS: z.string().default("EU-RO-1,US-KS-2"),
+  GPUPLANE_UPSTREAM_TIMEOUT_S: z.coerce.number().positive().default(10),
+});
+
+export interface UpstreamCredentials {
+  lambda?: { apiKey: string; baseUrl?: string };
+  verda?: { clientId: string; clientSecret: string; baseUrl?: string };
+  runpod?: { apiKey: string; baseUrl?: string; graphqlUrl?: string; dataCenters: string[] };
+}
+
+export interface UpstreamConfig {
+  credentials: UpstreamCredentials;
+  timeoutMs: number;
+}
+
+/** Which clouds are resold, from the environment. A cloud without its credential is simply not configured. */
+export function upstreamConfig(source: Record<string, string | undefined>): UpstreamConfig {
+  const parsed = env.safeParse(source);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new Error(`configuration: ${issue.path.join(".")}: ${issue.message}`);
+  }
+  const e = parsed.data;
+  const credentials: UpstreamCredentials = {};
+  if (e.GPUPLANE_LAMBDA_API_KEY)
+    credentials.lambda = { apiKey: e.GPUPLANE_LAMBDA_API_KEY, baseUrl: e.GPUPLANE_LAMBDA_URL };
+  if (e.GPUPLANE_VERDA_CLIENT_ID && e.GPUPLANE_VERDA_CLIENT_SECRET) {
+    credentials.verda = {
+      clientId: e.GPUPLANE_VERDA_CLIENT_ID,
+      clientSecret: e.GPUPLANE_VERDA_CLIENT_SECRET,
+      baseUrl: e.GPUPLANE_VERDA_URL,
+    };
+  }
+  if (e.GPUPLANE_RUNPOD_API_KEY) {
+    credentials.runpod = {
+      apiKey: e.GPUPLANE_RUNPOD_API_KEY,
+      baseUrl: e.GPUPLANE_RUNPOD_URL,
+      graphqlUrl: e.GPUPLANE_RUNPOD_GRAPHQL_URL,
+      dataCenters: e.GPUPLANE_RUNPOD_DATA_CENTERS.split(",")
+        .map((s) => s.trim())
+        .filter(Boolean),
+    };
+  }
+  return { credentials, timeoutMs: e.GPUPLANE_UPSTREAM_TIMEOUT_S * 1000 };
+}
+
+export type { UpstreamName };

@@ -1,0 +1,254 @@
+import { and, eq, inArray } from "drizzle-orm";
+import type { AppContext } from "../../context.js";
+import type { Executor } from "../../db/client.js";
+import { instances, upstreamLaunches, upstreamOffers } from "../../db/schema/index.js";
+import type { InstanceType } from "../../domain/catalog/types.js";
+import { transition } from "../../domain/instances/record.js";
+import { ApiError, conflict } from "../../lib/errors.js";
+import type { InstanceRow, Placement, Provider, ProvisionOptions } from "../types.js";
+import type { CircuitBreaker } from "./breaker.js";
+import { UpstreamError } from "./errors.js";
+import type { UpstreamCloud, UpstreamName } from "./types.js";
+
+/** One launch option of a plan, cheapest first. */
+export interface Candidate {
+  provider: UpstreamName;
+  upstreamType: string;
+  upstreamRegion: string;
+  regionId: string;
+  upstreamPriceMicros: string;
+}
+
+export interface UpstreamHealth {
+  ok: boolean;
+  error: string | null;
+  at: Date | null;
+}
+
+/** How long the upstreams' availability answers are reused before they are asked again (in the background). */
+const AVAILABILITY_TTL_MS = 5_000;
+
+/**
+ * Every resold cloud behind the one Provider interface. Creating commits the instance `ordered` with a launch plan
+ * (the allowed offers, cheapest first); the provisioning worker calls the cloud after the commit. Stop, start and
+ * delete need the cloud now: an open circuit breaker or a failing cloud answers 502 BAD_GATEWAY, never a 500.
+ */
+export class UpstreamProviders implements Provider {
+  readonly name = "upstream" as const;
+  readonly health = new Map<UpstreamName, UpstreamHealth>();
+  private availability = new Map<UpstreamName, { at: number; available: Set<string> }>();
+  private refreshing = new Set<UpstreamName>();
+
+  constructor(
+    readonly clouds: Map<UpstreamName, { cloud: UpstreamCloud; breaker: CircuitBreaker }>,
+    private now: () => number,
+  ) {}
+
+  cloud(name: string): UpstreamCloud {
+    const entry = this.clouds.get(name as UpstreamName);
+    if (!entry) throw new Error(`upstream '${name}' is not configured`);
+    return entry.cloud;
+  }
+
+  isOpen(name: UpstreamName): boolean {
+    return this.clouds.get(name)?.breaker.open ?? true;
+  }
+
+  /** Records the outcome of a call for the operator (/healthz, GET /providers). */
+  noteOk(name: UpstreamName): void {
+    this.health.set(name, { ok: true, error: null, at: new Date(this.now()) });
+  }
+
+  noteError(name: UpstreamName, error: unknown): void {
+    const message = error instanceof Error ? error.message : String(error);
+    this.health.set(name, { ok: false, error: message, at: new Date(this.now()) });
+  }
+
+  /** "At least one" where an upstream says it has capacity for the type in the region: clouds give no counts. */
+  async capacity(ctx: AppContext, db: Executor, type: InstanceType, regionId: string): Promise<number> {
+    const offers = await this.offersFor(db, type.id, regionId);
+    return offers.some((o) => this.isAvailable(ctx, o)) ? 1 : 0;
+  }
+
+  async provision(
+    ctx: AppContext,
+    tx: Executor,
+    row: InstanceRow,
+    options: ProvisionOptions = {},
+  ): Promise<Placement | null> {
+    const offers = await this.offersFor(tx, row.instanceTypeId, options.regionPinned === false ? null : row.regionId);
+    const candidates: Candidate[] = offers
+      .filter((o) => this.isAvailable(ctx, o))
+      .sort((a, b) => cheapestFirst(a, b, row.regionId))
+      .map((o) => ({
+        provider: o.provider as UpstreamName,
+        upstreamType: o.upstreamType,
+        upstreamRegion: o.upstreamRegion,
+        regionId: o.regionId,
+        upstreamPriceMicros: o.upstreamPriceMicros.toString(),
+      }));
+    if (!candidates.length) return null;
+    const first = candidates[0];
+    await tx
+      .insert(upstreamLaunches)
+      .values({ instanceId: row.id, candidates, waitlist: options.waitlist ? 1 : 0 })
+      .onConflictDoUpdate({
+        target: upstreamLaunches.instanceId,
+        set: { candidates, nextCandidate: 0, attempts: 0, leaseUntil: null, tried: [] },
+      });
+    const set = { provider: first.provider, regionId: first.regionId, providerRef: null };
+    if (row.status === "ordered") {
+      const [updated] = await tx.update(instances).set(set).where(eq(instances.id, row.id)).returning();
+      return { providerRef: null, deferred: updated };
+    }
+    // A stopped instance whose upstream copy is gone launches again: back to ordered.
+    return { providerRef: null, deferred: await transition(ctx, tx, row, "ordered", { set }) };
+  }
+
+  /** Launched: only checked here (502 while paused); the cloud is asked after the commit (request). */
+  async start(ctx: AppContext, tx: Executor, row: InstanceRow): Promise<Placement | null> {
+    if (!row.providerRef) return this.provision(ctx, tx, row);
+    this.assertReachable(row.provider);
+    return { providerRef: row.providerRef };
+  }
+
+  /** Checked here (Lambda's 409, 502 while paused); the cloud is asked after the commit; answers the cloud's note. */
+  async stop(_ctx: AppContext, _tx: Executor, row: InstanceRow): Promise<string | undefined> {
+    // Not launched yet: the provisioning worker sees the stop and launches nothing.
+    if (!row.providerRef) return undefined;
+    const cloud = this.cloud(row.provider);
+    if (!cloud.canStop) {
+      throw conflict(
+        `cannot stop instance ${row.id}: ${row.provider} has no stop, only terminate; delete the instance to end it (billing stops when ${row.provider} confirms)`,
+        { status: row.status, provider: row.provider },
+      );
+    }
+    this.assertReachable(row.provider);
+    return cloud.stopNote;
+  }
+
+  /** Lost or failed upstream: nothing to give back and nothing to ask the cloud. */
+  async release(): Promise<void> {}
+
+  /** Not launched: gone at once. Launched: deleted when the status sync no longer sees it (or sees it terminated). */
+  async delete(_ctx: AppContext, _tx: Executor, row: InstanceRow): Promise<boolean> {
+    if (!row.providerRef) return true;
+    this.assertReachable(row.provider);
+    return false;
+  }
+
+  confirmsLater(row: InstanceRow): boolean {
+    return row.providerRef !== null;
+  }
+
+  /** The cloud call behind a committed start, stop or delete (outside any transaction). */
+  async request(_ctx: AppContext, row: InstanceRow, action: "start" | "stop" | "delete"): Promise<void> {
+    const ref = row.providerRef!;
+    try {
+      await this.now_(row.provider, (c) =>
+        action === "start" ? c.start(ref) : action === "stop" ? c.stop(ref) : c.terminate([ref]),
+      );
+    } catch (error) {
+      // Already gone: the delete is done; the status sync confirms it on its next pass.
+      if (action === "delete" && error instanceof ApiError && error.details?.kind === "gone") return;
+      throw error;
+    }
+  }
+
+  private assertReachable(provider: string): void {
+    const name = provider as UpstreamName;
+    if (this.isOpen(name)) throw badGateway(name, "is failing; calls to it are paused for a while");
+  }
+
+  /** Reconciliation is batched per cloud (src/domain/providers/reconcile.ts), not asked per instance. */
+  async status() {
+    return { state: "unchanged" as const };
+  }
+
+  /** Runs a call a customer is waiting on: refused at once while the breaker is open; a failure is a 502. */
+  private async now_(provider: string, call: (cloud: UpstreamCloud) => Promise<void>): Promise<void> {
+    const name = provider as UpstreamName;
+    this.assertReachable(name);
+    try {
+      await call(this.cloud(name));
+      this.noteOk(name);
+    } catch (error) {
+      if (!(error instanceof UpstreamError)) throw error;
+      if (error.kind === "auth") this.noteError(name, error);
+      // The cloud refused this action in this state (Verda: "Can't shutdown a provisioning instance"): say so.
+      if (error.kind === "rejected") throw conflict(`${name} refused: ${error.message}`, { provider: name });
+      throw badGateway(name, `answered: ${error.message}`, error.kind, error.requestId);
+    }
+  }
+
+  private async offersFor(db: Executor, instanceTypeId: string, regionId: string | null) {
+    const names = [...this.clouds.keys()];
+    if (!names.length) return [];
+    return db
+      .select()
+      .from(upstreamOffers)
+      .where(
+        and(
+          eq(upstreamOffers.instanceTypeId, instanceTypeId),
+          regionId ? eq(upstreamOffers.regionId, regionId) : undefined,
+          inArray(upstreamOffers.provider, names),
+        ),
+      );
+  }
+
+  /**
+   * Whether the upstream says it has the type in that location: from its last availability answer, refreshed in the
+   * background when older than a few seconds (a slow upstream never holds the API up); before the first answer, the
+   * catalog sync's.
+   */
+  private isAvailable(ctx: AppContext, offer: typeof upstreamOffers.$inferSelect): boolean {
+    const name = offer.provider as UpstreamName;
+    const cached = this.availability.get(name);
+    if (!cached || this.now() - cached.at > AVAILABILITY_TTL_MS) this.refreshAvailability(ctx, name);
+    if (this.isOpen(name)) return false;
+    return cached ? cached.available.has(`${offer.upstreamType}@${offer.upstreamRegion}`) : offer.available > 0;
+  }
+
+  refreshAvailability(ctx: AppContext, name: UpstreamName): Promise<void> | undefined {
+    if (this.refreshing.has(name) || !this.clouds.has(name)) return undefined;
+    this.refreshing.add(name);
+    return this.cloud(name)
+      .types()
+      .then((types) => {
+        const available = new Set(types.filter((t) => t.available).map((t) => `${t.upstreamType}@${t.upstreamRegion}`));
+        this.availability.set(name, { at: this.now(), available });
+        this.noteOk(name);
+      })
+      .catch((error) => {
+        this.noteError(name, error);
+        ctx.log.warn(
+          { err: error, provider: name, request_id: (error as UpstreamError).requestId },
+          "upstream availability",
+        );
+      })
+      .finally(() => this.refreshing.delete(name));
+  }
+
+  /** For tests and the catalog sync: forget cached availability. */
+  forgetAvailability(): void {
+    this.availability.clear();
+  }
+}
+
+/** Cheapest upstream price first; at the same price, the region the instance was ordered in. */
+function cheapestFirst(
+  a: typeof upstreamOffers.$inferSelect,
+  b: typeof upstreamOffers.$inferSelect,
+  regionId: string,
+): number {
+  if (a.upstreamPriceMicros !== b.upstreamPriceMicros) return a.upstreamPriceMicros < b.upstreamPriceMicros ? -1 : 1;
+  return (a.regionId === regionId ? 0 : 1) - (b.regionId === regionId ? 0 : 1);
+}
+
+export function badGateway(provider: UpstreamName, what: string, kind?: string, requestId?: string | null): ApiError {
+  return new ApiError("BAD_GATEWAY", `the upstream provider ${provider} ${what}; try again shortly`, {
+    provider,
+    ...(kind ? { kind } : {}),
+    ...(requestId ? { upstream_request_id: requestId } : {}),
+  });
+}

@@ -1,0 +1,67 @@
+/** The clouds gpuplane resells. */
+export const upstreamNames = ["verda", "lambda", "runpod"] as const;
+export type UpstreamName = (typeof upstreamNames)[number];
+
+export function isUpstreamName(name: string): name is UpstreamName {
+  return (upstreamNames as readonly string[]).includes(name);
+}
+
+/** Every upstream instance gpuplane launches is named `gp-<instance id>`: the client token that lets a retry adopt. */
+export const TAG_PREFIX = "gp-";
+export const tagFor = (instanceId: string) => `${TAG_PREFIX}${instanceId}`;
+export const instanceIdFromTag = (name: string | null | undefined) =>
+  name?.startsWith(TAG_PREFIX) ? name.slice(TAG_PREFIX.length) : null;
+
+/** An upstream instance, in gpuplane's words. `state` maps the cloud's own status; `status` keeps it verbatim. */
+export interface UpstreamInstance {
+  id: string;
+  name: string;
+  status: string;
+  state: "pending" | "running" | "stopped" | "gone" | "failed" | "unknown";
+  ipAddress: string | null;
+  sshPort: number | null;
+  sshUser: string;
+  /** When the upstream says it started running, where the cloud reports it (RunPod's lastStartedAt). */
+  runningSince?: Date | null;
+}
+
+/** An upstream type in one location with its price and whether the upstream says it has capacity. */
+export interface UpstreamType {
+  upstreamType: string;
+  upstreamRegion: string;
+  gpuModel: string;
+  gpuCount: number;
+  gpuMemoryGb: number;
+  vcpus: number;
+  ramGb: number;
+  diskGb: number;
+  pricePerHourMicros: bigint;
+  available: boolean;
+}
+
+export interface LaunchRequest {
+  /** The client token: `gp-<instance id>`. */
+  name: string;
+  upstreamType: string;
+  upstreamRegion: string;
+  image: string;
+  sshPublicKeys: string[];
+}
+
+/**
+ * A real cloud's public API, as gpuplane needs it. Every method is one or a few HTTP calls; `list` is one call for
+ * every instance of the account, so a reconciliation pass costs one request per provider.
+ */
+export interface UpstreamCloud {
+  readonly name: UpstreamName;
+  /** Whether the cloud can stop an instance and start it again (Lambda cannot). */
+  readonly canStop: boolean;
+  /** What a stop costs the customer, said on the stop (RunPod wipes the container disk). */
+  readonly stopNote?: string;
+  types(): Promise<UpstreamType[]>;
+  launch(request: LaunchRequest): Promise<string>;
+  list(): Promise<UpstreamInstance[]>;
+  terminate(ids: string[]): Promise<void>;
+  stop(id: string): Promise<void>;
+  start(id: string): Promise<void>;
+}

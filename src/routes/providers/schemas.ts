@@ -1,0 +1,120 @@
+import { z } from "@hono/zod-openapi";
+import type { ProviderView } from "../../domain/providers/settings.js";
+import { microsToUsd } from "../../lib/money.js";
+import { upstreamNames } from "../../providers/upstream/types.js";
+
+export const NameParam = z.object({ name: z.enum(upstreamNames).openapi({ param: { name: "name", in: "path" } }) });
+
+const usd = z.string().regex(/^\d{1,6}(\.\d{1,6})?$/, "a dollar amount like 0.25");
+
+/** Never a credential: the response schema is what leaves the server. */
+export const Provider = z
+  .object({
+    name: z.enum(upstreamNames),
+    configured: z.boolean(),
+    paused: z.boolean(),
+    ok: z.boolean().nullable(),
+    last_error: z.string().nullable(),
+    last_error_at: z.string().nullable(),
+    last_ok_at: z.string().nullable(),
+    markup_percent: z.string(),
+    markup_fixed_usd: z.string(),
+    orphan_grace_seconds: z.number().int(),
+  })
+  .openapi("UpstreamProvider");
+
+export const providerView = (p: ProviderView) => ({
+  name: p.name,
+  configured: p.configured,
+  paused: p.paused,
+  ok: p.ok,
+  last_error: p.lastError,
+  last_error_at: p.lastErrorAt?.toISOString() ?? null,
+  last_ok_at: p.lastOkAt?.toISOString() ?? null,
+  markup_percent: (p.markupBps / 100).toFixed(2),
+  markup_fixed_usd: microsToUsd(p.markupFixedMicros),
+  orphan_grace_seconds: p.orphanGraceSeconds,
+});
+
+const percent = z
+  .string()
+  .regex(/^\d{1,4}(\.\d{1,2})?$/, "a percentage like 15 or 12.5")
+  .transform((v) => Math.round(Number(v) * 100));
+
+export const ProviderPatch = z
+  .object({
+    markup_percent: percent.optional(),
+    markup_fixed_usd: usd.optional(),
+    orphan_grace_seconds: z
+      .number()
+      .int()
+      .min(0)
+      .max(30 * 86_400)
+      .optional(),
+  })
+  .strict();
+
+export const TypeMarkupBody = z
+  .object({ markup_percent: percent.nullable(), markup_fixed_usd: usd.nullable() })
+  .strict();
+
+export const SyncResult = z
+  .object({
+    provider: z.string(),
+    offers: z.number().int(),
+    types_created: z.array(z.string()),
+    regions_created: z.array(z.string()),
+    prices_written: z.number().int(),
+    prices_kept: z.number().int(),
+  })
+  .openapi("UpstreamCatalogSync");
+
+export const UpstreamOffer = z
+  .object({
+    provider: z.string(),
+    upstream_type: z.string(),
+    upstream_region: z.string(),
+    instance_type: z.string(),
+    region: z.string(),
+    available: z.boolean(),
+    upstream_price_per_hour: z.string(),
+    price_per_hour: z.string(),
+    margin_per_hour: z.string(),
+    synced_at: z.string(),
+  })
+  .openapi("UpstreamOffer");
+
+export const Orphan = z
+  .object({
+    provider: z.string(),
+    upstream_id: z.string(),
+    name: z.string(),
+    upstream_status: z.string(),
+    first_seen_at: z.string(),
+    last_seen_at: z.string(),
+    terminated_at: z.string().nullable(),
+  })
+  .openapi("UpstreamOrphan");
+
+export const MarginsQuery = z.object({
+  days: z.coerce.number().int().min(1).max(90).default(30).openapi({ description: "Lookback window, 1–90 days" }),
+});
+
+const MarginRow = z.object({
+  provider: z.string(),
+  instances: z.number().int(),
+  seconds: z.number().int(),
+  revenue_usd: z.string(),
+  upstream_cost_usd: z.string(),
+  margin_usd: z.string(),
+});
+
+export const Margins = z
+  .object({
+    days: z.number().int(),
+    revenue_usd: z.string(),
+    upstream_cost_usd: z.string(),
+    margin_usd: z.string(),
+    providers: z.array(MarginRow),
+  })
+  .openapi("ResaleMargins");

@@ -1,0 +1,255 @@
+import { randomBytes, randomUUID } from "node:crypto";
+import type { IncomingMessage } from "node:http";
+import { type FakeAnswer, FakeCloud, fakeIp } from "./server.js";
+
+interface VerdaInstance {
+  id: string;
+  hostname: string;
+  type: string;
+  location: string;
+  image: string;
+  n: number;
+  createdAt: number;
+  /** ordered → provisioning → running on the clock; then offline/deleted by actions. */
+  runningAt: number | null;
+  status: "ordered" | "provisioning" | "running" | "offline";
+  endedAt: number | null;
+  /** Deleted instances stay here for the test's accounts, and leave every listing. */
+  deleted: boolean;
+  /** A shutdown or delete under way (with `actionMs`): the instance runs, and is billed by Verda, until `at`. */
+  pending?: { action: "shutdown" | "delete"; at: number };
+}
+
+const error = (status: number, code: string, message: string): FakeAnswer => ({ status, body: { code, message } });
+
+/**
+ * Verda (formerly DataCrunch) as its Python SDK and the SkyPilot/dstack adapters see it: OAuth2 client credentials
+ * with tokens that expire after `tokenTtlS` (401 `unauthorized_request` after), a new instance's id answered as plain
+ * text, `PUT /instances {id:[…], action}`, and instances that go ordered → provisioning → running on the clock.
+ */
+export class VerdaFake extends FakeCloud {
+  clientId = `client_${randomBytes(4).toString("hex")}`;
+  clientSecret = `secret_${randomBytes(8).toString("hex")}`;
+  tokenTtlS = 3600;
+  provisionMs = 90_000;
+  /** How long a shutdown or delete of a running instance takes (0: at once). */
+  actionMs = 0;
+  tokens = new Map<string, number>();
+  refreshTokens = new Set<string>();
+  /** Instance types with capacity per location (what `instance-availability` says and a launch finds). */
+  availability: Record<string, string[]> = { "FIN-01": ["1H100.80S.30V", "1A100.22V"], "ICE-01": ["1H100.80S.30V"] };
+  instances = new Map<string, VerdaInstance>();
+  sshKeys = new Map<string, { name: string; key: string }>();
+  private count = 0;
+
+  override reset(): void {
+    super.reset();
+    this.actionMs = 0;
+    this.instances.clear();
+    this.sshKeys.clear();
+  }
+
+  protected handle(method: string, path: string, body: any, req: IncomingMessage): FakeAnswer {
+    const route = `${method} ${path.split("?")[0]}`;
+    if (route === "POST /oauth2/token") return this.token(body);
+    const bearer = req.headers.authorization?.replace(/^Bearer /, "") ?? "";
+    const expires = this.tokens.get(bearer);
+    if (expires === undefined) return error(401, "unauthorized_request", "Invalid access token");
+    if (Date.now() >= expires) return error(401, "unauthorized_request", "Access token is expired");
+    if (route === "GET /instance-types") return { status: 200, body: types };
+    if (route === "GET /instance-availability") {
+      return {
+        status: 200,
+        body: Object.entries(this.availability).map(([location_code, availabilities]) => ({
+          location_code,
+          availabilities,
+        })),
+      };
+    }
+    if (route === "GET /sshkeys") {
+      return { status: 200, body: [...this.sshKeys].map(([id, k]) => ({ id, name: k.name, key: k.key })) };
+    }
+    if (route === "POST /sshkeys") {
+      const id = randomUUID();
+      this.sshKeys.set(id, { name: body.name, key: body.key });
+      return { status: 201, text: id };
+    }
+    if (route === "GET /instances") return { status: 200, body: this.live().map((i) => this.view(i)) };
+    if (route === "POST /instances") return this.create(body);
+    if (route === "PUT /instances") return this.action(body);
+    return error(404, "not_found", `no route ${route}`);
+  }
+
+  /** Seconds an instance was running (Verda bills running time). */
+  runningSeconds(id: string): number {
+    const i = this.instances.get(id)!;
+    this.advance(i);
+    if (i.runningAt === null) return 0;
+    return Math.floor(((i.endedAt ?? this.now()) - i.runningAt) / 1000);
+  }
+
+  byHostname(hostname: string) {
+    return this.live().filter((i) => i.hostname === hostname);
+  }
+
+  live(): VerdaInstance[] {
+    for (const i of this.instances.values()) this.advance(i);
+    return [...this.instances.values()].filter((i) => !i.deleted);
+  }
+
+  /** An instance vanishes behind gpuplane's back (deleted in Verda's console). */
+  removeBehindBack(id: string): void {
+    const i = this.instances.get(id)!;
+    if (i.status === "running") i.endedAt = this.now();
+    i.deleted = true;
+  }
+
+  private token(body: any): FakeAnswer {
+    const ok =
+      (body?.grant_type === "client_credentials" &&
+        body.client_id === this.clientId &&
+        body.client_secret === this.clientSecret) ||
+      (body?.grant_type === "refresh_token" && this.refreshTokens.has(body.refresh_token));
+    if (!ok) return error(401, "unauthorized_request", "Invalid client credentials");
+    if (body.grant_type === "refresh_token") this.refreshTokens.delete(body.refresh_token);
+    const access = randomBytes(16).toString("hex");
+    const refresh = randomBytes(16).toString("hex");
+    this.tokens.set(access, Date.now() + this.tokenTtlS * 1000);
+    this.refreshTokens.add(refresh);
+    return {
+      status: 200,
+      body: {
+        access_token: access,
+        refresh_token: refresh,
+        expires_in: this.tokenTtlS,
+        token_type: "Bearer",
+        scope: "cloud-api-v1",
+      },
+    };
+  }
+
+  private create(body: any): FakeAnswer {
+    if (!body?.instance_type || !body?.image || !body?.hostname) {
+      return error(400, "invalid_request", "instance_type, image and hostname are required");
+    }
+    if (!types.some((t) => t.instance_type === body.instance_type)) {
+      return error(400, "invalid_request", `Invalid instance type ${body.instance_type}`);
+    }
+    const location = body.location_code ?? "FIN-01";
+    if (!(this.availability[location] ?? []).includes(body.instance_type)) {
+      return error(
+        400,
+        "invalid_request",
+        `Not enough capacity: ${body.instance_type} is not available in ${location}`,
+      );
+    }
+    const id = randomUUID();
+    this.instances.set(id, {
+      id,
+      hostname: body.hostname,
+      type: body.instance_type,
+      location,
+      image: body.image,
+      n: this.count++,
+      createdAt: this.now(),
+      runningAt: null,
+      status: "ordered",
+      endedAt: null,
+      deleted: false,
+    });
+    return { status: 202, text: id };
+  }
+
+  private action(body: any): FakeAnswer {
+    const ids: string[] = Array.isArray(body?.id) ? body.id : [body?.id];
+    const found = ids.map((id) => this.instances.get(id)).map((i) => (i?.deleted ? undefined : i));
+    if (found.some((i) => !i)) return error(404, "not_found", "Invalid instance id");
+    for (const i of found as VerdaInstance[]) {
+      this.advance(i);
+      if ((body.action === "delete" || body.action === "shutdown") && i.status === "running" && this.actionMs > 0) {
+        i.pending ??= { action: body.action, at: this.now() + this.actionMs };
+        continue;
+      }
+      if (body.action === "delete") {
+        if (i.status === "running") i.endedAt ??= this.now();
+        i.deleted = true;
+      } else if (body.action === "shutdown") {
+        if (i.status === "provisioning" || i.status === "ordered") {
+          return error(400, "forbidden_action", "Can't shutdown a provisioning instance");
+        }
+        i.status = "offline";
+        i.endedAt = this.now();
+      } else if (body.action === "start") {
+        i.status = "running";
+        i.runningAt = this.now();
+        i.endedAt = null;
+      } else {
+        return error(400, "invalid_request", `Invalid action ${body.action}`);
+      }
+    }
+    return { status: 202, text: "" };
+  }
+
+  private advance(i: VerdaInstance) {
+    if (i.pending && this.now() >= i.pending.at) {
+      if (i.pending.action === "delete") i.deleted = true;
+      else i.status = "offline";
+      i.endedAt = i.pending.at;
+      i.pending = undefined;
+    }
+    if (i.status !== "ordered" && i.status !== "provisioning") return;
+    const age = this.now() - i.createdAt;
+    if (age >= this.provisionMs) {
+      i.status = "running";
+      i.runningAt = i.createdAt + this.provisionMs;
+    } else if (age >= this.provisionMs / 3) {
+      i.status = "provisioning";
+    }
+  }
+
+  private view(i: VerdaInstance) {
+    this.advance(i);
+    return {
+      id: i.id,
+      instance_type: i.type,
+      image: i.image,
+      price_per_hour: types.find((t) => t.instance_type === i.type)!.price_per_hour,
+      hostname: i.hostname,
+      description: i.hostname,
+      ip: i.status === "running" ? fakeIp(100 + i.n) : null,
+      status: i.status,
+      created_at: new Date(i.createdAt).toISOString(),
+      ssh_key_ids: [],
+      cpu: { description: "30 CPU", number_of_cores: 30 },
+      gpu: { description: "1x H100 SXM5 80GB", number_of_gpus: 1 },
+      location: i.location,
+      is_spot: false,
+    };
+  }
+}
+
+/** Verda's instance types, in its own shapes (prices as decimal strings, as its API answers them). */
+const types = [
+  {
+    id: "c01dd00d-0000-4000-8000-000000000001",
+    instance_type: "1H100.80S.30V",
+    price_per_hour: "2.19",
+    description: "Dedicated Hardware Instance",
+    cpu: { description: "30 CPU", number_of_cores: 30 },
+    gpu: { description: "1x H100 SXM5 80GB", number_of_gpus: 1 },
+    memory: { description: "120GB RAM", size_in_gigabytes: 120 },
+    gpu_memory: { description: "80GB GPU RAM", size_in_gigabytes: 80 },
+    storage: { description: "dynamic" },
+  },
+  {
+    id: "c01dd00d-0000-4000-8000-000000000002",
+    instance_type: "1A100.22V",
+    price_per_hour: "1.29",
+    description: "Dedicated Hardware Instance",
+    cpu: { description: "22 CPU", number_of_cores: 22 },
+    gpu: { description: "1x A100 SXM4 80GB", number_of_gpus: 1 },
+    memory: { description: "120GB RAM", size_in_gigabytes: 120 },
+    gpu_memory: { description: "80GB GPU RAM", size_in_gigabytes: 80 },
+    storage: { description: "dynamic" },
+  },
+];

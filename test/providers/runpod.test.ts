@@ -1,0 +1,123 @@
+import { afterAll, beforeAll, expect, it } from "vitest";
+import { describeEachDb } from "../helpers/harness.js";
+import { customer } from "../instances/fixtures.js";
+import { RunPodFake } from "./fakes/runpod.js";
+import { connect, tick, view } from "./helpers.js";
+
+const runpod = await new RunPodFake().start();
+afterAll(() => runpod.stop());
+
+/** A pod's life on RunPod through its fake: late port mapping, a stop that wipes the disk, a new port on restart. */
+describeEachDb(
+  "resold RunPod",
+  (h) => {
+    beforeAll(() => {
+      runpod.reset();
+    });
+    it("reports running only once port 22 is mapped, says a stop wipes the container disk, and follows the new port", async () => {
+      await connect(h(), { runpod });
+      const { key, sshKeyId } = await customer(h());
+      const created = await h().post(
+        "/api/v1/instances",
+        { name: "pod", planId: "GPU.H100.1x", templateSlug: "pytorch-cuda", region: "EU-RO-1", sshKeyId },
+        key,
+      );
+      expect(created.status).toBe(201);
+      const id = created.body.data.id as string;
+      await tick(h(), "provisioning");
+      const [pod] = runpod.byName(`gp-${id}`);
+      expect(pod).toMatchObject({ gpuTypeId: "NVIDIA H100 80GB HBM3", dataCenterId: "EU-RO-1" });
+      expect(runpod.calls("POST", "/pods")[0].body).toMatchObject({ ports: ["22/tcp"], cloudType: "SECURE" });
+
+      // RUNNING upstream, but the image is still pulled: no public port 22, so not running (and not billed) here.
+      h().clock.advance(10_000);
+      await tick(h(), "status-sync");
+      expect((await view(h(), id, key)).status).toBe("provisioning");
+
+      h().clock.advance(20_000);
+      await tick(h(), "status-sync");
+      const running = await view(h(), id, key);
+      expect(running).toMatchObject({ status: "running", sshPort: 40_000 });
+      expect(running.sshCommand).toBe(`ssh -p 40000 root@${running.ipAddress}`);
+
+      h().clock.advance(100_000);
+      const stopped = await h().post(`/api/v1/instances/${id}/stop`, undefined, key);
+      expect(stopped.status).toBe(200);
+      expect(stopped.body.data.status).toBe("stopping");
+      expect(stopped.body.data.statusReason).toMatch(/wipes its container disk/);
+      await tick(h(), "status-sync"); // RunPod lists the pod EXITED: stopped, billed to the stop
+      expect(await view(h(), id, key)).toMatchObject({
+        status: "stopped",
+        statusReason: expect.stringMatching(/wipes/),
+      });
+
+      const started = await h().post(`/api/v1/instances/${id}/start`, undefined, key);
+      expect(started.status).toBe(200);
+      expect(started.body.data.status).toBe("provisioning");
+      h().clock.advance(5_000);
+      await tick(h(), "status-sync");
+      expect(await view(h(), id, key)).toMatchObject({ status: "running", sshPort: 40_001 });
+
+      h().clock.advance(50_000);
+      expect((await h().del(`/api/v1/instances/${id}`, key)).status).toBe(200);
+      await tick(h(), "status-sync");
+      expect((await view(h(), id, key)).status).toBe("deleted");
+      expect(runpod.runningSeconds(pod.id)).toBe(150);
+    });
+
+    it("fails over to the next offer when RunPod has no more of the type, and fails with the reasons when none is left", async () => {
+      await connect(h(), { runpod });
+      const { key, sshKeyId } = await customer(h());
+      const created = await h().post(
+        "/api/v1/instances",
+        { name: "pod", planId: "GPU.H100.1x", templateSlug: "pytorch-cuda", sshKeyId },
+        key,
+      );
+      expect(created.status).toBe(201);
+      // Between the order and its launch the stock runs out, in every data center.
+      runpod.stock["NVIDIA H100 80GB HBM3"] = null;
+      const stats = await tick(h(), "provisioning");
+      expect(stats).toMatchObject({ failed: 1, launched: 0 });
+      const failed = await view(h(), created.body.data.id, key);
+      expect(failed.status).toBe("failed");
+      expect(failed.statusReason).toMatch(/EU-RO-1: .*no longer any instances available/);
+      expect(failed.statusReason).toMatch(/US-KS-2: /);
+      runpod.stock["NVIDIA H100 80GB HBM3"] = "High";
+    });
+
+    it("waits for capacity instead of failing when the customer asked for the waitlist, and launches once there is room", async () => {
+      await connect(h(), { runpod });
+      const { key, sshKeyId } = await customer(h());
+      const created = await h().post(
+        "/api/v1/instances",
+        { name: "pod", planId: "GPU.H100.1x", templateSlug: "pytorch-cuda", sshKeyId, waitlist: true },
+        key,
+      );
+      expect(created.status).toBe(201);
+      const id = created.body.data.id as string;
+      runpod.stock["NVIDIA H100 80GB HBM3"] = null;
+      expect(await tick(h(), "provisioning")).toMatchObject({ waitlisted: 1, failed: 0, launched: 0 });
+      const waiting = await view(h(), id, key);
+      expect(waiting.status).toBe("ordered");
+      expect(waiting.statusReason).toMatch(/waiting for capacity .*EU-RO-1: .*no longer any instances available/);
+      expect(runpod.byName(`gp-${id}`)).toHaveLength(0);
+
+      // Not before its retry time, then launched once RunPod has H100s again.
+      runpod.stock["NVIDIA H100 80GB HBM3"] = "High";
+      expect(await tick(h(), "provisioning")).toMatchObject({ launched: 0 });
+      h().clock.advance(61_000);
+      expect(await tick(h(), "provisioning")).toMatchObject({ launched: 1 });
+      expect((await view(h(), id, key)).status).toBe("provisioning");
+      expect(runpod.byName(`gp-${id}`)).toHaveLength(1);
+    });
+  },
+  {
+    manualClock: true,
+    env: {
+      GPUPLANE_SIMULATOR: "off",
+      GPUPLANE_RUNPOD_API_KEY: runpod.apiKey,
+      GPUPLANE_RUNPOD_URL: runpod.url,
+      GPUPLANE_RUNPOD_GRAPHQL_URL: `${runpod.url}/graphql`,
+    },
+  },
+);

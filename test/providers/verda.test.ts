@@ -1,0 +1,185 @@
+import { eq } from "drizzle-orm";
+import { afterAll, beforeAll, expect, it } from "vitest";
+import { instances } from "../../src/db/schema/index.js";
+import { divRound, microsToUsd } from "../../src/lib/money.js";
+import { chargedFor } from "../billing/fixtures.js";
+import { describeEachDb } from "../helpers/harness.js";
+import { fund, sshPublicKey } from "../instances/fixtures.js";
+import { VerdaFake } from "./fakes/verda.js";
+import { connect, tick, view } from "./helpers.js";
+
+const verda = await new VerdaFake().start();
+afterAll(() => verda.stop());
+
+/** Seed 001's quickstart on a Verda-backed FIN-01, Verda's own names and all, through its fake. */
+describeEachDb(
+  "resold Verda",
+  (h) => {
+    beforeAll(() => {
+      verda.reset();
+    });
+    it("runs seed 001's quickstart: ordered → provisioning → running → deleted, billed for Verda's running time", async () => {
+      await connect(h(), { verda });
+      const { key, tenantId } = await h().signup();
+      await fund(h(), tenantId, "50");
+
+      const offers = await h().get("/api/v1/gpus/available", key);
+      const offer = offers.body.data.find((o: any) => o.cluster_type === "1H100.80S.30V");
+      expect(offer.regions.find((r: any) => r.region === "FIN-01").available).toBe(true);
+
+      const sshKey = await h().post("/api/v1/ssh-keys", { name: "my-laptop", public_key: sshPublicKey() }, key);
+      const deployed = await h().post(
+        "/api/v1/deployments/clusters",
+        {
+          cluster_type: "1H100.80S.30V",
+          image: "ubuntu-22.04-cuda-12.4-cluster",
+          hostname: "my-training-run",
+          ssh_key_ids: [sshKey.body.data.id],
+          location: "FIN-01",
+        },
+        key,
+        { "Idempotency-Key": "deploy-training-run-001" },
+      );
+      expect(deployed.status).toBe(201);
+      expect(deployed.body.data).toMatchObject({ location: "FIN-01", status: "ordered", ip: null });
+      const id = deployed.body.data.id as string;
+
+      await tick(h(), "provisioning");
+      const [upstream] = verda.byHostname(`gp-${id}`);
+      expect(verda.byHostname(`gp-${id}`)).toHaveLength(1);
+      expect(upstream).toMatchObject({ type: "1H100.80S.30V", location: "FIN-01" });
+      expect(verda.calls("POST", "/instances")[0].body).toMatchObject({ image: "ubuntu-22.04-cuda-12.4-cluster" });
+      expect((await h().get(`/api/v1/deployments/${id}`, key)).body.data.status).toBe("provisioning");
+
+      let status = "provisioning";
+      for (let i = 0; i < 10 && status !== "running"; i++) {
+        h().clock.advance(15_000);
+        await tick(h(), "status-sync");
+        status = (await h().get(`/api/v1/deployments/${id}`, key)).body.data.status;
+      }
+      const running = await h().get(`/api/v1/deployments/${id}`, key);
+      expect(running.body.data.status).toBe("running");
+      expect(running.body.data.ssh_command).toBe(`ssh -p 22 root@${running.body.data.ip}`);
+
+      h().clock.advance(600_000);
+      const deleted = await h().del(`/api/v1/deployments/${id}`, key);
+      expect(deleted.status).toBe(200);
+      expect(verda.calls("PUT", "/instances").at(-1)!.body).toMatchObject({ id: [upstream.id], action: "delete" });
+      await tick(h(), "status-sync");
+      expect((await h().get(`/api/v1/deployments/${id}`, key)).body.data.status).toBe("deleted");
+      // Running at 90 s (Verda's provisioning time), seen on the pass at 90 s; deleted 600 s later.
+      expect(verda.runningSeconds(upstream.id)).toBe(600);
+      await h().runWorker("meter");
+      const [row] = await h().ctx.db.select().from(instances).where(eq(instances.id, id));
+      expect(await chargedFor(h(), "instance_id", id)).toBe(divRound(row.pricePerHourMicros * 600n, 3_600n));
+
+      // The operator's margin on it: what the customer paid less Verda's $2.19/h for the same 600 s.
+      const margins = await h().get("/api/v1/dashboard/margins?days=1");
+      expect(margins.status).toBe(200);
+      const revenue = divRound(row.pricePerHourMicros * 600n, 3_600n);
+      const cost = divRound(2_190_000n * 600n, 3_600n);
+      expect(margins.body.data.providers).toEqual([
+        {
+          provider: "verda",
+          instances: 1,
+          seconds: 600,
+          revenue_usd: microsToUsd(revenue),
+          upstream_cost_usd: microsToUsd(cost),
+          margin_usd: microsToUsd(revenue - cost),
+        },
+      ]);
+    });
+
+    it("stop and delete wait for Verda's confirmation: stopping and deleting are billed until Verda has done it", async () => {
+      await connect(h(), { verda });
+      verda.actionMs = 40_000;
+      const { key, tenantId } = await h().signup();
+      await fund(h(), tenantId, "50");
+      const sshKey = await h().post("/api/v1/ssh-keys", { name: "laptop", public_key: sshPublicKey() }, key);
+      const created = await h().post(
+        "/api/v1/deployments/clusters",
+        {
+          cluster_type: "1H100.80S.30V",
+          image: "ubuntu-22.04-cuda-12.4-cluster",
+          hostname: "stop-and-delete",
+          ssh_key_ids: [sshKey.body.data.id],
+          location: "FIN-01",
+        },
+        key,
+      );
+      expect(created.status).toBe(201);
+      const id = created.body.data.id as string;
+      await tick(h(), "provisioning");
+      const [upstream] = verda.byHostname(`gp-${id}`);
+      h().clock.advance(90_000);
+      await tick(h(), "status-sync");
+      expect((await view(h(), id, key)).status).toBe("running");
+
+      h().clock.advance(300_000);
+      const stop = await h().post(`/api/v1/instances/${id}/stop`, undefined, key);
+      expect(stop.status).toBe(200);
+      expect(stop.body.data.status).toBe("stopping");
+      expect(verda.calls("PUT", "/instances").at(-1)!.body).toMatchObject({ id: [upstream.id], action: "shutdown" });
+      // Verda takes 40 s to shut it down: the passes at +20 s and +35 s still see it running.
+      for (const step of [20_000, 15_000]) {
+        h().clock.advance(step);
+        await tick(h(), "status-sync");
+        expect((await view(h(), id, key)).status).toBe("stopping");
+      }
+      h().clock.advance(5_000);
+      await tick(h(), "status-sync");
+      expect((await view(h(), id, key)).status).toBe("stopped");
+      expect(verda.runningSeconds(upstream.id)).toBe(340);
+      // Billed to the last pass that saw it running (Verda's list carries no stop time), not to the stop request.
+      const firstRun = 335;
+
+      expect((await h().post(`/api/v1/instances/${id}/start`, undefined, key)).status).toBe(200);
+      await tick(h(), "status-sync");
+      expect((await view(h(), id, key)).status).toBe("running");
+      h().clock.advance(100_000);
+      const del = await h().del(`/api/v1/instances/${id}`, key);
+      expect(del.body.data.status).toBe("deleting");
+      for (const step of [20_000, 15_000]) {
+        h().clock.advance(step);
+        await tick(h(), "status-sync");
+        expect((await view(h(), id, key)).status).toBe("deleting");
+      }
+      h().clock.advance(5_000);
+      await tick(h(), "status-sync");
+      expect((await view(h(), id, key)).status).toBe("deleted");
+      expect(verda.runningSeconds(upstream.id)).toBe(140);
+      const secondRun = 135;
+
+      await h().runWorker("meter");
+      const [row] = await h().ctx.db.select().from(instances).where(eq(instances.id, id));
+      const price = row.pricePerHourMicros;
+      expect(await chargedFor(h(), "instance_id", id)).toBe(
+        divRound(price * BigInt(firstRun), 3_600n) + divRound(price * BigInt(secondRun), 3_600n),
+      );
+    });
+
+    it("logs in again when Verda revokes or expires its token, and keeps the secret out of every answer", async () => {
+      await connect(h(), { verda });
+      verda.tokens.clear();
+      const synced = await h().post("/api/v1/providers/verda/sync");
+      expect(synced.status).toBe(200);
+      const logins = verda.calls("POST", "/oauth2/token");
+      expect(logins.length).toBeGreaterThanOrEqual(2);
+      const providers = await h().get("/api/v1/providers");
+      expect(providers.status).toBe(200);
+      expect(providers.body.data.find((p: any) => p.name === "verda")).toMatchObject({ configured: true, ok: true });
+      expect(providers.text).not.toContain(verda.clientSecret);
+      const health = await h().get("/healthz", null);
+      expect(health.text).not.toContain(verda.clientSecret);
+    });
+  },
+  {
+    manualClock: true,
+    env: {
+      GPUPLANE_SIMULATOR: "off",
+      GPUPLANE_VERDA_CLIENT_ID: verda.clientId,
+      GPUPLANE_VERDA_CLIENT_SECRET: verda.clientSecret,
+      GPUPLANE_VERDA_URL: verda.url,
+    },
+  },
+);
