@@ -62,7 +62,7 @@ authRoutes.openapi(
     access: anyKey,
     tags: ["Auth"],
     summary: "Log out: ends the console session token presented (an API key is refused: revoke it instead)",
-    responses: { 204: { description: "Session ended" }, ...commonErrors },
+    responses: { 204: { description: "Session ended" }, 409: errorResponses[409], ...commonErrors },
   }),
   async (c) => {
     await endSession(appCtx(c), principal(c).keyId);
