@@ -44,4 +44,9 @@ export interface Provider {
   /** Tears the instance down; true when it is gone at once, false when status() will report `deleted` later. */
   delete(ctx: AppContext, tx: Executor, instance: InstanceRow): Promise<boolean>;
   status(ctx: AppContext, instance: InstanceRow): Promise<ProviderStatus>;
+  /**
+   * True when something runs the instance that must confirm it stopped (a node agent's container): stop and delete
+   * then wait, billed and holding capacity, for confirmInstanceStopped. Absent or false: they complete at once.
+   */
+  awaitsStop?(ctx: AppContext, tx: Executor, instance: InstanceRow): Promise<boolean>;
 }

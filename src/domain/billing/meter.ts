@@ -8,7 +8,8 @@ import { toMicros } from "../../lib/money.js";
  * Metering: one set-based pass charges every running instance, every running job whose tenant pays and every
  * volume for the time since it was last charged. Rules (README "Billing"):
  *
- * - A run is [running_since, end): end is now while the instance is running, else its stopped_at (or deleted_at).
+ * - A run is [running_since, end): end is now while the instance is running (or stopping/deleting until the node
+ *   agent confirms the container stopped), else its stopped_at (or deleted_at).
  *   Jobs: [started_at, finished_at or now), gpu_count × price_per_gpu_hour. Volumes: [created_at, deleted_at or now),
  *   size_gb × price_per_gb_month prorated per second on a 30-day month (2,592,000 s).
  * - Time is billed in units of the type's billing_granularity_seconds (1 = per second, 60 = per minute), counted
@@ -26,6 +27,8 @@ import { toMicros } from "../../lib/money.js";
  */
 
 const SECONDS_PER_MONTH = 30 * 24 * 3600;
+/** An instance's run is open while it runs, and while a stop or delete waits for the agent (stopped_at unset). */
+const openRun = sql.raw(`(i.status = 'running' or (i.status in ('stopping', 'deleting') and i.stopped_at is null))`);
 
 export interface MeterResult {
   charged: number;
@@ -78,11 +81,11 @@ export async function chargeDue(tx: Executor, now: Date, scope: { instanceId?: s
       select 'instance'::text as subject, i.id::text as subject_id, i.tenant_id,
              i.running_since as r,
              greatest(coalesce(i.metered_until, i.running_since), i.running_since) as s,
-             case when i.status = 'running' then ${at}
+             case when ${openRun} then ${at}
                   else coalesce(case when i.stopped_at >= i.running_since then i.stopped_at end,
                                 case when i.deleted_at >= i.running_since then i.deleted_at end,
                                 least(i.updated_at, ${at})) end as e,
-             i.status <> 'running' as closing,
+             not ${openRun} as closing,
              i.price_per_hour_micros::numeric as rate_num, 3600::numeric as rate_den,
              greatest(i.billing_granularity_seconds, 1) as g, i.minimum_charge_micros::numeric as minimum
         from instances i

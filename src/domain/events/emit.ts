@@ -9,7 +9,7 @@ import { newId } from "../../lib/ids.js";
  * A webhook endpoint subscribes to exact types, a domain wildcard (`instance.*`) or `*`.
  */
 export const eventTypesByDomain = {
-  instance: ["ordered", "provisioning", "running", "stopped", "deleting", "deleted", "failed", "lost"],
+  instance: ["ordered", "provisioning", "running", "stopping", "stopped", "deleting", "deleted", "failed", "lost"],
   waitlist: ["available", "deployed", "failed"],
   billing: ["low_balance", "auto_stopped", "credits_added", "invoice_created", "invoice_paid"],
   volume: ["attached", "detached", "deleted"],

@@ -29,12 +29,13 @@ export async function stopInstance(ctx: AppContext, action: InstanceAction): Pro
   const row = await ctx.db.transaction(async (tx) => {
     const row = await lockInstance(tx, action.instanceId, action.tenantId);
     assertAllowed(row, "stop");
-    await providers(ctx).byName(row.provider).stop(ctx, tx, row);
-    return transition(ctx, tx, row, "stopped", {
-      reason: action.reason ?? `stopped by ${action.actor}`,
-      set: { ipAddress: null },
-      data: { actor: action.actor },
-    });
+    const provider = providers(ctx).byName(row.provider);
+    const reason = action.reason ?? `stopped by ${action.actor}`;
+    if (await provider.awaitsStop?.(ctx, tx, row)) {
+      return transition(ctx, tx, row, "stopping", { reason, keepBilling: true, data: { actor: action.actor } });
+    }
+    await provider.stop(ctx, tx, row);
+    return transition(ctx, tx, row, "stopped", { reason, set: { ipAddress: null }, data: { actor: action.actor } });
   });
   ctx.kick("meter");
   // After the commit, so the waitlist's pass sees the capacity given back (here and wherever capacity frees).
@@ -66,11 +67,15 @@ export async function deleteInstance(ctx: AppContext, action: InstanceAction): P
     const row = await lockInstance(tx, action.instanceId, action.tenantId);
     if (row.status === "deleting" || row.status === "deleted") return row;
     await detachAll(ctx, tx, row);
+    const provider = providers(ctx).byName(row.provider);
+    const awaits = await provider.awaitsStop?.(ctx, tx, row);
     const deleting = await transition(ctx, tx, row, "deleting", {
       reason: action.reason ?? `deleted by ${action.actor}`,
       data: { actor: action.actor },
+      keepBilling: awaits,
     });
-    const gone = await providers(ctx).byName(row.provider).delete(ctx, tx, deleting);
+    if (awaits) return deleting; // the agent removes the container, then confirmInstanceStopped
+    const gone = await provider.delete(ctx, tx, deleting);
     if (!gone) return deleting;
     return transition(ctx, tx, deleting, "deleted", {
       reason: deleting.statusReason,
@@ -150,4 +155,38 @@ export async function markInstanceDeleted(ctx: AppContext, instanceId: string): 
   });
   capacityFreed(ctx);
   return row;
+}
+
+/**
+ * The node agent saw the instance's container stop (`removed`: and removed) at `at`: a stopping instance is stopped,
+ * a deleting one (on `removed` only) deleted; the run ends at `at`, never before what was already billed nor after
+ * now; the GPUs are given back. Also settles both when the node is marked down (nothing runs there any more). Any
+ * other state is left as it is, so a repeated report is a no-op.
+ */
+export async function confirmInstanceStopped(
+  ctx: AppContext,
+  instanceId: string,
+  report: { removed: boolean; at?: Date },
+): Promise<InstanceRow> {
+  const row = await ctx.db.transaction(async (tx) => {
+    const row = await lockInstance(tx, instanceId, null);
+    if (row.status !== "stopping" && !(row.status === "deleting" && report.removed)) return row;
+    const provider = providers(ctx).byName(row.provider);
+    const change = { reason: row.statusReason, set: { ipAddress: null }, endedAt: runEnd(row, report.at, ctx) };
+    if (row.status === "stopping") {
+      await provider.stop(ctx, tx, row);
+      return transition(ctx, tx, row, "stopped", change);
+    }
+    await provider.delete(ctx, tx, row);
+    return transition(ctx, tx, row, "deleted", change);
+  });
+  ctx.kick("meter");
+  capacityFreed(ctx);
+  return row;
+}
+
+function runEnd(row: InstanceRow, at: Date | undefined, ctx: AppContext): Date {
+  const now = ctx.clock.now().getTime();
+  const floor = Math.max(row.runningSince?.getTime() ?? 0, row.meteredUntil?.getTime() ?? 0);
+  return new Date(Math.min(now, Math.max(floor, at?.getTime() ?? now)));
 }

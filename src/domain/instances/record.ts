@@ -28,7 +28,8 @@ export async function lockInstance(tx: Executor, instanceId: string, tenantId: n
  * Moves an instance to `to` and records the event `instance.<to>` in the same transaction.
  *
  * The billing contract (docs/CONTRACTS.md): entering running sets running_since = now and clears stopped_at; leaving
- * running sets stopped_at = now and leaves running_since for the meter, which charges
+ * running (or the agent's later confirmation, see keepBilling) sets stopped_at = now (or endedAt) and leaves
+ * running_since for the meter, which charges
  * [metered_until ?? running_since, stopped_at) and then clears running_since.
  */
 export async function transition(
@@ -36,7 +37,15 @@ export async function transition(
   tx: Executor,
   row: InstanceRow,
   to: InstanceStatus,
-  change: { reason?: string | null; set?: Partial<InstanceRow>; data?: Record<string, unknown> } = {},
+  change: {
+    reason?: string | null;
+    set?: Partial<InstanceRow>;
+    data?: Record<string, unknown>;
+    /** The run goes on (stopping, or deleting until the agent removes the container): stopped_at stays unset. */
+    keepBilling?: boolean;
+    /** When the run ended, if not now (the agent saw the container stop then). */
+    endedAt?: Date;
+  } = {},
 ): Promise<InstanceRow> {
   const now = ctx.clock.now();
   const set: Partial<InstanceRow> = { ...change.set, status: to, statusReason: change.reason ?? null, updatedAt: now };
@@ -47,7 +56,9 @@ export async function transition(
     set.runningSince = now;
     set.stoppedAt = null;
   }
-  if (row.status === "running" && to !== "running") set.stoppedAt = now;
+  // A run is open while running_since is set and stopped_at is not (running, or awaiting the agent's confirmation).
+  const billed = row.runningSince !== null && row.stoppedAt === null;
+  if (billed && to !== "running" && !change.keepBilling) set.stoppedAt = change.endedAt ?? now;
   if (to === "deleted") set.deletedAt = now;
   const [updated] = await tx
     .update(instances)
