@@ -5,7 +5,7 @@ import { queryRows } from "../db/sql.js";
 import { ApiError } from "../lib/errors.js";
 
 /** Instance states that hold GPUs (a stopped instance gives its GPUs back). */
-export const gpuHoldingInstanceStates = ["ordered", "provisioning", "running", "deleting"] as const;
+export const gpuHoldingInstanceStates = ["ordered", "provisioning", "running", "stopping", "deleting"] as const;
 /** Job states that hold GPUs. */
 export const gpuHoldingJobStates = ["scheduled", "running"] as const;
 
