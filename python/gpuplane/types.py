@@ -247,6 +247,7 @@ _ImageRequired = TypedDict("_ImageRequired", {
         "cuda_version": Optional[str],
         "description": Optional[str],
         "compatible_gpus": List[str],
+        "oci_ref": Optional[str],
         "active": bool,
     })
 _ImageOptional = TypedDict("_ImageOptional", {}, total=False)
@@ -363,6 +364,7 @@ _CreateImageRequired = TypedDict("_CreateImageRequired", {
 _CreateImageOptional = TypedDict("_CreateImageOptional", {
         "cuda_version": Optional[str],
         "description": Optional[str],
+        "oci_ref": Optional[str],
     }, total=False)
 
 
@@ -377,6 +379,7 @@ _UpdateImageOptional = TypedDict("_UpdateImageOptional", {
         "cuda_version": Optional[str],
         "description": Optional[str],
         "compatible_gpus": List[str],
+        "oci_ref": Optional[str],
         "active": bool,
     }, total=False)
 
@@ -1060,6 +1063,7 @@ _JobRequired = TypedDict("_JobRequired", {
         "submitted_by": Optional[str],
         "estimated_duration_min": Optional[int],
         "command": Optional[str],
+        "image": Optional[str],
         "node_id": Optional[int],
         "gpu_indices": Optional[List[int]],
         "price_per_gpu_hour_usd": Optional[str],
@@ -1089,6 +1093,7 @@ _SubmitJobOptional = TypedDict("_SubmitJobOptional", {
         "submitted_by": str,
         "estimated_duration_min": int,
         "command": str,
+        "image": str,
         "env": Dict[str, Any],
     }, total=False)
 
@@ -1367,6 +1372,7 @@ _AgentJobReportOptional = TypedDict("_AgentJobReportOptional", {
         "signal": Optional[str],
         "output_tail": Optional[str],
         "pid": int,
+        "finished_at": str,
     }, total=False)
 
 
@@ -1396,4 +1402,34 @@ _AgentInstanceReadyOptional = TypedDict("_AgentInstanceReadyOptional", {
 
 class AgentInstanceReady(_AgentInstanceReadyRequired, _AgentInstanceReadyOptional):
     "The API's AgentInstanceReady."
+
+
+_AgentInstanceFailedRequired = TypedDict("_AgentInstanceFailedRequired", {
+        "reason": str,
+    })
+_AgentInstanceFailedOptional = TypedDict("_AgentInstanceFailedOptional", {}, total=False)
+
+
+class AgentInstanceFailed(_AgentInstanceFailedRequired, _AgentInstanceFailedOptional):
+    "The API's AgentInstanceFailed."
+
+
+_AgentInstanceStoppedRequired = TypedDict("_AgentInstanceStoppedRequired", {})
+_AgentInstanceStoppedOptional = TypedDict("_AgentInstanceStoppedOptional", {
+        "at": str,
+    }, total=False)
+
+
+class AgentInstanceStopped(_AgentInstanceStoppedRequired, _AgentInstanceStoppedOptional):
+    "The API's AgentInstanceStopped."
+
+
+_AgentOrphansRequired = TypedDict("_AgentOrphansRequired", {
+        "containers": List[Dict[str, Any]],
+    })
+_AgentOrphansOptional = TypedDict("_AgentOrphansOptional", {}, total=False)
+
+
+class AgentOrphans(_AgentOrphansRequired, _AgentOrphansOptional):
+    "The API's AgentOrphans."
 

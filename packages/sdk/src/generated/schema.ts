@@ -1806,7 +1806,7 @@ export interface paths {
                     limit?: number;
                     /** @description The `meta.cursor` of the previous page */
                     cursor?: string;
-                    status?: "ordered" | "provisioning" | "running" | "stopped" | "deleting" | "deleted" | "failed";
+                    status?: "ordered" | "provisioning" | "running" | "stopping" | "stopped" | "deleting" | "deleted" | "failed";
                     include_deleted?: "true" | "false";
                 };
                 header?: never;
@@ -2533,7 +2533,7 @@ export interface paths {
                     limit?: number;
                     /** @description The `meta.cursor` of the previous page */
                     cursor?: string;
-                    status?: "ordered" | "provisioning" | "running" | "stopped" | "deleting" | "deleted" | "failed";
+                    status?: "ordered" | "provisioning" | "running" | "stopping" | "stopped" | "deleting" | "deleted" | "failed";
                     include_deleted?: "true" | "false";
                 };
                 header?: never;
@@ -9623,6 +9623,370 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/agent/instances/{id}/failed": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** The agent could not start the instance's container: it fails with the runtime's message, unbilled */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["AgentInstanceFailed"];
+                };
+            };
+            responses: {
+                /** @description Failed */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {string} */
+                            code: "OK";
+                            data: components["schemas"]["AgentInstanceReadyResult"];
+                        };
+                    };
+                };
+                /** @description Invalid request: the message names the field */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Missing or invalid API key */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The key lacks the scope or permission */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not found (also another tenant's resource) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Rate limited; see Retry-After */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/agent/instances/{id}/stopped": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** The agent stopped the instance's container: a stopping instance is stopped, billed until `at` */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["AgentInstanceStopped"];
+                };
+            };
+            responses: {
+                /** @description Recorded */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {string} */
+                            code: "OK";
+                            data: components["schemas"]["AgentInstanceReadyResult"];
+                        };
+                    };
+                };
+                /** @description Invalid request: the message names the field */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Missing or invalid API key */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The key lacks the scope or permission */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not found (also another tenant's resource) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Rate limited; see Retry-After */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/agent/instances/{id}/removed": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** The agent removed the instance's container: a stopping or deleting one ends, billed until `at` */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["AgentInstanceStopped"];
+                };
+            };
+            responses: {
+                /** @description Recorded */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {string} */
+                            code: "OK";
+                            data: components["schemas"]["AgentInstanceReadyResult"];
+                        };
+                    };
+                };
+                /** @description Invalid request: the message names the field */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Missing or invalid API key */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The key lacks the scope or permission */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not found (also another tenant's resource) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Rate limited; see Retry-After */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/agent/orphans": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** The agent found containers of work the server no longer knows; it removes them after this report */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["AgentOrphans"];
+                };
+            };
+            responses: {
+                /** @description Logged */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {string} */
+                            code: "OK";
+                            data: {
+                                count: number;
+                            };
+                        };
+                    };
+                };
+                /** @description Invalid request: the message names the field */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Missing or invalid API key */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The key lacks the scope or permission */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not found (also another tenant's resource) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Rate limited; see Retry-After */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -9815,6 +10179,8 @@ export interface components {
             cuda_version: string | null;
             description: string | null;
             compatible_gpus: string[];
+            /** @description The container image fleet nodes run for it */
+            oci_ref: string | null;
             active: boolean;
         };
         InstanceType: {
@@ -9924,6 +10290,8 @@ export interface components {
             cuda_version?: string | null;
             description?: string | null;
             compatible_gpus: string[];
+            /** @example docker.io/nvidia/cuda:12.4.1-base-ubuntu22.04 */
+            oci_ref?: string | null;
         };
         UpdateImage: {
             name?: string;
@@ -9931,13 +10299,15 @@ export interface components {
             cuda_version?: string | null;
             description?: string | null;
             compatible_gpus?: string[];
+            /** @example docker.io/nvidia/cuda:12.4.1-base-ubuntu22.04 */
+            oci_ref?: string | null;
             active?: boolean;
         };
         Instance: {
             id: string;
             name: string;
             /** @enum {string} */
-            status: "ordered" | "provisioning" | "running" | "stopped" | "deleting" | "deleted" | "failed";
+            status: "ordered" | "provisioning" | "running" | "stopping" | "stopped" | "deleting" | "deleted" | "failed";
             statusReason: string | null;
             /** @example GPU.H100.1x */
             planId: string;
@@ -9993,7 +10363,7 @@ export interface components {
             id: string;
             hostname: string;
             /** @enum {string} */
-            status: "ordered" | "provisioning" | "running" | "stopped" | "deleting" | "deleted" | "failed";
+            status: "ordered" | "provisioning" | "running" | "stopping" | "stopped" | "deleting" | "deleted" | "failed";
             status_reason: string | null;
             /** @example 1H100.80S.30V */
             cluster_type: string;
@@ -10525,6 +10895,8 @@ export interface components {
             submitted_by: string | null;
             estimated_duration_min: number | null;
             command: string | null;
+            /** @description Container image the command runs in (null: the node's default) */
+            image: string | null;
             node_id: number | null;
             gpu_indices: number[] | null;
             /** @description Exact decimal dollars charged per GPU-hour while running; null = not billed */
@@ -10553,6 +10925,11 @@ export interface components {
             estimated_duration_min?: number;
             /** @description Shell command for the node agent */
             command?: string;
+            /**
+             * @description Container image to run the command in on a fleet node (default: the operator's job image)
+             * @example docker.io/nvidia/cuda:12.4.1-base-ubuntu22.04
+             */
+            image?: string;
             env?: {
                 [key: string]: string;
             };
@@ -10857,6 +11234,8 @@ export interface components {
                 name: string;
                 status: string;
                 command: string | null;
+                image: string | null;
+                tenant_id: number | null;
                 env: {
                     [key: string]: string;
                 };
@@ -10869,6 +11248,14 @@ export interface components {
                 gpu_indices: number[];
                 gpu_uuids: string[];
                 ssh_public_keys: string[];
+                tenant_id: number;
+                image: string | null;
+                vcpus: number | null;
+                ram_gb: number | null;
+                volumes: {
+                    id: string;
+                    name: string;
+                }[];
             }[];
         };
         AgentJobReportResult: {
@@ -10882,6 +11269,11 @@ export interface components {
             signal?: string | null;
             output_tail?: string | null;
             pid?: number;
+            /**
+             * Format: date-time
+             * @description When the agent saw the job end; billing ends then (never after this report)
+             */
+            finished_at?: string;
         };
         AgentInstanceReadyResult: {
             id: string;
@@ -10892,6 +11284,25 @@ export interface components {
             ssh_user: string;
             /** @default 22 */
             ssh_port?: number;
+        };
+        AgentInstanceFailed: {
+            /** @description The container runtime's own message */
+            reason: string;
+        };
+        AgentInstanceStopped: {
+            /**
+             * Format: date-time
+             * @description When the agent saw the container stop; billing ends then (never after this report)
+             */
+            at?: string;
+        };
+        AgentOrphans: {
+            containers: {
+                name: string;
+                kind: string;
+                id: string;
+                state: string;
+            }[];
         };
     };
     responses: never;
