@@ -107,7 +107,7 @@ _WhoamiRequired = TypedDict("_WhoamiRequired", {
         "operator": bool,
         "tenant_id": Optional[int],
         "node_id": Optional[int],
-        "tenant": Any,
+        "tenant": Optional["Tenant"],
         "scopes": List[str],
         "permissions": List[str],
     })
@@ -437,6 +437,7 @@ _CreateInstanceOptional = TypedDict("_CreateInstanceOptional", {
         "sshKeyIds": List[str],
         "region": str,
         "volumeIds": List[str],
+        "waitlist": bool,
         "tenantId": int,
     }, total=False)
 
@@ -725,7 +726,12 @@ _BalanceRequired = TypedDict("_BalanceRequired", {
         "currency": str,
         "billing_mode": str,
         "minimum_balance_usd": float,
+        "first_stretch_minutes": int,
         "can_deploy": bool,
+        "burn_rate_usd_per_hour": Optional[str],
+        "runway_seconds": Optional[int],
+        "auto_stop_warning": bool,
+        "topups_enabled": bool,
     })
 _BalanceOptional = TypedDict("_BalanceOptional", {}, total=False)
 
@@ -789,6 +795,7 @@ _UsageRequired = TypedDict("_UsageRequired", {
         "total_usd": str,
         "items": List[Dict[str, Any]],
         "days": List[Dict[str, Any]],
+        "by_subject_day": List[Dict[str, Any]],
     })
 _UsageOptional = TypedDict("_UsageOptional", {}, total=False)
 
@@ -839,12 +846,12 @@ class Invoice(_InvoiceRequired, _InvoiceOptional):
     "The API's Invoice."
 
 
-_GenerateInvoicesRequired = TypedDict("_GenerateInvoicesRequired", {
-        "period_start": str,
-        "period_end": str,
-    })
+_GenerateInvoicesRequired = TypedDict("_GenerateInvoicesRequired", {})
 _GenerateInvoicesOptional = TypedDict("_GenerateInvoicesOptional", {
         "tenant_id": int,
+        "period_start": str,
+        "period_end": str,
+        "days": int,
     }, total=False)
 
 
@@ -1227,6 +1234,7 @@ _DashboardRevenueRequired = TypedDict("_DashboardRevenueRequired", {
         "by_day": List[Dict[str, Any]],
         "by_tenant": List[Dict[str, Any]],
         "by_gpu_model": List[Dict[str, Any]],
+        "by_day_gpu_model": List[Dict[str, Any]],
     })
 _DashboardRevenueOptional = TypedDict("_DashboardRevenueOptional", {}, total=False)
 
@@ -1372,6 +1380,7 @@ _AgentJobReportOptional = TypedDict("_AgentJobReportOptional", {
         "signal": Optional[str],
         "output_tail": Optional[str],
         "pid": int,
+        "finished_at": str,
     }, total=False)
 
 
@@ -1413,6 +1422,16 @@ class AgentInstanceFailed(_AgentInstanceFailedRequired, _AgentInstanceFailedOpti
     "The API's AgentInstanceFailed."
 
 
+_AgentInstanceStoppedRequired = TypedDict("_AgentInstanceStoppedRequired", {})
+_AgentInstanceStoppedOptional = TypedDict("_AgentInstanceStoppedOptional", {
+        "at": str,
+    }, total=False)
+
+
+class AgentInstanceStopped(_AgentInstanceStoppedRequired, _AgentInstanceStoppedOptional):
+    "The API's AgentInstanceStopped."
+
+
 _AgentOrphansRequired = TypedDict("_AgentOrphansRequired", {
         "containers": List[Dict[str, Any]],
     })
@@ -1421,4 +1440,87 @@ _AgentOrphansOptional = TypedDict("_AgentOrphansOptional", {}, total=False)
 
 class AgentOrphans(_AgentOrphansRequired, _AgentOrphansOptional):
     "The API's AgentOrphans."
+
+
+_UpstreamProviderRequired = TypedDict("_UpstreamProviderRequired", {
+        "name": str,
+        "configured": bool,
+        "paused": bool,
+        "ok": Optional[bool],
+        "last_error": Optional[str],
+        "last_error_at": Optional[str],
+        "last_ok_at": Optional[str],
+        "markup_percent": str,
+        "markup_fixed_usd": str,
+        "orphan_grace_seconds": int,
+    })
+_UpstreamProviderOptional = TypedDict("_UpstreamProviderOptional", {}, total=False)
+
+
+class UpstreamProvider(_UpstreamProviderRequired, _UpstreamProviderOptional):
+    "The API's UpstreamProvider."
+
+
+_UpstreamCatalogSyncRequired = TypedDict("_UpstreamCatalogSyncRequired", {
+        "provider": str,
+        "offers": int,
+        "types_created": List[str],
+        "regions_created": List[str],
+        "prices_written": int,
+        "prices_kept": int,
+    })
+_UpstreamCatalogSyncOptional = TypedDict("_UpstreamCatalogSyncOptional", {}, total=False)
+
+
+class UpstreamCatalogSync(_UpstreamCatalogSyncRequired, _UpstreamCatalogSyncOptional):
+    "The API's UpstreamCatalogSync."
+
+
+_UpstreamOfferRequired = TypedDict("_UpstreamOfferRequired", {
+        "provider": str,
+        "upstream_type": str,
+        "upstream_region": str,
+        "instance_type": str,
+        "region": str,
+        "available": bool,
+        "upstream_price_per_hour": str,
+        "price_per_hour": str,
+        "margin_per_hour": str,
+        "synced_at": str,
+    })
+_UpstreamOfferOptional = TypedDict("_UpstreamOfferOptional", {}, total=False)
+
+
+class UpstreamOffer(_UpstreamOfferRequired, _UpstreamOfferOptional):
+    "The API's UpstreamOffer."
+
+
+_UpstreamOrphanRequired = TypedDict("_UpstreamOrphanRequired", {
+        "provider": str,
+        "upstream_id": str,
+        "name": str,
+        "upstream_status": str,
+        "first_seen_at": str,
+        "last_seen_at": str,
+        "terminated_at": Optional[str],
+    })
+_UpstreamOrphanOptional = TypedDict("_UpstreamOrphanOptional", {}, total=False)
+
+
+class UpstreamOrphan(_UpstreamOrphanRequired, _UpstreamOrphanOptional):
+    "The API's UpstreamOrphan."
+
+
+_ResaleMarginsRequired = TypedDict("_ResaleMarginsRequired", {
+        "days": int,
+        "revenue_usd": str,
+        "upstream_cost_usd": str,
+        "margin_usd": str,
+        "providers": List[Dict[str, Any]],
+    })
+_ResaleMarginsOptional = TypedDict("_ResaleMarginsOptional", {}, total=False)
+
+
+class ResaleMargins(_ResaleMarginsRequired, _ResaleMarginsOptional):
+    "The API's ResaleMargins."
 

@@ -74,4 +74,9 @@ export interface Provider {
    */
   confirmsLater?(instance: InstanceRow): boolean;
   request?(ctx: AppContext, instance: InstanceRow, action: "start" | "stop" | "delete"): Promise<void>;
+  /**
+   * True when something runs the instance that must confirm it stopped (a node agent's container): stop and delete
+   * then wait, billed and holding capacity, for confirmInstanceStopped. Absent or false: they complete at once.
+   */
+  awaitsStop?(ctx: AppContext, tx: Executor, instance: InstanceRow): Promise<boolean>;
 }

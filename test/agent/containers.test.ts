@@ -218,15 +218,18 @@ suite("instances and jobs as containers on podman", (h) => {
 
   it("stop and start keep the instance's files and port; delete removes the container and keeps the volume", async () => {
     expect(ssh(a.tenant.tenantId, a.port, "echo kept > /root/file.txt && echo vol > /data/work/v.txt").status).toBe(0);
-    expect((await h().post(`/api/v1/deployments/${a.id}/stop`, undefined, a.tenant.key)).status).toBe(200);
+    const stop = await h().post(`/api/v1/deployments/${a.id}/stop`, undefined, a.tenant.key);
+    expect(stop.body.data.status).toBe("stopping"); // billed until the agent says the container stopped
     await until("container stopped", async () => ours().toLowerCase().includes(`${prefix}-i-${a.id} exited`));
+    await untilStatus(a.id, a.tenant.key, "stopped");
     expect((await h().post(`/api/v1/deployments/${a.id}/start`, undefined, a.tenant.key)).status).toBe(200);
     const again = await untilStatus(a.id, a.tenant.key, "running");
     expect(portOf(again.ssh_command)).toBe(a.port);
     expect(ssh(a.tenant.tenantId, a.port, "cat /root/file.txt").stdout.trim()).toBe("kept");
     const volume = (await h().get("/api/v1/volumes", a.tenant.key)).body.data.find((v: any) => v.instance_id === a.id);
-    expect((await h().del(`/api/v1/deployments/${a.id}`, a.tenant.key)).status).toBe(200);
+    expect((await h().del(`/api/v1/deployments/${a.id}`, a.tenant.key)).body.data.status).toBe("deleting");
     await until("container removed", async () => !ours().includes(`${prefix}-i-${a.id}`));
+    await untilStatus(a.id, a.tenant.key, "deleted");
     expect(readFileSync(join(dir, "data", "volumes", volume.id, "v.txt"), "utf8").trim()).toBe("vol");
   }, 180_000);
 

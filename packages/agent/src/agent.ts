@@ -307,13 +307,18 @@ export class Agent {
     this.jobs.forget(new Set(wanted.keys()));
 
     // A stopped instance keeps its container in container mode; bare, it simply loses access.
-    const instances = new Map(assigned.instances.filter((i) => i.status !== "stopped").map((i) => [i.id, i]));
+    const ending = ["stopped", "stopping", "deleting"];
+    const instances = new Map(assigned.instances.filter((i) => !ending.includes(i.status)).map((i) => [i.id, i]));
     const installed = new Map(this.instances.installed().map((r) => [r.id, r]));
     for (const [id, record] of installed) {
       if (!instances.has(id)) {
         this.instances.remove(record);
         this.options.log(`instance ${id} is no longer on this node: access removed`);
       }
+    }
+    for (const i of assigned.instances.filter((i) => i.status === "stopping" || i.status === "deleting")) {
+      const what = i.status === "stopping" ? "stopped" : "removed"; // its access is gone: the server stops billing
+      await this.report(`/agent/instances/${i.id}/${what}`, { at: new Date().toISOString() });
     }
     for (const instance of instances.values()) {
       let record = installed.get(instance.id);

@@ -156,12 +156,20 @@ export class ContainerHost {
 
   private async instance(instance: InstanceAssignment, c: ContainerInfo | undefined): Promise<void> {
     const name = this.nameOf("instance", instance.id);
-    if (instance.status === "stopped") {
+    if (["stopped", "stopping", "deleting"].includes(instance.status)) {
       this.ready.delete(instance.id);
       this.booting.delete(name);
+      let at = isoTime(c?.finishedAt);
       if (c?.running) {
-        this.out.log(`instance ${instance.id} stopped: stopping its container (disk and port are kept)`);
-        await this.runtime.stop(name, this.options.killGraceS).catch((e: Error) => this.out.log(e.message));
+        this.out.log(`instance ${instance.id} ${instance.status}: stopping its container (disk and port are kept)`);
+        await this.runtime.stop(name, this.options.killGraceS);
+        at = new Date().toISOString();
+      }
+      // The server bills until this confirmation (repeated while it still lists the instance: it is idempotent).
+      if (instance.status === "stopping") await this.out.report(`/agent/instances/${instance.id}/stopped`, { at });
+      if (instance.status === "deleting") {
+        if (c) await this.runtime.remove(name);
+        await this.out.report(`/agent/instances/${instance.id}/removed`, { at });
       }
       return;
     }
@@ -323,6 +331,7 @@ export class ContainerHost {
     const status = failure ? "failed" : killed ? "killed" : c?.exitCode === 0 ? "completed" : "failed";
     const ok = await this.out.report(`/agent/jobs/${id}/status`, {
       status,
+      finished_at: c?.finishedAt ? isoTime(c.finishedAt) : undefined,
       exit_code: c?.exitCode ?? null,
       signal: killed ? "SIGTERM" : null,
       output_tail: failure ? `[gpuplane] ${failure}` : tail,
@@ -389,3 +398,9 @@ export class ContainerHost {
 }
 
 const safe = (s: string) => s.replace(/[^A-Za-z0-9_.-]/g, "_");
+
+/** The runtime's time (RFC 3339, nanoseconds) as the server reads it; now when there is none. */
+function isoTime(t: string | null | undefined): string {
+  const ms = t ? Date.parse(t) : Number.NaN;
+  return new Date(Number.isNaN(ms) ? Date.now() : ms).toISOString();
+}

@@ -22,7 +22,7 @@ export const sshKeys = pgTable(
 
 /**
  * One record for the 000 seed's instance and the 001 seed's deployment.
- * Lifecycle: ordered → provisioning → running ⇄ stopped → deleting → deleted, and failed.
+ * Lifecycle: ordered → provisioning → running ⇄ (stopping →) stopped → deleting → deleted, and failed.
  */
 export const instances = pgTable(
   "instances",

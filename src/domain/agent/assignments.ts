@@ -6,8 +6,11 @@ import { defaultOciRef } from "../catalog/images.js";
 
 /** Job statuses a node should be running; anything else (cancelled, preempted, lost, …) means "stop it". */
 const LIVE_JOB_STATUSES = ["scheduled", "running"];
-/** Instance statuses a node should be hosting; a stopped one keeps its (stopped) container, disk and port. */
-const LIVE_INSTANCE_STATUSES = ["provisioning", "running", "stopped"];
+/**
+ * Instance statuses a node should be hosting; a stopped one keeps its (stopped) container, disk and port. Stopping
+ * and deleting ones are listed until the agent confirms their container stopped (removed), even across its restart.
+ */
+const LIVE_INSTANCE_STATUSES = ["provisioning", "running", "stopping", "stopped", "deleting"];
 
 export interface Assignments {
   /** Changes whenever the set changes: the agent sends it back to long-poll for the next change. */

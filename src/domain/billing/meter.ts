@@ -8,7 +8,8 @@ import { toMicros } from "../../lib/money.js";
  * Metering: one set-based pass charges every running instance, every running job whose tenant pays and every
  * volume for the time since it was last charged. Rules (README "Billing"):
  *
- * - A run is [running_since, end): end is now while the instance is running, else its stopped_at (or deleted_at).
+ * - A run is [running_since, end): end is now while the instance is running (or stopping/deleting until the node
+ *   agent confirms the container stopped), else its stopped_at (or deleted_at).
  *   Jobs: [started_at, finished_at or now), gpu_count × price_per_gpu_hour. Volumes: [created_at, deleted_at or now),
  *   size_gb × price_per_gb_month prorated per second on a 30-day month (2,592,000 s).
  * - Time is billed in units of the type's billing_granularity_seconds (1 = per second, 60 = per minute), counted
@@ -26,6 +27,8 @@ import { toMicros } from "../../lib/money.js";
  */
 
 const SECONDS_PER_MONTH = 30 * 24 * 3600;
+/** An instance's run is open while it runs, and while a stop or delete waits for the agent (stopped_at unset). */
+const openRun = sql.raw(`(i.status = 'running' or (i.status in ('stopping', 'deleting') and i.stopped_at is null))`);
 
 export interface MeterResult {
   charged: number;

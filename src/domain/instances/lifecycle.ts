@@ -36,8 +36,12 @@ export async function stopInstance(ctx: AppContext, action: InstanceAction): Pro
     const row = await lockInstance(tx, action.instanceId, action.tenantId);
     assertAllowed(row, "stop");
     const provider = providers(ctx).byName(row.provider);
-    const note = await provider.stop(ctx, tx, row);
     const base = action.reason ?? `stopped by ${action.actor}`;
+    // A node agent's container: billed and holding its GPUs until the agent confirms the stop.
+    if (await provider.awaitsStop?.(ctx, tx, row)) {
+      return transition(ctx, tx, row, "stopping", { reason: base, keepBilling: true, data: { actor: action.actor } });
+    }
+    const note = await provider.stop(ctx, tx, row);
     const reason = note ? `${base}; ${note}` : base;
     if (provider.confirmsLater?.(row)) {
       later = { provider, before: row };
@@ -85,11 +89,13 @@ export async function deleteInstance(ctx: AppContext, action: InstanceAction): P
     const provider = providers(ctx).byName(row.provider);
     const confirmsLater = provider.confirmsLater?.(row) ?? false;
     await detachAll(ctx, tx, row);
+    const awaits = await provider.awaitsStop?.(ctx, tx, row);
     const deleting = await transition(ctx, tx, row, "deleting", {
       reason: action.reason ?? `deleted by ${action.actor}`,
       data: { actor: action.actor },
-      keepBilling: confirmsLater,
+      keepBilling: confirmsLater || awaits,
     });
+    if (awaits) return deleting; // the agent removes the container, then confirmInstanceStopped
     const gone = await provider.delete(ctx, tx, deleting);
     if (confirmsLater && !gone) later = { provider, before: deleting };
     if (!gone) return deleting;
@@ -226,4 +232,38 @@ export async function markInstanceDeleted(
 async function releaseCapacity(ctx: AppContext, tx: Executor, row: InstanceRow): Promise<void> {
   const provider = providers(ctx).byName(row.provider);
   await (provider.release ? provider.release(ctx, tx, row) : provider.stop(ctx, tx, row));
+}
+
+/**
+ * The node agent saw the instance's container stop (`removed`: and removed) at `at`: a stopping instance is stopped,
+ * a deleting one (on `removed` only) deleted; the run ends at `at`, never before what was already billed nor after
+ * now; the GPUs are given back. Also settles both when the node is marked down (nothing runs there any more). Any
+ * other state is left as it is, so a repeated report is a no-op.
+ */
+export async function confirmInstanceStopped(
+  ctx: AppContext,
+  instanceId: string,
+  report: { removed: boolean; at?: Date },
+): Promise<InstanceRow> {
+  const row = await ctx.db.transaction(async (tx) => {
+    const row = await lockInstance(tx, instanceId, null);
+    if (row.status !== "stopping" && !(row.status === "deleting" && report.removed)) return row;
+    const provider = providers(ctx).byName(row.provider);
+    const change = { reason: row.statusReason, set: { ipAddress: null }, endedAt: runEnd(row, report.at, ctx) };
+    if (row.status === "stopping") {
+      await provider.stop(ctx, tx, row);
+      return transition(ctx, tx, row, "stopped", change);
+    }
+    await provider.delete(ctx, tx, row);
+    return transition(ctx, tx, row, "deleted", change);
+  });
+  ctx.kick("meter");
+  capacityFreed(ctx);
+  return row;
+}
+
+function runEnd(row: InstanceRow, at: Date | undefined, ctx: AppContext): Date {
+  const now = ctx.clock.now().getTime();
+  const floor = Math.max(row.runningSince?.getTime() ?? 0, row.meteredUntil?.getTime() ?? 0);
+  return new Date(Math.min(now, Math.max(floor, at?.getTime() ?? now)));
 }

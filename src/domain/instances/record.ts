@@ -28,7 +28,8 @@ export async function lockInstance(tx: Executor, instanceId: string, tenantId: n
  * Moves an instance to `to` and records the event `instance.<to>` in the same transaction.
  *
  * The billing contract (docs/CONTRACTS.md): entering running sets running_since = now and clears stopped_at; leaving
- * running sets stopped_at = now and leaves running_since for the meter, which charges
+ * running (or the agent's later confirmation, see keepBilling) sets stopped_at = now (or endedAt) and leaves
+ * running_since for the meter, which charges
  * [metered_until ?? running_since, stopped_at) and then clears running_since.
  */
 export async function transition(
@@ -43,10 +44,13 @@ export async function transition(
     /** When the run really started or ended, where the provider says so (an upstream's own times); default now. */
     at?: Date;
     /**
-     * Leaving running for a state the provider confirms later (an upstream's stopping or deleting): the run stays
-     * open and billed until that confirmation's transition ends it.
+     * Leaving running for a state confirmed later (an upstream's stopping or deleting, or a node agent's container
+     * until the agent reports it stopped/removed): the run stays open and billed until that confirmation's
+     * transition ends it.
      */
     keepBilling?: boolean;
+    /** When the run ended, if not now (the agent saw the container stop then; already bounded by the caller). */
+    endedAt?: Date;
   } = {},
 ): Promise<InstanceRow> {
   const now = ctx.clock.now();
@@ -62,8 +66,9 @@ export async function transition(
   // The run ends on leaving running, or on leaving stopping/deleting that kept it open (row.stoppedAt still null).
   const runOpen = row.status === "running" || (row.runningSince !== null && row.stoppedAt === null);
   if (runOpen && to !== "running" && !change.keepBilling) {
+    const end = change.endedAt ?? at;
     // Never before the run began (a lost instance last seen before this run's start).
-    set.stoppedAt = row.runningSince && at < row.runningSince ? row.runningSince : at;
+    set.stoppedAt = row.runningSince && end < row.runningSince ? row.runningSince : end;
   }
   if (to === "deleted") set.deletedAt = now;
   const [updated] = await tx

@@ -4,6 +4,8 @@ import type { InstanceRow } from "../../providers/types.js";
 /**
  * ordered → provisioning → running ⇄ stopped → deleting → deleted, and failed (with a reason) from any live state.
  * An upstream cloud's stop passes through `stopping` (billed until the cloud confirms; see docs/upstreams.md).
+ * On a node whose agent runs the container, stop passes through `stopping` (and delete waits in `deleting`) until the
+ * agent reports the container stopped (removed): it is billed, and holds its GPUs, until then.
  * Stop is also accepted while ordered or provisioning (it cancels the provisioning and frees the capacity), so
  * seed 000's quickstart, which stops right after creating, works when pasted as written.
  */

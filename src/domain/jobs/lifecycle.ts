@@ -36,6 +36,8 @@ export interface StatusChange {
   blockReason?: string | null;
   exitCode?: number | null;
   outputTail?: string | null;
+  /** When the job ended, if the agent saw it end before now: billing ends then (not before what was billed). */
+  endedAt?: Date;
 }
 
 /** PATCH /jobs/{id}/status: checks the transition (409 naming the state) and applies it. */
@@ -65,12 +67,12 @@ export async function reportJobStatus(
   ctx: AppContext,
   jobId: number,
   nodeId: number,
-  report: { status: "running" | "completed" | "failed"; exitCode?: number | null; outputTail?: string | null },
+  report: Omit<StatusChange, "status" | "blockReason"> & { status: "running" | "completed" | "failed" },
 ): Promise<JobRow> {
   return applyChange(
     ctx,
     jobId,
-    { status: report.status, exitCode: report.exitCode, outputTail: report.outputTail },
+    { status: report.status, exitCode: report.exitCode, outputTail: report.outputTail, endedAt: report.endedAt },
     (row) => {
       if (row.nodeId !== nodeId) throw notFound("job");
       if (terminalStatuses.includes(row.status as JobStatus) || row.status === report.status) return "unchanged";
@@ -169,7 +171,7 @@ async function applyChange(
     }
     if (to === "running") set.startedAt = now;
     if (terminalStatuses.includes(to)) {
-      set.finishedAt = now;
+      set.finishedAt = endOf(current, change.endedAt, now);
       if (from === "queued" || from === "blocked") set.blockReason = null;
     }
     if (change.exitCode !== undefined) set.exitCode = change.exitCode;
@@ -185,6 +187,12 @@ async function applyChange(
   });
   if (released) capacityFreed(ctx); // the GPUs given back may serve a waiting job or instance
   return row;
+}
+
+function endOf(row: JobRow, endedAt: Date | undefined, now: Date): Date {
+  if (!endedAt || !row.startedAt) return now;
+  const floor = Math.max(row.startedAt.getTime(), row.meteredUntil?.getTime() ?? 0);
+  return new Date(Math.min(now.getTime(), Math.max(floor, endedAt.getTime())));
 }
 
 async function emitStatusEvent(tx: Executor, row: JobRow, at: Date) {

@@ -81,8 +81,17 @@ export class FleetProvider implements Provider {
     return true;
   }
 
+  /** A running container on a node whose agent is alive: the agent stops it and says when (nothing runs elsewhere). */
+  async awaitsStop(_ctx: AppContext, tx: Executor, instance: InstanceRow): Promise<boolean> {
+    if (instance.runningSince === null || instance.stoppedAt !== null || instance.nodeId === null) return false;
+    const [node] = await tx.select().from(nodes).where(eq(nodes.id, instance.nodeId));
+    return Boolean(node && node.status !== "down" && node.lastHeartbeatAt !== null);
+  }
+
   async status(ctx: AppContext, instance: InstanceRow): Promise<ProviderStatus> {
-    if (instance.status === "deleting") return { state: "deleted" };
+    // Deleting waits for the agent to remove the container (it still holds its GPUs) while the node is up; a node
+    // marked down settles it (markNodeWorkLost), one removed from the fleet leaves nothing to wait for.
+    if (instance.status === "deleting") return (await this.awaitsStop(ctx, ctx.db, instance)) ? unchanged : deleted;
     if (instance.status !== "running" && instance.status !== "provisioning") return { state: "unchanged" };
     if (instance.nodeId === null) return { state: "lost", reason: "the instance has no node" };
     const [node] = await ctx.db.select().from(nodes).where(eq(nodes.id, instance.nodeId));
@@ -96,6 +105,9 @@ export class FleetProvider implements Provider {
     return { state: "unchanged" };
   }
 }
+
+const unchanged: ProviderStatus = { state: "unchanged" };
+const deleted: ProviderStatus = { state: "deleted" };
 
 /** The same word match allocateGpus uses: "H100" matches "NVIDIA H100 80GB HBM3". */
 function modelPattern(model: string): string {

@@ -1,12 +1,12 @@
 import { z } from "@hono/zod-openapi";
 import { instanceOnNode } from "../../domain/agent/assignments.js";
-import { markInstanceFailed, markInstanceRunning } from "../../domain/instances/lifecycle.js";
+import { confirmInstanceStopped, markInstanceFailed, markInstanceRunning } from "../../domain/instances/lifecycle.js";
 import { reportJobStatus } from "../../domain/jobs/lifecycle.js";
 import { createRoute, nodeAgent } from "../../http/access.js";
 import { appCtx, principal, router } from "../../http/env.js";
 import { commonErrors, envelope, errorResponses, jsonBody, jsonResponse, ok } from "../../http/envelope.js";
 import { notFound } from "../../lib/errors.js";
-import { INT4_MAX, int32, urlInt } from "../../lib/schemas.js";
+import { INT4_MAX, int32, isoDate, urlInt } from "../../lib/schemas.js";
 import { callerNode } from "./schemas.js";
 
 export const reportRoutes = router();
@@ -33,6 +33,9 @@ const JobReport = z
     signal: z.string().max(32).nullable().optional(),
     output_tail: z.string().max(65_536).nullable().optional(),
     pid: int32(0).optional(),
+    finished_at: isoDate()
+      .optional()
+      .openapi({ description: "When the agent saw the job end; billing ends then (never after this report)" }),
   })
   .openapi("AgentJobReport");
 
@@ -59,6 +62,7 @@ reportRoutes.openapi(
       status: body.status === "killed" ? "failed" : body.status,
       exitCode: body.exit_code,
       outputTail: tail,
+      endedAt: body.finished_at === undefined ? undefined : new Date(body.finished_at),
     });
     return ok(c, JobReportResult, { id: row.id, status: row.status }, 200);
   },
@@ -125,6 +129,42 @@ reportRoutes.openapi(
     return ok(c, InstanceReadyResult, { id: row.id, status: row.status }, 200);
   },
 );
+
+const InstanceStopped = z
+  .object({
+    at: isoDate()
+      .optional()
+      .openapi({ description: "When the agent saw the container stop; billing ends then (never after this report)" }),
+  })
+  .openapi("AgentInstanceStopped");
+
+for (const [what, summary] of [
+  ["stopped", "The agent stopped the instance's container: a stopping instance is stopped, billed until `at`"],
+  ["removed", "The agent removed the instance's container: a stopping or deleting one ends, billed until `at`"],
+] as const) {
+  reportRoutes.openapi(
+    createRoute({
+      method: "post",
+      path: `/agent/instances/{id}/${what}`,
+      access: nodeAgent,
+      tags,
+      summary,
+      request: { params: InstanceId, ...jsonBody(InstanceStopped) },
+      responses: { 200: jsonResponse(envelope(InstanceReadyResult), "Recorded"), ...commonErrors },
+    }),
+    async (c) => {
+      const ctx = appCtx(c);
+      const id = c.req.valid("param").id;
+      if (!(await instanceOnNode(ctx, callerNode(principal(c)), id))) throw notFound("instance");
+      const at = c.req.valid("json").at;
+      const row = await confirmInstanceStopped(ctx, id, {
+        removed: what === "removed",
+        at: at === undefined ? undefined : new Date(at),
+      });
+      return ok(c, InstanceReadyResult, { id: row.id, status: row.status }, 200);
+    },
+  );
+}
 
 const Orphans = z
   .object({

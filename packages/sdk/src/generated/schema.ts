@@ -40,8 +40,26 @@ export interface paths {
                         };
                     };
                 };
+                /** @description Invalid request: the message names the field */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
                 /** @description Conflict: state, capacity or idempotency */
                 409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Rate limited; see Retry-After */
+                429: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -66,7 +84,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Log in with email and password: returns a session API key valid for 12 hours */
+        /** Log in with email and password: returns a console session token valid for 12 hours (not listed among API keys) */
         post: {
             parameters: {
                 query?: never;
@@ -94,6 +112,112 @@ export interface paths {
                                 api_key: components["schemas"]["CreatedApiKey"];
                             };
                         };
+                    };
+                };
+                /** @description Invalid request: the message names the field */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Rate limited; see Retry-After */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auth/logout": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Log out: ends the console session token presented (an API key is refused: revoke it instead) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Session ended */
+                204: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description Invalid request: the message names the field */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Missing or invalid API key */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The key lacks the scope or permission */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not found (also another tenant's resource) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Conflict: state, capacity or idempotency */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Rate limited; see Retry-After */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
                     };
                 };
             };
@@ -795,6 +919,24 @@ export interface paths {
                         };
                     };
                 };
+                /** @description Invalid request: the message names the field */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Rate limited; see Retry-After */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
             };
         };
         put?: never;
@@ -920,6 +1062,24 @@ export interface paths {
                         };
                     };
                 };
+                /** @description Invalid request: the message names the field */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Rate limited; see Retry-After */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
             };
         };
         put?: never;
@@ -965,6 +1125,24 @@ export interface paths {
                             code: "OK";
                             data: components["schemas"]["Offer"][];
                         };
+                    };
+                };
+                /** @description Invalid request: the message names the field */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Rate limited; see Retry-After */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
                     };
                 };
             };
@@ -1014,6 +1192,24 @@ export interface paths {
                         };
                     };
                 };
+                /** @description Invalid request: the message names the field */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Rate limited; see Retry-After */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
             };
         };
         put?: never;
@@ -1054,6 +1250,24 @@ export interface paths {
                             code: "OK";
                             data: components["schemas"]["Image"][];
                         };
+                    };
+                };
+                /** @description Invalid request: the message names the field */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Rate limited; see Retry-After */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
                     };
                 };
             };
@@ -1180,8 +1394,26 @@ export interface paths {
                         };
                     };
                 };
+                /** @description Invalid request: the message names the field */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
                 /** @description Not found (also another tenant's resource) */
                 404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Rate limited; see Retry-After */
+                429: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -1306,6 +1538,24 @@ export interface paths {
                         };
                     };
                 };
+                /** @description Invalid request: the message names the field */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Rate limited; see Retry-After */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
             };
         };
         put?: never;
@@ -1348,8 +1598,26 @@ export interface paths {
                         };
                     };
                 };
+                /** @description Invalid request: the message names the field */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
                 /** @description Not found (also another tenant's resource) */
                 404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Rate limited; see Retry-After */
+                429: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -1806,7 +2074,7 @@ export interface paths {
                     limit?: number;
                     /** @description The `meta.cursor` of the previous page */
                     cursor?: string;
-                    status?: "ordered" | "provisioning" | "running" | "stopped" | "deleting" | "deleted" | "failed";
+                    status?: "ordered" | "provisioning" | "running" | "stopping" | "stopped" | "deleting" | "deleted" | "failed";
                     include_deleted?: "true" | "false";
                 };
                 header?: never;
@@ -1972,6 +2240,15 @@ export interface paths {
                 };
                 /** @description Rate limited; see Retry-After */
                 429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description A service this needs is not configured (e.g. Stripe) */
+                503: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -2165,6 +2442,15 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
+                /** @description A service this needs is not configured (e.g. Stripe) */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
             };
         };
         options?: never;
@@ -2271,6 +2557,15 @@ export interface paths {
                 };
                 /** @description Rate limited; see Retry-After */
                 429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description A service this needs is not configured (e.g. Stripe) */
+                503: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -2385,6 +2680,15 @@ export interface paths {
                 };
                 /** @description Rate limited; see Retry-After */
                 429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description A service this needs is not configured (e.g. Stripe) */
+                503: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -2511,6 +2815,15 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
+                /** @description A service this needs is not configured (e.g. Stripe) */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
             };
         };
         delete?: never;
@@ -2533,7 +2846,7 @@ export interface paths {
                     limit?: number;
                     /** @description The `meta.cursor` of the previous page */
                     cursor?: string;
-                    status?: "ordered" | "provisioning" | "running" | "stopped" | "deleting" | "deleted" | "failed";
+                    status?: "ordered" | "provisioning" | "running" | "stopping" | "stopped" | "deleting" | "deleted" | "failed";
                     include_deleted?: "true" | "false";
                 };
                 header?: never;
@@ -2789,6 +3102,15 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
+                /** @description A service this needs is not configured (e.g. Stripe) */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
             };
         };
         options?: never;
@@ -2895,6 +3217,15 @@ export interface paths {
                 };
                 /** @description Rate limited; see Retry-After */
                 429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description A service this needs is not configured (e.g. Stripe) */
+                503: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -3009,6 +3340,15 @@ export interface paths {
                 };
                 /** @description Rate limited; see Retry-After */
                 429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description A service this needs is not configured (e.g. Stripe) */
+                503: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -3536,6 +3876,15 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
+                /** @description A service this needs is not configured (e.g. Stripe) */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
             };
         };
         delete?: never;
@@ -3722,6 +4071,15 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
+                /** @description A service this needs is not configured (e.g. Stripe) */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
             };
         };
         options?: never;
@@ -3839,6 +4197,15 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
+                /** @description A service this needs is not configured (e.g. Stripe) */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
             };
         };
         delete?: never;
@@ -3948,6 +4315,15 @@ export interface paths {
                 };
                 /** @description Rate limited; see Retry-After */
                 429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description A service this needs is not configured (e.g. Stripe) */
+                503: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -4072,6 +4448,15 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
+                /** @description A service this needs is not configured (e.g. Stripe) */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
             };
         };
         delete?: never;
@@ -4181,6 +4566,15 @@ export interface paths {
                 };
                 /** @description Rate limited; see Retry-After */
                 429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description A service this needs is not configured (e.g. Stripe) */
+                503: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -5664,15 +6058,18 @@ export interface paths {
             };
         };
         put?: never;
-        /** Generate draft invoices for a period from uninvoiced usage (operator; one tenant or all) */
+        /** Generate draft invoices from uninvoiced usage for the last `days` days (default 30) or an explicit period (operator; one tenant or all) */
         post: {
             parameters: {
-                query?: never;
+                query?: {
+                    /** @description Billing period: the last `days` days up to now, 1–90 (seed 002; default 30) */
+                    days?: number;
+                };
                 header?: never;
                 path?: never;
                 cookie?: never;
             };
-            requestBody: {
+            requestBody?: {
                 content: {
                     "application/json": components["schemas"]["GenerateInvoices"];
                 };
@@ -6062,6 +6459,15 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
+                /** @description A service this needs is not configured (e.g. Stripe) */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
             };
         };
         delete?: never;
@@ -6144,6 +6550,15 @@ export interface paths {
                 };
                 /** @description Rate limited; see Retry-After */
                 429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description A service this needs is not configured (e.g. Stripe) */
+                503: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -7686,6 +8101,118 @@ export interface paths {
                             /** @enum {string} */
                             code: "OK";
                             data: components["schemas"]["MetricSeries"];
+                        };
+                    };
+                };
+                /** @description Invalid request: the message names the field */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Missing or invalid API key */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The key lacks the scope or permission */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not found (also another tenant's resource) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Rate limited; see Retry-After */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/metrics/fleet": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The whole fleet's GPU metrics over a range, averaged over every GPU per step (operator) */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description Start (inclusive); default: to − 1 hour */
+                    from?: string;
+                    /** @description End (exclusive); default: now */
+                    to?: string;
+                    /** @description Bucket width: seconds, or 30s / 5m / 1h / 1d; default: 60s */
+                    step?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Series */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {string} */
+                            code: "OK";
+                            data: {
+                                from: string;
+                                to: string;
+                                step_seconds: number;
+                                /**
+                                 * @description Table that answered: raw samples or a roll-up
+                                 * @enum {string}
+                                 */
+                                source: "raw" | "1m" | "1h";
+                                points: {
+                                    ts: string;
+                                    samples: number;
+                                    utilization_pct: number | null;
+                                    utilization_max: number | null;
+                                    memory_used_mb: number | null;
+                                    memory_total_mb: number | null;
+                                    temperature_c: number | null;
+                                    temperature_max: number | null;
+                                    power_draw_w: number | null;
+                                }[];
+                            };
                         };
                     };
                 };
@@ -9345,7 +9872,7 @@ export interface paths {
             parameters: {
                 query?: {
                     /** @description Long-poll up to this many seconds */
-                    wait?: number | null;
+                    wait?: number;
                     /** @description The version the agent has; wait for another */
                     version?: string;
                 };
@@ -9714,6 +10241,188 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/agent/instances/{id}/stopped": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** The agent stopped the instance's container: a stopping instance is stopped, billed until `at` */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["AgentInstanceStopped"];
+                };
+            };
+            responses: {
+                /** @description Recorded */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {string} */
+                            code: "OK";
+                            data: components["schemas"]["AgentInstanceReadyResult"];
+                        };
+                    };
+                };
+                /** @description Invalid request: the message names the field */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Missing or invalid API key */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The key lacks the scope or permission */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not found (also another tenant's resource) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Rate limited; see Retry-After */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/agent/instances/{id}/removed": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** The agent removed the instance's container: a stopping or deleting one ends, billed until `at` */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["AgentInstanceStopped"];
+                };
+            };
+            responses: {
+                /** @description Recorded */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {string} */
+                            code: "OK";
+                            data: components["schemas"]["AgentInstanceReadyResult"];
+                        };
+                    };
+                };
+                /** @description Invalid request: the message names the field */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Missing or invalid API key */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The key lacks the scope or permission */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not found (also another tenant's resource) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Rate limited; see Retry-After */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/agent/orphans": {
         parameters: {
             query?: never;
@@ -9805,6 +10514,630 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/providers": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Resold clouds (Verda, Lambda, RunPod): configured or not, health, last error, markup (operator) */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Providers */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {string} */
+                            code: "OK";
+                            data: components["schemas"]["UpstreamProvider"][];
+                        };
+                    };
+                };
+                /** @description Invalid request: the message names the field */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Missing or invalid API key */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The key lacks the scope or permission */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not found (also another tenant's resource) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Rate limited; see Retry-After */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/providers/{name}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /** Set a provider's markup (percent and/or fixed per hour) and orphan grace period (operator) */
+        patch: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    name: "verda" | "lambda" | "runpod";
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        markup_percent?: string;
+                        markup_fixed_usd?: string;
+                        orphan_grace_seconds?: number;
+                    };
+                };
+            };
+            responses: {
+                /** @description Updated */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {string} */
+                            code: "OK";
+                            data: components["schemas"]["UpstreamProvider"];
+                        };
+                    };
+                };
+                /** @description Invalid request: the message names the field */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Missing or invalid API key */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The key lacks the scope or permission */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not found (also another tenant's resource) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Rate limited; see Retry-After */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        trace?: never;
+    };
+    "/api/v1/providers/{name}/types/{upstream_type}/markup": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /** Set (or clear with nulls) the markup of one upstream type; applied at the next sync (operator) */
+        put: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    name: "verda" | "lambda" | "runpod";
+                    upstream_type: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        markup_percent: string | null;
+                        markup_fixed_usd: string | null;
+                    };
+                };
+            };
+            responses: {
+                /** @description Updated */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {string} */
+                            code: "OK";
+                            data: {
+                                offers: number;
+                            };
+                        };
+                    };
+                };
+                /** @description Invalid request: the message names the field */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Missing or invalid API key */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The key lacks the scope or permission */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not found (also another tenant's resource) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Rate limited; see Retry-After */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/providers/{name}/sync": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Sync a provider's catalog: types, locations, prices with markup; operator-edited prices are kept */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    name: "verda" | "lambda" | "runpod";
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Synced */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {string} */
+                            code: "OK";
+                            data: components["schemas"]["UpstreamCatalogSync"];
+                        };
+                    };
+                };
+                /** @description Invalid request: the message names the field */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Missing or invalid API key */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The key lacks the scope or permission */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not found (also another tenant's resource) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Rate limited; see Retry-After */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/providers/offers": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Upstream offers with upstream price, sell price and margin per hour (operator) */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Offers */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {string} */
+                            code: "OK";
+                            data: components["schemas"]["UpstreamOffer"][];
+                        };
+                    };
+                };
+                /** @description Invalid request: the message names the field */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Missing or invalid API key */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The key lacks the scope or permission */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not found (also another tenant's resource) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Rate limited; see Retry-After */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/providers/orphans": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Tagged upstream instances with no gpuplane record: found, and terminated after the grace (operator) */
+        get: {
+            parameters: {
+                query?: {
+                    open?: "true" | "false";
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Orphans */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {string} */
+                            code: "OK";
+                            data: components["schemas"]["UpstreamOrphan"][];
+                        };
+                    };
+                };
+                /** @description Invalid request: the message names the field */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Missing or invalid API key */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The key lacks the scope or permission */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not found (also another tenant's resource) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Rate limited; see Retry-After */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/dashboard/margins": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Margin on resold clouds per provider: revenue, upstream cost for the same seconds, margin (operator) */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description Lookback window, 1–90 days */
+                    days?: number;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Margins */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {string} */
+                            code: "OK";
+                            data: components["schemas"]["ResaleMargins"];
+                        };
+                    };
+                };
+                /** @description Invalid request: the message names the field */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Missing or invalid API key */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The key lacks the scope or permission */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not found (also another tenant's resource) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Rate limited; see Retry-After */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -9867,7 +11200,7 @@ export interface components {
             operator: boolean;
             tenant_id: number | null;
             node_id: number | null;
-            tenant: components["schemas"]["Tenant"] & (Record<string, never> | null);
+            tenant: components["schemas"]["Tenant"] | null;
             scopes: string[];
             permissions: string[];
         };
@@ -10125,7 +11458,7 @@ export interface components {
             id: string;
             name: string;
             /** @enum {string} */
-            status: "ordered" | "provisioning" | "running" | "stopped" | "deleting" | "deleted" | "failed";
+            status: "ordered" | "provisioning" | "running" | "stopping" | "stopped" | "deleting" | "deleted" | "failed";
             statusReason: string | null;
             /** @example GPU.H100.1x */
             planId: string;
@@ -10174,6 +11507,8 @@ export interface components {
             /** @description Default: the first region with capacity */
             region?: string;
             volumeIds?: string[];
+            /** @description Resold clouds: when every allowed offer refuses for lack of capacity, the order waits (status ordered) and launches when one has room, instead of failing */
+            waitlist?: boolean;
             /** @description Operators: the tenant to act for */
             tenantId?: number;
         };
@@ -10181,7 +11516,7 @@ export interface components {
             id: string;
             hostname: string;
             /** @enum {string} */
-            status: "ordered" | "provisioning" | "running" | "stopped" | "deleting" | "deleted" | "failed";
+            status: "ordered" | "provisioning" | "running" | "stopping" | "stopped" | "deleting" | "deleted" | "failed";
             status_reason: string | null;
             /** @example 1H100.80S.30V */
             cluster_type: string;
@@ -10428,8 +11763,19 @@ export interface components {
              * @enum {string}
              */
             billing_mode: "prepaid" | "invoiced";
+            /** @description The floor; deploying a type also needs the price of its first stretch (first_stretch_minutes) */
             minimum_balance_usd: number;
+            first_stretch_minutes: number;
+            /** @description The balance passes the floor (the type's first stretch aside) */
             can_deploy: boolean;
+            /** @description What the running instances and jobs cost per hour; null when nothing runs */
+            burn_rate_usd_per_hour: string | null;
+            /** @description Seconds until auto-stop at the burn rate (prepaid); null when nothing runs */
+            runway_seconds: number | null;
+            /** @description Auto-stop is near (within GPUPLANE_AUTO_STOP_WARN_MINUTES) */
+            auto_stop_warning: boolean;
+            /** @description Card top-ups (Stripe Checkout) are configured; otherwise the operator grants credit */
+            topups_enabled: boolean;
         };
         Transaction: {
             id: string;
@@ -10460,7 +11806,7 @@ export interface components {
         };
         CreditGrant: {
             /**
-             * @description US dollars, at most 6 decimals
+             * @description US dollars, at most 6 decimals, at most 1000000
              * @example 25.00
              */
             amount_usd: string;
@@ -10483,6 +11829,21 @@ export interface components {
             days: {
                 day: string;
                 amount_usd: string;
+                seconds: number;
+            }[];
+            /** @description Usage per instance, job or volume per day: the meter's passes summed */
+            by_subject_day: {
+                /**
+                 * @description UTC day the charges were made
+                 * @example 2026-11-30
+                 */
+                day: string;
+                /** @enum {string} */
+                kind: "instance" | "job" | "volume";
+                id: string;
+                name: string | null;
+                amount_usd: string;
+                amount_micros: string;
                 seconds: number;
             }[];
         };
@@ -10533,9 +11894,11 @@ export interface components {
         GenerateInvoices: {
             tenant_id?: number;
             /** Format: date-time */
-            period_start: string;
+            period_start?: string;
             /** Format: date-time */
-            period_end: string;
+            period_end?: string;
+            /** @description Billing period: the last `days` days up to now, 1–90 (seed 002; default 30) */
+            days?: number;
         };
         InvoicePatch: {
             /** @enum {string} */
@@ -10553,7 +11916,7 @@ export interface components {
         };
         TopupRequest: {
             /**
-             * @description US dollars, at most 6 decimals
+             * @description US dollars, at most 6 decimals, at most 1000000
              * @example 25.00
              */
             amount_usd: string;
@@ -10905,6 +12268,16 @@ export interface components {
                  */
                 amount_usd: string;
             }[];
+            /** @description Revenue per UTC day per GPU model (days without revenue left out) */
+            by_day_gpu_model: {
+                day: string;
+                model: string;
+                /**
+                 * @description US dollars, exact decimal
+                 * @example 1234.560000
+                 */
+                amount_usd: string;
+            }[];
         };
         DashboardLeakage: {
             days: number;
@@ -10992,6 +12365,7 @@ export interface components {
             cluster_id: number;
             node_id: number | null;
             expires_at: string;
+            /** @description Run on the GPU host, in a gpuplane checkout after `npm install` (docs/agent.md) */
             join_command: string;
         };
         AgentJoinResult: {
@@ -11087,6 +12461,11 @@ export interface components {
             signal?: string | null;
             output_tail?: string | null;
             pid?: number;
+            /**
+             * Format: date-time
+             * @description When the agent saw the job end; billing ends then (never after this report)
+             */
+            finished_at?: string;
         };
         AgentInstanceReadyResult: {
             id: string;
@@ -11102,12 +12481,75 @@ export interface components {
             /** @description The container runtime's own message */
             reason: string;
         };
+        AgentInstanceStopped: {
+            /**
+             * Format: date-time
+             * @description When the agent saw the container stop; billing ends then (never after this report)
+             */
+            at?: string;
+        };
         AgentOrphans: {
             containers: {
                 name: string;
                 kind: string;
                 id: string;
                 state: string;
+            }[];
+        };
+        UpstreamProvider: {
+            /** @enum {string} */
+            name: "verda" | "lambda" | "runpod";
+            configured: boolean;
+            paused: boolean;
+            ok: boolean | null;
+            last_error: string | null;
+            last_error_at: string | null;
+            last_ok_at: string | null;
+            markup_percent: string;
+            markup_fixed_usd: string;
+            orphan_grace_seconds: number;
+        };
+        UpstreamCatalogSync: {
+            provider: string;
+            offers: number;
+            types_created: string[];
+            regions_created: string[];
+            prices_written: number;
+            prices_kept: number;
+        };
+        UpstreamOffer: {
+            provider: string;
+            upstream_type: string;
+            upstream_region: string;
+            instance_type: string;
+            region: string;
+            available: boolean;
+            upstream_price_per_hour: string;
+            price_per_hour: string;
+            margin_per_hour: string;
+            synced_at: string;
+        };
+        UpstreamOrphan: {
+            provider: string;
+            upstream_id: string;
+            name: string;
+            upstream_status: string;
+            first_seen_at: string;
+            last_seen_at: string;
+            terminated_at: string | null;
+        };
+        ResaleMargins: {
+            days: number;
+            revenue_usd: string;
+            upstream_cost_usd: string;
+            margin_usd: string;
+            providers: {
+                provider: string;
+                instances: number;
+                seconds: number;
+                revenue_usd: string;
+                upstream_cost_usd: string;
+                margin_usd: string;
             }[];
         };
     };
