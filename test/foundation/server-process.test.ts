@@ -25,7 +25,7 @@ function start(args: string[], env: Record<string, string>): Proc {
   return { child, output: () => output, exited };
 }
 
-async function waitFor(proc: Proc, pattern: RegExp, ms = 90_000) {
+async function waitFor(proc: Proc, pattern: RegExp, ms = 200_000) {
   const until = Date.now() + ms;
   while (!pattern.test(proc.output())) {
     if (proc.child.exitCode !== null) throw new Error(`exited ${proc.child.exitCode}: ${proc.output()}`);
@@ -45,7 +45,8 @@ afterAll(() => {
   for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
 });
 
-describe("the server process on PGlite", () => {
+// Each test starts real server processes (PGlite initdb and every migration in a child): minutes on a loaded 2-core machine.
+describe("the server process on PGlite", { timeout: 240_000 }, () => {
   it("locks its data folder: a second server refuses with a clear message; the key is printed once", async () => {
     const dataDir = tmp();
     const firstPort = port();
@@ -103,7 +104,7 @@ describe("the server process on PGlite", () => {
   });
 });
 
-describe.skipIf(!process.env.TEST_DATABASE_URL)("the server process on PostgreSQL", () => {
+describe.skipIf(!process.env.TEST_DATABASE_URL)("the server process on PostgreSQL", { timeout: 240_000 }, () => {
   it("serves from DATABASE_URL and registers GPUPLANE_ADMIN_KEY", async () => {
     const { freshDatabase, OPERATOR_KEY } = await import("../helpers/harness.js");
     const fresh = await freshDatabase("postgres");
