@@ -247,6 +247,7 @@ _ImageRequired = TypedDict("_ImageRequired", {
         "cuda_version": Optional[str],
         "description": Optional[str],
         "compatible_gpus": List[str],
+        "oci_ref": Optional[str],
         "active": bool,
     })
 _ImageOptional = TypedDict("_ImageOptional", {}, total=False)
@@ -363,6 +364,7 @@ _CreateImageRequired = TypedDict("_CreateImageRequired", {
 _CreateImageOptional = TypedDict("_CreateImageOptional", {
         "cuda_version": Optional[str],
         "description": Optional[str],
+        "oci_ref": Optional[str],
     }, total=False)
 
 
@@ -377,6 +379,7 @@ _UpdateImageOptional = TypedDict("_UpdateImageOptional", {
         "cuda_version": Optional[str],
         "description": Optional[str],
         "compatible_gpus": List[str],
+        "oci_ref": Optional[str],
         "active": bool,
     }, total=False)
 
@@ -722,7 +725,12 @@ _BalanceRequired = TypedDict("_BalanceRequired", {
         "currency": str,
         "billing_mode": str,
         "minimum_balance_usd": float,
+        "first_stretch_minutes": int,
         "can_deploy": bool,
+        "burn_rate_usd_per_hour": Optional[str],
+        "runway_seconds": Optional[int],
+        "auto_stop_warning": bool,
+        "topups_enabled": bool,
     })
 _BalanceOptional = TypedDict("_BalanceOptional", {}, total=False)
 
@@ -786,6 +794,7 @@ _UsageRequired = TypedDict("_UsageRequired", {
         "total_usd": str,
         "items": List[Dict[str, Any]],
         "days": List[Dict[str, Any]],
+        "by_subject_day": List[Dict[str, Any]],
     })
 _UsageOptional = TypedDict("_UsageOptional", {}, total=False)
 
@@ -836,12 +845,12 @@ class Invoice(_InvoiceRequired, _InvoiceOptional):
     "The API's Invoice."
 
 
-_GenerateInvoicesRequired = TypedDict("_GenerateInvoicesRequired", {
-        "period_start": str,
-        "period_end": str,
-    })
+_GenerateInvoicesRequired = TypedDict("_GenerateInvoicesRequired", {})
 _GenerateInvoicesOptional = TypedDict("_GenerateInvoicesOptional", {
         "tenant_id": int,
+        "period_start": str,
+        "period_end": str,
+        "days": int,
     }, total=False)
 
 
@@ -1047,6 +1056,22 @@ class MetricSeries(_MetricSeriesRequired, _MetricSeriesOptional):
     "The API's MetricSeries."
 
 
+_InstanceMetricSeriesRequired = TypedDict("_InstanceMetricSeriesRequired", {
+        "from": str,
+        "to": str,
+        "step_seconds": int,
+        "source": str,
+        "points": List[Dict[str, Any]],
+        "instance_id": str,
+        "gpu_ids": List[int],
+    })
+_InstanceMetricSeriesOptional = TypedDict("_InstanceMetricSeriesOptional", {}, total=False)
+
+
+class InstanceMetricSeries(_InstanceMetricSeriesRequired, _InstanceMetricSeriesOptional):
+    "The API's InstanceMetricSeries."
+
+
 _JobRequired = TypedDict("_JobRequired", {
         "id": int,
         "cluster_id": int,
@@ -1060,6 +1085,7 @@ _JobRequired = TypedDict("_JobRequired", {
         "submitted_by": Optional[str],
         "estimated_duration_min": Optional[int],
         "command": Optional[str],
+        "image": Optional[str],
         "node_id": Optional[int],
         "gpu_indices": Optional[List[int]],
         "price_per_gpu_hour_usd": Optional[str],
@@ -1089,6 +1115,7 @@ _SubmitJobOptional = TypedDict("_SubmitJobOptional", {
         "submitted_by": str,
         "estimated_duration_min": int,
         "command": str,
+        "image": str,
         "env": Dict[str, Any],
     }, total=False)
 
@@ -1222,6 +1249,7 @@ _DashboardRevenueRequired = TypedDict("_DashboardRevenueRequired", {
         "by_day": List[Dict[str, Any]],
         "by_tenant": List[Dict[str, Any]],
         "by_gpu_model": List[Dict[str, Any]],
+        "by_day_gpu_model": List[Dict[str, Any]],
     })
 _DashboardRevenueOptional = TypedDict("_DashboardRevenueOptional", {}, total=False)
 
@@ -1396,4 +1424,24 @@ _AgentInstanceReadyOptional = TypedDict("_AgentInstanceReadyOptional", {
 
 class AgentInstanceReady(_AgentInstanceReadyRequired, _AgentInstanceReadyOptional):
     "The API's AgentInstanceReady."
+
+
+_AgentInstanceFailedRequired = TypedDict("_AgentInstanceFailedRequired", {
+        "reason": str,
+    })
+_AgentInstanceFailedOptional = TypedDict("_AgentInstanceFailedOptional", {}, total=False)
+
+
+class AgentInstanceFailed(_AgentInstanceFailedRequired, _AgentInstanceFailedOptional):
+    "The API's AgentInstanceFailed."
+
+
+_AgentOrphansRequired = TypedDict("_AgentOrphansRequired", {
+        "containers": List[Dict[str, Any]],
+    })
+_AgentOrphansOptional = TypedDict("_AgentOrphansOptional", {}, total=False)
+
+
+class AgentOrphans(_AgentOrphansRequired, _AgentOrphansOptional):
+    "The API's AgentOrphans."
 

@@ -66,7 +66,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Log in with email and password: returns a session API key valid for 12 hours */
+        /** Log in with email and password: returns a console session token valid for 12 hours (not listed among API keys) */
         post: {
             parameters: {
                 query?: never;
@@ -94,6 +94,85 @@ export interface paths {
                                 api_key: components["schemas"]["CreatedApiKey"];
                             };
                         };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auth/logout": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Log out: ends the console session token presented (an API key is refused: revoke it instead) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Session ended */
+                204: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description Invalid request: the message names the field */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Missing or invalid API key */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The key lacks the scope or permission */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not found (also another tenant's resource) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Rate limited; see Retry-After */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
                     };
                 };
             };
@@ -5664,15 +5743,18 @@ export interface paths {
             };
         };
         put?: never;
-        /** Generate draft invoices for a period from uninvoiced usage (operator; one tenant or all) */
+        /** Generate draft invoices from uninvoiced usage for the last `days` days (default 30) or an explicit period (operator; one tenant or all) */
         post: {
             parameters: {
-                query?: never;
+                query?: {
+                    /** @description Billing period: the last `days` days up to now, 1–90 (seed 002; default 30) */
+                    days?: number;
+                };
                 header?: never;
                 path?: never;
                 cookie?: never;
             };
-            requestBody: {
+            requestBody?: {
                 content: {
                     "application/json": components["schemas"]["GenerateInvoices"];
                 };
@@ -7744,6 +7826,212 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/metrics/fleet": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The whole fleet's GPU metrics over a range, averaged over every GPU per step (operator) */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description Start (inclusive); default: to − 1 hour */
+                    from?: string;
+                    /** @description End (exclusive); default: now */
+                    to?: string;
+                    /** @description Bucket width: seconds, or 30s / 5m / 1h / 1d; default: 60s */
+                    step?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Series */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {string} */
+                            code: "OK";
+                            data: {
+                                from: string;
+                                to: string;
+                                step_seconds: number;
+                                /**
+                                 * @description Table that answered: raw samples or a roll-up
+                                 * @enum {string}
+                                 */
+                                source: "raw" | "1m" | "1h";
+                                points: {
+                                    ts: string;
+                                    samples: number;
+                                    utilization_pct: number | null;
+                                    utilization_max: number | null;
+                                    memory_used_mb: number | null;
+                                    memory_total_mb: number | null;
+                                    temperature_c: number | null;
+                                    temperature_max: number | null;
+                                    power_draw_w: number | null;
+                                }[];
+                            };
+                        };
+                    };
+                };
+                /** @description Invalid request: the message names the field */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Missing or invalid API key */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The key lacks the scope or permission */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not found (also another tenant's resource) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Rate limited; see Retry-After */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/instances/{id}/metrics": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** An instance's GPU utilization and memory over a range, averaged over its fleet GPUs per step (no points for an instance whose GPUs report no metrics: an upstream cloud's, or a stopped one) */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description Start (inclusive); default: to − 1 hour */
+                    from?: string;
+                    /** @description End (exclusive); default: now */
+                    to?: string;
+                    /** @description Bucket width: seconds, or 30s / 5m / 1h / 1d; default: 60s */
+                    step?: string;
+                };
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Series */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {string} */
+                            code: "OK";
+                            data: components["schemas"]["InstanceMetricSeries"];
+                        };
+                    };
+                };
+                /** @description Invalid request: the message names the field */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Missing or invalid API key */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The key lacks the scope or permission */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not found (also another tenant's resource) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Rate limited; see Retry-After */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/jobs": {
         parameters: {
             query?: never;
@@ -9623,6 +9911,188 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/agent/instances/{id}/failed": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** The agent could not start the instance's container: it fails with the runtime's message, unbilled */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["AgentInstanceFailed"];
+                };
+            };
+            responses: {
+                /** @description Failed */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {string} */
+                            code: "OK";
+                            data: components["schemas"]["AgentInstanceReadyResult"];
+                        };
+                    };
+                };
+                /** @description Invalid request: the message names the field */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Missing or invalid API key */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The key lacks the scope or permission */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not found (also another tenant's resource) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Rate limited; see Retry-After */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/agent/orphans": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** The agent found containers of work the server no longer knows; it removes them after this report */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["AgentOrphans"];
+                };
+            };
+            responses: {
+                /** @description Logged */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {string} */
+                            code: "OK";
+                            data: {
+                                count: number;
+                            };
+                        };
+                    };
+                };
+                /** @description Invalid request: the message names the field */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Missing or invalid API key */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The key lacks the scope or permission */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not found (also another tenant's resource) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Rate limited; see Retry-After */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -9815,6 +10285,8 @@ export interface components {
             cuda_version: string | null;
             description: string | null;
             compatible_gpus: string[];
+            /** @description The container image fleet nodes run for it */
+            oci_ref: string | null;
             active: boolean;
         };
         InstanceType: {
@@ -9924,6 +10396,8 @@ export interface components {
             cuda_version?: string | null;
             description?: string | null;
             compatible_gpus: string[];
+            /** @example docker.io/nvidia/cuda:12.4.1-base-ubuntu22.04 */
+            oci_ref?: string | null;
         };
         UpdateImage: {
             name?: string;
@@ -9931,6 +10405,8 @@ export interface components {
             cuda_version?: string | null;
             description?: string | null;
             compatible_gpus?: string[];
+            /** @example docker.io/nvidia/cuda:12.4.1-base-ubuntu22.04 */
+            oci_ref?: string | null;
             active?: boolean;
         };
         Instance: {
@@ -10240,8 +10716,19 @@ export interface components {
              * @enum {string}
              */
             billing_mode: "prepaid" | "invoiced";
+            /** @description The floor; deploying a type also needs the price of its first stretch (first_stretch_minutes) */
             minimum_balance_usd: number;
+            first_stretch_minutes: number;
+            /** @description The balance passes the floor (the type's first stretch aside) */
             can_deploy: boolean;
+            /** @description What the running instances and jobs cost per hour; null when nothing runs */
+            burn_rate_usd_per_hour: string | null;
+            /** @description Seconds until auto-stop at the burn rate (prepaid); null when nothing runs */
+            runway_seconds: number | null;
+            /** @description Auto-stop is near (within GPUPLANE_AUTO_STOP_WARN_MINUTES) */
+            auto_stop_warning: boolean;
+            /** @description Card top-ups (Stripe Checkout) are configured; otherwise the operator grants credit */
+            topups_enabled: boolean;
         };
         Transaction: {
             id: string;
@@ -10297,6 +10784,21 @@ export interface components {
                 amount_usd: string;
                 seconds: number;
             }[];
+            /** @description Usage per instance, job or volume per day: the meter's passes summed */
+            by_subject_day: {
+                /**
+                 * @description UTC day the charges were made
+                 * @example 2026-11-30
+                 */
+                day: string;
+                /** @enum {string} */
+                kind: "instance" | "job" | "volume";
+                id: string;
+                name: string | null;
+                amount_usd: string;
+                amount_micros: string;
+                seconds: number;
+            }[];
         };
         BillingSummary: {
             days: number;
@@ -10345,9 +10847,11 @@ export interface components {
         GenerateInvoices: {
             tenant_id?: number;
             /** Format: date-time */
-            period_start: string;
+            period_start?: string;
             /** Format: date-time */
-            period_end: string;
+            period_end?: string;
+            /** @description Billing period: the last `days` days up to now, 1–90 (seed 002; default 30) */
+            days?: number;
         };
         InvoicePatch: {
             /** @enum {string} */
@@ -10510,6 +11014,30 @@ export interface components {
                 power_draw_w: number | null;
             }[];
         };
+        InstanceMetricSeries: {
+            from: string;
+            to: string;
+            step_seconds: number;
+            /**
+             * @description Table that answered: raw samples or a roll-up
+             * @enum {string}
+             */
+            source: "raw" | "1m" | "1h";
+            points: {
+                ts: string;
+                samples: number;
+                utilization_pct: number | null;
+                utilization_max: number | null;
+                memory_used_mb: number | null;
+                memory_total_mb: number | null;
+                temperature_c: number | null;
+                temperature_max: number | null;
+                power_draw_w: number | null;
+            }[];
+            instance_id: string;
+            /** @description The fleet GPUs averaged; empty: none reported */
+            gpu_ids: number[];
+        };
         Job: {
             id: number;
             cluster_id: number;
@@ -10525,6 +11053,8 @@ export interface components {
             submitted_by: string | null;
             estimated_duration_min: number | null;
             command: string | null;
+            /** @description Container image the command runs in (null: the node's default) */
+            image: string | null;
             node_id: number | null;
             gpu_indices: number[] | null;
             /** @description Exact decimal dollars charged per GPU-hour while running; null = not billed */
@@ -10553,6 +11083,11 @@ export interface components {
             estimated_duration_min?: number;
             /** @description Shell command for the node agent */
             command?: string;
+            /**
+             * @description Container image to run the command in on a fleet node (default: the operator's job image)
+             * @example docker.io/nvidia/cuda:12.4.1-base-ubuntu22.04
+             */
+            image?: string;
             env?: {
                 [key: string]: string;
             };
@@ -10710,6 +11245,16 @@ export interface components {
                  */
                 amount_usd: string;
             }[];
+            /** @description Revenue per UTC day per GPU model (days without revenue left out) */
+            by_day_gpu_model: {
+                day: string;
+                model: string;
+                /**
+                 * @description US dollars, exact decimal
+                 * @example 1234.560000
+                 */
+                amount_usd: string;
+            }[];
         };
         DashboardLeakage: {
             days: number;
@@ -10797,6 +11342,7 @@ export interface components {
             cluster_id: number;
             node_id: number | null;
             expires_at: string;
+            /** @description Run on the GPU host, in a gpuplane checkout after `npm install` (docs/agent.md) */
             join_command: string;
         };
         AgentJoinResult: {
@@ -10857,6 +11403,8 @@ export interface components {
                 name: string;
                 status: string;
                 command: string | null;
+                image: string | null;
+                tenant_id: number | null;
                 env: {
                     [key: string]: string;
                 };
@@ -10869,6 +11417,14 @@ export interface components {
                 gpu_indices: number[];
                 gpu_uuids: string[];
                 ssh_public_keys: string[];
+                tenant_id: number;
+                image: string | null;
+                vcpus: number | null;
+                ram_gb: number | null;
+                volumes: {
+                    id: string;
+                    name: string;
+                }[];
             }[];
         };
         AgentJobReportResult: {
@@ -10892,6 +11448,18 @@ export interface components {
             ssh_user: string;
             /** @default 22 */
             ssh_port?: number;
+        };
+        AgentInstanceFailed: {
+            /** @description The container runtime's own message */
+            reason: string;
+        };
+        AgentOrphans: {
+            containers: {
+                name: string;
+                kind: string;
+                id: string;
+                state: string;
+            }[];
         };
     };
     responses: never;
