@@ -1,5 +1,5 @@
 import { api } from "../api.js";
-import { pick, type Row, short, text } from "../format.js";
+import { short, text } from "../format.js";
 import { usePagedList, useResource } from "../hooks.js";
 import type { Instance, Tenant } from "../types.js";
 import { ActionButton, Badge, DataTable, ErrorNote, Link, Money, PageHeader, Pager } from "../ui.js";
@@ -7,19 +7,16 @@ import { ActionButton, Badge, DataTable, ErrorNote, Link, Money, PageHeader, Pag
 const gone = new Set(["deleted", "deleting"]);
 
 /** The command to reach a running instance, from the fields it reports. */
-export function sshCommand(instance: Row): string | null {
-  const given = pick(instance, "ssh_command", "sshCommand");
-  if (typeof given === "string" && given) return given;
-  const ip = pick(instance, "ip_address", "ipAddress", "ip", "public_ip");
+export function sshCommand(instance: Instance): string | null {
+  if (instance.sshCommand) return instance.sshCommand;
+  const { ipAddress: ip, sshUser: user, sshPort: port } = instance;
   if (!ip) return null;
-  const user = text(pick(instance, "ssh_user", "sshUser"), "root");
-  const port = pick(instance, "ssh_port", "sshPort");
-  return `ssh ${port && Number(port) !== 22 ? `-p ${port} ` : ""}${user}@${ip}`;
+  return `ssh ${port && port !== 22 ? `-p ${port} ` : ""}${user ?? "root"}@${ip}`;
 }
 
-function InstanceActions({ instance, reload }: { instance: Row; reload: () => void }) {
-  const id = encodeURIComponent(String(instance.id));
-  const status = String(instance.status ?? "");
+function InstanceActions({ instance, reload }: { instance: Instance; reload: () => void }) {
+  const id = encodeURIComponent(instance.id);
+  const status = instance.status;
   const act = (method: "post" | "del", path: string) => async () => {
     await (method === "post" ? api.post(path) : api.del(path));
     reload();
@@ -65,13 +62,12 @@ export function InstancesPage({ operator = false }: { operator?: boolean }) {
       <ErrorNote error={list.error} />
       <DataTable
         testId="instances"
-        rows={rows as never[] | undefined}
+        rows={rows}
         empty="No instances yet. Launch one to get a GPU in under a minute."
         columns={[
           {
             label: "Name",
-            render: (row) => {
-              const i = row as unknown as Instance;
+            render: (i) => {
               return (
                 <div>
                   <strong>{i.name}</strong>
@@ -85,8 +81,7 @@ export function InstancesPage({ operator = false }: { operator?: boolean }) {
           },
           {
             label: "Type",
-            render: (row) => {
-              const i = row as unknown as Instance;
+            render: (i) => {
               return (
                 <div>
                   {i.gpuCount}× {i.gpuType}
@@ -99,8 +94,7 @@ export function InstancesPage({ operator = false }: { operator?: boolean }) {
           },
           {
             label: "Status",
-            render: (row) => {
-              const i = row as unknown as Instance;
+            render: (i) => {
               // Why it stopped or failed (auto-stop names the balance and the burn rate).
               const why = i.statusReason && ["stopped", "failed"].includes(i.status) ? i.statusReason : null;
               return (
@@ -115,12 +109,11 @@ export function InstancesPage({ operator = false }: { operator?: boolean }) {
               );
             },
           },
-          { label: "Price / h", render: (row) => <Money value={(row as unknown as Instance).pricePerHour} /> },
+          { label: "Price / h", render: (row) => <Money value={row.pricePerHour} /> },
           {
             label: "Access",
-            render: (row) => {
-              const i = row as unknown as Instance;
-              const command = i.status === "running" ? sshCommand(row) : null;
+            render: (i) => {
+              const command = i.status === "running" ? sshCommand(i) : null;
               return command ? <code className="ssh">{command}</code> : <span className="muted">—</span>;
             },
           },
