@@ -1,7 +1,9 @@
+import { useState } from "react";
 import { api } from "../api.js";
+import { megabytes, metricPoints, percent, StackedBars } from "../charts.js";
 import { short, text } from "../format.js";
 import { usePagedList, useResource } from "../hooks.js";
-import type { Instance, Tenant } from "../types.js";
+import type { Instance, InstanceMetrics, Tenant } from "../types.js";
 import { ActionButton, Badge, DataTable, ErrorNote, Link, Money, PageHeader, Pager } from "../ui.js";
 
 const gone = new Set(["deleted", "deleting"]);
@@ -14,7 +16,45 @@ export function sshCommand(instance: Instance): string | null {
   return `ssh ${port && port !== 22 ? `-p ${port} ` : ""}${user ?? "root"}@${ip}`;
 }
 
-function InstanceActions({ instance, reload }: { instance: Instance; reload: () => void }) {
+/** The instance's GPU utilization and memory over the last hour, where its GPUs are on a fleet that reports them. */
+function InstanceMetricsPanel({ instance }: { instance: Instance }) {
+  const metrics = useResource<InstanceMetrics>(`/instances/${encodeURIComponent(instance.id)}/metrics?step=2m`, 30000);
+  const empty = "No GPU metrics for this instance in the last hour (its GPUs report them only on a fleet node).";
+  return (
+    <section data-testid="instance-metrics">
+      <h2>GPU utilization and memory of {instance.name}, last hour</h2>
+      <ErrorNote error={metrics.error} />
+      {metrics.data && (
+        <div className="grid2">
+          <StackedBars
+            testId="instance-utilization-chart"
+            label={`GPU utilization of ${instance.name}`}
+            points={metricPoints(metrics.data, "utilization_pct", "utilization", percent)}
+            format={percent}
+            empty={empty}
+          />
+          <StackedBars
+            testId="instance-memory-chart"
+            label={`GPU memory used by ${instance.name}`}
+            points={metricPoints(metrics.data, "memory_used_mb", "memory used", megabytes)}
+            format={megabytes}
+            empty={empty}
+          />
+        </div>
+      )}
+    </section>
+  );
+}
+
+function InstanceActions({
+  instance,
+  reload,
+  onMetrics,
+}: {
+  instance: Instance;
+  reload: () => void;
+  onMetrics: () => void;
+}) {
   const id = encodeURIComponent(instance.id);
   const status = instance.status;
   const act = (method: "post" | "del", path: string) => async () => {
@@ -24,6 +64,11 @@ function InstanceActions({ instance, reload }: { instance: Instance; reload: () 
   if (gone.has(status)) return null;
   return (
     <div className="row">
+      {status === "running" && (
+        <button type="button" onClick={onMetrics}>
+          Metrics
+        </button>
+      )}
       {status === "running" && <ActionButton onClick={act("post", `/instances/${id}/stop`)}>Stop</ActionButton>}
       {status === "stopped" && <ActionButton onClick={act("post", `/instances/${id}/start`)}>Start</ActionButton>}
       <ActionButton
@@ -49,6 +94,8 @@ export function InstancesPage({ operator = false }: { operator?: boolean }) {
   const list = usePagedList<Instance>("/instances", 5000);
   const tenantName = useTenantNames(operator);
   const rows = list.data?.filter((i) => i.status !== "deleted");
+  const [charted, setCharted] = useState<string>();
+  const chartedInstance = rows?.find((i) => i.id === charted);
 
   return (
     <>
@@ -117,10 +164,20 @@ export function InstancesPage({ operator = false }: { operator?: boolean }) {
               return command ? <code className="ssh">{command}</code> : <span className="muted">—</span>;
             },
           },
-          { label: "", render: (i) => <InstanceActions instance={i} reload={list.reload} /> },
+          {
+            label: "",
+            render: (i) => (
+              <InstanceActions
+                instance={i}
+                reload={list.reload}
+                onMetrics={() => setCharted(charted === i.id ? undefined : i.id)}
+              />
+            ),
+          },
         ]}
       />
       <Pager list={list} />
+      {chartedInstance && <InstanceMetricsPanel key={chartedInstance.id} instance={chartedInstance} />}
     </>
   );
 }
