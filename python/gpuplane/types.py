@@ -1057,6 +1057,22 @@ class MetricSeries(_MetricSeriesRequired, _MetricSeriesOptional):
     "The API's MetricSeries."
 
 
+_InstanceMetricSeriesRequired = TypedDict("_InstanceMetricSeriesRequired", {
+        "from": str,
+        "to": str,
+        "step_seconds": int,
+        "source": str,
+        "points": List[Dict[str, Any]],
+        "instance_id": str,
+        "gpu_ids": List[int],
+    })
+_InstanceMetricSeriesOptional = TypedDict("_InstanceMetricSeriesOptional", {}, total=False)
+
+
+class InstanceMetricSeries(_InstanceMetricSeriesRequired, _InstanceMetricSeriesOptional):
+    "The API's InstanceMetricSeries."
+
+
 _JobRequired = TypedDict("_JobRequired", {
         "id": int,
         "cluster_id": int,

@@ -11,7 +11,7 @@ import { serve } from "@hono/node-server";
 import { eq } from "drizzle-orm";
 import { type Browser, chromium, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { tenants } from "../../src/db/schema/index.js";
+import { clusters, gpuAllocations, gpuMetrics, gpus, nodes, tenants } from "../../src/db/schema/index.js";
 import { createHarness, type Harness, OPERATOR_KEY } from "../helpers/harness.js";
 import { buildConsoleIfStale } from "./build.js";
 
@@ -145,6 +145,53 @@ describe.skipIf(!existsSync(chromiumPath))("web console in a browser", () => {
       await row.locator(".badge", { hasText: "running" }).waitFor({ timeout: 15_000 });
       await expect(row.locator("code.ssh").textContent()).resolves.toMatch(/^ssh /);
       await shot(page, "customer-instances");
+    });
+
+    it("sees its instance's GPU utilization and memory drawn over time where a fleet node reports them", async () => {
+      // The instance runs on an upstream cloud here; give it a GPU on a fleet node, as the fleet provider would,
+      // and have the node report that GPU's samples through the metrics API as its agent does every 10 s.
+      const instance = (await h.get("/api/v1/instances")).body.data.find((i: any) => i.name === "training-run-01");
+      const [cluster] = await h.ctx.db.insert(clusters).values({ name: "metrics-lab" }).returning();
+      const [node] = await h.ctx.db
+        .insert(nodes)
+        .values({ clusterId: cluster.id, hostname: "metrics-lab-1", totalGpus: 1 })
+        .returning();
+      const [gpu] = await h.ctx.db
+        .insert(gpus)
+        .values({ nodeId: node.id, gpuIndex: 0, model: "NVIDIA H100" })
+        .returning();
+      await h.ctx.db
+        .insert(gpuAllocations)
+        .values({ gpuId: gpu.id, nodeId: node.id, tenantId: instance.tenantId, instanceId: instance.id });
+      const now = h.clock.now().getTime();
+      const metrics = [9, 5, 1].map((ago, i) => ({
+        gpu_id: gpu.id,
+        ts: new Date(now - ago * 60_000).toISOString(),
+        utilization_pct: 40 + 20 * i,
+        memory_used_mb: 20_000 + 10_000 * i,
+      }));
+      expect((await h.post("/api/v1/metrics", { metrics })).status).toBe(201);
+      try {
+        await page.getByRole("link", { name: "Instances" }).click();
+        const row = page.getByTestId("instances").getByRole("row", { name: /training-run-01/ });
+        await row.getByRole("button", { name: "Metrics" }).click();
+        const utilization = page.getByTestId("instance-utilization-chart").locator("[data-point]");
+        await utilization.first().waitFor();
+        expect(await utilization.count()).toBe(3);
+        const values = await utilization.evaluateAll((bars) => bars.map((b) => Number(b.getAttribute("data-value"))));
+        expect(values).toEqual([40, 60, 80]);
+        const memory = page.getByTestId("instance-memory-chart").locator("[data-point]");
+        expect(await memory.count()).toBe(3);
+        await shot(page, "customer-instance-metrics");
+        await row.getByRole("button", { name: "Metrics" }).click(); // closes the panel
+        await page.getByTestId("instance-metrics").waitFor({ state: "detached" });
+      } finally {
+        // Leave the fleet as the operator's part of the walk expects it: no GPU but the ones it adds.
+        await h.ctx.db.delete(gpuMetrics).where(eq(gpuMetrics.gpuId, gpu.id));
+        await h.ctx.db.delete(gpus).where(eq(gpus.id, gpu.id));
+        await h.ctx.db.delete(nodes).where(eq(nodes.id, node.id));
+        await h.ctx.db.delete(clusters).where(eq(clusters.id, cluster.id));
+      }
     });
 
     it("is warned by a banner on every page when auto-stop is near", async () => {

@@ -204,14 +204,29 @@ function heat(value: number | null): string {
   return `rgb(${mix(238, 67)}, ${mix(242, 56)}, ${mix(255, 202)})`;
 }
 
+type MetricField = "utilization_pct" | "memory_used_mb";
+type MetricSeries = { points: ({ ts: string } & { [F in MetricField]: number | null })[] };
+
+/** One metric of a series (GET /metrics/fleet, /instances/{id}/metrics) per step, as bars over time. */
+export function metricPoints(
+  series: MetricSeries | undefined,
+  field: MetricField,
+  name: string,
+  format: (value: number) => string,
+): BarPoint[] {
+  return (series?.points ?? []).flatMap((p) => {
+    const value = p[field];
+    if (value === null) return [];
+    const x = p.ts.slice(11, 16);
+    return [{ x, series: name, value, title: `${x} UTC: ${format(value)}` }];
+  });
+}
+
+export const percent = (value: number) => `${Math.round(value)}%`;
+export const megabytes = (value: number) =>
+  value >= 1024 ? `${(value / 1024).toFixed(1)} GB` : `${Math.round(value)} MB`;
+
 /** The fleet's average GPU utilization per step (GET /metrics/fleet), drawn as bars over time. */
-export function utilizationPoints(series: { points: { ts: string; utilization_pct: number | null }[] } | undefined) {
-  return (series?.points ?? [])
-    .filter((p) => p.utilization_pct !== null)
-    .map((p) => ({
-      x: p.ts.slice(11, 16),
-      series: "average utilization",
-      value: p.utilization_pct as number,
-      title: `${p.ts.slice(11, 16)} UTC: ${Math.round(p.utilization_pct as number)}%`,
-    }));
+export function utilizationPoints(series: MetricSeries | undefined) {
+  return metricPoints(series, "utilization_pct", "average utilization", percent);
 }

@@ -2,16 +2,6 @@
 
 export type Row = Record<string, unknown>;
 
-/** The first of `names` that the object carries (snake_case and camelCase spellings both work). */
-export function pick(row: unknown, ...names: string[]): unknown {
-  if (!row || typeof row !== "object") return undefined;
-  const r = row as Row;
-  for (const name of names) {
-    if (r[name] !== undefined && r[name] !== null) return r[name];
-  }
-  return undefined;
-}
-
 export const text = (value: unknown, fallback = "—"): string =>
   value === undefined || value === null || value === "" ? fallback : String(value);
 

@@ -82,33 +82,37 @@ export function Badge({ value }: { value: unknown }) {
   return <span className={`badge ${tones[label.toLowerCase()] ?? "gray"}`}>{label}</span>;
 }
 
-export interface Column {
+export interface Column<T = Row> {
   label: string;
-  render: (row: Row) => ReactNode;
+  render: (row: T) => ReactNode;
 }
 
 /** A table of rows; without `columns` it shows the scalar fields of the first row (for responses still taking shape). */
-export function DataTable({
+export function DataTable<T extends object = Row>({
   rows,
   columns,
   empty = "Nothing here yet.",
   testId,
 }: {
-  rows: Row[] | undefined;
-  columns?: Column[];
+  rows: readonly T[] | undefined;
+  columns?: Column<T>[];
   empty?: string;
   testId?: string;
 }) {
   if (!rows) return null;
   if (rows.length === 0) return <p className="empty">{empty}</p>;
-  const cols =
+  const first = rows[0] as Row;
+  const cols: Column<T>[] =
     columns ??
-    Object.keys(rows[0])
-      .filter((k) => isScalar(rows[0][k]))
+    Object.keys(first)
+      .filter((k) => isScalar(first[k]))
       .slice(0, 8)
-      .map<Column>((k) => ({
+      .map((k) => ({
         label: humanize(k),
-        render: (row) => (/status|state|severity/.test(k) ? <Badge value={row[k]} /> : text(row[k])),
+        render: (row) => {
+          const value = (row as Row)[k];
+          return /status|state|severity/.test(k) ? <Badge value={value} /> : text(value);
+        },
       }));
   return (
     <div className="table-wrap">
@@ -122,7 +126,7 @@ export function DataTable({
         </thead>
         <tbody>
           {rows.map((row, i) => (
-            <tr key={String(row.id ?? i)}>
+            <tr key={String((row as Row).id ?? i)}>
               {cols.map((c) => (
                 <td key={c.label} data-label={c.label}>
                   {c.render(row)}

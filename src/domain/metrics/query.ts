@@ -1,6 +1,6 @@
 import { eq, sql } from "drizzle-orm";
 import type { AppContext } from "../../context.js";
-import { gpus } from "../../db/schema/index.js";
+import { gpuAllocations, gpus } from "../../db/schema/index.js";
 import { queryRows } from "../../db/sql.js";
 import { ApiError, notFound } from "../../lib/errors.js";
 import { rollupMark } from "./rollups.js";
@@ -34,13 +34,14 @@ export function chooseSource(stepSeconds: number, from: Date, now: Date, s = met
 }
 
 /**
- * Samples of one GPU (`gpuId`; null: every GPU of the fleet together) in [from, to) averaged into `step`-second
+ * Samples of one GPU (`gpuId`; a list: those GPUs together; null: every GPU of the fleet together) in [from, to)
+ * averaged into `step`-second
  * buckets aligned to the epoch. A roll-up table answers
  * up to its mark and the next finer table after it, so the newest minutes show before the worker has rolled them.
  */
 export async function queryGpuMetrics(
   ctx: AppContext,
-  gpuId: number | null,
+  gpuId: number | number[] | null,
   range: { from: Date; to: Date; stepSeconds: number },
 ): Promise<{ source: MetricSource; points: MetricPoint[] }> {
   const { from, to, stepSeconds } = range;
@@ -49,11 +50,20 @@ export async function queryGpuMetrics(
   if (points > MAX_POINTS) {
     throw new ApiError("BAD_REQUEST", `step: the range would give ${Math.ceil(points)} points; at most ${MAX_POINTS}`);
   }
-  if (gpuId !== null) {
+  if (Array.isArray(gpuId) && gpuId.length === 0) return { source: "raw", points: [] };
+  if (typeof gpuId === "number") {
     const [gpu] = await ctx.db.select({ id: gpus.id }).from(gpus).where(eq(gpus.id, gpuId));
     if (!gpu) throw notFound("GPU");
   }
-  const ofGpu = gpuId === null ? sql`true` : sql`gpu_id = ${gpuId}`;
+  const ofGpu =
+    gpuId === null
+      ? sql`true`
+      : Array.isArray(gpuId)
+        ? sql`gpu_id in (${sql.join(
+            gpuId.map((id) => sql`${id}`),
+            sql`, `,
+          )})`
+        : sql`gpu_id = ${gpuId}`;
 
   const source = chooseSource(stepSeconds, from, ctx.clock.now());
   const minuteMark = source === "raw" ? from : ((await rollupMark(ctx.db, "1m")) ?? from);
@@ -108,6 +118,19 @@ export async function queryGpuMetrics(
       power_draw_w: n(r.power_draw_w),
     })),
   };
+}
+
+/**
+ * The GPUs an instance holds on the fleet now (its allocations), oldest GPU first; none for an instance of an
+ * upstream cloud or one that is stopped, whose GPUs were released.
+ */
+export async function instanceGpuIds(ctx: AppContext, instanceId: string): Promise<number[]> {
+  const rows = await ctx.db
+    .select({ id: gpuAllocations.gpuId })
+    .from(gpuAllocations)
+    .where(eq(gpuAllocations.instanceId, instanceId))
+    .orderBy(gpuAllocations.gpuId);
+  return rows.map((r) => r.id);
 }
 
 /** "60", "30s", "5m", "1h", "1d" → seconds. */

@@ -2,16 +2,18 @@ import { z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { AppContext } from "../../context.js";
+import { getInstance } from "../../domain/instances/queries.js";
 import type { Sample } from "../../domain/metrics/ingest.js";
 import { ingestMetrics } from "../../domain/metrics/ingest.js";
-import { parseStep, queryGpuMetrics } from "../../domain/metrics/query.js";
-import { createRoute, nodeAgent, operator } from "../../http/access.js";
+import { instanceGpuIds, parseStep, queryGpuMetrics } from "../../domain/metrics/query.js";
+import { createRoute, nodeAgent, operator, tenant, tenantScope } from "../../http/access.js";
 import { appCtx, type Env, principal, router } from "../../http/env.js";
 import { commonErrors, envelope, jsonBody, jsonResponse, ok } from "../../http/envelope.js";
 import { validationError } from "../../http/validation.js";
 import { ApiError } from "../../lib/errors.js";
 import { isoDate } from "../../lib/schemas.js";
 import { IntIdParam } from "../fleet/schemas.js";
+import { InstanceId } from "../instances/instances.js";
 import { MetricsBody, parseMetricsFast, samplesOf } from "./ingest-body.js";
 
 export const metricRoutes = router();
@@ -156,6 +158,48 @@ metricRoutes.openapi(
       c,
       Series.omit({ gpu_id: true }),
       {
+        from: from.toISOString(),
+        to: to.toISOString(),
+        step_seconds: stepSeconds,
+        source: series.source,
+        points: series.points.map((p) => ({ ...p, ts: p.ts.toISOString() })),
+      },
+      200,
+    );
+  },
+);
+
+const InstanceSeries = Series.omit({ gpu_id: true })
+  .extend({
+    instance_id: z.string(),
+    gpu_ids: z.array(z.number().int()).openapi({ description: "The fleet GPUs averaged; empty: none reported" }),
+  })
+  .openapi("InstanceMetricSeries");
+
+metricRoutes.openapi(
+  createRoute({
+    method: "get",
+    path: "/instances/{id}/metrics",
+    access: tenant("instances", "read"),
+    tags,
+    summary:
+      "An instance's GPU utilization and memory over a range, averaged over its fleet GPUs per step (no points " +
+      "for an instance whose GPUs report no metrics: an upstream cloud's, or a stopped one)",
+    request: { params: InstanceId, query: RangeQuery },
+    responses: { 200: jsonResponse(envelope(InstanceSeries), "Series"), ...commonErrors },
+  }),
+  async (c) => {
+    const ctx = appCtx(c);
+    const instance = await getInstance(ctx, tenantScope(c), c.req.valid("param").id); // another tenant's: 404
+    const { from, to, stepSeconds } = rangeOf(ctx, c.req.valid("query"));
+    const gpuIds = await instanceGpuIds(ctx, instance.id);
+    const series = await queryGpuMetrics(ctx, gpuIds, { from, to, stepSeconds });
+    return ok(
+      c,
+      InstanceSeries,
+      {
+        instance_id: instance.id,
+        gpu_ids: gpuIds,
         from: from.toISOString(),
         to: to.toISOString(),
         step_seconds: stepSeconds,

@@ -94,7 +94,7 @@ export function AlertsPage() {
       <ErrorNote error={events.error} />
       <DataTable
         testId="alerts"
-        rows={events.data as never[] | undefined}
+        rows={events.data}
         empty="No alerts have fired."
         columns={[
           { label: "Opened", render: (e) => when(e.opened_at) },
@@ -124,15 +124,14 @@ export function AlertsPage() {
         <ErrorNote error={rules.error} />
         <DataTable
           testId="alert-rules"
-          rows={rules.data as never[] | undefined}
+          rows={rules.data}
           empty="No alert rules."
           columns={[
             { label: "Rule", render: (r) => <strong>{String(r.name)}</strong> },
             { label: "Type", render: (r) => String(r.type) },
             {
               label: "Threshold",
-              render: (row) => {
-                const r = row as unknown as AlertRule;
+              render: (r) => {
                 return r.threshold === null ? "—" : `${r.threshold}${thresholdUnit[r.type] ?? ""}`;
               },
             },
@@ -140,8 +139,7 @@ export function AlertsPage() {
             { label: "Enabled", render: (r) => <Badge value={r.enabled === false ? "disabled" : "active"} /> },
             {
               label: "",
-              render: (row) => {
-                const r = row as unknown as AlertRule;
+              render: (r) => {
                 return (
                   <div className="row">
                     <button type="button" onClick={() => setEditing(r)}>

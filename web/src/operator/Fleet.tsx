@@ -119,13 +119,12 @@ export function FleetPage() {
         <ErrorNote error={clusters.error} />
         <DataTable
           testId="clusters"
-          rows={clusters.data as never[] | undefined}
+          rows={clusters.data}
           empty="No clusters yet. Add one below, then add nodes or join GPU hosts with the node agent."
           columns={[
             {
               label: "Cluster",
-              render: (row) => {
-                const c = row as unknown as Cluster;
+              render: (c) => {
                 return (
                   <div>
                     <strong>{c.name}</strong>
@@ -135,12 +134,11 @@ export function FleetPage() {
               },
             },
             { label: "Nodes", render: (c) => String(c.node_count) },
-            { label: "GPUs", render: (c) => gpuSummary((c as unknown as Cluster).gpus) },
+            { label: "GPUs", render: (c) => gpuSummary(c.gpus) },
             { label: "Utilization", render: (c) => pct(c.utilization_pct as number | null) },
             {
               label: "",
-              render: (row) => {
-                const c = row as unknown as Cluster;
+              render: (c) => {
                 return (
                   <div className="row">
                     <button type="button" onClick={() => setEditing(c)}>
@@ -237,13 +235,12 @@ export function FleetPage() {
         <ErrorNote error={nodes.error} />
         <DataTable
           testId="nodes"
-          rows={nodes.data as never[] | undefined}
+          rows={nodes.data}
           empty="No nodes yet. Add one below, or join a GPU host with a cluster's join token."
           columns={[
             {
               label: "Node",
-              render: (row) => {
-                const n = row as unknown as FleetNode;
+              render: (n) => {
                 return (
                   <div>
                     <strong>{n.hostname}</strong>
@@ -258,23 +255,20 @@ export function FleetPage() {
             { label: "Status", render: (n) => <Badge value={n.status} /> },
             {
               label: "GPUs",
-              render: (row) => {
-                const n = row as unknown as FleetNode;
+              render: (n) => {
                 return `${n.allocated_gpus} of ${n.gpu_count || n.total_gpus} in use`;
               },
             },
             {
               label: "CPU / RAM",
-              render: (row) => {
-                const n = row as unknown as FleetNode;
+              render: (n) => {
                 return `${n.cpu_cores ?? "—"} cores · ${n.ram_gb ?? "—"} GB`;
               },
             },
             { label: "Heartbeat", render: (n) => when(n.last_heartbeat_at) },
             {
               label: "",
-              render: (row) => {
-                const n = row as unknown as FleetNode;
+              render: (n) => {
                 const active = n.status !== "cordoned" && n.status !== "draining";
                 return (
                   <div className="row">

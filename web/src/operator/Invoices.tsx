@@ -58,13 +58,12 @@ export function InvoicesPage() {
       <ErrorNote error={invoices.error} />
       <DataTable
         testId="invoices"
-        rows={invoices.data as never[] | undefined}
+        rows={invoices.data}
         empty="No invoices yet."
         columns={[
           {
             label: "Invoice",
-            render: (row) => {
-              const i = row as unknown as Invoice;
+            render: (i) => {
               return (
                 <div>
                   <strong>#{i.id}</strong> {tenantName(i.tenant_id)}
@@ -79,8 +78,7 @@ export function InvoicesPage() {
           { label: "Status", render: (i) => <Badge value={i.status} /> },
           {
             label: "",
-            render: (row) => {
-              const i = row as unknown as Invoice;
+            render: (i) => {
               return (
                 <div className="row">
                   {i.status === "draft" && <ActionButton onClick={move(i, "open")}>Open</ActionButton>}

@@ -42,13 +42,12 @@ export function JobsPage() {
       <ErrorNote error={jobs.error} />
       <DataTable
         testId="jobs"
-        rows={jobs.data as never[] | undefined}
+        rows={jobs.data}
         empty="No jobs."
         columns={[
           {
             label: "Job",
-            render: (row) => {
-              const j = row as unknown as Job;
+            render: (j) => {
               return (
                 <div>
                   <strong>{j.name}</strong>
@@ -74,8 +73,7 @@ export function JobsPage() {
           { label: "Submitted", render: (j) => when(j.created_at) },
           {
             label: "",
-            render: (row) => {
-              const j = row as unknown as Job;
+            render: (j) => {
               return (
                 <div className="row">
                   {!finished.has(j.status) && (

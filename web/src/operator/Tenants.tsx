@@ -93,13 +93,12 @@ export function TenantsPage() {
       )}
       <DataTable
         testId="tenants"
-        rows={list.data as never[] | undefined}
+        rows={list.data}
         empty="No tenants yet."
         columns={[
           {
             label: "Tenant",
-            render: (row) => {
-              const t = row as unknown as Tenant;
+            render: (t) => {
               return (
                 <div>
                   <strong>{t.name}</strong>
@@ -118,7 +117,7 @@ export function TenantsPage() {
             },
           },
           { label: "Billing", render: (t) => String(t.billing_mode) },
-          { label: "Quota use", render: (row) => <QuotaUse tenant={row as unknown as Tenant} /> },
+          { label: "Quota use", render: (row) => <QuotaUse tenant={row} /> },
           { label: "Status", render: (t) => <Badge value={t.status} /> },
           { label: "Created", render: (t) => when(t.created_at) },
           {
@@ -128,7 +127,7 @@ export function TenantsPage() {
                 type="button"
                 onClick={() => {
                   setGranted("");
-                  setGranting(row as unknown as Tenant);
+                  setGranting(row);
                 }}
               >
                 Grant credit

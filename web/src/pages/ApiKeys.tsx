@@ -1,13 +1,14 @@
 import { type FormEvent, useState } from "react";
 import { api } from "../api.js";
-import { pick, type Row, text, when } from "../format.js";
+import { text, when } from "../format.js";
 import { usePagedList } from "../hooks.js";
 import { useSession } from "../session.js";
+import type { ApiKey, CreatedApiKey } from "../types.js";
 import { ActionButton, DataTable, ErrorNote, PageHeader, Pager, SecretOnce } from "../ui.js";
 
 export function ApiKeysPage() {
   const { me } = useSession();
-  const list = usePagedList<Row>("/api-keys");
+  const list = usePagedList<ApiKey>("/api-keys");
   const [secret, setSecret] = useState<string>();
   const [error, setError] = useState<unknown>();
   const [busy, setBusy] = useState(false);
@@ -21,7 +22,10 @@ export function ApiKeysPage() {
     setBusy(true);
     setError(undefined);
     try {
-      const res = await api.post<Row>("/api-keys", { label: String(form.get("label") ?? "").trim(), permissions });
+      const res = await api.post<CreatedApiKey>("/api-keys", {
+        label: String(form.get("label") ?? "").trim(),
+        permissions,
+      });
       setSecret(String(res.data.key));
       formElement.reset();
       list.reload();
@@ -60,7 +64,7 @@ export function ApiKeysPage() {
             render: (k) => `${(k.permissions as string[] | undefined)?.join(", ") ?? "—"}`,
           },
           { label: "Scopes", render: (k) => (k.scopes as string[] | undefined)?.join(", ") ?? "—" },
-          { label: "Last used", render: (k) => when(pick(k, "last_used_at")) },
+          { label: "Last used", render: (k) => when(k.last_used_at) },
           { label: "Expires", render: (k) => (k.expires_at ? when(k.expires_at) : "never") },
           {
             label: "",

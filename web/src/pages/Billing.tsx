@@ -150,7 +150,7 @@ export function BillingPage() {
         </div>
         <DataTable
           testId="usage"
-          rows={byDay as never[]}
+          rows={byDay}
           empty="No usage in the last 30 days."
           columns={[
             { label: "Day", render: (u) => String(u.day) },
@@ -158,7 +158,7 @@ export function BillingPage() {
               label: "Instance",
               render: (u) => (
                 <div>
-                  <strong>{subjectLabel(u as unknown as UsageDay)}</strong>
+                  <strong>{subjectLabel(u)}</strong>
                   <div className="muted small">{String(u.kind)}</div>
                 </div>
               ),
@@ -181,7 +181,7 @@ export function BillingPage() {
             type="button"
             onClick={async () => {
               const rows = await allPages<Transaction>("/billing/transactions");
-              downloadCsv("gpuplane-transactions.csv", rows as never[], [
+              downloadCsv("gpuplane-transactions.csv", rows, [
                 "created_at",
                 "kind",
                 "description",
@@ -200,7 +200,7 @@ export function BillingPage() {
         <ErrorNote error={transactions.error} />
         <DataTable
           testId="transactions"
-          rows={transactions.data as never[] | undefined}
+          rows={transactions.data}
           empty="No transactions yet."
           columns={[
             { label: "Date", render: (t) => when(t.created_at) },

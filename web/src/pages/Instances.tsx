@@ -1,25 +1,62 @@
+import { useState } from "react";
 import { api } from "../api.js";
-import { pick, type Row, short, text } from "../format.js";
+import { megabytes, metricPoints, percent, StackedBars } from "../charts.js";
+import { short, text } from "../format.js";
 import { usePagedList, useResource } from "../hooks.js";
-import type { Instance, Tenant } from "../types.js";
+import type { Instance, InstanceMetrics, Tenant } from "../types.js";
 import { ActionButton, Badge, DataTable, ErrorNote, Link, Money, PageHeader, Pager } from "../ui.js";
 
 const gone = new Set(["deleted", "deleting"]);
 
 /** The command to reach a running instance, from the fields it reports. */
-export function sshCommand(instance: Row): string | null {
-  const given = pick(instance, "ssh_command", "sshCommand");
-  if (typeof given === "string" && given) return given;
-  const ip = pick(instance, "ip_address", "ipAddress", "ip", "public_ip");
+export function sshCommand(instance: Instance): string | null {
+  if (instance.sshCommand) return instance.sshCommand;
+  const { ipAddress: ip, sshUser: user, sshPort: port } = instance;
   if (!ip) return null;
-  const user = text(pick(instance, "ssh_user", "sshUser"), "root");
-  const port = pick(instance, "ssh_port", "sshPort");
-  return `ssh ${port && Number(port) !== 22 ? `-p ${port} ` : ""}${user}@${ip}`;
+  return `ssh ${port && port !== 22 ? `-p ${port} ` : ""}${user ?? "root"}@${ip}`;
 }
 
-function InstanceActions({ instance, reload }: { instance: Row; reload: () => void }) {
-  const id = encodeURIComponent(String(instance.id));
-  const status = String(instance.status ?? "");
+/** The instance's GPU utilization and memory over the last hour, where its GPUs are on a fleet that reports them. */
+function InstanceMetricsPanel({ instance }: { instance: Instance }) {
+  const metrics = useResource<InstanceMetrics>(`/instances/${encodeURIComponent(instance.id)}/metrics?step=2m`, 30000);
+  const empty = "No GPU metrics for this instance in the last hour (its GPUs report them only on a fleet node).";
+  return (
+    <section data-testid="instance-metrics">
+      <h2>GPU utilization and memory of {instance.name}, last hour</h2>
+      <ErrorNote error={metrics.error} />
+      {metrics.data && (
+        <div className="grid2">
+          <StackedBars
+            testId="instance-utilization-chart"
+            label={`GPU utilization of ${instance.name}`}
+            points={metricPoints(metrics.data, "utilization_pct", "utilization", percent)}
+            format={percent}
+            empty={empty}
+          />
+          <StackedBars
+            testId="instance-memory-chart"
+            label={`GPU memory used by ${instance.name}`}
+            points={metricPoints(metrics.data, "memory_used_mb", "memory used", megabytes)}
+            format={megabytes}
+            empty={empty}
+          />
+        </div>
+      )}
+    </section>
+  );
+}
+
+function InstanceActions({
+  instance,
+  reload,
+  onMetrics,
+}: {
+  instance: Instance;
+  reload: () => void;
+  onMetrics: () => void;
+}) {
+  const id = encodeURIComponent(instance.id);
+  const status = instance.status;
   const act = (method: "post" | "del", path: string) => async () => {
     await (method === "post" ? api.post(path) : api.del(path));
     reload();
@@ -27,6 +64,11 @@ function InstanceActions({ instance, reload }: { instance: Row; reload: () => vo
   if (gone.has(status)) return null;
   return (
     <div className="row">
+      {status === "running" && (
+        <button type="button" onClick={onMetrics}>
+          Metrics
+        </button>
+      )}
       {status === "running" && <ActionButton onClick={act("post", `/instances/${id}/stop`)}>Stop</ActionButton>}
       {status === "stopped" && <ActionButton onClick={act("post", `/instances/${id}/start`)}>Start</ActionButton>}
       <ActionButton
@@ -52,6 +94,8 @@ export function InstancesPage({ operator = false }: { operator?: boolean }) {
   const list = usePagedList<Instance>("/instances", 5000);
   const tenantName = useTenantNames(operator);
   const rows = list.data?.filter((i) => i.status !== "deleted");
+  const [charted, setCharted] = useState<string>();
+  const chartedInstance = rows?.find((i) => i.id === charted);
 
   return (
     <>
@@ -65,13 +109,12 @@ export function InstancesPage({ operator = false }: { operator?: boolean }) {
       <ErrorNote error={list.error} />
       <DataTable
         testId="instances"
-        rows={rows as never[] | undefined}
+        rows={rows}
         empty="No instances yet. Launch one to get a GPU in under a minute."
         columns={[
           {
             label: "Name",
-            render: (row) => {
-              const i = row as unknown as Instance;
+            render: (i) => {
               return (
                 <div>
                   <strong>{i.name}</strong>
@@ -85,8 +128,7 @@ export function InstancesPage({ operator = false }: { operator?: boolean }) {
           },
           {
             label: "Type",
-            render: (row) => {
-              const i = row as unknown as Instance;
+            render: (i) => {
               return (
                 <div>
                   {i.gpuCount}× {i.gpuType}
@@ -99,8 +141,7 @@ export function InstancesPage({ operator = false }: { operator?: boolean }) {
           },
           {
             label: "Status",
-            render: (row) => {
-              const i = row as unknown as Instance;
+            render: (i) => {
               // Why it stopped or failed (auto-stop names the balance and the burn rate).
               const why = i.statusReason && ["stopped", "failed"].includes(i.status) ? i.statusReason : null;
               return (
@@ -115,19 +156,28 @@ export function InstancesPage({ operator = false }: { operator?: boolean }) {
               );
             },
           },
-          { label: "Price / h", render: (row) => <Money value={(row as unknown as Instance).pricePerHour} /> },
+          { label: "Price / h", render: (row) => <Money value={row.pricePerHour} /> },
           {
             label: "Access",
-            render: (row) => {
-              const i = row as unknown as Instance;
-              const command = i.status === "running" ? sshCommand(row) : null;
+            render: (i) => {
+              const command = i.status === "running" ? sshCommand(i) : null;
               return command ? <code className="ssh">{command}</code> : <span className="muted">—</span>;
             },
           },
-          { label: "", render: (i) => <InstanceActions instance={i} reload={list.reload} /> },
+          {
+            label: "",
+            render: (i) => (
+              <InstanceActions
+                instance={i}
+                reload={list.reload}
+                onMetrics={() => setCharted(charted === i.id ? undefined : i.id)}
+              />
+            ),
+          },
         ]}
       />
       <Pager list={list} />
+      {chartedInstance && <InstanceMetricsPanel key={chartedInstance.id} instance={chartedInstance} />}
     </>
   );
 }

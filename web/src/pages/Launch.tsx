@@ -1,108 +1,106 @@
 import { type FormEvent, useMemo, useState } from "react";
 import { ApiError, api } from "../api.js";
-import { cents, dollars, pick, type Row, text, usd } from "../format.js";
+import { cents, dollars } from "../format.js";
 import { navigate, useResource } from "../hooks.js";
+import type { Image, Offer, Plan, SshKey } from "../types.js";
 import { ActionButton, ErrorNote, Link, PageHeader } from "../ui.js";
 
-interface Offer {
+/** One shape for the console's offer cards, from the 001 seed's offers or, where none are listed, the 000 seed's plans. */
+interface Choice {
   id: string;
-  /** The id the instances route is asked with: the plan id where the catalog gives one. */
+  /** The id the instances route is asked with: the plan id. */
   launchId: string;
   gpuModel: string;
   title: string;
   detail: string;
-  price: unknown;
+  price: string;
   regions: { id: string; available: boolean }[];
   available: boolean;
 }
 
-function regionsOf(row: Row): Offer["regions"] {
-  const raw = pick(row, "regions", "locations", "availability", "region", "location");
-  const list = Array.isArray(raw) ? raw : raw && typeof raw === "string" ? [raw] : [];
-  return list
-    .map((r) =>
-      typeof r === "string"
-        ? { id: r, available: true }
-        : {
-            id: text(pick(r, "id", "region", "location", "code", "name"), ""),
-            available: pick(r, "available") !== false,
-          },
-    )
-    .filter((r) => r.id);
+function describe(
+  gpu: { count: number; model: string; memory_gb: number },
+  title: string,
+  specs: Plan | Offer["specs"],
+) {
+  return [
+    title.includes(gpu.model) ? null : `${gpu.count}× ${gpu.model} ${gpu.memory_gb} GB`,
+    `${specs.vcpus} vCPU`,
+    `${specs.ram_gb} GB RAM`,
+    `${specs.disk_gb} GB disk`,
+  ]
+    .filter(Boolean)
+    .join(" · ");
 }
 
-/** One shape for the 001 seed's offers (cluster types) and the 000 seed's plans. */
-function toOffer(row: Row): Offer | null {
-  const id = pick(row, "cluster_type", "plan_id", "planId", "id", "instance_type");
-  if (!id) return null;
-  // Offers nest their GPU and specs ({gpu: {model, count, memory_gb}, specs: {vcpus, …}}); plans are flat.
-  const gpu = pick(row, "gpu");
-  const specs = pick(row, "specs") ?? row;
-  const gpus = pick(row, "gpu_count", "gpuCount") ?? pick(gpu, "count");
-  const model = pick(row, "gpu_model", "gpuModel", "gpu_type") ?? (typeof gpu === "string" ? gpu : pick(gpu, "model"));
-  const memory = pick(row, "gpu_memory_gb") ?? pick(gpu, "memory_gb");
-  const vcpus = pick(specs, "vcpus", "cpu_cores");
-  const ram = pick(specs, "ram_gb", "memory_gb");
-  const disk = pick(specs, "disk_gb", "storage_gb");
-  const title = text(pick(row, "name", "display_name", "description"), String(id));
-  const details = [
-    (gpus || model) && !title.includes(text(model, "GPU"))
-      ? `${text(gpus, "1")}× ${text(model, "GPU")}${memory ? ` ${memory} GB` : ""}`
-      : null,
-    vcpus ? `${vcpus} vCPU` : null,
-    ram ? `${ram} GB RAM` : null,
-    disk ? `${disk} GB disk` : null,
-  ].filter(Boolean);
-  const availability = pick(row, "available", "in_stock", "is_available");
-  const count = pick(row, "available_count", "availableCount", "capacity");
+function fromOffer(offer: Offer): Choice {
   return {
-    id: String(id),
-    launchId: String(pick(row, "plan_id", "planId") ?? id),
-    gpuModel: text(model, ""),
-    title,
-    detail: details.join(" · "),
-    price: pick(row, "price_per_hour", "price_per_hour_usd", "pricePerHour", "hourly_price", "price_usd"),
-    regions: regionsOf(row),
-    available: availability !== false && count !== 0,
+    id: offer.cluster_type,
+    launchId: offer.plan_id,
+    gpuModel: offer.gpu.model,
+    title: offer.name,
+    detail: describe(offer.gpu, offer.name, offer.specs),
+    price: offer.price_per_hour,
+    regions: offer.regions.map((r) => ({ id: r.region, available: r.available })),
+    available: offer.available && offer.available_count !== 0,
+  };
+}
+
+function fromPlan(plan: Plan): Choice {
+  const gpu = { count: plan.gpu_count, model: plan.gpu_type, memory_gb: plan.gpu_memory_gb };
+  return {
+    id: plan.cluster_type,
+    launchId: plan.id,
+    gpuModel: plan.gpu_type,
+    title: plan.name,
+    detail: describe(gpu, plan.name, plan),
+    price: plan.price_per_hour,
+    regions: [],
+    available: plan.available && plan.available_count !== 0,
   };
 }
 
 interface WaitlistOffer {
   instanceType: string;
   region: string;
-  deploy: { image: unknown; hostname: unknown; ssh_key_ids: string[] };
+  deploy: { image: string; hostname: string; ssh_key_ids: string[] };
 }
 
-const priceOf = (offer: Offer) => (typeof offer.price === "string" ? dollars(offer.price) : Number(offer.price ?? 0));
+/** The 409 for capacity names the waitlist entry that would serve the same request (an extra field of the error). */
+function waitlistPointer(error: unknown): { instance_type?: string; region?: string } | undefined {
+  if (!(error instanceof ApiError) || error.status !== 409) return undefined;
+  const pointer = error.details.waitlist;
+  return pointer && typeof pointer === "object" ? (pointer as { instance_type?: string; region?: string }) : undefined;
+}
 
 /** Images list the GPU models they support; an empty list means any. */
-function fits(image: Row, offer: Offer | undefined): boolean {
-  const gpus = pick(image, "compatible_gpus");
-  if (!offer?.gpuModel || !Array.isArray(gpus) || gpus.length === 0) return true;
-  return gpus.some((g) => offer.gpuModel.toLowerCase().includes(String(g).toLowerCase()));
+function fits(image: Image, choice: Choice | undefined): boolean {
+  const gpus = image.compatible_gpus;
+  if (!choice?.gpuModel || gpus.length === 0) return true;
+  return gpus.some((g) => choice.gpuModel.toLowerCase().includes(g.toLowerCase()));
 }
 
 export function LaunchPage() {
-  const offers = useResource<Row[]>("/gpus/available");
-  const plans = useResource<Row[]>(offers.error || (offers.data && offers.data.length === 0) ? "/plans" : null);
-  const images = useResource<Row[]>("/images");
-  const keys = useResource<Row[]>("/ssh-keys");
+  const offers = useResource<Offer[]>("/gpus/available");
+  const plans = useResource<Plan[]>(offers.error || (offers.data && offers.data.length === 0) ? "/plans" : null);
+  const images = useResource<Image[]>("/images");
+  const keys = useResource<SshKey[]>("/ssh-keys");
   const [chosen, setChosen] = useState<string>();
   const [error, setError] = useState<unknown>();
   const [waitlist, setWaitlist] = useState<WaitlistOffer>();
   const [busy, setBusy] = useState(false);
 
   const choices = useMemo(() => {
-    const source = offers.data && offers.data.length > 0 ? offers.data : (plans.data ?? []);
+    const source =
+      offers.data && offers.data.length > 0 ? offers.data.map(fromOffer) : (plans.data ?? []).map(fromPlan);
     const seen = new Set<string>();
-    const list = source.flatMap((row) => {
-      const offer = toOffer(row);
-      if (!offer || seen.has(offer.id)) return [];
+    const list = source.flatMap((offer) => {
+      if (seen.has(offer.id)) return [];
       seen.add(offer.id);
       return [offer];
     });
     // Cheapest first: a newcomer's sign-up credit pays for the first hour of the types at the top.
-    return list.sort((a, b) => priceOf(a) - priceOf(b));
+    return list.sort((a, b) => dollars(a.price) - dollars(b.price));
   }, [offers.data, plans.data]);
   const selected = choices.find((o) => o.id === chosen);
 
@@ -116,7 +114,7 @@ export function LaunchPage() {
     const sshKeyIds = form.getAll("ssh_key").map(String);
     const region = String(form.get("region") ?? "");
     // The instances route takes the 000 seed's camelCase body.
-    const body: Record<string, unknown> = {
+    const body = {
       name: String(form.get("name") ?? "").trim(),
       planId: selected.launchId,
       templateSlug: String(form.get("image") ?? ""),
@@ -133,11 +131,11 @@ export function LaunchPage() {
     } catch (e) {
       setError(e);
       // No capacity: the server points at the waitlist, which can deploy this same request when GPUs free up.
-      const pointer = e instanceof ApiError && e.status === 409 ? pick(e.details, "waitlist") : undefined;
+      const pointer = waitlistPointer(e);
       if (pointer) {
         setWaitlist({
-          instanceType: text(pick(pointer, "instance_type"), selected.id),
-          region: text(pick(pointer, "region"), region),
+          instanceType: pointer.instance_type ?? selected.id,
+          region: pointer.region ?? region,
           deploy: {
             image: body.templateSlug,
             hostname: body.name,
@@ -184,7 +182,7 @@ export function LaunchPage() {
                 <span className="muted small">{offer.id}</span>
                 {offer.detail && <span className="small">{offer.detail}</span>}
                 <span className="offer-price">
-                  {typeof offer.price === "string" ? cents(offer.price) : usd(offer.price)}
+                  {cents(offer.price)}
                   <span className="muted small"> / hr</span>
                 </span>
                 {!offer.available && <span className="badge amber">sold out</span>}
@@ -216,14 +214,11 @@ export function LaunchPage() {
               <select name="image" required>
                 {(images.data ?? [])
                   .filter((image) => fits(image, selected))
-                  .map((image) => {
-                    const id = text(pick(image, "slug", "id"));
-                    return (
-                      <option key={id} value={id}>
-                        {text(pick(image, "name"), id)}
-                      </option>
-                    );
-                  })}
+                  .map((image) => (
+                    <option key={image.slug} value={image.slug}>
+                      {image.name}
+                    </option>
+                  ))}
               </select>
             </label>
             <label>
@@ -241,9 +236,9 @@ export function LaunchPage() {
           ) : null}
           <div className="checks">
             {(keys.data ?? []).map((key, i) => (
-              <label key={String(key.id)} className="check">
-                <input type="checkbox" name="ssh_key" value={String(key.id)} defaultChecked={i === 0} />
-                {text(key.name)} <span className="muted small">{text(key.fingerprint, "")}</span>
+              <label key={key.id} className="check">
+                <input type="checkbox" name="ssh_key" value={key.id} defaultChecked={i === 0} />
+                {key.name} <span className="muted small">{key.fingerprint}</span>
               </label>
             ))}
           </div>

@@ -1,11 +1,12 @@
 import { type FormEvent, useState } from "react";
 import { api } from "../api.js";
-import { pick, type Row, text, when } from "../format.js";
+import { text, when } from "../format.js";
 import { usePagedList } from "../hooks.js";
+import type { SshKey } from "../types.js";
 import { ActionButton, DataTable, ErrorNote, PageHeader, Pager } from "../ui.js";
 
 export function SshKeysPage() {
-  const list = usePagedList<Row>("/ssh-keys");
+  const list = usePagedList<SshKey>("/ssh-keys");
   const [error, setError] = useState<unknown>();
   const [busy, setBusy] = useState(false);
 
@@ -42,9 +43,9 @@ export function SshKeysPage() {
         empty="No SSH keys yet."
         columns={[
           { label: "Name", render: (k) => <strong>{text(k.name)}</strong> },
-          { label: "Type", render: (k) => text(pick(k, "key_type", "type")) },
+          { label: "Type", render: (k) => k.key_type },
           { label: "Fingerprint", render: (k) => <code>{text(k.fingerprint)}</code> },
-          { label: "Added", render: (k) => when(pick(k, "created_at", "createdAt")) },
+          { label: "Added", render: (k) => when(k.created_at) },
           {
             label: "",
             render: (k) => (

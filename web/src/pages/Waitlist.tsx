@@ -1,10 +1,11 @@
 import { api } from "../api.js";
-import { pick, type Row, text, when } from "../format.js";
+import { text, when } from "../format.js";
 import { usePagedList } from "../hooks.js";
+import type { WaitlistEntry } from "../types.js";
 import { ActionButton, Badge, DataTable, ErrorNote, PageHeader, Pager } from "../ui.js";
 
 export function WaitlistPage() {
-  const list = usePagedList<Row>("/waitlist", 10000);
+  const list = usePagedList<WaitlistEntry>("/waitlist", 10000);
   return (
     <>
       <PageHeader title="Waitlist" />
@@ -18,12 +19,12 @@ export function WaitlistPage() {
         rows={list.data}
         empty="You are not waiting for anything."
         columns={[
-          { label: "GPU type", render: (e) => <strong>{text(pick(e, "instance_type", "instance_type_id"))}</strong> },
+          { label: "GPU type", render: (e) => <strong>{e.instance_type}</strong> },
           { label: "Region", render: (e) => text(e.region) },
           {
             label: "When it frees up",
             render: (e) =>
-              e.mode === "auto_deploy" ? `launch ${text(pick(e.deploy, "hostname"), "an instance")}` : "notify me",
+              e.mode === "auto_deploy" ? `launch ${text(e.deploy?.hostname, "an instance")}` : "notify me",
           },
           {
             label: "Status",
@@ -34,7 +35,7 @@ export function WaitlistPage() {
               </div>
             ),
           },
-          { label: "Joined", render: (e) => when(pick(e, "created_at")) },
+          { label: "Joined", render: (e) => when(e.created_at) },
           {
             label: "",
             render: (e) =>

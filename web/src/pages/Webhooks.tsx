@@ -1,11 +1,12 @@
 import { type FormEvent, useState } from "react";
 import { api } from "../api.js";
-import { pick, type Row, text, when } from "../format.js";
+import { text, when } from "../format.js";
 import { usePagedList } from "../hooks.js";
+import type { CreatedWebhook, Webhook } from "../types.js";
 import { ActionButton, Badge, DataTable, ErrorNote, PageHeader, Pager, SecretOnce } from "../ui.js";
 
 export function WebhooksPage() {
-  const list = usePagedList<Row>("/webhooks");
+  const list = usePagedList<Webhook>("/webhooks");
   const [secret, setSecret] = useState<string>();
   const [error, setError] = useState<unknown>();
   const [busy, setBusy] = useState(false);
@@ -20,11 +21,11 @@ export function WebhooksPage() {
     setBusy(true);
     setError(undefined);
     try {
-      const res = await api.post<Row>("/webhooks", {
+      const res = await api.post<CreatedWebhook>("/webhooks", {
         url: String(form.get("url") ?? "").trim(),
         events: events.length > 0 ? events : ["*"],
       });
-      const signing = pick(res.data, "secret", "signing_secret");
+      const signing = res.data.secret;
       if (signing) setSecret(String(signing));
       formElement.reset();
       list.reload();
@@ -53,8 +54,8 @@ export function WebhooksPage() {
             label: "Events",
             render: (w) => (Array.isArray(w.events) && w.events.length ? w.events.join(", ") : "all"),
           },
-          { label: "Status", render: (w) => <Badge value={pick(w, "status") ?? "active"} /> },
-          { label: "Created", render: (w) => when(pick(w, "created_at")) },
+          { label: "Status", render: (w) => <Badge value={w.status} /> },
+          { label: "Created", render: (w) => when(w.created_at) },
           {
             label: "",
             render: (w) => (

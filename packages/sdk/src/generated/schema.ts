@@ -8271,6 +8271,100 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/instances/{id}/metrics": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** An instance's GPU utilization and memory over a range, averaged over its fleet GPUs per step (no points for an instance whose GPUs report no metrics: an upstream cloud's, or a stopped one) */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description Start (inclusive); default: to − 1 hour */
+                    from?: string;
+                    /** @description End (exclusive); default: now */
+                    to?: string;
+                    /** @description Bucket width: seconds, or 30s / 5m / 1h / 1d; default: 60s */
+                    step?: string;
+                };
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Series */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {string} */
+                            code: "OK";
+                            data: components["schemas"]["InstanceMetricSeries"];
+                        };
+                    };
+                };
+                /** @description Invalid request: the message names the field */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Missing or invalid API key */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The key lacks the scope or permission */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not found (also another tenant's resource) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Rate limited; see Retry-After */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/jobs": {
         parameters: {
             query?: never;
@@ -12060,6 +12154,30 @@ export interface components {
                 temperature_max: number | null;
                 power_draw_w: number | null;
             }[];
+        };
+        InstanceMetricSeries: {
+            from: string;
+            to: string;
+            step_seconds: number;
+            /**
+             * @description Table that answered: raw samples or a roll-up
+             * @enum {string}
+             */
+            source: "raw" | "1m" | "1h";
+            points: {
+                ts: string;
+                samples: number;
+                utilization_pct: number | null;
+                utilization_max: number | null;
+                memory_used_mb: number | null;
+                memory_total_mb: number | null;
+                temperature_c: number | null;
+                temperature_max: number | null;
+                power_draw_w: number | null;
+            }[];
+            instance_id: string;
+            /** @description The fleet GPUs averaged; empty: none reported */
+            gpu_ids: number[];
         };
         Job: {
             id: number;
