@@ -27,7 +27,10 @@ import { toMicros } from "../../lib/money.js";
  */
 
 const SECONDS_PER_MONTH = 30 * 24 * 3600;
-/** An instance's run is open while it runs, and while a stop or delete waits for the agent (stopped_at unset). */
+/**
+ * An instance's run is open while it runs, and while a stop or delete waits for its confirmation (stopped_at unset):
+ * the node agent's that the container stopped, or an upstream cloud's.
+ */
 const openRun = sql.raw(`(i.status = 'running' or (i.status in ('stopping', 'deleting') and i.stopped_at is null))`);
 
 export interface MeterResult {
@@ -50,8 +53,6 @@ export async function meterPass(ctx: AppContext): Promise<MeterResult> {
 export async function chargeDue(tx: Executor, now: Date, scope: { instanceId?: string } = {}): Promise<MeterResult> {
   const at = sql`${now.toISOString()}::timestamptz`;
   const one = scope.instanceId !== undefined;
-  // Running, or stopping/deleting on an upstream cloud that has not confirmed yet (the run kept open, no stopped_at).
-  const openRun = sql`(i.status = 'running' or (i.stopped_at is null and i.status in ('stopping', 'deleting')))`;
   const dueInstances = one
     ? sql`running_since is not null and id = ${scope.instanceId}`
     : sql`running_since is not null`;

@@ -1,6 +1,5 @@
-import { createRoute, z } from "@hono/zod-openapi";
+import { z } from "@hono/zod-openapi";
 import { resaleMargins } from "../../domain/dashboard/margins.js";
-import { requireOperator } from "../../domain/identity/principal.js";
 import { syncUpstreamCatalog } from "../../domain/providers/catalog-sync.js";
 import {
   listOrphans,
@@ -9,7 +8,8 @@ import {
   updateOfferMarkup,
   updateProvider,
 } from "../../domain/providers/settings.js";
-import { appCtx, principal, router } from "../../http/env.js";
+import { createRoute, operator } from "../../http/access.js";
+import { appCtx, router } from "../../http/env.js";
 import { commonErrors, envelope, jsonBody, jsonResponse, ok } from "../../http/envelope.js";
 import { microsToUsd, usdToMicros } from "../../lib/money.js";
 import {
@@ -32,12 +32,12 @@ providerRoutes.openapi(
   createRoute({
     method: "get",
     path: "/providers",
+    access: operator("read"),
     tags,
     summary: "Resold clouds (Verda, Lambda, RunPod): configured or not, health, last error, markup (operator)",
     responses: { 200: jsonResponse(envelope(z.array(Provider)), "Providers"), ...commonErrors },
   }),
   async (c) => {
-    requireOperator(principal(c), "read");
     return ok(c, z.array(Provider), (await listProviders(appCtx(c))).map(providerView), 200);
   },
 );
@@ -46,13 +46,13 @@ providerRoutes.openapi(
   createRoute({
     method: "patch",
     path: "/providers/{name}",
+    access: operator("admin"),
     tags,
     summary: "Set a provider's markup (percent and/or fixed per hour) and orphan grace period (operator)",
     request: { params: NameParam, ...jsonBody(ProviderPatch) },
     responses: { 200: jsonResponse(envelope(Provider), "Updated"), ...commonErrors },
   }),
   async (c) => {
-    requireOperator(principal(c), "admin");
     const body = c.req.valid("json");
     const view = await updateProvider(appCtx(c), c.req.valid("param").name, {
       ...(body.markup_percent !== undefined && { markupBps: body.markup_percent }),
@@ -67,6 +67,7 @@ providerRoutes.openapi(
   createRoute({
     method: "put",
     path: "/providers/{name}/types/{upstream_type}/markup",
+    access: operator("admin"),
     tags,
     summary: "Set (or clear with nulls) the markup of one upstream type; applied at the next sync (operator)",
     request: {
@@ -76,7 +77,6 @@ providerRoutes.openapi(
     responses: { 200: jsonResponse(envelope(z.object({ offers: z.number().int() })), "Updated"), ...commonErrors },
   }),
   async (c) => {
-    requireOperator(principal(c), "admin");
     const { name, upstream_type } = c.req.valid("param");
     const body = c.req.valid("json");
     const offers = await updateOfferMarkup(appCtx(c), name, upstream_type, {
@@ -91,13 +91,13 @@ providerRoutes.openapi(
   createRoute({
     method: "post",
     path: "/providers/{name}/sync",
+    access: operator("admin"),
     tags,
     summary: "Sync a provider's catalog: types, locations, prices with markup; operator-edited prices are kept",
     request: { params: NameParam },
     responses: { 200: jsonResponse(envelope(SyncResult), "Synced"), ...commonErrors },
   }),
   async (c) => {
-    requireOperator(principal(c), "admin");
     const r = await syncUpstreamCatalog(appCtx(c), c.req.valid("param").name);
     return ok(
       c,
@@ -119,12 +119,12 @@ providerRoutes.openapi(
   createRoute({
     method: "get",
     path: "/providers/offers",
+    access: operator("read"),
     tags,
     summary: "Upstream offers with upstream price, sell price and margin per hour (operator)",
     responses: { 200: jsonResponse(envelope(z.array(UpstreamOffer)), "Offers"), ...commonErrors },
   }),
   async (c) => {
-    requireOperator(principal(c), "read");
     const offers = await listUpstreamOffers(appCtx(c));
     const data = offers.map((o) => ({
       provider: o.provider,
@@ -146,13 +146,13 @@ providerRoutes.openapi(
   createRoute({
     method: "get",
     path: "/providers/orphans",
+    access: operator("read"),
     tags,
     summary: "Tagged upstream instances with no gpuplane record: found, and terminated after the grace (operator)",
     request: { query: z.object({ open: z.enum(["true", "false"]).optional() }) },
     responses: { 200: jsonResponse(envelope(z.array(Orphan)), "Orphans"), ...commonErrors },
   }),
   async (c) => {
-    requireOperator(principal(c), "read");
     const rows = await listOrphans(appCtx(c), c.req.valid("query").open === "true");
     const data = rows.map((o) => ({
       provider: o.provider,
@@ -171,13 +171,13 @@ providerRoutes.openapi(
   createRoute({
     method: "get",
     path: "/dashboard/margins",
+    access: operator("read"),
     tags: ["Dashboard"],
     summary: "Margin on resold clouds per provider: revenue, upstream cost for the same seconds, margin (operator)",
     request: { query: MarginsQuery },
     responses: { 200: jsonResponse(envelope(Margins), "Margins"), ...commonErrors },
   }),
   async (c) => {
-    requireOperator(principal(c), "read");
     const m = await resaleMargins(appCtx(c), c.req.valid("query").days);
     return ok(
       c,
