@@ -84,6 +84,30 @@ describeEachDb("out-of-range values are refused up front", (h) => {
     expect((await h().get(`/api/v1/gpus/${gpuId}`)).status).toBe(200);
   });
 
+  it("a metric sample dated before its GPU was registered is refused, cached GPU or not", async () => {
+    const cluster = await h().post("/api/v1/clusters", { name: `born-${h().kind}` });
+    const node = await h().post("/api/v1/nodes", { cluster_id: cluster.body.data.id, hostname: `born-${h().kind}` });
+    await h().post("/api/v1/gpus", { node_id: node.body.data.id, gpus: [{ gpu_index: 0, model: "H100" }] });
+    const gpuId = (await h().get(`/api/v1/gpus?node_id=${node.body.data.id}`)).body.data[0].id;
+    const now = h().ctx.clock.now().getTime();
+    const at = (msAgo: number) => new Date(now - msAgo).toISOString();
+    const send = (...ts: string[]) =>
+      h().post("/api/v1/metrics", { metrics: ts.map((t) => ({ gpu_id: gpuId, utilization_pct: 50, ts: t })) });
+
+    // A node clock a minute behind the server's is within the allowance; a day before the GPU existed is not.
+    expect((await send(at(60_000))).status).toBe(201);
+    for (let pass = 0; pass < 2; pass++) {
+      const res = await send(at(0), at(86_400_000));
+      expect(res.status, res.text).toBe(400);
+      expect(res.body.error).toMatch(new RegExp(`^metrics\\.1\\.ts \\(.+\\) is before GPU ${gpuId} was registered`));
+    }
+    // Only the accepted sample is stored: the refused batch's valid sample (now) was not half-written.
+    const range = `from=${encodeURIComponent(at(3600_000))}&to=${encodeURIComponent(at(-60_000))}&step=3600`;
+    const series = await h().get(`/api/v1/gpus/${gpuId}/metrics?${range}`);
+    expect(series.status, series.text).toBe(200);
+    expect(series.body.data.points.reduce((n: number, p: { samples: number }) => n + p.samples, 0)).toBe(1);
+  });
+
   it("an alert rule scoped to a tenant id above int4 is refused", async () => {
     const res = await h().post("/api/v1/alerts/rules", {
       name: "big",
