@@ -1,7 +1,12 @@
+import { sql } from "drizzle-orm";
 import { expect, it } from "vitest";
+import { queryRows } from "../../src/db/sql.js";
 import { describeEachDb } from "../helpers/harness.js";
 
+const DAY = 86_400_000;
+
 /** The issue's list of inputs that once answered 500 or poisoned later reads: each is now a 400 naming the problem. */
+
 describeEachDb("out-of-range values are refused up front", (h) => {
   it("ids and integers above int4 are 400, in the URL, the query and bodies (tenants too)", async () => {
     const { key } = await h().signup();
@@ -59,6 +64,52 @@ describeEachDb("out-of-range values are refused up front", (h) => {
     expect(long.status).toBe(400);
     expect(long.body.error).toBe("an invoice period may be at most 5 years long");
     expect((await h().get("/api/v1/billing/invoices")).status).toBe(200);
+    expect((await h().get("/api/v1/billing/invoices", key)).status).toBe(200);
+  });
+
+  it("an invoice period outside the data's lifetime is a 400 naming the field", async () => {
+    const { tenantId, key } = await h().signup();
+    const [tenant] = await queryRows<{ created_at: unknown }>(
+      h().ctx.db,
+      sql`select created_at from tenants where id = ${tenantId}`,
+    );
+    const created = new Date(tenant.created_at as string).getTime();
+    const [first] = await queryRows<{ created_at: unknown }>(
+      h().ctx.db,
+      sql`select created_at from ledger_entries order by id limit 1`,
+    );
+    const firstEntry = new Date(first.created_at as string).getTime(); // the sign-up credit at the latest
+    const now = h().ctx.clock.now().getTime();
+    const iso = (ms: number) => new Date(ms).toISOString();
+    const cases: [Record<string, unknown>, RegExp][] = [
+      // Ends before the tenant existed (a 2016 typo for 2026).
+      [
+        { tenant_id: tenantId, period_start: iso(created - 90 * DAY), period_end: iso(created - DAY) },
+        new RegExp(`^period_end \\(.+\\) is before tenant ${tenantId} was created`),
+      ],
+      // For every tenant: ends before the deployment's first ledger entry.
+      [
+        { period_start: iso(firstEntry - 90 * DAY), period_end: iso(firstEntry - DAY) },
+        /^period_end \(.+\) is before the first ledger entry/,
+      ],
+      // Starts in the future (2062 for 2026).
+      [
+        { tenant_id: tenantId, period_start: iso(now + DAY), period_end: iso(now + 30 * DAY) },
+        /^period_start \(.+\) is in the future$/,
+      ],
+    ];
+    for (const [body, error] of cases) {
+      const res = await h().post("/api/v1/billing/invoices", body);
+      expect(res.status, JSON.stringify(body)).toBe(400);
+      expect(res.body.error).toMatch(error);
+    }
+    // A period reaching from before the tenant's creation up to now is fine (it overlaps the tenant's lifetime).
+    const ok = await h().post("/api/v1/billing/invoices", {
+      tenant_id: tenantId,
+      period_start: iso(created - 30 * DAY),
+      period_end: iso(now + 1000),
+    });
+    expect(ok.status, ok.text).toBe(201);
     expect((await h().get("/api/v1/billing/invoices", key)).status).toBe(200);
   });
 
