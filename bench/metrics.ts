@@ -65,8 +65,10 @@ try {
     [Math.ceil(GPUS / 8)],
   );
   await pool.query(
-    `insert into gpus (node_id, gpu_index, model, vram_mb)
-     select ((i - 1) / 8) + 1, (i - 1) % 8, 'NVIDIA H100 80GB HBM3', 81559 from generate_series(1, $1) i`,
+    // Registered yesterday: the samples below are from the last hour, and samples before registration are refused.
+    `insert into gpus (node_id, gpu_index, model, vram_mb, created_at)
+     select ((i - 1) / 8) + 1, (i - 1) % 8, 'NVIDIA H100 80GB HBM3', 81559, now() - interval '1 day'
+       from generate_series(1, $1) i`,
     [GPUS],
   );
   await maintainMetrics(server.ctx); // daily partitions for today and ahead

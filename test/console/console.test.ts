@@ -467,7 +467,9 @@ describe.skipIf(!existsSync(chromiumPath))("web console in a browser", () => {
       const gpus = Array.from({ length: 8 }, (_, i) => ({ gpu_index: i, model: "NVIDIA H100 80GB HBM3" }));
       const registered = (await h.post("/api/v1/gpus", { node_id: node.id, gpus })).body.data;
       expect(registered).toHaveLength(8);
-      // And their utilization over the last minutes, as the agent reports it every 10 s.
+      // And their utilization over the last minutes, as the agent reports it every 10 s (since it registered them:
+      // samples from before a GPU's registration are refused).
+      h.clock.advance(6 * 60_000);
       const now = h.clock.now().getTime();
       const metrics = registered.flatMap((g: any, i: number) =>
         [6, 4, 2].map((ago) => ({

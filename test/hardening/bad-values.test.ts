@@ -1,7 +1,12 @@
+import { sql } from "drizzle-orm";
 import { expect, it } from "vitest";
+import { queryRows } from "../../src/db/sql.js";
 import { describeEachDb } from "../helpers/harness.js";
 
+const DAY = 86_400_000;
+
 /** The issue's list of inputs that once answered 500 or poisoned later reads: each is now a 400 naming the problem. */
+
 describeEachDb("out-of-range values are refused up front", (h) => {
   it("ids and integers above int4 are 400, in the URL, the query and bodies (tenants too)", async () => {
     const { key } = await h().signup();
@@ -62,6 +67,52 @@ describeEachDb("out-of-range values are refused up front", (h) => {
     expect((await h().get("/api/v1/billing/invoices", key)).status).toBe(200);
   });
 
+  it("an invoice period outside the data's lifetime is a 400 naming the field", async () => {
+    const { tenantId, key } = await h().signup();
+    const [tenant] = await queryRows<{ created_at: unknown }>(
+      h().ctx.db,
+      sql`select created_at from tenants where id = ${tenantId}`,
+    );
+    const created = new Date(tenant.created_at as string).getTime();
+    const [first] = await queryRows<{ created_at: unknown }>(
+      h().ctx.db,
+      sql`select created_at from ledger_entries order by id limit 1`,
+    );
+    const firstEntry = new Date(first.created_at as string).getTime(); // the sign-up credit at the latest
+    const now = h().ctx.clock.now().getTime();
+    const iso = (ms: number) => new Date(ms).toISOString();
+    const cases: [Record<string, unknown>, RegExp][] = [
+      // Ends before the tenant existed (a 2016 typo for 2026).
+      [
+        { tenant_id: tenantId, period_start: iso(created - 90 * DAY), period_end: iso(created - DAY) },
+        new RegExp(`^period_end \\(.+\\) is before tenant ${tenantId} was created`),
+      ],
+      // For every tenant: ends before the deployment's first ledger entry.
+      [
+        { period_start: iso(firstEntry - 90 * DAY), period_end: iso(firstEntry - DAY) },
+        /^period_end \(.+\) is before the first ledger entry/,
+      ],
+      // Starts in the future (2062 for 2026).
+      [
+        { tenant_id: tenantId, period_start: iso(now + DAY), period_end: iso(now + 30 * DAY) },
+        /^period_start \(.+\) is in the future$/,
+      ],
+    ];
+    for (const [body, error] of cases) {
+      const res = await h().post("/api/v1/billing/invoices", body);
+      expect(res.status, JSON.stringify(body)).toBe(400);
+      expect(res.body.error).toMatch(error);
+    }
+    // A period reaching from before the tenant's creation up to now is fine (it overlaps the tenant's lifetime).
+    const ok = await h().post("/api/v1/billing/invoices", {
+      tenant_id: tenantId,
+      period_start: iso(created - 30 * DAY),
+      period_end: iso(now + 1000),
+    });
+    expect(ok.status, ok.text).toBe(201);
+    expect((await h().get("/api/v1/billing/invoices", key)).status).toBe(200);
+  });
+
   it("a metric sample before 2000 is refused; GPU reads keep answering", async () => {
     const cluster = await h().post("/api/v1/clusters", { name: `hard-${h().kind}` });
     const node = await h().post("/api/v1/nodes", {
@@ -82,6 +133,30 @@ describeEachDb("out-of-range values are refused up front", (h) => {
     expect(res.body.error).toMatch(/metrics\.0\.ts is before 2000-01-01/);
     expect((await h().get("/api/v1/gpus")).status).toBe(200);
     expect((await h().get(`/api/v1/gpus/${gpuId}`)).status).toBe(200);
+  });
+
+  it("a metric sample dated before its GPU was registered is refused, cached GPU or not", async () => {
+    const cluster = await h().post("/api/v1/clusters", { name: `born-${h().kind}` });
+    const node = await h().post("/api/v1/nodes", { cluster_id: cluster.body.data.id, hostname: `born-${h().kind}` });
+    await h().post("/api/v1/gpus", { node_id: node.body.data.id, gpus: [{ gpu_index: 0, model: "H100" }] });
+    const gpuId = (await h().get(`/api/v1/gpus?node_id=${node.body.data.id}`)).body.data[0].id;
+    const now = h().ctx.clock.now().getTime();
+    const at = (msAgo: number) => new Date(now - msAgo).toISOString();
+    const send = (...ts: string[]) =>
+      h().post("/api/v1/metrics", { metrics: ts.map((t) => ({ gpu_id: gpuId, utilization_pct: 50, ts: t })) });
+
+    // A node clock a minute behind the server's is within the allowance; a day before the GPU existed is not.
+    expect((await send(at(60_000))).status).toBe(201);
+    for (let pass = 0; pass < 2; pass++) {
+      const res = await send(at(0), at(86_400_000));
+      expect(res.status, res.text).toBe(400);
+      expect(res.body.error).toMatch(new RegExp(`^metrics\\.1\\.ts \\(.+\\) is before GPU ${gpuId} was registered`));
+    }
+    // Only the accepted sample is stored: the refused batch's valid sample (now) was not half-written.
+    const range = `from=${encodeURIComponent(at(3600_000))}&to=${encodeURIComponent(at(-60_000))}&step=3600`;
+    const series = await h().get(`/api/v1/gpus/${gpuId}/metrics?${range}`);
+    expect(series.status, series.text).toBe(200);
+    expect(series.body.data.points.reduce((n: number, p: { samples: number }) => n + p.samples, 0)).toBe(1);
   });
 
   it("an alert rule scoped to a tenant id above int4 is refused", async () => {

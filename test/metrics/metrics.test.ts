@@ -23,6 +23,9 @@ describeEachDb(
       const gpus = [...Array(50).keys()].map((i) => ({ gpu_index: i, model: "NVIDIA H100 80GB HBM3" }));
       gpuIds = (await h().post("/api/v1/gpus", { node_id: nodeId, gpus })).body.data.map((g: any) => g.id);
       otherGpu = (await h().post("/api/v1/gpus", { node_id: other, gpus: [{ gpu_index: 0 }] })).body.data[0].id;
+      // In the fleet since yesterday: the history ingested below predates T0, and samples before a GPU's registration
+      // are refused.
+      await h().ctx.db.execute(sql`update gpus set created_at = created_at - interval '1 day'`);
       const key = await createKey(h().ctx, h().ctx.db, { label: "agent", tenantId: null, nodeId });
       nodeKey = key.key;
       await maintainMetrics(h().ctx); // partitions for yesterday … today + 2

@@ -59,14 +59,11 @@ export async function generateInvoices(
     throw badRequest(`the invoice period must lie between ${EARLIEST.toISOString()} and ${LATEST.toISOString()}`);
   }
   const now = ctx.clock.now();
+  await checkLifetime(ctx, input, now);
   const window = sql`kind = 'usage' and invoice_id is null
     and created_at >= ${input.periodStart.toISOString()}::timestamptz
     and created_at < ${input.periodEnd.toISOString()}::timestamptz
     ${input.tenantId !== undefined ? sql`and tenant_id = ${input.tenantId}` : sql``}`;
-  if (input.tenantId !== undefined) {
-    const [tenant] = await ctx.db.select({ id: tenants.id }).from(tenants).where(eq(tenants.id, input.tenantId));
-    if (!tenant) throw notFound("tenant");
-  }
   const created = await ctx.db.transaction(async (tx) => {
     const lines = await queryRows<any>(
       tx,
@@ -125,6 +122,43 @@ export async function generateInvoices(
     return made;
   });
   return created;
+}
+
+/**
+ * A period must overlap the data's lifetime: it may not start in the future, nor end before the tenant was created
+ * (for every tenant: before the deployment's first ledger entry). Such a period can only be a typo (a year 2062 for
+ * 2026), and its empty invoice would sit in the list for good.
+ */
+async function checkLifetime(
+  ctx: AppContext,
+  input: { tenantId?: number; periodStart: Date; periodEnd: Date },
+  now: Date,
+) {
+  if (input.periodStart > now) {
+    throw badRequest(`period_start (${input.periodStart.toISOString()}) is in the future`);
+  }
+  let since: Date | null;
+  let what: string;
+  if (input.tenantId !== undefined) {
+    const [tenant] = await ctx.db
+      .select({ createdAt: tenants.createdAt })
+      .from(tenants)
+      .where(eq(tenants.id, input.tenantId));
+    if (!tenant) throw notFound("tenant");
+    since = tenant.createdAt;
+    what = `tenant ${input.tenantId} was created`;
+  } else {
+    // The oldest id is the first entry (ids follow insertion): one primary-key probe, not a scan of the ledger.
+    const [first] = await queryRows<{ at: unknown }>(
+      ctx.db,
+      sql`select created_at as at from ledger_entries order by id limit 1`,
+    );
+    since = first?.at ? new Date(first.at as string | Date) : null; // no ledger yet: nothing to invoice either way
+    what = "the first ledger entry";
+  }
+  if (since && input.periodEnd <= since) {
+    throw badRequest(`period_end (${input.periodEnd.toISOString()}) is before ${what} (${since.toISOString()})`);
+  }
 }
 
 function describeLine(l: any): string {

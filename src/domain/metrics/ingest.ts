@@ -66,6 +66,9 @@ interface Batch {
   packed: Float64Array | null;
   /** Without one: the newest sample per GPU, upserted in the rows' transaction. */
   inline: Latest[] | null;
+  /** The packed samples (gpu id, ts ms, …) and their earliest ts, to check them against their GPUs' registration. */
+  stamps: Float64Array;
+  earliestMs: number;
 }
 
 const EARLIEST_MS = EARLIEST.getTime();
@@ -76,11 +79,13 @@ function prepare(ctx: AppContext, samples: Sample[], given?: Float64Array): Batc
   const latest = nowMs + MAX_FUTURE_MS;
   const packed = given ?? packSamples(samples, now);
   const ids = new Set<number>();
+  let earliestMs = nowMs;
   for (let i = 0, j = 0; i < samples.length; i++, j += PACKED) {
     ids.add(packed[j] | 0);
     const ms = packed[j + 1];
     if (Number.isNaN(ms)) packed[j + 1] = nowMs;
-    else if (ms < EARLIEST_MS) {
+    else if (ms < earliestMs) earliestMs = ms;
+    if (ms < EARLIEST_MS) {
       // Year-19 samples once landed outside every partition and broke GPU reads and the maintenance loop for good.
       const ts = new Date(ms).toISOString();
       throw new ApiError("BAD_REQUEST", `metrics.${i}.ts is before ${EARLIEST.toISOString()} (${ts})`);
@@ -98,6 +103,8 @@ function prepare(ctx: AppContext, samples: Sample[], given?: Float64Array): Batc
     rows: postgres ? null : samples.map((s) => sampleSql(s, now)),
     packed: deferred ? packed : null,
     inline: deferred ? null : newestPerGpu(samples, now),
+    stamps: packed,
+    earliestMs,
   };
 }
 
@@ -106,7 +113,8 @@ async function store(
   caller: { nodeId: number | null },
   batch: Batch,
 ): Promise<{ accepted: number; gpuCount: number }> {
-  await checkGpus(ctx, batch.ids, caller.nodeId);
+  const registered = await checkGpus(ctx, batch.ids, caller.nodeId);
+  checkRegistered(batch, registered);
   // With a flusher running, the batch's only write is its history rows (one COPY or one transaction, atomic either
   // way) and the newest samples join the process's buffer once they are stored; without one, the latest upsert
   // commits in the same transaction as the rows.
@@ -136,17 +144,28 @@ async function store(
  */
 const GPU_CACHE_MS = 5_000;
 
+/**
+ * How far before its GPU's registration a sample may be stamped: the same allowance as for the future, for a node
+ * whose clock runs a little behind the server's.
+ */
+const MAX_SKEW_MS = MAX_FUTURE_MS;
+
 interface GpuCache {
   nodeOf: Map<number, number>;
+  /** When each GPU was registered (the earlier of its own row and its node's), in ms. */
+  since: Map<number, number>;
   at: Map<number, number>;
 }
 const gpuCaches = new WeakMap<AppContext, GpuCache>();
 
-/** Every id must exist; a node credential's must be on its node. Asks the database only for ids not seen lately. */
-async function checkGpus(ctx: AppContext, ids: number[], nodeId: number | null): Promise<void> {
+/**
+ * Every id must exist; a node credential's must be on its node. Asks the database only for ids not seen lately.
+ * Returns the GPUs' registration times (ms) for checkRegistered.
+ */
+async function checkGpus(ctx: AppContext, ids: number[], nodeId: number | null): Promise<Map<number, number>> {
   let cache = gpuCaches.get(ctx);
   if (!cache) {
-    cache = { nodeOf: new Map(), at: new Map() };
+    cache = { nodeOf: new Map(), since: new Map(), at: new Map() };
     gpuCaches.set(ctx, cache);
   }
   const now = performance.now();
@@ -156,16 +175,20 @@ async function checkGpus(ctx: AppContext, ids: number[], nodeId: number | null):
     if (at === undefined || now - at > GPU_CACHE_MS) ask.push(id);
   }
   if (ask.length) {
-    const rows = await queryRows<{ id: number; node_id: number }>(
+    const rows = await queryRows<{ id: number; node_id: number; since: unknown }>(
       ctx.db,
-      sql`select id, node_id from gpus where id = any(${intArray(ask)}::int[])`,
+      sql`select g.id, g.node_id, least(g.created_at, n.created_at) as since
+            from gpus g join nodes n on n.id = g.node_id
+           where g.id = any(${intArray(ask)}::int[])`,
     );
     for (const id of ask) {
       cache.nodeOf.delete(id);
+      cache.since.delete(id);
       cache.at.delete(id);
     }
     for (const r of rows) {
       cache.nodeOf.set(Number(r.id), Number(r.node_id));
+      cache.since.set(Number(r.id), new Date(r.since as string | Date).getTime());
       cache.at.set(Number(r.id), now);
     }
   }
@@ -185,6 +208,30 @@ async function checkGpus(ctx: AppContext, ids: number[], nodeId: number | null):
         gpu_ids: unknown.slice(0, 100),
       },
     );
+  }
+  return cache.since;
+}
+
+/**
+ * No sample may predate its GPU (beyond MAX_SKEW_MS): a node replaying an old disk or a clock reset to 1970-ish
+ * would write history for a time the GPU was not there. The common batch (every sample after every GPU's
+ * registration) costs one comparison per GPU; only a batch that may hold such a sample is walked sample by sample.
+ */
+function checkRegistered(batch: Batch, since: Map<number, number>): void {
+  let latestSince = Number.NEGATIVE_INFINITY;
+  for (const id of batch.ids) latestSince = Math.max(latestSince, since.get(id)! - MAX_SKEW_MS);
+  if (batch.earliestMs >= latestSince) return;
+  const packed = batch.stamps;
+  for (let i = 0, j = 0; i < batch.count; i++, j += PACKED) {
+    const id = packed[j] | 0;
+    const floor = since.get(id)! - MAX_SKEW_MS;
+    if (packed[j + 1] < floor) {
+      const ts = new Date(packed[j + 1]).toISOString();
+      const registered = new Date(floor + MAX_SKEW_MS).toISOString();
+      throw new ApiError("BAD_REQUEST", `metrics.${i}.ts (${ts}) is before GPU ${id} was registered (${registered})`, {
+        gpu_id: id,
+      });
+    }
   }
 }
 
