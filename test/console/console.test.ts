@@ -154,7 +154,13 @@ describe.skipIf(!existsSync(chromiumPath))("web console in a browser", () => {
       const [cluster] = await h.ctx.db.insert(clusters).values({ name: "metrics-lab" }).returning();
       const [node] = await h.ctx.db
         .insert(nodes)
-        .values({ clusterId: cluster.id, hostname: "metrics-lab-1", totalGpus: 1 })
+        // Registered an hour ago: samples dated before a GPU's registration are refused.
+        .values({
+          clusterId: cluster.id,
+          hostname: "metrics-lab-1",
+          totalGpus: 1,
+          createdAt: new Date(h.clock.now().getTime() - 3600_000),
+        })
         .returning();
       const [gpu] = await h.ctx.db
         .insert(gpus)

@@ -11,7 +11,14 @@ describeEachDb(
       const [cluster] = await h().ctx.db.insert(clusters).values({ name: "lab", region: "LAB-01" }).returning();
       const [node] = await h()
         .ctx.db.insert(nodes)
-        .values({ clusterId: cluster.id, hostname: "lab-1", ipAddress: "192.0.2.10", totalGpus: 2 })
+        // Registered an hour ago on the test's clock: samples dated before a GPU's registration are refused.
+        .values({
+          clusterId: cluster.id,
+          hostname: "lab-1",
+          ipAddress: "192.0.2.10",
+          totalGpus: 2,
+          createdAt: new Date(h().clock.now().getTime() - 3600_000),
+        })
         .returning();
       const fleetGpus = await h()
         .ctx.db.insert(gpus)
