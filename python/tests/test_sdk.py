@@ -94,8 +94,9 @@ def test_wait_times_out(server):
 def test_typed_errors_carry_code_message_and_request_id(server):
     client, _ = server.customer()
     key = client.ssh_keys.create("k", ssh_public_key())
+    # The $5 sign-up credit covers the first hour of an A100 ($1.29), not of eight ($10.32).
     with pytest.raises(gpuplane.InsufficientCreditsError) as poor:
-        client.instances.create("GPU.A100.1x", ssh_key_ids=[key["id"]])
+        client.instances.create("GPU.A100.8x", ssh_key_ids=[key["id"]])
     assert poor.value.status == 402 and poor.value.code == "INSUFFICIENT_CREDITS"
     assert "balance" in poor.value.message.lower() and len(poor.value.request_id) >= 8
     with pytest.raises(gpuplane.BadRequestError) as bad:

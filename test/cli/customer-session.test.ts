@@ -70,10 +70,11 @@ describe("gpuplane CLI: a customer's session", () => {
   });
 
   it("exits 4 with the server's message and request id when the balance is below the minimum", async () => {
-    const poor = await cli(["instances", "launch", "GPU.A100.1x", "--wait"]);
+    // The $5 sign-up credit covers the first hour of an A100 ($1.29), not of eight ($10.32).
+    const poor = await cli(["instances", "launch", "GPU.A100.8x", "--wait"]);
     expect(poor.code).toBe(4);
     expect(poor.stderr).toMatch(/^gpuplane: .*balance.* \(INSUFFICIENT_CREDITS, request id [\w.:-]+\)\n$/);
-    const json = await cli(["instances", "launch", "GPU.A100.1x", "--json"]);
+    const json = await cli(["instances", "launch", "GPU.A100.8x", "--json"]);
     expect(json.code).toBe(4);
     expect(JSON.parse(json.stderr)).toMatchObject({ code: "INSUFFICIENT_CREDITS", status: 402, exit_code: 4 });
   });

@@ -124,7 +124,8 @@ for (const kind of dbKinds) {
       const key = await unwrap(poor.api.POST("/api/v1/ssh-keys", { body: { name: "k", public_key: sshPublicKey() } }));
       const error = await poor.api
         .POST("/api/v1/instances", {
-          body: { name: "x", planId: "GPU.H100.1x", templateSlug: "pytorch-cuda", sshKeyId: key.id },
+          // The $5 sign-up credit covers the first hour of one H100 ($2.49), not of four ($9.96).
+          body: { name: "x", planId: "GPU.H100.4x", templateSlug: "pytorch-cuda", sshKeyId: key.id },
         })
         .catch((e) => e);
       expect(error).toBeInstanceOf(InsufficientCreditsError);

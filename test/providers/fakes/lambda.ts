@@ -78,6 +78,12 @@ export class LambdaFake extends FakeCloud {
     this.lastLaunch = 0;
   }
 
+  /** Lambda's launch limit from now on: one launch per `ms`, counted from the next launch (a fresh window). */
+  limitLaunches(ms: number): void {
+    this.launchIntervalMs = ms;
+    this.lastLaunch = 0;
+  }
+
   protected handle(method: string, path: string, body: any, req: IncomingMessage): FakeAnswer {
     if (req.headers.authorization !== `Bearer ${this.apiKey}`) {
       return error(
