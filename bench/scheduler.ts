@@ -9,6 +9,7 @@
 import { randomBytes } from "node:crypto";
 import { mkdirSync, writeFileSync } from "node:fs";
 import pg from "pg";
+import { from as copyFrom } from "pg-copy-streams";
 import pino from "pino";
 import { loadConfig } from "../src/config.js";
 import type { AppContext } from "../src/context.js";
@@ -131,6 +132,61 @@ try {
   );
   const baselineMs = performance.now() - t1;
 
+  // Baseline 2, the floor of the pass's own writes: the same allocation rows, the same job rows set to what the pass
+  // set them to, and the same events, written by bare statements in one transaction (no reads, no planning).
+  const { rows: jobRows } = await pool.query(
+    "select id, status, block_reason, node_id, gpu_indices::text as idx from jobs where status <> 'queued'",
+  );
+  const { rows: eventRows } = await pool.query("select id, tenant_id, type, data::text as data from events");
+  await pool.query("delete from gpu_allocations");
+  await pool.query("delete from events");
+  await pool.query(
+    `update jobs set status = 'queued', block_reason = null, node_id = null, gpu_indices = null,
+       scheduled_at = null, started_at = null, price_per_gpu_hour_micros = null`,
+  );
+  await pool.query("vacuum analyze");
+  const client = await pool.connect();
+  const t2 = performance.now();
+  try {
+    await client.query("begin");
+    await client.query(
+      `insert into gpu_allocations (gpu_id, node_id, tenant_id, job_id)
+       select * from unnest($1::int[], $2::int[], $3::int[], $4::int[])`,
+      [
+        allocs.map((a) => a.gpu_id),
+        allocs.map((a) => a.node_id),
+        allocs.map((a) => a.tenant_id),
+        allocs.map((a) => a.job_id),
+      ],
+    );
+    await client.query(
+      `update jobs set status = v.status, block_reason = v.reason, node_id = v.node, gpu_indices = v.idx::int[]
+       from unnest($1::int[], $2::text[], $3::text[], $4::int[], $5::text[]) as v(id, status, reason, node, idx)
+       where jobs.id = v.id`,
+      [
+        jobRows.map((j) => j.id),
+        jobRows.map((j) => j.status),
+        jobRows.map((j) => j.block_reason),
+        jobRows.map((j) => j.node_id),
+        jobRows.map((j) => j.idx),
+      ],
+    );
+    await new Promise<void>((resolve, reject) => {
+      const stream = client.query(copyFrom("COPY events (id, tenant_id, type, data) FROM STDIN"));
+      stream.on("finish", resolve);
+      stream.on("error", reject);
+      stream.end(
+        eventRows
+          .map((e) => `${e.id}\t${e.tenant_id ?? "\\N"}\t${e.type}\t${e.data.replace(/\\/g, "\\\\")}\n`)
+          .join(""),
+      );
+    });
+    await client.query("commit");
+  } finally {
+    client.release();
+  }
+  const bareWritesMs = performance.now() - t2;
+
   const sorted = runs.map((r) => r.ms).sort((a, b) => a - b);
   const median = sorted[Math.floor(sorted.length / 2)];
   const placements = runs[0].scheduled;
@@ -144,13 +200,19 @@ try {
     placements_per_s: Math.round(placements / (median / 1000)),
     baseline_bare_insert_ms: Math.round(baselineMs),
     ratio_pass_to_bare_insert: Number((median / baselineMs).toFixed(1)),
+    baseline_bare_writes_ms: Math.round(bareWritesMs),
+    bare_writes: { allocations: allocs.length, job_updates: jobRows.length, events: eventRows.length },
+    ratio_pass_to_bare_writes: Number((median / bareWritesMs).toFixed(2)),
     target_ms: 1000,
     meets_target: median < 1000,
   };
   console.log(
     `\nscheduler pass: ${summary.pass_ms_median} ms median of ${RUNS} (${summary.placements_per_s} placements/s) ` +
       `vs bare INSERT of the same ${allocs.length} allocation rows ${summary.baseline_bare_insert_ms} ms ` +
-      `→ ratio ${summary.ratio_pass_to_bare_insert}×; target < 1000 ms: ${summary.meets_target ? "met" : "MISSED"}`,
+      `→ ratio ${summary.ratio_pass_to_bare_insert}× (issue's target 2×); ` +
+      `vs bare writes of the pass (${allocs.length} allocations, ${jobRows.length} job updates, ${eventRows.length} events) ` +
+      `${summary.baseline_bare_writes_ms} ms → ratio ${summary.ratio_pass_to_bare_writes}×; ` +
+      `target < 1000 ms: ${summary.meets_target ? "met" : "MISSED"}`,
   );
   mkdirSync("bench/out", { recursive: true });
   writeFileSync("bench/out/scheduler.json", `${JSON.stringify(summary, null, 2)}\n`);

@@ -1,6 +1,8 @@
+import { sql } from "drizzle-orm";
 import { Webhook } from "standardwebhooks";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { type EventType, emitEvent } from "../../src/domain/events/emit.js";
+import { queryRows, textArray } from "../../src/db/sql.js";
+import { type EventType, emitEvent, emitEvents } from "../../src/domain/events/emit.js";
 import { runDeliveries } from "../../src/domain/webhooks/deliver.js";
 import { describeEachDb } from "../helpers/harness.js";
 import { type Receiver, startReceiver } from "./receiver.js";
@@ -209,6 +211,30 @@ describeEachDb(
       const next = await h().get(`/api/v1/webhooks/${e.id}/deliveries?limit=2&cursor=${first.body.meta.cursor}`, e.key);
       expect(next.body.data.map((d: any) => d.event)).toEqual(["instance.ordered"]);
       expect(next.body.meta.has_more).toBe(false);
+    });
+
+    it("records a pass-sized batch of events exactly as given (PostgreSQL takes it by COPY) and delivers each", async () => {
+      const e = await endpoint(["job.blocked"]);
+      const awkward = 'tab\there, newline\nthere, back\\slash, "quoted", \\N, ünïcode ✓';
+      const list = Array.from({ length: 300 }, (_, i) => ({
+        tenantId: i % 2 ? e.tenantId : null,
+        type: (i % 2 ? "job.blocked" : "alert.opened") as EventType,
+        data: { job_id: i, reason: i % 3 ? awkward : null, nested: { gpus: [i, i + 1] } },
+      }));
+      const ids = await h().ctx.db.transaction((tx) => emitEvents(tx, list, h().clock.now()));
+      expect(new Set(ids).size).toBe(300);
+      const rows = await queryRows<{ id: string; tenant_id: number | null; type: string; data: unknown }>(
+        h().ctx.db,
+        sql`select id, tenant_id, type, data from events where id = any(${textArray(ids)}::text[])`,
+      );
+      const byId = new Map(rows.map((r) => [r.id, r]));
+      list.forEach((input, i) => {
+        expect(byId.get(ids[i])).toEqual({ id: ids[i], tenant_id: input.tenantId, type: input.type, data: input.data });
+      });
+      for (let k = 0; k < 4 && rx.at(e.path).length < 150; k++) await deliver();
+      const got = rx.at(e.path).map((r) => new Webhook(e.secret).verify(r.body, r.headers as any) as any);
+      expect(got).toHaveLength(150);
+      expect(got.find((p) => p.data.job_id === 1).data).toEqual(list[1].data);
     });
   },
   { manualClock: true },

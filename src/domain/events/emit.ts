@@ -1,5 +1,6 @@
 import { sql } from "drizzle-orm";
 import type { Executor } from "../../db/client.js";
+import { copyInto, copyText } from "../../db/copy.js";
 import { events, webhookDeliveries, webhookEndpoints } from "../../db/schema/index.js";
 import { intArray, queryRows, textArray } from "../../db/sql.js";
 import { newId } from "../../lib/ids.js";
@@ -71,13 +72,24 @@ export interface EventInput {
 export async function emitEvents(tx: Executor, list: EventInput[], at: Date = new Date()): Promise<string[]> {
   if (!list.length) return [];
   const rows = list.map((e) => ({ id: newId("evt"), tenant_id: e.tenantId, type: e.type, data: e.data }));
-  // Rows travel as one JSON parameter (the same on node-postgres and PGlite, no parameter limit); read as jsonb,
-  // which parses once (about 20% faster than json_to_recordset for a pass's 10,000+ events).
-  await tx.execute(
-    sql`insert into ${events} (id, tenant_id, type, data, created_at)
-        select id, tenant_id, type, data, ${at} from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb)
-          as v(id text, tenant_id int, type text, data jsonb)`,
-  );
+  // Many events (a scheduling pass's thousands) go by COPY where the connection allows it (PostgreSQL); otherwise,
+  // and for a few, rows travel as one JSON parameter (the same on node-postgres and PGlite, no parameter limit),
+  // read as jsonb, which parses once (about 20% faster than json_to_recordset).
+  const copied =
+    rows.length >= copyThreshold &&
+    (await copyInto(
+      tx,
+      "events",
+      ["id", "tenant_id", "type", "data", "created_at"],
+      copyLines(rows, at.toISOString()),
+    ));
+  if (!copied) {
+    await tx.execute(
+      sql`insert into ${events} (id, tenant_id, type, data, created_at)
+          select id, tenant_id, type, data, ${at} from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb)
+            as v(id text, tenant_id int, type text, data jsonb)`,
+    );
+  }
   // webhook.ping is addressed to one endpoint by its caller, never by subscription.
   const routed = rows.filter((e) => e.type !== "webhook.ping");
   if (!routed.length) return rows.map((e) => e.id);
@@ -127,6 +139,17 @@ export async function emitEvents(tx: Executor, list: EventInput[], at: Date = ne
     await notifyDeliveryLoop(tx);
   }
   return rows.map((e) => e.id);
+}
+
+/** From this many events on, COPY (where available) beats one INSERT … SELECT. */
+const copyThreshold = 200;
+
+function copyLines(rows: { id: string; tenant_id: number | null; type: string; data: unknown }[], at: string) {
+  let out = "";
+  for (const r of rows) {
+    out += `${r.id}\t${copyText(r.tenant_id)}\t${r.type}\t${copyText(JSON.stringify(r.data))}\t${at}\n`;
+  }
+  return out;
 }
 
 function domainWildcard(type: string): string {
