@@ -492,6 +492,7 @@ _DeployClusterOptional = TypedDict("_DeployClusterOptional", {
         "volume_ids": List[str],
         "existing_volumes": List[str],
         "new_volumes": List[Dict[str, Any]],
+        "waitlist": bool,
         "tenant_id": int,
     }, total=False)
 
@@ -611,7 +612,7 @@ _WaitlistDeployOptional = TypedDict("_WaitlistDeployOptional", {
 
 
 class WaitlistDeploy(_WaitlistDeployRequired, _WaitlistDeployOptional):
-    "Seed 001's deploy body; type and location default to the entry's"
+    "What auto_deploy creates; null for notify and for a waiting order"
 
 
 _JoinWaitlistRequired = TypedDict("_JoinWaitlistRequired", {})
@@ -622,7 +623,7 @@ _JoinWaitlistOptional = TypedDict("_JoinWaitlistOptional", {
         "region": str,
         "location": str,
         "mode": str,
-        "deploy": "WaitlistDeploy",
+        "deploy": Any,
         "tenant_id": int,
     }, total=False)
 

@@ -5,6 +5,7 @@ import { instances } from "../../db/schema/index.js";
 import { notFound } from "../../lib/errors.js";
 import type { InstanceRow } from "../../providers/types.js";
 import { emitEvent } from "../events/emit.js";
+import { orderLeftOrdered } from "../waitlist/orders.js";
 import type { InstanceStatus } from "./states.js";
 
 declare module "../../context.js" {
@@ -78,6 +79,8 @@ export async function transition(
     .returning();
   if (!updated) throw new Error(`instance ${row.id} left ${row.status} while locked`);
   await emitEvent(tx, row.tenantId, `instance.${to}`, eventData(updated, row.status, change.data), now);
+  // An order that waited for capacity is also a waitlist entry: launched, failed or cancelled with it.
+  if (row.status === "ordered" && to !== "ordered") await orderLeftOrdered(ctx, tx, updated, change.reason ?? null);
   return updated;
 }
 

@@ -8,6 +8,7 @@ import type { Candidate, UpstreamProviders } from "../../providers/upstream/prov
 import { tagFor, type UpstreamCloud } from "../../providers/upstream/types.js";
 import { markInstanceFailed } from "../instances/lifecycle.js";
 import { lockInstance, transition } from "../instances/record.js";
+import { queueOrder } from "../waitlist/orders.js";
 
 /** A claim lasts this long: past it, the launch is taken up again (its worker crashed) and adopts what it finds. */
 const LEASE_MS = 120_000;
@@ -222,8 +223,10 @@ async function commitLaunch(
 }
 
 /**
- * The customer asked to wait (`waitlist: true`): the order stays ordered, with why, and the whole plan is tried again
- * every WAITLIST_RETRY_MS (its attempts start over, so it never runs out of them while it waits).
+ * The customer asked to wait (`waitlist: true`): the order stays ordered, with why, joins the waitlist of its type
+ * and region (src/domain/waitlist/orders.ts: listed with its position, `waitlist.*` events), and the whole plan is
+ * tried again every WAITLIST_RETRY_MS, or sooner when the waitlist loop sees a cloud report room (its attempts start
+ * over, so it never runs out of them while it waits).
  */
 async function waitForCapacity(ctx: AppContext, instanceId: string, tried: Tried[]) {
   const why = tried.map((t) => `${t.provider} ${t.region}: ${t.reason}`).join("; ");
@@ -236,10 +239,7 @@ async function waitForCapacity(ctx: AppContext, instanceId: string, tried: Tried
       leaseUntil: new Date(ctx.clock.now().getTime() + WAITLIST_RETRY_MS),
     })
     .where(eq(upstreamLaunches.instanceId, instanceId));
-  await ctx.db
-    .update(instances)
-    .set({ statusReason: `waiting for capacity (every offer refused: ${why}); launches when one has room` })
-    .where(and(eq(instances.id, instanceId), eq(instances.status, "ordered")));
+  await queueOrder(ctx, instanceId, `waiting for capacity (every offer refused: ${why}); launches when one has room`);
 }
 
 /** Leaves the launch for a later pass, backing off 2, 4, 8 … 60 s. */

@@ -37,7 +37,7 @@ export class UpstreamProviders implements Provider {
   readonly name = "upstream" as const;
   readonly health = new Map<UpstreamName, UpstreamHealth>();
   private availability = new Map<UpstreamName, { at: number; available: Set<string> }>();
-  private refreshing = new Set<UpstreamName>();
+  private refreshing = new Map<UpstreamName, Promise<void>>();
 
   constructor(
     readonly clouds: Map<UpstreamName, { cloud: UpstreamCloud; breaker: CircuitBreaker }>,
@@ -77,8 +77,10 @@ export class UpstreamProviders implements Provider {
     options: ProvisionOptions = {},
   ): Promise<Placement | null> {
     const offers = await this.offersFor(tx, row.instanceTypeId, options.regionPinned === false ? null : row.regionId);
-    const candidates: Candidate[] = offers
-      .filter((o) => this.isAvailable(ctx, o))
+    // Nothing reports room: a customer who asked to wait still gets the order (every offer in the plan); the
+    // provisioning worker's refusals then put it on the waitlist.
+    const available = offers.filter((o) => this.isAvailable(ctx, o));
+    const candidates: Candidate[] = (available.length || !options.waitlist ? available : offers)
       .sort((a, b) => cheapestFirst(a, b, row.regionId))
       .map((o) => ({
         provider: o.provider as UpstreamName,
@@ -210,9 +212,11 @@ export class UpstreamProviders implements Provider {
   }
 
   refreshAvailability(ctx: AppContext, name: UpstreamName): Promise<void> | undefined {
-    if (this.refreshing.has(name) || !this.clouds.has(name)) return undefined;
-    this.refreshing.add(name);
-    return this.cloud(name)
+    if (!this.clouds.has(name)) return undefined;
+    // One call at a time per cloud: a caller that comes while one is under way gets that one.
+    const running = this.refreshing.get(name);
+    if (running) return running;
+    const refresh = this.cloud(name)
       .types()
       .then((types) => {
         const available = new Set(types.filter((t) => t.available).map((t) => `${t.upstreamType}@${t.upstreamRegion}`));
@@ -227,6 +231,8 @@ export class UpstreamProviders implements Provider {
         );
       })
       .finally(() => this.refreshing.delete(name));
+    this.refreshing.set(name, refresh);
+    return refresh;
   }
 
   /** For tests and the catalog sync: forget cached availability. */

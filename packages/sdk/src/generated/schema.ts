@@ -11601,7 +11601,7 @@ export interface components {
             /** @description Default: the first region with capacity */
             region?: string;
             volumeIds?: string[];
-            /** @description Resold clouds: when every allowed offer refuses for lack of capacity, the order waits (status ordered) and launches when one has room, instead of failing */
+            /** @description Resold clouds: when every allowed offer refuses for lack of capacity, the order waits (status ordered, listed in GET /api/v1/waitlist) and launches when one has room, instead of failing */
             waitlist?: boolean;
             /** @description Operators: the tenant to act for */
             tenantId?: number;
@@ -11665,6 +11665,8 @@ export interface components {
                  */
                 type?: "nvme" | "hdd";
             }[];
+            /** @description Resold clouds: when every allowed offer refuses for lack of capacity, the order waits (status ordered, listed in GET /api/v1/waitlist) and launches when one has room, instead of failing */
+            waitlist?: boolean;
             /** @description Operators: the tenant to act for */
             tenant_id?: number;
         };
@@ -11736,12 +11738,13 @@ export interface components {
             status_reason: string | null;
             /** @description 1 = next served; null once no longer waiting */
             position: number | null;
+            /** @description The instance deployed for it; for an order waiting for capacity (created with waitlist: true), that order from the start */
             instance_id: string | null;
             deploy: components["schemas"]["WaitlistDeploy"];
             created_at: string;
             fulfilled_at: string | null;
         };
-        /** @description Seed 001's deploy body; type and location default to the entry's */
+        /** @description What auto_deploy creates; null for notify and for a waiting order */
         WaitlistDeploy: {
             cluster_type?: string;
             /** @example ubuntu-24.04-cuda-12.8-cluster */
@@ -11765,7 +11768,7 @@ export interface components {
              * @enum {string}
              */
             mode?: "notify" | "auto_deploy";
-            deploy?: components["schemas"]["WaitlistDeploy"];
+            deploy?: components["schemas"]["WaitlistDeploy"] & unknown;
             /** @description Operator keys: act for a tenant */
             tenant_id?: number;
         };
