@@ -48,7 +48,8 @@ describeEachDb(
       const [upstream] = verda.byHostname(`gp-${id}`);
       expect(verda.byHostname(`gp-${id}`)).toHaveLength(1);
       expect(upstream).toMatchObject({ type: "1H100.80S.30V", location: "FIN-01" });
-      expect(verda.calls("POST", "/instances")[0].body).toMatchObject({ image: "ubuntu-22.04-cuda-12.4-cluster" });
+      // Verda launches the image map's OS image for it (its image_type), not gpuplane's image id.
+      expect(verda.calls("POST", "/instances")[0].body).toMatchObject({ image: "ubuntu-22.04-cuda-12.4-docker" });
       expect((await h().get(`/api/v1/deployments/${id}`, key)).body.data.status).toBe("provisioning");
 
       let status = "provisioning";

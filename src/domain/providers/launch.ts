@@ -119,7 +119,7 @@ async function launchOne(ctx: AppContext, upstream: UpstreamProviders, claim: Cl
           name: tag,
           upstreamType: c.upstreamType,
           upstreamRegion: c.upstreamRegion,
-          image: instance.imageId,
+          image: c.upstreamImage ?? instance.imageId,
           sshPublicKeys: instance.sshPublicKeys,
         }));
       upstream.noteOk(c.provider);

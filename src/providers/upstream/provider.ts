@@ -1,10 +1,11 @@
 import { and, eq, inArray } from "drizzle-orm";
 import type { AppContext } from "../../context.js";
 import type { Executor } from "../../db/client.js";
-import { instances, upstreamLaunches, upstreamOffers } from "../../db/schema/index.js";
+import { images, instances, upstreamLaunches, upstreamOffers } from "../../db/schema/index.js";
+import { upstreamImageFor } from "../../domain/catalog/images.js";
 import type { InstanceType } from "../../domain/catalog/types.js";
 import { transition } from "../../domain/instances/record.js";
-import { ApiError, conflict } from "../../lib/errors.js";
+import { ApiError, badRequest, conflict } from "../../lib/errors.js";
 import type { InstanceRow, Placement, Provider, ProvisionOptions } from "../types.js";
 import type { CircuitBreaker } from "./breaker.js";
 import { UpstreamError } from "./errors.js";
@@ -17,6 +18,8 @@ export interface Candidate {
   upstreamRegion: string;
   regionId: string;
   upstreamPriceMicros: string;
+  /** What this cloud launches for the instance's image (its image map); absent in plans made before the map. */
+  upstreamImage?: string;
 }
 
 export interface UpstreamHealth {
@@ -76,7 +79,17 @@ export class UpstreamProviders implements Provider {
     row: InstanceRow,
     options: ProvisionOptions = {},
   ): Promise<Placement | null> {
-    const offers = await this.offersFor(tx, row.instanceTypeId, options.regionPinned === false ? null : row.regionId);
+    const offered = await this.offersFor(tx, row.instanceTypeId, options.regionPinned === false ? null : row.regionId);
+    // Only the clouds the image is mapped to sell it (the image map, src/domain/catalog/images.ts).
+    const [image] = await tx.select().from(images).where(eq(images.id, row.imageId));
+    const imageOn = new Map(offered.map((o) => [o.provider, image ? upstreamImageFor(image, o.provider) : null]));
+    const offers = offered.filter((o) => imageOn.get(o.provider));
+    if (offered.length && !offers.length) {
+      const clouds = [...new Set(offered.map((o) => o.provider))].join(", ");
+      throw badRequest(
+        `image '${row.imageId}' is not offered on ${clouds}, the cloud${clouds.includes(",") ? "s" : ""} selling ${row.requestedType} here; choose another image (GET /api/v1/images shows each image's upstream_images)`,
+      );
+    }
     // Nothing reports room: a customer who asked to wait still gets the order (every offer in the plan); the
     // provisioning worker's refusals then put it on the waitlist.
     const available = offers.filter((o) => this.isAvailable(ctx, o));
@@ -88,6 +101,7 @@ export class UpstreamProviders implements Provider {
         upstreamRegion: o.upstreamRegion,
         regionId: o.regionId,
         upstreamPriceMicros: o.upstreamPriceMicros.toString(),
+        upstreamImage: imageOn.get(o.provider)!,
       }));
     if (!candidates.length) return null;
     const first = candidates[0];

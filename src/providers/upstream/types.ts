@@ -44,6 +44,7 @@ export interface LaunchRequest {
   name: string;
   upstreamType: string;
   upstreamRegion: string;
+  /** The cloud's own image name from the image map: Verda's image_type, Lambda's family, RunPod's image name. */
   image: string;
   sshPublicKeys: string[];
 }

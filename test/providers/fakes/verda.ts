@@ -57,6 +57,7 @@ export class VerdaFake extends FakeCloud {
     if (expires === undefined) return error(401, "unauthorized_request", "Invalid access token");
     if (Date.now() >= expires) return error(401, "unauthorized_request", "Access token is expired");
     if (route === "GET /instance-types") return { status: 200, body: types };
+    if (route === "GET /images") return { status: 200, body: images };
     if (route === "GET /instance-availability") {
       return {
         status: 200,
@@ -134,6 +135,10 @@ export class VerdaFake extends FakeCloud {
     }
     if (!types.some((t) => t.instance_type === body.instance_type)) {
       return error(400, "invalid_request", `Invalid instance type ${body.instance_type}`);
+    }
+    // Verda takes an OS image by its image_type (or a custom image's id); anything else is refused.
+    if (!images.some((i) => i.image_type === body.image || i.id === body.image)) {
+      return error(400, "invalid_request", `Invalid image: ${body.image}`);
     }
     const location = body.location_code ?? "FIN-01";
     if (!(this.availability[location] ?? []).includes(body.instance_type)) {
@@ -253,3 +258,17 @@ const types = [
     storage: { description: "dynamic" },
   },
 ];
+
+/** Verda's OS images (GET /images): launched by `image_type`. */
+const images = [
+  ["ubuntu-22.04-cuda-12.4-docker", "Ubuntu 22.04 + CUDA 12.4 + Docker", false],
+  ["ubuntu-24.04-cuda-12.8-open-docker", "Ubuntu 24.04 + CUDA 12.8 Open + Docker", true],
+  ["ubuntu-24.04", "Ubuntu 24.04", false],
+].map(([image_type, name, is_default], n) => ({
+  id: `0a0b0c0d-0000-4000-8000-00000000000${n}`,
+  image_type: image_type as string,
+  name: name as string,
+  is_default: is_default as boolean,
+  details: [name],
+  category: "ubuntu",
+}));

@@ -11426,6 +11426,16 @@ export interface components {
             compatible_gpus: string[];
             /** @description The container image fleet nodes run for it */
             oci_ref: string | null;
+            /**
+             * @description What each resold cloud launches for it (verda: image_type, lambda: image family, runpod: image name); a cloud missing here does not sell it (RunPod falls back to oci_ref)
+             * @example {
+             *       "verda": "ubuntu-22.04-cuda-12.4-docker",
+             *       "lambda": "lambda-stack-22-04"
+             *     }
+             */
+            upstream_images: {
+                [key: string]: string;
+            };
             active: boolean;
         };
         InstanceType: {
@@ -11537,7 +11547,17 @@ export interface components {
             compatible_gpus: string[];
             /** @example docker.io/nvidia/cuda:12.4.1-base-ubuntu22.04 */
             oci_ref?: string | null;
+            upstream_images?: components["schemas"]["UpstreamImages"];
         };
+        /** @description What each resold cloud launches for this image, replacing the whole map; a cloud left out does not sell the image (RunPod falls back to oci_ref); null: the default catalog's */
+        UpstreamImages: {
+            /** @example ubuntu-22.04-cuda-12.4-docker */
+            verda?: string;
+            /** @example lambda-stack-22-04 */
+            lambda?: string;
+            /** @example runpod/pytorch:2.4.0-py3.11-cuda12.4.1-devel-ubuntu22.04 */
+            runpod?: string;
+        } | null;
         UpdateImage: {
             name?: string;
             os?: string;
@@ -11546,6 +11566,7 @@ export interface components {
             compatible_gpus?: string[];
             /** @example docker.io/nvidia/cuda:12.4.1-base-ubuntu22.04 */
             oci_ref?: string | null;
+            upstream_images?: components["schemas"]["UpstreamImages"];
             active?: boolean;
         };
         Instance: {
