@@ -180,6 +180,28 @@ describeEachDb(
       expect((await h().del(`/api/v1/instances/${id}`, key)).status).toBe(200);
       await tick(h(), "status-sync");
     });
+
+    it("refuses a pod with a volume: RunPod does not carry gpuplane volumes", async () => {
+      await connect(h(), { runpod });
+      const { key, sshKeyId } = await customer(h());
+      const volume = await h().post("/api/v1/volumes", { name: "data", size_gb: 50, region: "EU-RO-1" }, key);
+      expect(volume.status).toBe(201);
+      const created = await h().post(
+        "/api/v1/instances",
+        {
+          name: "pod",
+          planId: "GPU.H100.1x",
+          templateSlug: "pytorch-cuda",
+          region: "EU-RO-1",
+          sshKeyId,
+          volumeIds: [volume.body.data.id],
+        },
+        key,
+      );
+      expect(created.status).toBe(400);
+      expect(created.body.error).toMatch(/runpod here cannot carry volume/);
+      expect((await h().get(`/api/v1/volumes/${volume.body.data.id}`, key)).body.data.status).toBe("available");
+    });
   },
   {
     manualClock: true,

@@ -1,7 +1,7 @@
 import { and, eq, inArray } from "drizzle-orm";
 import type { AppContext } from "../../context.js";
 import type { Executor } from "../../db/client.js";
-import { images, instances, upstreamLaunches, upstreamOffers } from "../../db/schema/index.js";
+import { images, instances, upstreamLaunches, upstreamOffers, volumes } from "../../db/schema/index.js";
 import { upstreamImageFor } from "../../domain/catalog/images.js";
 import type { InstanceType } from "../../domain/catalog/types.js";
 import { transition } from "../../domain/instances/record.js";
@@ -83,11 +83,27 @@ export class UpstreamProviders implements Provider {
     // Only the clouds the image is mapped to sell it (the image map, src/domain/catalog/images.ts).
     const [image] = await tx.select().from(images).where(eq(images.id, row.imageId));
     const imageOn = new Map(offered.map((o) => [o.provider, image ? upstreamImageFor(image, o.provider) : null]));
-    const offers = offered.filter((o) => imageOn.get(o.provider));
-    if (offered.length && !offers.length) {
+    const imaged = offered.filter((o) => imageOn.get(o.provider));
+    if (offered.length && !imaged.length) {
       const clouds = [...new Set(offered.map((o) => o.provider))].join(", ");
       throw badRequest(
         `image '${row.imageId}' is not offered on ${clouds}, the cloud${clouds.includes(",") ? "s" : ""} selling ${row.requestedType} here; choose another image (GET /api/v1/images shows each image's upstream_images)`,
+      );
+    }
+    // The customer's volumes go with the instance: only clouds that carry them (Verda), in the volumes' region.
+    const attached = await tx
+      .select({ id: volumes.id, regionId: volumes.regionId })
+      .from(volumes)
+      .where(and(eq(volumes.instanceId, row.id), eq(volumes.status, "attached")));
+    const offers = attached.length
+      ? imaged.filter(
+          (o) => this.clouds.get(o.provider as UpstreamName)?.cloud.volumes && o.regionId === attached[0].regionId,
+        )
+      : imaged;
+    if (imaged.length && !offers.length) {
+      const clouds = [...this.clouds].filter(([, c]) => c.cloud.volumes).map(([name]) => name);
+      throw badRequest(
+        `volumes go only with instances on ${clouds.join(", ") || "no resold cloud"} in the volume's region; ${[...new Set(imaged.map((o) => o.provider))].join(", ")} here cannot carry volume ${attached[0].id}: create it without volumes`,
       );
     }
     // Nothing reports room: a customer who asked to wait still gets the order (every offer in the plan); the
