@@ -81,7 +81,7 @@ export class UpstreamProviders implements Provider {
   ): Promise<Placement | null> {
     const offered = await this.offersFor(tx, row.instanceTypeId, options.regionPinned === false ? null : row.regionId);
     // Only the clouds the image is mapped to sell it (the image map, src/domain/catalog/images.ts).
-    const [image] = await tx.select().from(images).where(eq(images.id, row.imageId));
+    const [image] = options.image ? [options.image] : await tx.select().from(images).where(eq(images.id, row.imageId));
     const imageOn = new Map(offered.map((o) => [o.provider, image ? upstreamImageFor(image, o.provider) : null]));
     const imaged = offered.filter((o) => imageOn.get(o.provider));
     if (offered.length && !imaged.length) {
@@ -91,10 +91,12 @@ export class UpstreamProviders implements Provider {
       );
     }
     // The customer's volumes go with the instance: only clouds that carry them (Verda), in the volumes' region.
-    const attached = await tx
-      .select({ id: volumes.id, regionId: volumes.regionId })
-      .from(volumes)
-      .where(and(eq(volumes.instanceId, row.id), eq(volumes.status, "attached")));
+    const attached =
+      options.volumes ??
+      (await tx
+        .select({ id: volumes.id, regionId: volumes.regionId })
+        .from(volumes)
+        .where(and(eq(volumes.instanceId, row.id), eq(volumes.status, "attached"))));
     const offers = attached.length
       ? imaged.filter(
           (o) => this.clouds.get(o.provider as UpstreamName)?.cloud.volumes && o.regionId === attached[0].regionId,
