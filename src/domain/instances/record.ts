@@ -4,6 +4,7 @@ import type { Executor } from "../../db/client.js";
 import { instances } from "../../db/schema/index.js";
 import { notFound } from "../../lib/errors.js";
 import type { InstanceRow } from "../../providers/types.js";
+import { isUpstreamName } from "../../providers/upstream/types.js";
 import { emitEvent } from "../events/emit.js";
 import { orderLeftOrdered } from "../waitlist/orders.js";
 import type { InstanceStatus } from "./states.js";
@@ -80,7 +81,10 @@ export async function transition(
   if (!updated) throw new Error(`instance ${row.id} left ${row.status} while locked`);
   await emitEvent(tx, row.tenantId, `instance.${to}`, eventData(updated, row.status, change.data), now);
   // An order that waited for capacity is also a waitlist entry: launched, failed or cancelled with it.
-  if (row.status === "ordered" && to !== "ordered") await orderLeftOrdered(ctx, tx, updated, change.reason ?? null);
+  // (Only resold clouds' orders wait so: the fleet's and the simulator's creates pay no extra query.)
+  if (row.status === "ordered" && to !== "ordered" && isUpstreamName(row.provider)) {
+    await orderLeftOrdered(ctx, tx, updated, change.reason ?? null);
+  }
   return updated;
 }
 
