@@ -248,6 +248,7 @@ _ImageRequired = TypedDict("_ImageRequired", {
         "description": Optional[str],
         "compatible_gpus": List[str],
         "oci_ref": Optional[str],
+        "upstream_images": Dict[str, Any],
         "active": bool,
     })
 _ImageOptional = TypedDict("_ImageOptional", {}, total=False)
@@ -365,11 +366,24 @@ _CreateImageOptional = TypedDict("_CreateImageOptional", {
         "cuda_version": Optional[str],
         "description": Optional[str],
         "oci_ref": Optional[str],
+        "upstream_images": "UpstreamImages",
     }, total=False)
 
 
 class CreateImage(_CreateImageRequired, _CreateImageOptional):
     "The API's CreateImage."
+
+
+_UpstreamImagesRequired = TypedDict("_UpstreamImagesRequired", {})
+_UpstreamImagesOptional = TypedDict("_UpstreamImagesOptional", {
+        "verda": str,
+        "lambda": str,
+        "runpod": str,
+    }, total=False)
+
+
+class UpstreamImages(_UpstreamImagesRequired, _UpstreamImagesOptional):
+    "What each resold cloud launches for this image, replacing the whole map; a cloud left out does not sell the image (RunPod falls back to oci_ref); null: the default catalog's"
 
 
 _UpdateImageRequired = TypedDict("_UpdateImageRequired", {})
@@ -380,6 +394,7 @@ _UpdateImageOptional = TypedDict("_UpdateImageOptional", {
         "description": Optional[str],
         "compatible_gpus": List[str],
         "oci_ref": Optional[str],
+        "upstream_images": "UpstreamImages",
         "active": bool,
     }, total=False)
 
@@ -492,6 +507,7 @@ _DeployClusterOptional = TypedDict("_DeployClusterOptional", {
         "volume_ids": List[str],
         "existing_volumes": List[str],
         "new_volumes": List[Dict[str, Any]],
+        "waitlist": bool,
         "tenant_id": int,
     }, total=False)
 
@@ -611,7 +627,7 @@ _WaitlistDeployOptional = TypedDict("_WaitlistDeployOptional", {
 
 
 class WaitlistDeploy(_WaitlistDeployRequired, _WaitlistDeployOptional):
-    "Seed 001's deploy body; type and location default to the entry's"
+    "What auto_deploy creates; null for notify and for a waiting order"
 
 
 _JoinWaitlistRequired = TypedDict("_JoinWaitlistRequired", {})
@@ -622,7 +638,7 @@ _JoinWaitlistOptional = TypedDict("_JoinWaitlistOptional", {
         "region": str,
         "location": str,
         "mode": str,
-        "deploy": "WaitlistDeploy",
+        "deploy": Any,
         "tenant_id": int,
     }, total=False)
 

@@ -29,6 +29,9 @@ export interface ProvisionOptions {
   regionPinned?: boolean;
   /** When every offer refuses, go to the waitlist instead of failing. */
   waitlist?: boolean;
+  /** What the create already read, so the provider need not read it again: the image row, the volumes attached. */
+  image?: { id: string; upstreamImages: Record<string, string> | null; ociRef: string | null };
+  volumes?: { id: string; regionId: string }[];
 }
 
 /** What the provider reports for one instance; `unchanged` when it has nothing newer than the record. */

@@ -93,7 +93,7 @@ describeEachDb(
           name: `gp-${id}`,
           upstreamType: "1H100.80S.30V",
           upstreamRegion: "FIN-01",
-          image: "pytorch-cuda",
+          image: "ubuntu-22.04-cuda-12.4-docker",
           sshPublicKeys: claim.instance.sshPublicKeys,
         });
       // Within the lease nobody touches it; after it, the next pass finds the launch by its tag.

@@ -1,4 +1,6 @@
+import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, expect, it } from "vitest";
+import { events, instances } from "../../src/db/schema/index.js";
 import { describeEachDb } from "../helpers/harness.js";
 import { customer } from "../instances/fixtures.js";
 import { RunPodFake } from "./fakes/runpod.js";
@@ -109,6 +111,96 @@ describeEachDb(
       expect(await tick(h(), "provisioning")).toMatchObject({ launched: 1 });
       expect((await view(h(), id, key)).status).toBe("provisioning");
       expect(runpod.byName(`gp-${id}`)).toHaveLength(1);
+    });
+
+    it("a stop or start RunPod refuses puts the pod back, and tells webhooks the state it is back in", async () => {
+      await connect(h(), { runpod });
+      const { key, sshKeyId, tenantId } = await customer(h());
+      const created = await h().post(
+        "/api/v1/instances",
+        { name: "pod", planId: "GPU.H100.1x", templateSlug: "pytorch-cuda", region: "EU-RO-1", sshKeyId },
+        key,
+      );
+      const id = created.body.data.id as string;
+      await tick(h(), "provisioning");
+      h().clock.advance(31_000);
+      await tick(h(), "status-sync");
+      expect((await view(h(), id, key)).status).toBe("running");
+      const eventsSince = async (after: number) =>
+        (await h().ctx.db.select().from(events).where(eq(events.tenantId, tenantId)).orderBy(events.id))
+          .slice(after)
+          .map((e) => ({ type: e.type, data: e.data as any }));
+      const before = (await eventsSince(0)).length;
+      const run = async () =>
+        (await h().ctx.db.select().from(instances).where(eq(instances.id, id))).map((i) => [
+          i.runningSince,
+          i.stoppedAt,
+        ]);
+      const runBefore = await run();
+
+      // The stop is refused (RunPod answers 400): 409 to the caller, the pod still running and billed, and after the
+      // `instance.stopping` already sent, an `instance.running` saying why.
+      runpod.fault({ method: "POST", path: "/pods/", answer: { status: 400, body: { error: "pod is locked" } } });
+      const stop = await h().post(`/api/v1/instances/${id}/stop`, undefined, key);
+      expect(stop.status).toBe(409);
+      expect(stop.body.error).toMatch(/pod is locked/);
+      const back = await view(h(), id, key);
+      expect(back.status).toBe("running");
+      expect(await run()).toEqual(runBefore); // the run goes on, billed as before: never closed nor reopened
+      const afterStop = await eventsSince(before);
+      expect(afterStop.map((e) => e.type)).toEqual(["instance.stopping", "instance.running"]);
+      expect(afterStop[1].data).toMatchObject({
+        status: "running",
+        previous_status: "stopping",
+        reverted: "stop",
+        reason: expect.stringMatching(/^stop failed, back to running: .*pod is locked/),
+      });
+
+      // Stopped for real; then a start RunPod cannot take (5xx on every retry): 502, back to stopped, and said so.
+      expect((await h().post(`/api/v1/instances/${id}/stop`, undefined, key)).status).toBe(200);
+      await tick(h(), "status-sync");
+      expect((await view(h(), id, key)).status).toBe("stopped");
+      const beforeStart = (await eventsSince(0)).length;
+      runpod.fault({
+        method: "POST",
+        path: `/pods/`,
+        answer: { status: 503, body: { error: "upstream busy" } },
+        times: 10,
+      });
+      const start = await h().post(`/api/v1/instances/${id}/start`, undefined, key);
+      expect(start.status).toBe(502);
+      runpod.faults = [];
+      expect((await view(h(), id, key)).status).toBe("stopped");
+      const afterStart = await eventsSince(beforeStart);
+      expect(afterStart.map((e) => e.type)).toEqual(["instance.provisioning", "instance.stopped"]);
+      expect(afterStart[1].data).toMatchObject({ reverted: "start", reason: expect.stringMatching(/^start failed/) });
+
+      // It starts when RunPod can.
+      expect((await h().post(`/api/v1/instances/${id}/start`, undefined, key)).status).toBe(200);
+      expect((await h().del(`/api/v1/instances/${id}`, key)).status).toBe(200);
+      await tick(h(), "status-sync");
+    });
+
+    it("refuses a pod with a volume: RunPod does not carry gpuplane volumes", async () => {
+      await connect(h(), { runpod });
+      const { key, sshKeyId } = await customer(h());
+      const volume = await h().post("/api/v1/volumes", { name: "data", size_gb: 50, region: "EU-RO-1" }, key);
+      expect(volume.status).toBe(201);
+      const created = await h().post(
+        "/api/v1/instances",
+        {
+          name: "pod",
+          planId: "GPU.H100.1x",
+          templateSlug: "pytorch-cuda",
+          region: "EU-RO-1",
+          sshKeyId,
+          volumeIds: [volume.body.data.id],
+        },
+        key,
+      );
+      expect(created.status).toBe(400);
+      expect(created.body.error).toMatch(/runpod here cannot carry volume/);
+      expect((await h().get(`/api/v1/volumes/${volume.body.data.id}`, key)).body.data.status).toBe("available");
     });
   },
   {

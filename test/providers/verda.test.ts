@@ -1,6 +1,6 @@
 import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { instances } from "../../src/db/schema/index.js";
+import { instances, volumes } from "../../src/db/schema/index.js";
 import { divRound, microsToUsd } from "../../src/lib/money.js";
 import { chargedFor } from "../billing/fixtures.js";
 import { describeEachDb } from "../helpers/harness.js";
@@ -48,7 +48,8 @@ describeEachDb(
       const [upstream] = verda.byHostname(`gp-${id}`);
       expect(verda.byHostname(`gp-${id}`)).toHaveLength(1);
       expect(upstream).toMatchObject({ type: "1H100.80S.30V", location: "FIN-01" });
-      expect(verda.calls("POST", "/instances")[0].body).toMatchObject({ image: "ubuntu-22.04-cuda-12.4-cluster" });
+      // Verda launches the image map's OS image for it (its image_type), not gpuplane's image id.
+      expect(verda.calls("POST", "/instances")[0].body).toMatchObject({ image: "ubuntu-22.04-cuda-12.4-docker" });
       expect((await h().get(`/api/v1/deployments/${id}`, key)).body.data.status).toBe("provisioning");
 
       let status = "provisioning";
@@ -171,6 +172,85 @@ describeEachDb(
       expect(providers.text).not.toContain(verda.clientSecret);
       const health = await h().get("/healthz", null);
       expect(health.text).not.toContain(verda.clientSecret);
+    });
+
+    it("a customer volume becomes a Verda volume in the location, attached at launch, kept after the instance, deleted with the volume", async () => {
+      await connect(h(), { verda });
+      verda.actionMs = 0; // deletes at once (an earlier test made them slow)
+      const { key, tenantId } = await h().signup();
+      await fund(h(), tenantId, "50");
+      const sshKey = await h().post("/api/v1/ssh-keys", { name: "laptop", public_key: sshPublicKey() }, key);
+      const volume = await h().post("/api/v1/volumes", { name: "data", size_gb: 500, location: "FIN-01" }, key);
+      expect(volume.status).toBe(201);
+      const volumeId = volume.body.data.id as string;
+      const deployWith = (hostname: string) =>
+        h().post(
+          "/api/v1/deployments/clusters",
+          {
+            cluster_type: "1H100.80S.30V",
+            image: "ubuntu-22.04-cuda-12.4-cluster",
+            hostname,
+            ssh_key_ids: [sshKey.body.data.id],
+            location: "FIN-01",
+            existing_volumes: [volumeId],
+          },
+          key,
+        );
+      const first = await deployWith("with-data");
+      expect(first.status).toBe(201);
+      const firstId = first.body.data.id as string;
+      await tick(h(), "provisioning");
+
+      // One Verda volume, in FIN-01, of the volume's size and type, its id on the volume row, attached at creation.
+      const [made] = [...verda.volumes.values()];
+      expect(made).toMatchObject({ size: 500, type: "NVMe", location: "FIN-01", status: "attached" });
+      const [row] = await h().ctx.db.select().from(volumes).where(eq(volumes.id, volumeId));
+      expect(row).toMatchObject({ upstreamProvider: "verda", upstreamRef: made.id });
+      const launched = verda.calls("POST", "/instances").at(-1)!.body;
+      expect(launched).toMatchObject({ existing_volumes: [made.id], location_code: "FIN-01" });
+      expect(made.instance_id).toBe(verda.byHostname(`gp-${firstId}`)[0].id);
+
+      // On a launched Verda instance, attach and detach are refused (Verda takes volumes at creation).
+      h().clock.advance(100_000);
+      await tick(h(), "status-sync");
+      const detach = await h().del(`/api/v1/instances/${firstId}/volumes/${volumeId}`, key);
+      expect(detach.status).toBe(409);
+      expect(detach.body.error).toMatch(/only when it is created/);
+
+      // The instance is deleted: Verda keeps the volume (detached); gpuplane's volume is available again.
+      expect((await h().del(`/api/v1/deployments/${firstId}`, key)).status).toBe(200);
+      await tick(h(), "status-sync");
+      expect((await h().get(`/api/v1/deployments/${firstId}`, key)).body.data.status).toBe("deleted");
+      expect(verda.volumes.get(made.id)).toMatchObject({ status: "detached", instance_id: null });
+      expect((await h().get(`/api/v1/volumes/${volumeId}`, key)).body.data.status).toBe("available");
+
+      // The next instance gets the same Verda volume: no second one is created.
+      const second = await deployWith("with-data-again");
+      expect(second.status).toBe(201);
+      await tick(h(), "provisioning");
+      expect(verda.calls("POST", "/volumes")).toHaveLength(1);
+      expect(verda.calls("POST", "/instances").at(-1)!.body.existing_volumes).toEqual([made.id]);
+      expect((await h().del(`/api/v1/deployments/${second.body.data.id}`, key)).status).toBe(200);
+      await tick(h(), "status-sync");
+
+      // Deleting gpuplane's volume deletes Verda's; a Verda failure on that delete is a 502 and changes nothing.
+      verda.fault({
+        method: "PUT",
+        path: "/volumes",
+        answer: { status: 400, body: { code: "forbidden_action", message: "locked" } },
+      });
+      const failing = await h().del(`/api/v1/volumes/${volumeId}`, key);
+      expect(failing.status).toBe(502);
+      expect((await h().get(`/api/v1/volumes/${volumeId}`, key)).body.data.status).toBe("available");
+      expect(verda.volumes.has(made.id)).toBe(true);
+      const deleted = await h().del(`/api/v1/volumes/${volumeId}`, key);
+      expect(deleted.status).toBe(200);
+      expect(verda.volumes.has(made.id)).toBe(false);
+      expect(verda.calls("PUT", "/volumes").at(-1)!.body).toEqual({
+        id: [made.id],
+        action: "delete",
+        is_permanent: true,
+      });
     });
   },
   {

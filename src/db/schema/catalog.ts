@@ -1,5 +1,5 @@
 import { sql } from "drizzle-orm";
-import { boolean, integer, pgTable, primaryKey, text } from "drizzle-orm/pg-core";
+import { boolean, integer, jsonb, pgTable, primaryKey, text } from "drizzle-orm/pg-core";
 import { createdAt, micros } from "./columns.js";
 
 export const regions = pgTable("regions", {
@@ -62,6 +62,12 @@ export const images = pgTable("images", {
   compatibleGpus: text("compatible_gpus").array().notNull(),
   /** The container image a fleet node runs for it (podman/docker reference); null = the agent's own default. */
   ociRef: text("oci_ref"),
+  /**
+   * What each resold cloud launches for it, by cloud: `{"verda": "ubuntu-22.04-cuda-12.4-docker", "lambda":
+   * "lambda-stack-22-04", "runpod": "runpod/pytorch:…"}` (Verda's image_type, Lambda's image family, RunPod's image
+   * name). A cloud missing here launches its own default image, and the instance says so.
+   */
+  upstreamImages: jsonb("upstream_images").$type<Record<string, string>>(),
   active: boolean("active").notNull().default(true),
   createdAt: createdAt(),
 });

@@ -84,6 +84,9 @@ export const volumes = pgTable(
     instanceId: text("instance_id"),
     pricePerGbMonthMicros: micros("price_per_gb_month_micros").notNull(),
     meteredUntil: tstz("metered_until"),
+    /** A resold cloud's copy of the volume (Verda block storage): the cloud and its id there; null until one exists. */
+    upstreamProvider: text("upstream_provider"),
+    upstreamRef: text("upstream_ref"),
     createdAt: createdAt(),
     deletedAt: tstz("deleted_at"),
   },
@@ -109,7 +112,10 @@ export const waitlistEntries = pgTable(
     createdAt: createdAt(),
     fulfilledAt: tstz("fulfilled_at"),
   },
-  (t) => [index("waitlist_queue_idx").on(t.instanceTypeId, t.regionId, t.status, t.id)],
+  (t) => [
+    index("waitlist_queue_idx").on(t.instanceTypeId, t.regionId, t.status, t.id),
+    index("waitlist_instance_idx").on(t.instanceId),
+  ],
 );
 
 export const webhookEndpoints = pgTable(

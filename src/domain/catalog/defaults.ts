@@ -126,9 +126,23 @@ const allModels = gpuFamilies.map((f) => f.model);
 const preBlackwell = allModels.filter((m) => m !== "B200");
 
 /** Blackwell (B200) needs CUDA 12.8 or newer, so older images do not list it. */
+/** RunPod's own PyTorch image (CUDA 12.4.1, Ubuntu 22.04, sshd installing PUBLIC_KEY): its templates' default. */
+const RUNPOD_PYTORCH_CUDA_12_4 = "runpod/pytorch:2.4.0-py3.11-cuda12.4.1-devel-ubuntu22.04";
+
+/**
+ * Each image carries what each resold cloud launches for it (`upstreamImages`): Verda's `image_type` (GET /images),
+ * Lambda's image `family` (GET /images; the launch takes `image: {family}`), RunPod's container image name. Only
+ * what matches the image's OS and CUDA is mapped; a cloud missing from the map does not sell the image (RunPod, which
+ * runs any container image, falls back to the image's `ociRef`).
+ */
 export const defaultImages = [
   {
     id: "pytorch-cuda",
+    upstreamImages: {
+      verda: "ubuntu-22.04-cuda-12.4-docker",
+      lambda: "lambda-stack-22-04",
+      runpod: RUNPOD_PYTORCH_CUDA_12_4,
+    } as Record<string, string>,
     ociRef: "docker.io/pytorch/pytorch:2.7.0-cuda12.8-cudnn9-runtime",
     name: "PyTorch 2.7 + CUDA 12.8",
     os: "Ubuntu 22.04",
@@ -138,6 +152,11 @@ export const defaultImages = [
   },
   {
     id: "ubuntu-22.04-cuda-12.4-cluster",
+    upstreamImages: {
+      verda: "ubuntu-22.04-cuda-12.4-docker",
+      lambda: "lambda-stack-22-04",
+      runpod: RUNPOD_PYTORCH_CUDA_12_4,
+    } as Record<string, string>,
     ociRef: "docker.io/nvidia/cuda:12.4.1-cudnn-devel-ubuntu22.04",
     name: "Ubuntu 22.04 + CUDA 12.4 (cluster)",
     os: "Ubuntu 22.04",
@@ -147,6 +166,10 @@ export const defaultImages = [
   },
   {
     id: "ubuntu-24.04-cuda-12.8-cluster",
+    upstreamImages: { verda: "ubuntu-24.04-cuda-12.8-open-docker", lambda: "lambda-stack-24-04" } as Record<
+      string,
+      string
+    >,
     ociRef: "docker.io/nvidia/cuda:12.8.1-cudnn-devel-ubuntu24.04",
     name: "Ubuntu 24.04 + CUDA 12.8 (cluster)",
     os: "Ubuntu 24.04",
@@ -156,6 +179,7 @@ export const defaultImages = [
   },
   {
     id: "ubuntu-22.04-cuda-12.1",
+    upstreamImages: { runpod: "runpod/pytorch:2.1.0-py3.10-cuda12.1.1-devel-ubuntu22.04" } as Record<string, string>,
     ociRef: "docker.io/nvidia/cuda:12.1.1-devel-ubuntu22.04",
     name: "Ubuntu 22.04 + CUDA 12.1",
     os: "Ubuntu 22.04",
@@ -165,6 +189,7 @@ export const defaultImages = [
   },
   {
     id: "tensorflow-cuda",
+    upstreamImages: { lambda: "lambda-stack-22-04" } as Record<string, string>,
     ociRef: "docker.io/tensorflow/tensorflow:2.16.1-gpu",
     name: "TensorFlow 2.16 + CUDA 12.3",
     os: "Ubuntu 22.04",
@@ -174,6 +199,7 @@ export const defaultImages = [
   },
   {
     id: "vllm-cuda",
+    upstreamImages: {} as Record<string, string>,
     ociRef: "docker.io/vllm/vllm-openai:v0.9.0",
     name: "vLLM 0.9 + CUDA 12.8",
     os: "Ubuntu 22.04",
@@ -186,4 +212,9 @@ export const defaultImages = [
 /** Bare-metal cluster images log in as root (seed 001: `ssh root@<ip>`); the others as ubuntu. */
 export function sshUserForImage(imageId: string): string {
   return imageId.endsWith("-cluster") ? "root" : "ubuntu";
+}
+
+/** The default catalog's cloud image names, for rows that predate upstream_images or never set them. */
+export function defaultUpstreamImages(imageId: string): Record<string, string> {
+  return defaultImages.find((i) => i.id === imageId)?.upstreamImages ?? {};
 }

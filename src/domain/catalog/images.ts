@@ -3,7 +3,7 @@ import type { AppContext } from "../../context.js";
 import type { Executor } from "../../db/client.js";
 import { images } from "../../db/schema/index.js";
 import { badRequest, conflict, notFound } from "../../lib/errors.js";
-import { defaultImages } from "./defaults.js";
+import { defaultImages, defaultUpstreamImages } from "./defaults.js";
 
 export type ImageRow = typeof images.$inferSelect;
 
@@ -27,11 +27,30 @@ export interface ImageInput {
   description?: string | null;
   compatibleGpus: string[];
   ociRef?: string | null;
+  upstreamImages?: Record<string, string> | null;
 }
 
 /** The default catalog's container images, for rows that predate oci_ref or never set one. */
 export function defaultOciRef(imageId: string): string | null {
   return defaultImages.find((i) => i.id === imageId)?.ociRef ?? null;
+}
+
+/** The image's per-cloud names as the operator set them, or the default catalog's where never set (null). */
+export function upstreamImagesOf(image: Pick<ImageRow, "id" | "upstreamImages">): Record<string, string> {
+  return image.upstreamImages ?? defaultUpstreamImages(image.id);
+}
+
+/**
+ * What a resold cloud launches for an image: the operator's (or the default catalog's) mapping; for RunPod, which
+ * runs any container image, else the image's container reference. Null: that cloud does not sell this image.
+ */
+export function upstreamImageFor(
+  image: Pick<ImageRow, "id" | "upstreamImages" | "ociRef">,
+  cloud: string,
+): string | null {
+  const mapped = upstreamImagesOf(image)[cloud];
+  if (mapped) return mapped;
+  return cloud === "runpod" ? (image.ociRef ?? defaultOciRef(image.id)) : null;
 }
 
 export async function createImage(ctx: AppContext, input: ImageInput): Promise<ImageRow> {
@@ -42,6 +61,7 @@ export async function createImage(ctx: AppContext, input: ImageInput): Promise<I
       cudaVersion: input.cudaVersion ?? null,
       description: input.description ?? null,
       ociRef: input.ociRef ?? null,
+      upstreamImages: input.upstreamImages ?? null,
     })
     .onConflictDoNothing()
     .returning();

@@ -94,14 +94,17 @@ export async function createInstance(
       })
       .returning();
     await emitEvent(tx, tenantId, "instance.ordered", eventData(ordered, null), now);
-    for (const id of request.volumeIds ?? []) await attachVolume(ctx, tx, ordered, id);
+    const attached: { id: string; regionId: string }[] = [];
+    for (const id of request.volumeIds ?? []) attached.push(await attachVolume(ctx, tx, ordered, id));
     for (const v of request.newVolumes ?? []) {
       const volume = await createVolume(ctx, tx, tenantId, { ...v, regionId });
-      await attachVolume(ctx, tx, ordered, volume.id);
+      attached.push(await attachVolume(ctx, tx, ordered, volume.id));
     }
     const placement = await provider.provision(ctx, tx, ordered, {
       regionPinned: Boolean(request.regionId),
       waitlist: request.waitlist,
+      image,
+      volumes: attached,
     });
     if (!placement) throw noCapacity(request.instanceType, regionId);
     return applyPlacement(ctx, tx, ordered, placement);

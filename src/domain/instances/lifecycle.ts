@@ -12,7 +12,7 @@ import { assertQuota } from "../quota.js";
 import { detachAll } from "../volumes/volumes.js";
 import { applyPlacement, noCapacity } from "./create.js";
 import { eventData, lockInstance, transition } from "./record.js";
-import { assertAllowed } from "./states.js";
+import { assertAllowed, type InstanceStatus } from "./states.js";
 
 /** Who asked: a customer's key, an operator, or the system (billing auto-stop, status sync). */
 export type Actor = "user" | "operator" | "system";
@@ -122,7 +122,10 @@ export async function deleteInstance(ctx: AppContext, action: InstanceAction): P
 
 /**
  * The cloud call behind a committed stop or start. Should it fail, the instance goes back to the state it was in
- * (its run untouched) and the caller gets the error (Verda's 409 for a provisioning instance, a 502).
+ * (its run untouched) and the caller gets the error (Verda's 409 for a provisioning instance, a 502). The customer was
+ * already sent `instance.stopping` (or `instance.provisioning`), so the state it is put back to is sent too
+ * (`instance.running`, `instance.stopped`, …, with `reverted: "stop"` and the cloud's reason): a webhook consumer's
+ * view ends where the instance is.
  */
 async function requestAfterCommit(
   ctx: AppContext,
@@ -133,10 +136,24 @@ async function requestAfterCommit(
   try {
     await later.provider.request!(ctx, later.before, action);
   } catch (error) {
-    await ctx.db
-      .update(instances)
-      .set({ status: later.before.status, statusReason: later.before.statusReason, updatedAt: ctx.clock.now() })
-      .where(and(eq(instances.id, row.id), eq(instances.status, row.status)));
+    const why = error instanceof Error ? error.message : String(error);
+    await ctx.db.transaction(async (tx) => {
+      const now = ctx.clock.now();
+      // A plain update, not a transition: the run was never closed (stopping kept billing), so it is not reopened.
+      const [back] = await tx
+        .update(instances)
+        .set({ status: later.before.status, statusReason: later.before.statusReason, updatedAt: now })
+        .where(and(eq(instances.id, row.id), eq(instances.status, row.status)))
+        .returning();
+      if (!back) return; // moved on meanwhile (the status sync saw the cloud act): that transition told the customer
+      await emitEvent(
+        tx,
+        back.tenantId,
+        `instance.${back.status as InstanceStatus}`,
+        eventData(back, row.status, { reason: `${action} failed, back to ${back.status}: ${why}`, reverted: action }),
+        now,
+      );
+    });
     throw error;
   }
   ctx.kick("status-sync");

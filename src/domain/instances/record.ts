@@ -4,7 +4,9 @@ import type { Executor } from "../../db/client.js";
 import { instances } from "../../db/schema/index.js";
 import { notFound } from "../../lib/errors.js";
 import type { InstanceRow } from "../../providers/types.js";
+import { isUpstreamName } from "../../providers/upstream/types.js";
 import { emitEvent } from "../events/emit.js";
+import { orderLeftOrdered } from "../waitlist/orders.js";
 import type { InstanceStatus } from "./states.js";
 
 declare module "../../context.js" {
@@ -78,6 +80,11 @@ export async function transition(
     .returning();
   if (!updated) throw new Error(`instance ${row.id} left ${row.status} while locked`);
   await emitEvent(tx, row.tenantId, `instance.${to}`, eventData(updated, row.status, change.data), now);
+  // An order that waited for capacity is also a waitlist entry: launched, failed or cancelled with it.
+  // (Only resold clouds' orders wait so: the fleet's and the simulator's creates pay no extra query.)
+  if (row.status === "ordered" && to !== "ordered" && isUpstreamName(row.provider)) {
+    await orderLeftOrdered(ctx, tx, updated, change.reason ?? null);
+  }
   return updated;
 }
 

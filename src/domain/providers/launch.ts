@@ -1,6 +1,6 @@
 import { and, asc, eq, inArray, isNull, lt, or, sql } from "drizzle-orm";
 import type { AppContext } from "../../context.js";
-import { instances, upstreamLaunches } from "../../db/schema/index.js";
+import { instances, upstreamLaunches, volumes } from "../../db/schema/index.js";
 import { providers } from "../../providers/registry.js";
 import type { InstanceRow } from "../../providers/types.js";
 import { UpstreamError } from "../../providers/upstream/errors.js";
@@ -8,6 +8,8 @@ import type { Candidate, UpstreamProviders } from "../../providers/upstream/prov
 import { tagFor, type UpstreamCloud } from "../../providers/upstream/types.js";
 import { markInstanceFailed } from "../instances/lifecycle.js";
 import { lockInstance, transition } from "../instances/record.js";
+import type { VolumeRow } from "../volumes/volumes.js";
+import { queueOrder } from "../waitlist/orders.js";
 
 /** A claim lasts this long: past it, the launch is taken up again (its worker crashed) and adopts what it finds. */
 const LEASE_MS = 120_000;
@@ -100,6 +102,10 @@ async function launchOne(ctx: AppContext, upstream: UpstreamProviders, claim: Cl
   const candidates = launch.candidates as Candidate[];
   const tried = [...(launch.tried as Tried[])];
   const tag = tagFor(instance.id);
+  const attached = await ctx.db
+    .select()
+    .from(volumes)
+    .where(and(eq(volumes.instanceId, instance.id), eq(volumes.status, "attached")));
   let unreachable = false;
   for (let index = launch.nextCandidate; index < candidates.length; index++) {
     const c = candidates[index];
@@ -109,6 +115,12 @@ async function launchOne(ctx: AppContext, upstream: UpstreamProviders, claim: Cl
       continue;
     }
     const cloud = upstream.cloud(c.provider);
+    // The customer's volumes go with the instance: only to a cloud that carries them, in their own region.
+    const noVolumes = attached.length ? volumeMismatch(cloud, c, attached) : null;
+    if (noVolumes) {
+      tried.push({ provider: c.provider, region: c.upstreamRegion, reason: noVolumes });
+      continue;
+    }
     try {
       // A second attempt may follow a launch whose answer was lost (or a crash): adopt before launching again.
       const found = launch.attempts > 1 ? await findByTag(cloud, tag) : null;
@@ -118,8 +130,9 @@ async function launchOne(ctx: AppContext, upstream: UpstreamProviders, claim: Cl
           name: tag,
           upstreamType: c.upstreamType,
           upstreamRegion: c.upstreamRegion,
-          image: instance.imageId,
+          image: c.upstreamImage ?? instance.imageId,
           sshPublicKeys: instance.sshPublicKeys,
+          ...(attached.length ? { volumeIds: await upstreamVolumes(ctx, cloud, c, attached) } : {}),
         }));
       upstream.noteOk(c.provider);
       await commitLaunch(ctx, cloud, instance.id, c, upstreamId, index, tried);
@@ -174,6 +187,38 @@ async function launchOne(ctx: AppContext, upstream: UpstreamProviders, claim: Cl
   await markInstanceFailed(ctx, instance.id, `no upstream could launch it (${why})`);
 }
 
+function volumeMismatch(cloud: UpstreamCloud, c: Candidate, attached: VolumeRow[]): string | null {
+  if (!cloud.volumes) return `${c.provider} does not carry gpuplane volumes; the instance has ${attached.length}`;
+  const elsewhere = attached.find((v) => v.regionId !== c.regionId);
+  if (elsewhere) return `volume ${elsewhere.id} is in ${elsewhere.regionId}, not ${c.regionId}`;
+  return null;
+}
+
+/**
+ * The cloud's ids of the instance's volumes, each created there on its first launch (Verda `POST /volumes` in the
+ * location) and its id kept on the volume row at once, so a retry, a later instance or the volume's delete finds it.
+ */
+async function upstreamVolumes(ctx: AppContext, cloud: UpstreamCloud, c: Candidate, attached: VolumeRow[]) {
+  const ids: string[] = [];
+  for (const v of attached) {
+    if (v.upstreamRef && v.upstreamProvider === c.provider) {
+      ids.push(v.upstreamRef);
+      continue;
+    }
+    const ref = await cloud.volumes!.create({
+      name: `gp-${v.id}`,
+      sizeGb: v.sizeGb,
+      type: v.type === "hdd" ? "hdd" : "nvme",
+      location: c.upstreamRegion,
+    });
+    await ctx.db.update(volumes).set({ upstreamProvider: c.provider, upstreamRef: ref }).where(eq(volumes.id, v.id));
+    v.upstreamProvider = c.provider;
+    v.upstreamRef = ref;
+    ids.push(ref);
+  }
+  return ids;
+}
+
 async function findByTag(cloud: UpstreamCloud, tag: string): Promise<string | null> {
   const listed = await cloud.list();
   return listed.find((u) => u.name === tag && u.state !== "gone")?.id ?? null;
@@ -222,8 +267,10 @@ async function commitLaunch(
 }
 
 /**
- * The customer asked to wait (`waitlist: true`): the order stays ordered, with why, and the whole plan is tried again
- * every WAITLIST_RETRY_MS (its attempts start over, so it never runs out of them while it waits).
+ * The customer asked to wait (`waitlist: true`): the order stays ordered, with why, joins the waitlist of its type
+ * and region (src/domain/waitlist/orders.ts: listed with its position, `waitlist.*` events), and the whole plan is
+ * tried again every WAITLIST_RETRY_MS, or sooner when the waitlist loop sees a cloud report room (its attempts start
+ * over, so it never runs out of them while it waits).
  */
 async function waitForCapacity(ctx: AppContext, instanceId: string, tried: Tried[]) {
   const why = tried.map((t) => `${t.provider} ${t.region}: ${t.reason}`).join("; ");
@@ -236,10 +283,7 @@ async function waitForCapacity(ctx: AppContext, instanceId: string, tried: Tried
       leaseUntil: new Date(ctx.clock.now().getTime() + WAITLIST_RETRY_MS),
     })
     .where(eq(upstreamLaunches.instanceId, instanceId));
-  await ctx.db
-    .update(instances)
-    .set({ statusReason: `waiting for capacity (every offer refused: ${why}); launches when one has room` })
-    .where(and(eq(instances.id, instanceId), eq(instances.status, "ordered")));
+  await queueOrder(ctx, instanceId, `waiting for capacity (every offer refused: ${why}); launches when one has room`);
 }
 
 /** Leaves the launch for a later pass, backing off 2, 4, 8 … 60 s. */

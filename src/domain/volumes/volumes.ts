@@ -3,10 +3,14 @@ import type { AppContext } from "../../context.js";
 import type { Executor } from "../../db/client.js";
 import { volumes } from "../../db/schema/index.js";
 import { type PageQuery, paginate } from "../../http/pagination.js";
-import { badRequest, conflict, notFound } from "../../lib/errors.js";
+import { ApiError, badRequest, conflict, notFound } from "../../lib/errors.js";
 import { newId } from "../../lib/ids.js";
 import { usdToMicros } from "../../lib/money.js";
+import { providers } from "../../providers/registry.js";
 import type { InstanceRow } from "../../providers/types.js";
+import { UpstreamError } from "../../providers/upstream/errors.js";
+import { badGateway } from "../../providers/upstream/provider.js";
+import type { UpstreamName } from "../../providers/upstream/types.js";
 import { resolveRegion } from "../catalog/regions.js";
 import { emitEvent } from "../events/emit.js";
 import { assertAllowed } from "../instances/states.js";
@@ -73,6 +77,12 @@ export async function getVolume(db: Executor, tenantId: number | null, id: strin
 
 /** An attached volume cannot be deleted (409); deleting a deleted one again returns it unchanged. */
 export async function deleteVolume(ctx: AppContext, tenantId: number | null, id: string): Promise<VolumeRow> {
+  // A resold cloud's copy (Verda) is deleted first, outside the transaction; should the cloud fail, nothing changes
+  // here and the caller gets its 502 (a repeat is harmless: a copy already gone counts as deleted).
+  const current = await getVolume(ctx.db, tenantId, id);
+  if (current.upstreamRef && current.upstreamProvider && current.status !== "deleted" && !current.instanceId) {
+    await deleteUpstreamVolume(ctx, current.upstreamProvider, current.upstreamRef);
+  }
   return ctx.db.transaction(async (tx) => {
     const row = await getVolume(tx, tenantId, id, true);
     if (row.status === "deleted") return row;
@@ -141,4 +151,22 @@ export async function volumesOf(db: Executor, instanceIds: string[]): Promise<Ma
   const rows = await db.select().from(volumes).where(inArray(volumes.instanceId, instanceIds));
   for (const r of rows) out.set(r.instanceId!, [...(out.get(r.instanceId!) ?? []), r]);
   return out;
+}
+
+async function deleteUpstreamVolume(ctx: AppContext, provider: string, ref: string): Promise<void> {
+  const upstream = providers(ctx).upstream;
+  const name = provider as UpstreamName;
+  if (!upstream?.clouds.has(name)) {
+    throw new ApiError(
+      "BAD_GATEWAY",
+      `the volume's copy on ${provider} cannot be deleted: ${provider} is not configured`,
+    );
+  }
+  const cloud = upstream.cloud(name);
+  try {
+    await cloud.volumes?.delete(ref);
+  } catch (error) {
+    if (!(error instanceof UpstreamError)) throw error;
+    throw badGateway(name, `answered: ${error.message}`, error.kind, error.requestId);
+  }
 }

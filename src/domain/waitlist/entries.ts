@@ -1,6 +1,6 @@
 import { and, count, desc, eq, lt, sql } from "drizzle-orm";
 import type { AppContext } from "../../context.js";
-import { waitlistEntries } from "../../db/schema/index.js";
+import { instances, waitlistEntries } from "../../db/schema/index.js";
 import type { PageQuery } from "../../http/pagination.js";
 import { paginate } from "../../http/pagination.js";
 import { badRequest, conflict, notFound } from "../../lib/errors.js";
@@ -8,6 +8,7 @@ import { newId } from "../../lib/ids.js";
 import { resolveImage } from "../catalog/images.js";
 import { resolveRegion } from "../catalog/regions.js";
 import { resolveInstanceType } from "../catalog/types.js";
+import { deleteInstance } from "../instances/lifecycle.js";
 import { tenantKeysById } from "../ssh-keys/keys.js";
 
 export type WaitlistRow = typeof waitlistEntries.$inferSelect;
@@ -147,13 +148,31 @@ export async function listEntries(
   );
 }
 
-/** Leaves the queue. Only a waiting entry can be cancelled; a finished one is returned as it is. */
+/**
+ * Leaves the queue. Only a waiting entry can be cancelled; a finished one is returned as it is. An entry holding an
+ * order that waits for capacity (`waitlist: true`) cancels the order too: the instance, never launched, is deleted.
+ */
 export async function cancelEntry(ctx: AppContext, tenantId: number, id: string): Promise<WaitlistEntry> {
   const entry = await getEntry(ctx, tenantId, id);
   if (entry.status !== "waiting") return entry;
-  await ctx.db
+  const [cancelled] = await ctx.db
     .update(waitlistEntries)
     .set({ status: "cancelled", statusReason: "cancelled by the customer", fulfilledAt: ctx.clock.now() })
-    .where(and(eq(waitlistEntries.id, id), eq(waitlistEntries.status, "waiting")));
+    .where(and(eq(waitlistEntries.id, id), eq(waitlistEntries.status, "waiting")))
+    .returning();
+  if (cancelled?.instanceId) {
+    const [order] = await ctx.db
+      .select({ status: instances.status })
+      .from(instances)
+      .where(eq(instances.id, cancelled.instanceId));
+    if (order?.status === "ordered") {
+      await deleteInstance(ctx, {
+        tenantId,
+        instanceId: cancelled.instanceId,
+        actor: "user",
+        reason: `left the waitlist (${id}) before a cloud had room`,
+      });
+    }
+  }
   return getEntry(ctx, tenantId, id);
 }

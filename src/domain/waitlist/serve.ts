@@ -7,11 +7,14 @@ import { emitEvent } from "../events/emit.js";
 import { createInstance } from "../instances/create.js";
 import { itemFailed } from "../loops/isolate.js";
 import type { DeployRequest, WaitlistRow } from "./entries.js";
+import { wakeOrder } from "./orders.js";
 
 export interface ServeSummary {
   notified: number;
   deployed: number;
   failed: number;
+  /** Orders waiting for capacity (created with `waitlist: true`) told to try their launch again now. */
+  retried: number;
 }
 
 /**
@@ -20,10 +23,11 @@ export interface ServeSummary {
  * (and the others keep their places: they are told in turn, not all at once to race for one GPU); an auto-deploy
  * entry is deployed as its owner asked. A deploy refused for the customer's own reasons (credits, quota, a deleted
  * SSH key) fails that entry with the reason and the queue moves on; a deploy refused for capacity ends the pass for
- * that queue, with the entry keeping its place.
+ * that queue, with the entry keeping its place. An entry that holds an order waiting for capacity (`waitlist: true` on
+ * a resold cloud) is not deployed: its order is told to try its launch now.
  */
 export async function serveWaitlist(ctx: AppContext): Promise<ServeSummary> {
-  const summary: ServeSummary = { notified: 0, deployed: 0, failed: 0 };
+  const summary: ServeSummary = { notified: 0, deployed: 0, failed: 0, retried: 0 };
   const queues = await ctx.db
     .selectDistinct({ typeId: waitlistEntries.instanceTypeId, regionId: waitlistEntries.regionId })
     .from(waitlistEntries)
@@ -50,6 +54,13 @@ export async function serveWaitlist(ctx: AppContext): Promise<ServeSummary> {
       if (room <= 0) break;
       let outcome: Awaited<ReturnType<typeof deploy>> | "notified";
       try {
+        // An entry that already holds an order is never deployed again: its order is told to try now (or, when its
+        // worker is launching it at this moment, left to it); either way it takes the room.
+        if (entry.instanceId && entry.mode === "auto_deploy") {
+          if (await wakeOrder(ctx, entry.instanceId)) summary.retried++;
+          room--;
+          continue;
+        }
         outcome = entry.mode === "auto_deploy" ? await deploy(ctx, entry) : await notify(ctx, entry, room);
       } catch (error) {
         // One entry that cannot be served (a bad row, a broken webhook endpoint) does not hold the queue up.

@@ -111,6 +111,7 @@ export class LambdaCloud implements UpstreamCloud {
         file_system_names: [],
         quantity: 1,
         name: request.name,
+        image: { family: request.image },
       },
     });
     return parseAnswer("lambda", launchBody, answer, "launch").data.instance_ids[0];

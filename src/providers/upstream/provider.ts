@@ -1,10 +1,11 @@
 import { and, eq, inArray } from "drizzle-orm";
 import type { AppContext } from "../../context.js";
 import type { Executor } from "../../db/client.js";
-import { instances, upstreamLaunches, upstreamOffers } from "../../db/schema/index.js";
+import { images, instances, upstreamLaunches, upstreamOffers, volumes } from "../../db/schema/index.js";
+import { upstreamImageFor } from "../../domain/catalog/images.js";
 import type { InstanceType } from "../../domain/catalog/types.js";
 import { transition } from "../../domain/instances/record.js";
-import { ApiError, conflict } from "../../lib/errors.js";
+import { ApiError, badRequest, conflict } from "../../lib/errors.js";
 import type { InstanceRow, Placement, Provider, ProvisionOptions } from "../types.js";
 import type { CircuitBreaker } from "./breaker.js";
 import { UpstreamError } from "./errors.js";
@@ -17,6 +18,8 @@ export interface Candidate {
   upstreamRegion: string;
   regionId: string;
   upstreamPriceMicros: string;
+  /** What this cloud launches for the instance's image (its image map); absent in plans made before the map. */
+  upstreamImage?: string;
 }
 
 export interface UpstreamHealth {
@@ -37,7 +40,7 @@ export class UpstreamProviders implements Provider {
   readonly name = "upstream" as const;
   readonly health = new Map<UpstreamName, UpstreamHealth>();
   private availability = new Map<UpstreamName, { at: number; available: Set<string> }>();
-  private refreshing = new Set<UpstreamName>();
+  private refreshing = new Map<UpstreamName, Promise<void>>();
 
   constructor(
     readonly clouds: Map<UpstreamName, { cloud: UpstreamCloud; breaker: CircuitBreaker }>,
@@ -76,9 +79,39 @@ export class UpstreamProviders implements Provider {
     row: InstanceRow,
     options: ProvisionOptions = {},
   ): Promise<Placement | null> {
-    const offers = await this.offersFor(tx, row.instanceTypeId, options.regionPinned === false ? null : row.regionId);
-    const candidates: Candidate[] = offers
-      .filter((o) => this.isAvailable(ctx, o))
+    const offered = await this.offersFor(tx, row.instanceTypeId, options.regionPinned === false ? null : row.regionId);
+    // Only the clouds the image is mapped to sell it (the image map, src/domain/catalog/images.ts).
+    const [image] = options.image ? [options.image] : await tx.select().from(images).where(eq(images.id, row.imageId));
+    const imageOn = new Map(offered.map((o) => [o.provider, image ? upstreamImageFor(image, o.provider) : null]));
+    const imaged = offered.filter((o) => imageOn.get(o.provider));
+    if (offered.length && !imaged.length) {
+      const clouds = [...new Set(offered.map((o) => o.provider))].join(", ");
+      throw badRequest(
+        `image '${row.imageId}' is not offered on ${clouds}, the cloud${clouds.includes(",") ? "s" : ""} selling ${row.requestedType} here; choose another image (GET /api/v1/images shows each image's upstream_images)`,
+      );
+    }
+    // The customer's volumes go with the instance: only clouds that carry them (Verda), in the volumes' region.
+    const attached =
+      options.volumes ??
+      (await tx
+        .select({ id: volumes.id, regionId: volumes.regionId })
+        .from(volumes)
+        .where(and(eq(volumes.instanceId, row.id), eq(volumes.status, "attached"))));
+    const offers = attached.length
+      ? imaged.filter(
+          (o) => this.clouds.get(o.provider as UpstreamName)?.cloud.volumes && o.regionId === attached[0].regionId,
+        )
+      : imaged;
+    if (imaged.length && !offers.length) {
+      const clouds = [...this.clouds].filter(([, c]) => c.cloud.volumes).map(([name]) => name);
+      throw badRequest(
+        `volumes go only with instances on ${clouds.join(", ") || "no resold cloud"} in the volume's region; ${[...new Set(imaged.map((o) => o.provider))].join(", ")} here cannot carry volume ${attached[0].id}: create it without volumes`,
+      );
+    }
+    // Nothing reports room: a customer who asked to wait still gets the order (every offer in the plan); the
+    // provisioning worker's refusals then put it on the waitlist.
+    const available = offers.filter((o) => this.isAvailable(ctx, o));
+    const candidates: Candidate[] = (available.length || !options.waitlist ? available : offers)
       .sort((a, b) => cheapestFirst(a, b, row.regionId))
       .map((o) => ({
         provider: o.provider as UpstreamName,
@@ -86,6 +119,7 @@ export class UpstreamProviders implements Provider {
         upstreamRegion: o.upstreamRegion,
         regionId: o.regionId,
         upstreamPriceMicros: o.upstreamPriceMicros.toString(),
+        upstreamImage: imageOn.get(o.provider)!,
       }));
     if (!candidates.length) return null;
     const first = candidates[0];
@@ -210,9 +244,11 @@ export class UpstreamProviders implements Provider {
   }
 
   refreshAvailability(ctx: AppContext, name: UpstreamName): Promise<void> | undefined {
-    if (this.refreshing.has(name) || !this.clouds.has(name)) return undefined;
-    this.refreshing.add(name);
-    return this.cloud(name)
+    if (!this.clouds.has(name)) return undefined;
+    // One call at a time per cloud: a caller that comes while one is under way gets that one.
+    const running = this.refreshing.get(name);
+    if (running) return running;
+    const refresh = this.cloud(name)
       .types()
       .then((types) => {
         const available = new Set(types.filter((t) => t.available).map((t) => `${t.upstreamType}@${t.upstreamRegion}`));
@@ -227,6 +263,8 @@ export class UpstreamProviders implements Provider {
         );
       })
       .finally(() => this.refreshing.delete(name));
+    this.refreshing.set(name, refresh);
+    return refresh;
   }
 
   /** For tests and the catalog sync: forget cached availability. */

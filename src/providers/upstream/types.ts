@@ -44,8 +44,18 @@ export interface LaunchRequest {
   name: string;
   upstreamType: string;
   upstreamRegion: string;
+  /** The cloud's own image name from the image map: Verda's image_type, Lambda's family, RunPod's image name. */
   image: string;
   sshPublicKeys: string[];
+  /** The cloud's ids of the customer's volumes to attach at launch (Verda's `existing_volumes`). */
+  volumeIds?: string[];
+}
+
+/** A customer volume as a cloud's own block storage (Verda): created in the instance's location, kept after it. */
+export interface UpstreamVolumes {
+  create(volume: { name: string; sizeGb: number; type: "nvme" | "hdd"; location: string }): Promise<string>;
+  /** Deletes it for good; one already gone is not an error. */
+  delete(id: string): Promise<void>;
 }
 
 /**
@@ -58,6 +68,8 @@ export interface UpstreamCloud {
   readonly canStop: boolean;
   /** What a stop costs the customer, said on the stop (RunPod wipes the container disk). */
   readonly stopNote?: string;
+  /** Present where the cloud carries gpuplane volumes (Verda); elsewhere an instance with volumes is not sold. */
+  readonly volumes?: UpstreamVolumes;
   types(): Promise<UpstreamType[]>;
   launch(request: LaunchRequest): Promise<string>;
   list(): Promise<UpstreamInstance[]>;

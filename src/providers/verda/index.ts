@@ -3,7 +3,13 @@ import type { CircuitBreaker } from "../upstream/breaker.js";
 import { UpstreamError } from "../upstream/errors.js";
 import { gpuModelOf, usdPerHourToMicros } from "../upstream/gpus.js";
 import { type CallOptions, keyName, parseAnswer, UpstreamHttp } from "../upstream/http.js";
-import type { LaunchRequest, UpstreamCloud, UpstreamInstance, UpstreamType } from "../upstream/types.js";
+import type {
+  LaunchRequest,
+  UpstreamCloud,
+  UpstreamInstance,
+  UpstreamType,
+  UpstreamVolumes,
+} from "../upstream/types.js";
 
 export const VERDA_URL = "https://api.verda.com/v1";
 
@@ -134,6 +140,7 @@ export class VerdaCloud implements UpstreamCloud {
         description: request.name,
         location_code: request.upstreamRegion,
         is_spot: false,
+        existing_volumes: request.volumeIds ?? [],
       },
     });
     const trimmed = String(id).trim().replace(/^"|"$/g, "");
@@ -154,6 +161,32 @@ export class VerdaCloud implements UpstreamCloud {
       sshUser: "root",
     }));
   }
+
+  /** Verda block storage (`POST /volumes` answers the new id as text; `PUT /volumes {id, action}`). */
+  readonly volumes: UpstreamVolumes = {
+    create: async (volume) => {
+      const id = await this.call<string>("POST", "/volumes", {
+        text: true,
+        body: {
+          type: volume.type === "hdd" ? "HDD" : "NVMe",
+          name: volume.name,
+          size: volume.sizeGb,
+          location_code: volume.location,
+        },
+      });
+      const trimmed = String(id).trim().replace(/^"|"$/g, "");
+      if (!trimmed || trimmed.length > 100)
+        throw new UpstreamError("verda", "malformed", "volume create answered no id");
+      return trimmed;
+    },
+    delete: async (id) => {
+      try {
+        await this.call("PUT", "/volumes", { text: true, body: { id: [id], action: "delete", is_permanent: true } });
+      } catch (error) {
+        if (!(error instanceof UpstreamError) || error.kind !== "gone") throw error;
+      }
+    },
+  };
 
   terminate(ids: string[]): Promise<void> {
     return this.action(ids, "delete");

@@ -7,7 +7,16 @@ import { appCtx, router } from "../../http/env.js";
 import { commonErrors, envelope, errorResponses, jsonBody, jsonResponse, ok } from "../../http/envelope.js";
 import { usdToMicros } from "../../lib/money.js";
 import { int32, safeName } from "../../lib/schemas.js";
-import { Image, InstanceTypeSchema, imageView, instanceTypeView, OciRef, Region, regionView } from "./schemas.js";
+import {
+  Image,
+  InstanceTypeSchema,
+  imageView,
+  instanceTypeView,
+  OciRef,
+  Region,
+  regionView,
+  UpstreamImages,
+} from "./schemas.js";
 
 /** Operators manage the catalog: instance types (with aliases and regional prices), images and regions. */
 export const manageRoutes = router();
@@ -159,6 +168,7 @@ const ImageBody = z
     description: z.string().max(2000).nullable().optional(),
     compatible_gpus: z.array(z.string().min(1).max(40)).min(1),
     oci_ref: OciRef.nullable().optional(),
+    upstream_images: UpstreamImages.nullable().optional(),
   })
   .strict()
   .openapi("CreateImage");
@@ -170,6 +180,7 @@ const toImage = (b: Partial<z.infer<typeof ImageBody>> & { active?: boolean }) =
   ...(b.description !== undefined && { description: b.description }),
   ...(b.compatible_gpus !== undefined && { compatibleGpus: b.compatible_gpus }),
   ...(b.oci_ref !== undefined && { ociRef: b.oci_ref }),
+  ...(b.upstream_images !== undefined && { upstreamImages: b.upstream_images as Record<string, string> | null }),
   ...(b.active !== undefined && { active: b.active }),
 });
 
@@ -193,6 +204,7 @@ manageRoutes.openapi(
       description: body.description,
       compatibleGpus: body.compatible_gpus,
       ociRef: body.oci_ref,
+      upstreamImages: body.upstream_images as Record<string, string> | null | undefined,
     });
     return ok(c, Image, imageView(image), 201);
   },

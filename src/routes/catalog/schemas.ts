@@ -1,5 +1,5 @@
 import { z } from "@hono/zod-openapi";
-import { defaultOciRef, type ImageRow } from "../../domain/catalog/images.js";
+import { defaultOciRef, type ImageRow, upstreamImagesOf } from "../../domain/catalog/images.js";
 import type { Offer } from "../../domain/catalog/offers.js";
 import type { RegionRow } from "../../domain/catalog/regions.js";
 import { clusterType, type InstanceType, planId } from "../../domain/catalog/types.js";
@@ -41,9 +41,34 @@ export const Image = z
     description: z.string().nullable(),
     compatible_gpus: z.array(z.string()),
     oci_ref: z.string().nullable().openapi({ description: "The container image fleet nodes run for it" }),
+    upstream_images: z.record(z.string(), z.string()).openapi({
+      description:
+        "What each resold cloud launches for it (verda: image_type, lambda: image family, runpod: image name); a cloud missing here does not sell it (RunPod falls back to oci_ref)",
+      example: { verda: "ubuntu-22.04-cuda-12.4-docker", lambda: "lambda-stack-22-04" },
+    }),
     active: z.boolean(),
   })
   .openapi("Image");
+
+/** A cloud's image name: Verda's image_type or image id, Lambda's image family. */
+const CloudImageName = z
+  .string()
+  .min(1)
+  .max(128)
+  .regex(/^[a-zA-Z0-9][a-zA-Z0-9._-]*$/, "must be the cloud's image name, e.g. ubuntu-22.04-cuda-12.4-docker");
+
+/** Operator input: the per-cloud image names (null: back to the default catalog's). */
+export const UpstreamImages = z
+  .object({
+    verda: CloudImageName.optional().openapi({ example: "ubuntu-22.04-cuda-12.4-docker" }),
+    lambda: CloudImageName.optional().openapi({ example: "lambda-stack-22-04" }),
+    runpod: OciRef.optional().openapi({ example: "runpod/pytorch:2.4.0-py3.11-cuda12.4.1-devel-ubuntu22.04" }),
+  })
+  .strict()
+  .openapi("UpstreamImages", {
+    description:
+      "What each resold cloud launches for this image, replacing the whole map; a cloud left out does not sell the image (RunPod falls back to oci_ref); null: the default catalog's",
+  });
 
 export const imageView = (i: ImageRow) => ({
   id: i.id,
@@ -54,6 +79,7 @@ export const imageView = (i: ImageRow) => ({
   description: i.description,
   compatible_gpus: i.compatibleGpus,
   oci_ref: i.ociRef ?? defaultOciRef(i.id),
+  upstream_images: upstreamImagesOf(i),
   active: i.active,
 });
 

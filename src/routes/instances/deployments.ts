@@ -52,6 +52,10 @@ const DeployCluster = z
       .max(8)
       .optional()
       .openapi({ description: "Volumes to create in the location and attach" }),
+    waitlist: z.boolean().optional().openapi({
+      description:
+        "Resold clouds: when every allowed offer refuses for lack of capacity, the order waits (status ordered, listed in GET /api/v1/waitlist) and launches when one has room, instead of failing",
+    }),
     tenant_id: int32().optional().openapi({ description: "Operators: the tenant to act for" }),
   })
   .strict()
@@ -79,6 +83,7 @@ deploymentRoutes.openapi(
       sshKeyIds: b.ssh_key_ids,
       volumeIds: [...(b.volume_ids ?? []), ...(b.existing_volumes ?? [])],
       newVolumes: b.new_volumes?.map((v) => ({ name: v.name, sizeGb: v.size_gb, type: v.type })),
+      waitlist: b.waitlist,
       fields: { instanceType: "cluster_type", image: "image", region: "location", sshKeyIds: "ssh_key_ids" },
     });
     return ok(c, Deployment, deploymentView((await withDetails(ctx, [row]))[0]), 201);

@@ -48,7 +48,7 @@ const CreateInstance = z
     volumeIds: z.array(z.string().min(1).max(64)).max(16).optional(),
     waitlist: z.boolean().optional().openapi({
       description:
-        "Resold clouds: when every allowed offer refuses for lack of capacity, the order waits (status ordered) and launches when one has room, instead of failing",
+        "Resold clouds: when every allowed offer refuses for lack of capacity, the order waits (status ordered, listed in GET /api/v1/waitlist) and launches when one has room, instead of failing",
     }),
     tenantId: int32().optional().openapi({ description: "Operators: the tenant to act for" }),
   })

@@ -40,8 +40,13 @@ export const WaitlistEntrySchema = z
     status: z.enum(waitlistStatuses),
     status_reason: z.string().nullable(),
     position: z.number().int().nullable().openapi({ description: "1 = next served; null once no longer waiting" }),
-    instance_id: z.string().nullable(),
-    deploy: Deploy.nullable(),
+    instance_id: z.string().nullable().openapi({
+      description:
+        "The instance deployed for it; for an order waiting for capacity (created with waitlist: true), that order from the start",
+    }),
+    deploy: Deploy.nullable().openapi({
+      description: "What auto_deploy creates; null for notify and for a waiting order",
+    }),
     created_at: z.string(),
     fulfilled_at: z.string().nullable(),
   })

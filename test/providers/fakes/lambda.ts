@@ -105,6 +105,22 @@ export class LambdaFake extends FakeCloud {
         body: { data: { id: randomBytes(8).toString("hex"), name: body.name, public_key: body.public_key } },
       };
     }
+    if (route === "GET /images") {
+      return {
+        status: 200,
+        body: {
+          data: imageFamilies.map((family, n) => ({
+            id: `img-${n}`,
+            name: family,
+            description: family,
+            family,
+            version: "22.4.5-1459",
+            architecture: "x86_64",
+            region: { name: "us-east-1", description: "Virginia, USA" },
+          })),
+        },
+      };
+    }
     if (route === "POST /instance-operations/launch") return this.launch(body);
     if (route === "POST /instance-operations/terminate") {
       const ids: string[] = body?.instance_ids ?? [];
@@ -136,6 +152,10 @@ export class LambdaFake extends FakeCloud {
   private launch(body: any): FakeAnswer {
     if (!body?.region_name || !body?.instance_type_name) {
       return error(400, "global/invalid-parameters", "region_name and instance_type_name are required");
+    }
+    // The image is optional (Lambda Stack by default); a family or id it does not have is refused.
+    if (body.image !== undefined && !imageFamilies.includes(body.image?.family) && !/^img-\d+$/.test(body.image?.id)) {
+      return error(400, "global/invalid-parameters", `Invalid image: ${JSON.stringify(body.image)}`);
     }
     const key = `${body.instance_type_name}@${body.region_name}`;
     const wall = Date.now();
@@ -220,3 +240,6 @@ export class LambdaFake extends FakeCloud {
     };
   }
 }
+
+/** Lambda's public image families (GET /images). */
+const imageFamilies = ["lambda-stack-22-04", "lambda-stack-24-04", "ubuntu-22-04", "ubuntu-24-04"];

@@ -81,6 +81,10 @@ export class RunPodFake extends FakeCloud {
   private create(body: any): FakeAnswer {
     const gpu = body?.gpuTypeIds?.[0];
     if (!gpu || !body?.imageName) return { status: 400, body: { error: "gpuTypeIds and imageName are required" } };
+    // A container image reference: [registry/]repository[:tag|@digest], lowercase repository.
+    if (!/^([a-z0-9.-]+(:\d+)?\/)?[a-z0-9._/-]+(:[\w.-]+|@sha256:[a-f0-9]{64})?$/.test(body.imageName)) {
+      return { status: 400, body: { error: `invalid imageName: ${body.imageName}` } };
+    }
     if (!this.stock[gpu]) {
       return {
         status: 500,

@@ -20,6 +20,20 @@ interface VerdaInstance {
   pending?: { action: "shutdown" | "delete"; at: number };
 }
 
+interface VerdaVolume {
+  id: string;
+  status: "detached" | "attached";
+  name: string;
+  size: number;
+  type: "NVMe" | "HDD";
+  is_os_volume: boolean;
+  created_at: string;
+  target: string | null;
+  location: string;
+  instance_id: string | null;
+  ssh_key_ids: string[];
+}
+
 const error = (status: number, code: string, message: string): FakeAnswer => ({ status, body: { code, message } });
 
 /**
@@ -39,6 +53,8 @@ export class VerdaFake extends FakeCloud {
   /** Instance types with capacity per location (what `instance-availability` says and a launch finds). */
   availability: Record<string, string[]> = { "FIN-01": ["1H100.80S.30V", "1A100.22V"], "ICE-01": ["1H100.80S.30V"] };
   instances = new Map<string, VerdaInstance>();
+  /** Block storage volumes (`POST /volumes`, `PUT /volumes`); a deleted one leaves the map. */
+  volumes = new Map<string, VerdaVolume>();
   sshKeys = new Map<string, { name: string; key: string }>();
   private count = 0;
 
@@ -46,6 +62,7 @@ export class VerdaFake extends FakeCloud {
     super.reset();
     this.actionMs = 0;
     this.instances.clear();
+    this.volumes.clear();
     this.sshKeys.clear();
   }
 
@@ -57,6 +74,7 @@ export class VerdaFake extends FakeCloud {
     if (expires === undefined) return error(401, "unauthorized_request", "Invalid access token");
     if (Date.now() >= expires) return error(401, "unauthorized_request", "Access token is expired");
     if (route === "GET /instance-types") return { status: 200, body: types };
+    if (route === "GET /images") return { status: 200, body: images };
     if (route === "GET /instance-availability") {
       return {
         status: 200,
@@ -74,6 +92,9 @@ export class VerdaFake extends FakeCloud {
       this.sshKeys.set(id, { name: body.name, key: body.key });
       return { status: 201, text: id };
     }
+    if (route === "GET /volumes") return { status: 200, body: [...this.volumes.values()] };
+    if (route === "POST /volumes") return this.createVolume(body);
+    if (route === "PUT /volumes") return this.volumeAction(body);
     if (route === "GET /instances") return { status: 200, body: this.live().map((i) => this.view(i)) };
     if (route === "POST /instances") return this.create(body);
     if (route === "PUT /instances") return this.action(body);
@@ -135,6 +156,10 @@ export class VerdaFake extends FakeCloud {
     if (!types.some((t) => t.instance_type === body.instance_type)) {
       return error(400, "invalid_request", `Invalid instance type ${body.instance_type}`);
     }
+    // Verda takes an OS image by its image_type (or a custom image's id); anything else is refused.
+    if (!images.some((i) => i.image_type === body.image || i.id === body.image)) {
+      return error(400, "invalid_request", `Invalid image: ${body.image}`);
+    }
     const location = body.location_code ?? "FIN-01";
     if (!(this.availability[location] ?? []).includes(body.instance_type)) {
       return error(
@@ -143,7 +168,22 @@ export class VerdaFake extends FakeCloud {
         `Not enough capacity: ${body.instance_type} is not available in ${location}`,
       );
     }
+    // Existing volumes: each must exist, be in the instance's location and be free; they attach at creation.
+    const existing: string[] = body.existing_volumes ?? [];
+    for (const vid of existing) {
+      const v = this.volumes.get(vid);
+      if (!v) return error(404, "not_found", `Invalid volume id ${vid}`);
+      if (v.location !== location) {
+        return error(400, "invalid_request", `Volume ${vid} is in ${v.location}, not ${location}`);
+      }
+      if (v.instance_id) return error(400, "invalid_request", `Volume ${vid} is attached to another instance`);
+    }
     const id = randomUUID();
+    for (const vid of existing) {
+      const v = this.volumes.get(vid)!;
+      v.instance_id = id;
+      v.status = "attached";
+    }
     this.instances.set(id, {
       id,
       hostname: body.hostname,
@@ -173,6 +213,7 @@ export class VerdaFake extends FakeCloud {
       if (body.action === "delete") {
         if (i.status === "running") i.endedAt ??= this.now();
         i.deleted = true;
+        this.releaseVolumes(i.id, body.volume_ids ?? []);
       } else if (body.action === "shutdown") {
         if (i.status === "provisioning" || i.status === "ordered") {
           return error(400, "forbidden_action", "Can't shutdown a provisioning instance");
@@ -190,10 +231,63 @@ export class VerdaFake extends FakeCloud {
     return { status: 202, text: "" };
   }
 
+  private createVolume(body: any): FakeAnswer {
+    if (!["NVMe", "HDD"].includes(body?.type))
+      return error(400, "invalid_request", `Invalid volume type ${body?.type}`);
+    if (!Number.isInteger(body?.size) || body.size < 1) return error(400, "invalid_request", "Invalid volume size");
+    if (!body?.name) return error(400, "invalid_request", "name is required");
+    const location = body.location_code ?? "FIN-03";
+    if (!(location in this.availability)) return error(400, "invalid_request", `Invalid location ${location}`);
+    const id = randomUUID();
+    this.volumes.set(id, {
+      id,
+      status: "detached",
+      name: body.name,
+      size: body.size,
+      type: body.type,
+      is_os_volume: false,
+      created_at: new Date(this.now()).toISOString(),
+      target: null,
+      location,
+      instance_id: null,
+      ssh_key_ids: [],
+    });
+    return { status: 202, text: id };
+  }
+
+  private volumeAction(body: any): FakeAnswer {
+    const ids: string[] = Array.isArray(body?.id) ? body.id : [body?.id];
+    const found = ids.map((id) => this.volumes.get(id));
+    if (found.some((v) => !v)) return error(404, "not_found", "Invalid volume id");
+    if (body.action !== "delete") return error(400, "invalid_request", `Unsupported action ${body.action}`);
+    for (const v of found as VerdaVolume[]) {
+      const on = v.instance_id ? this.instances.get(v.instance_id) : undefined;
+      if (on && !on.deleted && on.status !== "offline") {
+        return error(400, "forbidden_action", "Can't delete a volume attached to a running instance");
+      }
+    }
+    for (const v of found as VerdaVolume[]) this.volumes.delete(v.id);
+    return { status: 202, text: "" };
+  }
+
+  /** An instance's delete: the volumes named in `volume_ids` go with it; the others are detached and kept. */
+  private releaseVolumes(instanceId: string, deleteIds: string[]) {
+    for (const v of [...this.volumes.values()]) {
+      if (v.instance_id !== instanceId) continue;
+      if (deleteIds.includes(v.id)) this.volumes.delete(v.id);
+      else {
+        v.instance_id = null;
+        v.status = "detached";
+      }
+    }
+  }
+
   private advance(i: VerdaInstance) {
     if (i.pending && this.now() >= i.pending.at) {
-      if (i.pending.action === "delete") i.deleted = true;
-      else i.status = "offline";
+      if (i.pending.action === "delete") {
+        i.deleted = true;
+        this.releaseVolumes(i.id, []);
+      } else i.status = "offline";
       i.endedAt = i.pending.at;
       i.pending = undefined;
     }
@@ -253,3 +347,17 @@ const types = [
     storage: { description: "dynamic" },
   },
 ];
+
+/** Verda's OS images (GET /images): launched by `image_type`. */
+const images = [
+  ["ubuntu-22.04-cuda-12.4-docker", "Ubuntu 22.04 + CUDA 12.4 + Docker", false],
+  ["ubuntu-24.04-cuda-12.8-open-docker", "Ubuntu 24.04 + CUDA 12.8 Open + Docker", true],
+  ["ubuntu-24.04", "Ubuntu 24.04", false],
+].map(([image_type, name, is_default], n) => ({
+  id: `0a0b0c0d-0000-4000-8000-00000000000${n}`,
+  image_type: image_type as string,
+  name: name as string,
+  is_default: is_default as boolean,
+  details: [name],
+  category: "ubuntu",
+}));

@@ -11426,6 +11426,16 @@ export interface components {
             compatible_gpus: string[];
             /** @description The container image fleet nodes run for it */
             oci_ref: string | null;
+            /**
+             * @description What each resold cloud launches for it (verda: image_type, lambda: image family, runpod: image name); a cloud missing here does not sell it (RunPod falls back to oci_ref)
+             * @example {
+             *       "verda": "ubuntu-22.04-cuda-12.4-docker",
+             *       "lambda": "lambda-stack-22-04"
+             *     }
+             */
+            upstream_images: {
+                [key: string]: string;
+            };
             active: boolean;
         };
         InstanceType: {
@@ -11537,7 +11547,17 @@ export interface components {
             compatible_gpus: string[];
             /** @example docker.io/nvidia/cuda:12.4.1-base-ubuntu22.04 */
             oci_ref?: string | null;
+            upstream_images?: components["schemas"]["UpstreamImages"];
         };
+        /** @description What each resold cloud launches for this image, replacing the whole map; a cloud left out does not sell the image (RunPod falls back to oci_ref); null: the default catalog's */
+        UpstreamImages: {
+            /** @example ubuntu-22.04-cuda-12.4-docker */
+            verda?: string;
+            /** @example lambda-stack-22-04 */
+            lambda?: string;
+            /** @example runpod/pytorch:2.4.0-py3.11-cuda12.4.1-devel-ubuntu22.04 */
+            runpod?: string;
+        } | null;
         UpdateImage: {
             name?: string;
             os?: string;
@@ -11546,6 +11566,7 @@ export interface components {
             compatible_gpus?: string[];
             /** @example docker.io/nvidia/cuda:12.4.1-base-ubuntu22.04 */
             oci_ref?: string | null;
+            upstream_images?: components["schemas"]["UpstreamImages"];
             active?: boolean;
         };
         Instance: {
@@ -11601,7 +11622,7 @@ export interface components {
             /** @description Default: the first region with capacity */
             region?: string;
             volumeIds?: string[];
-            /** @description Resold clouds: when every allowed offer refuses for lack of capacity, the order waits (status ordered) and launches when one has room, instead of failing */
+            /** @description Resold clouds: when every allowed offer refuses for lack of capacity, the order waits (status ordered, listed in GET /api/v1/waitlist) and launches when one has room, instead of failing */
             waitlist?: boolean;
             /** @description Operators: the tenant to act for */
             tenantId?: number;
@@ -11665,6 +11686,8 @@ export interface components {
                  */
                 type?: "nvme" | "hdd";
             }[];
+            /** @description Resold clouds: when every allowed offer refuses for lack of capacity, the order waits (status ordered, listed in GET /api/v1/waitlist) and launches when one has room, instead of failing */
+            waitlist?: boolean;
             /** @description Operators: the tenant to act for */
             tenant_id?: number;
         };
@@ -11736,12 +11759,13 @@ export interface components {
             status_reason: string | null;
             /** @description 1 = next served; null once no longer waiting */
             position: number | null;
+            /** @description The instance deployed for it; for an order waiting for capacity (created with waitlist: true), that order from the start */
             instance_id: string | null;
             deploy: components["schemas"]["WaitlistDeploy"];
             created_at: string;
             fulfilled_at: string | null;
         };
-        /** @description Seed 001's deploy body; type and location default to the entry's */
+        /** @description What auto_deploy creates; null for notify and for a waiting order */
         WaitlistDeploy: {
             cluster_type?: string;
             /** @example ubuntu-24.04-cuda-12.8-cluster */
@@ -11765,7 +11789,7 @@ export interface components {
              * @enum {string}
              */
             mode?: "notify" | "auto_deploy";
-            deploy?: components["schemas"]["WaitlistDeploy"];
+            deploy?: components["schemas"]["WaitlistDeploy"] & unknown;
             /** @description Operator keys: act for a tenant */
             tenant_id?: number;
         };
