@@ -154,8 +154,7 @@ export function queueOrder<T extends PlanJob>(jobs: T[], now: number, weights: Q
   const group = (j: PlanJob) => {
     if ((j.priority ?? 5) <= 1) return 0;
     const waited = now - (j.submittedAt ?? now);
-    const guarded =
-      waited >= guard || (waited >= guardMinMs && waited >= factor * (j.estimateMs ?? defaultEstimateMs));
+    const guarded = waited >= guard || (waited >= guardMinMs && waited >= factor * (j.estimateMs ?? defaultEstimateMs));
     return guarded ? 1 : 2;
   };
   const keyed = jobs.map((job) => ({ job, top: group(job), key: key(job) }));
