@@ -338,8 +338,8 @@ function freeGpus(model: ModelIndex): number {
 }
 
 /**
- * Placement for a job that accepts several models: models ranked by (typed jobs waiting for it, fewest first; free
- * GPUs, most first), best fit within a model; an empty pool of the cluster's largest size is taken only when
+ * Placement for a job that accepts several models: first the models no typed job in the queue accepts, then by free
+ * GPUs (most first); best fit within a model; an empty pool of the cluster's largest size is taken only when
  * nothing else fits. `demanded` is undefined for a typed job (it competes for its models on equal terms).
  */
 function typeAwareFit(
