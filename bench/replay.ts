@@ -5,8 +5,10 @@
  * Settings, for each timed list (default, gpuspec10, gpushare40):
  * - loaded: arrivals compressed ×100 on 10% of the nodes (same model mix), so tasks queue;
  * - heavier: arrivals ×200 on 10% of the nodes, to see how the ranking holds as queues grow;
- * and, as lists of the same family the planner was not tuned on, random 70% subsamples of the default and
- * gpushare40 lists (seeded) at ×150. The default list as recorded is replayed once: nothing waits there.
+ * and, as lists of the same family the planner was not tuned on, seeded random subsamples at ×150: two (70%) that
+ * the planner has been compared on since the first version, six ("checked") looked at while choosing the starvation
+ * guard and the placement, and six ("unseen") first replayed after the policy was fixed. The default list as
+ * recorded is replayed once: nothing waits there.
  *
  *   npm run bench -- replay            (BENCH_QUICK=1: only default ×100 and the fill)
  */
@@ -52,6 +54,20 @@ for (const name of quick ? ["default"] : ["default", "gpuspec10", "gpushare40"])
 if (!quick) {
   add("default, random 70% (seed 7) ×150", "default", 150, 0.1, 0.7, 7);
   add("gpushare40, random 70% (seed 11) ×150", "gpushare40", 150, 0.1, 0.7, 11);
+  // Lists looked at while choosing the starvation guard and the type-aware placement (2026-11-30).
+  add("checked: gpuspec10 70% (seed 3) ×150", "gpuspec10", 150, 0.1, 0.7, 3);
+  add("checked: default 50% (seed 21) ×150", "default", 150, 0.1, 0.5, 21);
+  add("checked: gpushare40 80% (seed 5) ×150", "gpushare40", 150, 0.1, 0.8, 5);
+  add("checked: default 80% (seed 13) ×150", "default", 150, 0.1, 0.8, 13);
+  add("checked: gpushare40 60% (seed 17) ×150", "gpushare40", 150, 0.1, 0.6, 17);
+  add("checked: gpuspec10 50% (seed 29) ×150", "gpuspec10", 150, 0.1, 0.5, 29);
+  // Lists first replayed after the policy was fixed: nothing was chosen on them.
+  add("unseen: default 60% (seed 101) ×150", "default", 150, 0.1, 0.6, 101);
+  add("unseen: gpuspec10 80% (seed 103) ×150", "gpuspec10", 150, 0.1, 0.8, 103);
+  add("unseen: gpushare40 50% (seed 107) ×150", "gpushare40", 150, 0.1, 0.5, 107);
+  add("unseen: gpuspec10 60% (seed 109) ×150", "gpuspec10", 150, 0.1, 0.6, 109);
+  add("unseen: default 70% (seed 113) ×150", "default", 150, 0.1, 0.7, 113);
+  add("unseen: gpushare40 70% (seed 127) ×150", "gpushare40", 150, 0.1, 0.7, 127);
 }
 
 const started = performance.now();
@@ -64,7 +80,7 @@ for (const s of settings) {
   console.log(`\n-- ${s.label}: ${wall} ms for all three policies`);
   process.stdout.write(formatReport(report));
   out[s.label] = { ...report, wall_ms: wall };
-  verdicts.push(`${s.label.padEnd(40)} ${verdict(report)}`);
+  verdicts.push(`${s.label.padEnd(44)} ${verdict(report)}`);
 }
 
 console.log("\n-- fill experiment: openb_pod_list_multigpu30, all nodes");

@@ -155,3 +155,75 @@ describe("queue order and type-aware reservations", () => {
     ]);
   });
 });
+
+describe("starvation guard", () => {
+  const at = (id: number, priority: number, submittedMin: number, estimateMin: number): PlanJob => ({
+    ...job(id, 1, estimateMin),
+    priority,
+    submittedAt: submittedMin * 60_000,
+  });
+  const now = 600 * 60_000;
+
+  it("a long job that has waited 25 min goes ahead of fresh shorter work; before that, shortest first", () => {
+    const fresh = at(1, 3, 600, 5);
+    expect(queueOrder([at(2, 3, 576, 600), fresh], now).map((j) => j.id)).toEqual([1, 2]); // waited 24 min
+    expect(queueOrder([at(2, 3, 575, 600), fresh], now).map((j) => j.id)).toEqual([2, 1]); // waited 25 min
+    expect(queueOrder([at(2, 3, 575, 600), fresh], now, { guardMs: Infinity }).map((j) => j.id)).toEqual([1, 2]);
+  });
+
+  it("so does a job that has waited twice its estimate (and at least 5 min), even against a higher priority", () => {
+    // Priority 9 is 35 min of queue order behind priority 2: without the guard the fresh job goes first.
+    const fresh = at(1, 2, 600, 1);
+    expect(queueOrder([at(2, 9, 580, 10), fresh], now).map((j) => j.id)).toEqual([2, 1]); // 20 min ≥ 2 × 10
+    expect(queueOrder([at(2, 9, 581, 10), fresh], now).map((j) => j.id)).toEqual([1, 2]); // 19 min
+    expect(queueOrder([at(2, 9, 596, 1), fresh], now).map((j) => j.id)).toEqual([1, 2]); // 4 min: under 5
+  });
+
+  it("among guarded jobs priority and estimate still order; priority 1 still goes first", () => {
+    const jobs = [at(1, 4, 500, 60), at(2, 2, 500, 60), at(3, 1, 600, 60), at(4, 2, 500, 5)];
+    expect(queueOrder(jobs, now).map((j) => j.id)).toEqual([3, 4, 2, 1]);
+  });
+});
+
+describe("type-aware placement", () => {
+  const node = (nodeId: number, model: string, total: number, free: number): PlanPool => ({
+    ...pool(nodeId, free, total),
+    model,
+    releases: free < total ? [{ end: 600 * 60_000, gpus: total - free }] : [],
+  });
+  const typedJob = (id: number, gpuType: string) => ({ ...job(id, 1), gpuType });
+
+  it("an untyped job keeps off a model a waiting typed job needs; plain best fit would take it", () => {
+    const pools = () => [node(1, "P100", 2, 1), node(2, "G2", 8, 3)];
+    const jobs = [job(1, 1), typedJob(2, "P100")];
+    const plan = planPass(pools(), jobs, new Map(), { now: 0 });
+    expect(plan.placements.map((p) => [p.job.id, p.pool.model])).toEqual([
+      [1, "G2"],
+      [2, "P100"],
+    ]);
+    const bestFit = planPass(pools(), jobs, new Map(), { now: 0, placement: "bestFit" });
+    expect(bestFit.placements.map((p) => [p.job.id, p.pool.model])).toEqual([[1, "P100"]]);
+    expect(bestFit.blocked.get(2)).toMatch(/^no capacity:/);
+  });
+
+  it("spreads over models by free GPUs, best fit within the model", () => {
+    const pools = [node(1, "P100", 2, 1), node(2, "G2", 8, 5), node(3, "G2", 8, 2)];
+    const plan = planPass(pools, [job(1, 1)], new Map(), { now: 0 });
+    expect(plan.placements.map((p) => p.pool.nodeId)).toEqual([3]);
+  });
+
+  it("leaves an empty node of the largest size for last, so an 8-GPU job still finds one", () => {
+    const pools = [node(1, "G2", 8, 8), node(2, "T4", 2, 2)];
+    const plan = planPass(pools, [job(1, 1), job(2, 8)], new Map(), { now: 0 });
+    expect(plan.placements.map((p) => [p.job.id, p.pool.nodeId])).toEqual([
+      [1, 2],
+      [2, 1],
+    ]);
+  });
+
+  it("a job that accepts one model gets plain best fit", () => {
+    const pools = [node(1, "G2", 8, 8), node(2, "G2", 8, 3), node(3, "T4", 2, 2)];
+    const plan = planPass(pools, [typedJob(1, "G2")], new Map(), { now: 0 });
+    expect(plan.placements.map((p) => p.pool.nodeId)).toEqual([2]);
+  });
+});

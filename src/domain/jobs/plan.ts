@@ -9,11 +9,18 @@
  *   first cuts everyone's mean wait, Tiresias-style), and a lower priority that has waited long enough is not held
  *   behind a stream of fresh higher-priority work (the trace replay: strict priority made best-effort work wait
  *   longer than under greedy first-fit). Measured in docs/scheduler.md. One pass looks at the whole queue.
+ * - Starvation guard (queueOrder): a job that has waited `guardMs` (25 min), or twice its estimate and at least
+ *   5 min, goes ahead of every job that has not (priority 1 still first); among guarded jobs the same order
+ *   applies. Shortest-job first otherwise lets a long job be passed for as long as shorter work keeps arriving,
+ *   which is what made the p99 queueing delay worse than greedy first-fit's in the replay.
  * - Quota: a tenant's GPUs in use (jobs and instances) plus the job's must stay within its quota, else the job
  *   waits with "quota: …".
- * - Placement: all of a job's GPUs on ONE node, best fit — the node (pool of one GPU model on one node) with the
- *   fewest free matching GPUs that still has enough. Small jobs fill partly used nodes and whole nodes stay free
- *   for large jobs.
+ * - Placement: all of a job's GPUs on ONE node (a pool: one GPU model on one node). Type-aware best fit: a job
+ *   that accepts several models (no gpu_type, or 'A|B') leaves empty nodes of the largest size for last, then
+ *   avoids models that typed jobs in the queue are waiting for, then takes the model with the most free GPUs,
+ *   and within it the pool with the fewest free GPUs that still has enough (best fit). So untyped work does not
+ *   crowd the scarce models out from under the typed jobs, and whole large nodes stay free for large jobs.
+ *   A job that accepts one model gets plain best fit.
  * - Anti-starvation: reservation with backfill (EASY/conservative backfill). When a job cannot be placed for lack
  *   of capacity, the planner reserves for it the matching node that will have enough GPUs free soonest (from the
  *   estimated ends of the work on it; work without an estimate is assumed to run `defaultEstimateMs`, and
@@ -60,6 +67,8 @@ export interface PlanOptions {
   maxReservations?: number;
   /** How long work without an estimate is assumed to run, for reservation starts. */
   defaultEstimateMs?: number;
+  /** "typeAware" (the default, see Placement above) or plain "bestFit" over all matching pools (to measure it). */
+  placement?: "typeAware" | "bestFit";
 }
 
 export interface Placement {
@@ -109,23 +118,46 @@ export function modelMatches(gpuType: string | null | undefined, model: string):
 export const priorityStepS = 300;
 /** Share of its estimated run time a job is placed behind its submit time (shortest-job first, with aging). */
 export const estimateWeight = 0.5;
+/** A job that has waited this long goes ahead of every job that has not (the starvation guard). */
+export const guardMs = 25 * 60_000;
+/** ... as does one that has waited this many times its estimate, and at least `guardMinMs`. */
+export const guardEstimateFactor = 2;
+export const guardMinMs = 5 * 60_000;
 
 /** queueOrder's weights, to measure others in the replay. */
 export interface QueueWeights {
   stepS?: number;
   estimate?: number;
   defaultEstimateMs?: number;
+  /** Starvation guard bound (Infinity: no guard). */
+  guardMs?: number;
+  /** Starvation guard by estimate (Infinity: none). */
+  guardEstimateFactor?: number;
 }
 
 /**
- * The queue in the order the planner serves it (see the policy above): priority 1 first, then by submit time +
- * estimateWeight × estimate + priorityStepS × priority (a job without estimate counts `defaultEstimateMs`); ties by id.
+ * The queue in the order the planner serves it (see the policy above): priority 1 first, then the jobs the
+ * starvation guard holds (waited `guardMs`, or `guardEstimateFactor` × their estimate and at least `guardMinMs`),
+ * then the rest; within each group by submit time + estimateWeight × estimate + priorityStepS × priority (a job
+ * without estimate counts `defaultEstimateMs`); ties by id.
  */
 export function queueOrder<T extends PlanJob>(jobs: T[], now: number, weights: QueueWeights = {}): T[] {
-  const { stepS = priorityStepS, estimate = estimateWeight, defaultEstimateMs = 3_600_000 } = weights;
+  const {
+    stepS = priorityStepS,
+    estimate = estimateWeight,
+    defaultEstimateMs = 3_600_000,
+    guardMs: guard = guardMs,
+    guardEstimateFactor: factor = guardEstimateFactor,
+  } = weights;
   const key = (j: PlanJob) =>
     (j.submittedAt ?? now) + estimate * (j.estimateMs ?? defaultEstimateMs) + stepS * 1000 * (j.priority ?? 5);
-  const keyed = jobs.map((job) => ({ job, top: (job.priority ?? 5) <= 1 ? 0 : 1, key: key(job) }));
+  const group = (j: PlanJob) => {
+    if ((j.priority ?? 5) <= 1) return 0;
+    const waited = now - (j.submittedAt ?? now);
+    const guarded = waited >= guard || (waited >= guardMinMs && waited >= factor * (j.estimateMs ?? defaultEstimateMs));
+    return guarded ? 1 : 2;
+  };
+  const keyed = jobs.map((job) => ({ job, top: group(job), key: key(job) }));
   keyed.sort((a, b) => a.top - b.top || a.key - b.key || a.job.id - b.job.id);
   return keyed.map((k) => k.job);
 }
@@ -151,7 +183,7 @@ export function planPass(
   for (const pool of pools) {
     let cluster = byCluster.get(pool.clusterId);
     if (!cluster) {
-      cluster = { models: new Map(), matches: new Map(), failedAt: new Map() };
+      cluster = { models: new Map(), matches: new Map(), failedAt: new Map(), maxTotal: 0 };
       byCluster.set(pool.clusterId, cluster);
     }
     let model = cluster.models.get(pool.model);
@@ -160,9 +192,19 @@ export function planPass(
       cluster.models.set(pool.model, model);
     }
     model.maxTotal = Math.max(model.maxTotal, pool.total);
+    cluster.maxTotal = Math.max(cluster.maxTotal, pool.total);
     bucketAdd(model, pool);
   }
   const reserved = new Set<PlanPool>();
+  const typeAware = (options.placement ?? "typeAware") === "typeAware";
+  // Models the typed jobs of this queue accept: work that could run elsewhere keeps off them.
+  const demanded = new Set<ModelIndex>();
+  if (typeAware) {
+    for (const job of jobs) {
+      const cluster = job.gpuType ? byCluster.get(job.clusterId) : undefined;
+      if (cluster) for (const m of matchingModels(cluster, job.gpuType)) demanded.add(m);
+    }
+  }
 
   for (const job of jobs) {
     const need = job.gpuCount;
@@ -189,7 +231,13 @@ export function planPass(
     const typeKey = job.gpuType?.toUpperCase() ?? "";
     // Within one pass a size that failed for a type fails again for anything as large: skip the search.
     const failedAt = cluster!.failedAt.get(typeKey) ?? Number.POSITIVE_INFINITY;
-    let pool = need < failedAt ? bestFit(models, need) : undefined;
+    let pool: PlanPool | undefined;
+    if (need < failedAt) {
+      pool =
+        typeAware && models.length > 1
+          ? typeAwareFit(models, need, cluster!.maxTotal, job.gpuType ? undefined : demanded)
+          : bestFit(models, need);
+    }
     let backfill = false;
     if (!pool) {
       if (need < failedAt) cluster!.failedAt.set(typeKey, need);
@@ -242,6 +290,8 @@ interface ClusterIndex {
   models: Map<string, ModelIndex>;
   matches: Map<string, ModelIndex[]>;
   failedAt: Map<string, number>;
+  /** The largest pool (GPUs of one model on one node) in the cluster. */
+  maxTotal: number;
 }
 
 function bucketAdd(model: ModelIndex, pool: PlanPool) {
@@ -278,6 +328,39 @@ function bestFit(models: ModelIndex[], need: number): PlanPool | undefined {
     }
   }
   return best;
+}
+
+/** Free GPUs of a model in pools that are not reserved. */
+function freeGpus(model: ModelIndex): number {
+  let n = 0;
+  for (let i = 1; i < model.buckets.length; i++) n += i * model.buckets[i].size;
+  return n;
+}
+
+/**
+ * Placement for a job that accepts several models: first the models no typed job in the queue accepts, then by free
+ * GPUs (most first); best fit within a model; an empty pool of the cluster's largest size is taken only when
+ * nothing else fits. `demanded` is undefined for a typed job (it competes for its models on equal terms).
+ */
+function typeAwareFit(
+  models: ModelIndex[],
+  need: number,
+  largest: number,
+  demanded: Set<ModelIndex> | undefined,
+): PlanPool | undefined {
+  const ranked = models
+    .map((model) => ({ model, demanded: demanded?.has(model) ? 1 : 0, free: freeGpus(model) }))
+    .sort((a, b) => a.demanded - b.demanded || b.free - a.free);
+  for (const keepLargest of [true, false]) {
+    for (const { model } of ranked) {
+      const stop = keepLargest ? Math.min(largest, model.buckets.length) : model.buckets.length;
+      for (let n = need; n < stop; n++) {
+        const first = model.buckets[n].values().next();
+        if (!first.done) return first.value;
+      }
+    }
+  }
+  return undefined;
 }
 
 /** The unreserved matching pool where `need` GPUs are expected free soonest, and when. */

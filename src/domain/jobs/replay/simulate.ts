@@ -27,8 +27,12 @@ export interface ReplayOptions {
   /** Arrival times are divided by this factor (1 = as recorded); run times are kept. */
   arrivalScale?: number;
   maxReservations?: number;
+  /** gpuplane's placement (plan.ts PlanOptions.placement; default the production one, "typeAware"). */
+  placement?: "typeAware" | "bestFit";
   /** Other queue-order weights for gpuplane than the production ones (to measure them). */
   weights?: QueueWeights;
+  /** Called as each task starts, with its queueing delay in seconds and the GPU model it got (to study the tail). */
+  onStart?: (task: TraceTask, delayS: number, model: string) => void;
 }
 
 export interface ReplayResult {
@@ -93,6 +97,7 @@ export function replay(trace: Trace, policy: Policy, options: ReplayOptions = {}
 
   const place = (task: TraceTask, pool: PlanPool, gpus: PlanPool["free"]) => {
     delays.push(now - task.arrival);
+    options.onStart?.(task, now - task.arrival, pool.model);
     delayPriority.push(task.priority);
     allocated += gpus.length;
     heap.push({ end: now + task.duration, task, pool, gpus });
@@ -238,6 +243,7 @@ function gpuplanePass(pools: PlanPool[], waiting: TraceTask[], now: number, opti
   const plan = planPass(pools, queueOrder(jobs, now * 1000, options.weights), new Map(), {
     now: now * 1000,
     maxReservations: options.maxReservations,
+    placement: options.placement,
   });
   return plan.placements.map((p) => ({ id: p.job.id, pool: p.pool, gpus: p.gpus }));
 }
