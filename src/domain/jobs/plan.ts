@@ -69,6 +69,16 @@ export interface PlanOptions {
   defaultEstimateMs?: number;
   /** "typeAware" (the default, see Placement above) or plain "bestFit" over all matching pools (to measure it). */
   placement?: "typeAware" | "bestFit";
+  /** Experimental (replay only): a reservation only for a start within this many ms of now (Slurm's bf_window). */
+  reservationWindowMs?: number;
+  /**
+   * Experimental (replay only): which node a reservation takes. "earliest" (default): the one with room soonest;
+   * "typeAware": an untyped job's reservation avoids models typed jobs wait for, then earliest; "leastIdle": the
+   * fewest GPU-hours held idle until the start (fewest jobs displaced), ties by start.
+   */
+  reserveChoice?: "earliest" | "typeAware" | "leastIdle";
+  /** Experimental (replay only): FGD's fragmentation score for jobs of more than one GPU ("multi") or all jobs. */
+  fgd?: "multi" | "all";
 }
 
 export interface Placement {
@@ -133,6 +143,10 @@ export interface QueueWeights {
   guardMs?: number;
   /** Starvation guard by estimate (Infinity: none). */
   guardEstimateFactor?: number;
+  /** The guard by estimate applies only after this wait (ms). */
+  guardMinMs?: number;
+  /** Experimental: the absolute guard scaled by the job's size: guardMs × gpuCount^guardSizeExp (0: off). */
+  guardSizeExp?: number;
 }
 
 /**
@@ -148,13 +162,16 @@ export function queueOrder<T extends PlanJob>(jobs: T[], now: number, weights: Q
     defaultEstimateMs = 3_600_000,
     guardMs: guard = guardMs,
     guardEstimateFactor: factor = guardEstimateFactor,
+    guardMinMs: floor = guardMinMs,
+    guardSizeExp: sizeExp = 0,
   } = weights;
   const key = (j: PlanJob) =>
     (j.submittedAt ?? now) + estimate * (j.estimateMs ?? defaultEstimateMs) + stepS * 1000 * (j.priority ?? 5);
   const group = (j: PlanJob) => {
     if ((j.priority ?? 5) <= 1) return 0;
     const waited = now - (j.submittedAt ?? now);
-    const guarded = waited >= guard || (waited >= guardMinMs && waited >= factor * (j.estimateMs ?? defaultEstimateMs));
+    const bound = sizeExp ? guard * j.gpuCount ** sizeExp : guard;
+    const guarded = waited >= bound || (waited >= floor && waited >= factor * (j.estimateMs ?? defaultEstimateMs));
     return guarded ? 1 : 2;
   };
   const keyed = jobs.map((job) => ({ job, top: group(job), key: key(job) }));
@@ -206,6 +223,22 @@ export function planPass(
     }
   }
 
+  // FGD's workload: the queue's jobs by size and type, weighted by count.
+  const workload: WorkloadClass[] = [];
+  if (options.fgd) {
+    const classes = new Map<string, WorkloadClass>();
+    for (const job of jobs) {
+      const key = `${job.gpuCount}|${job.gpuType ?? ""}`;
+      const c = classes.get(key);
+      if (c) c.weight++;
+      else classes.set(key, { need: job.gpuCount, gpuType: job.gpuType, weight: 1, matches: new Map() });
+    }
+    for (const c of classes.values()) {
+      c.weight /= jobs.length;
+      workload.push(c);
+    }
+  }
+
   for (const job of jobs) {
     const need = job.gpuCount;
     const quota = job.tenantId === null ? undefined : quotas.get(job.tenantId);
@@ -234,9 +267,11 @@ export function planPass(
     let pool: PlanPool | undefined;
     if (need < failedAt) {
       pool =
-        typeAware && models.length > 1
-          ? typeAwareFit(models, need, cluster!.maxTotal, job.gpuType ? undefined : demanded)
-          : bestFit(models, need);
+        options.fgd && (need > 1 || options.fgd === "all")
+          ? fgdFit(models, need, workload)
+          : typeAware && models.length > 1
+            ? typeAwareFit(models, need, cluster!.maxTotal, job.gpuType ? undefined : demanded)
+            : bestFit(models, need);
     }
     let backfill = false;
     if (!pool) {
@@ -255,8 +290,16 @@ export function planPass(
     if (!pool) {
       result.blocked.set(job.id, `no capacity: waiting for ${need} free ${job.gpuType ?? "GPU"}s on one node`);
       if (result.reservations.length < maxReservations) {
-        const choice = earliestPool(models, need, now, defaultEstimateMs, reserved);
-        if (choice) {
+        const choice = earliestPool(
+          models,
+          need,
+          now,
+          defaultEstimateMs,
+          reserved,
+          options.reserveChoice ?? "earliest",
+          job.gpuType ? undefined : demanded,
+        );
+        if (choice && choice.start <= now + (options.reservationWindowMs ?? Number.POSITIVE_INFINITY)) {
           reserved.add(choice.pool);
           bucketRemove(cluster!.models.get(choice.pool.model)!, choice.pool);
           result.reservations.push({ jobId: job.id, pool: choice.pool, start: choice.start });
@@ -363,39 +406,92 @@ function typeAwareFit(
   return undefined;
 }
 
-/** The unreserved matching pool where `need` GPUs are expected free soonest, and when. */
+/** The unreserved matching pool where `need` GPUs are expected free soonest (or per `choice`), and when. */
 function earliestPool(
   models: ModelIndex[],
   need: number,
   now: number,
   defaultEstimateMs: number,
   reserved: Set<PlanPool>,
+  choice: "earliest" | "typeAware" | "leastIdle" = "earliest",
+  demanded?: Set<ModelIndex>,
 ): { pool: PlanPool; start: number } | undefined {
-  let best: { pool: PlanPool; start: number } | undefined;
+  let best: { pool: PlanPool; start: number; rank: number; idle: number } | undefined;
   for (const model of models) {
+    const rank = choice === "typeAware" && demanded?.has(model) ? 1 : 0;
     for (let n = model.buckets.length - 1; n >= 0; n--) {
       for (const pool of model.buckets[n]) {
         if (pool.total < need || reserved.has(pool)) continue;
-        const start = freeAt(pool, need, now, defaultEstimateMs);
-        if (!best || start < best.start || (start === best.start && pool.free.length > best.pool.free.length)) {
-          best = { pool, start };
-        }
+        const { start, idle } = freeAt(pool, need, now, defaultEstimateMs);
+        const better =
+          !best ||
+          (choice === "leastIdle"
+            ? idle < best.idle || (idle === best.idle && start < best.start)
+            : rank < best.rank ||
+              (rank === best.rank &&
+                (start < best.start || (start === best.start && pool.free.length > best.pool.free.length))));
+        if (better) best = { pool, start, rank, idle };
       }
     }
   }
-  return best;
+  return best && { pool: best.pool, start: best.start };
 }
 
-function freeAt(pool: PlanPool, need: number, now: number, defaultEstimateMs: number): number {
+/** When `need` GPUs of the pool are expected free, and the GPU-ms its free GPUs stand idle until then. */
+function freeAt(pool: PlanPool, need: number, now: number, defaultEstimateMs: number): { start: number; idle: number } {
   let free = pool.free.length;
-  if (free >= need) return now;
+  if (free >= need) return { start: now, idle: 0 };
   // Overdue work is expected to end any moment: count it as ending shortly, not in the past.
   const ends = pool.releases
     .map((r) => ({ end: Math.max(r.end, now + 60_000), gpus: r.gpus }))
     .sort((a, b) => a.end - b.end);
+  let idle = 0;
+  let t = now;
   for (const r of ends) {
+    idle += free * (r.end - t);
+    t = r.end;
     free += r.gpus;
-    if (free >= need) return r.end;
+    if (free >= need) return { start: r.end, idle };
   }
-  return now + defaultEstimateMs * 1000; // held by work with no end (instances): last resort
+  const start = now + defaultEstimateMs * 1000; // held by work with no end (instances): last resort
+  return { start, idle: idle + free * (start - t) };
+}
+
+interface WorkloadClass {
+  need: number;
+  gpuType: string | null;
+  /** Share of the queue's jobs in this class. */
+  weight: number;
+  matches: Map<string, boolean>;
+}
+
+/** FGD's fragmentation of a pool with `free` GPUs: the free GPUs each workload class could not use, weighted. */
+function fragmentation(model: string, free: number, workload: WorkloadClass[]): number {
+  let f = 0;
+  for (const c of workload) {
+    let m = c.matches.get(model);
+    if (m === undefined) {
+      m = modelMatches(c.gpuType, model);
+      c.matches.set(model, m);
+    }
+    if (!m || free < c.need) f += c.weight * free;
+  }
+  return f;
+}
+
+/** FGD (Weng et al., ATC 2023): the pool where placing the job grows the expected fragmentation least. */
+function fgdFit(models: ModelIndex[], need: number, workload: WorkloadClass[]): PlanPool | undefined {
+  let best: { pool: PlanPool; delta: number } | undefined;
+  for (const model of models) {
+    for (let n = need; n < model.buckets.length; n++) {
+      const first = model.buckets[n].values().next();
+      if (first.done) continue;
+      // Pools of one model with the same free count score alike: the first stands for all.
+      const delta = fragmentation(model.name, n - need, workload) - fragmentation(model.name, n, workload);
+      if (!best || delta < best.delta || (delta === best.delta && n < best.pool.free.length)) {
+        best = { pool: first.value, delta };
+      }
+    }
+  }
+  return best?.pool;
 }
