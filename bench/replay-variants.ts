@@ -9,7 +9,7 @@
 import type { PlanOptions, QueueWeights } from "../src/domain/jobs/plan.js";
 import { type ReplayResult, replay } from "../src/domain/jobs/replay/simulate.js";
 import type { Trace } from "../src/domain/jobs/replay/trace.js";
-import { replayLists } from "./replay-lists.js";
+import { freshLists, replayLists } from "./replay-lists.js";
 
 interface Variant {
   name: string;
@@ -34,12 +34,38 @@ for (const k of [1, 2, 3, 4]) {
 for (const exp of [0.5, 1]) {
   variants.push({ name: `guard 25 min × gpus^${exp} (+2× estimate)`, weights: { guardSizeExp: exp } });
 }
+for (const slack of [5, 15, 30, 60]) {
+  for (const choice of ["typeAware", "leastIdle", "typeAwareLeastIdle"] as const) {
+    variants.push({
+      name: `reserve: ${choice} within ${slack} min of the earliest`,
+      plan: { reserveChoice: choice, reserveSlackMs: slack * min },
+    });
+  }
+}
+variants.push({ name: "reserve: typeAwareLeastIdle", plan: { reserveChoice: "typeAwareLeastIdle" } });
+const fgd = { fgd: "multi" } as const;
+for (const exp of [0.5, 1]) {
+  const weights = { guardSizeExp: exp };
+  variants.push({ name: `combo: FGD multi + guard × gpus^${exp}`, plan: fgd, weights });
+  variants.push({
+    name: `combo: FGD multi + guard × gpus^${exp} + type-aware reservation`,
+    plan: { ...fgd, reserveChoice: "typeAware" },
+    weights,
+  });
+  variants.push({
+    name: `combo: guard × gpus^${exp} + type-aware reservation`,
+    plan: { reserveChoice: "typeAware" },
+    weights,
+  });
+}
+variants.push({ name: "combo: FGD multi + type-aware reservation", plan: { ...fgd, reserveChoice: "typeAware" } });
 variants.push({ name: "FGD for multi-GPU jobs", plan: { fgd: "multi" } });
 variants.push({ name: "FGD for all jobs", plan: { fgd: "all" } });
 
 const wanted = process.argv.slice(2);
 const chosen = wanted.length ? variants.filter((v) => wanted.some((w) => v.name.includes(w))) : variants;
-const { settings } = replayLists();
+// FRESH=1: twelve other subsamples (seeds 201–212), never looked at before, to check a choice made on the table.
+const { settings } = process.env.FRESH === "1" ? freshLists() : replayLists();
 const loaded = settings.map((s) => {
   const trace: Trace = s.trace();
   const opts = { arrivalScale: s.arrivalScale };

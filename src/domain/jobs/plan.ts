@@ -76,7 +76,9 @@ export interface PlanOptions {
    * "typeAware": an untyped job's reservation avoids models typed jobs wait for, then earliest; "leastIdle": the
    * fewest GPU-hours held idle until the start (fewest jobs displaced), ties by start.
    */
-  reserveChoice?: "earliest" | "typeAware" | "leastIdle";
+  reserveChoice?: "earliest" | "typeAware" | "leastIdle" | "typeAwareLeastIdle";
+  /** Experimental: reserveChoice ranks only the pools whose start is within this many ms of the earliest. */
+  reserveSlackMs?: number;
   /** Experimental (replay only): FGD's fragmentation score for jobs of more than one GPU ("multi") or all jobs. */
   fgd?: "multi" | "all";
 }
@@ -298,6 +300,7 @@ export function planPass(
           reserved,
           options.reserveChoice ?? "earliest",
           job.gpuType ? undefined : demanded,
+          options.reserveSlackMs,
         );
         if (choice && choice.start <= now + (options.reservationWindowMs ?? Number.POSITIVE_INFINITY)) {
           reserved.add(choice.pool);
@@ -406,32 +409,46 @@ function typeAwareFit(
   return undefined;
 }
 
-/** The unreserved matching pool where `need` GPUs are expected free soonest (or per `choice`), and when. */
+/**
+ * The unreserved matching pool where `need` GPUs are expected free soonest, and when. The experimental choices
+ * ("typeAware": models no typed job waits for first; "leastIdle": fewest GPU-ms held idle until the start) rank
+ * the pools whose start is within `slackMs` of the earliest; ties by start, then by more free GPUs.
+ */
 function earliestPool(
   models: ModelIndex[],
   need: number,
   now: number,
   defaultEstimateMs: number,
   reserved: Set<PlanPool>,
-  choice: "earliest" | "typeAware" | "leastIdle" = "earliest",
+  choice: "earliest" | "typeAware" | "leastIdle" | "typeAwareLeastIdle" = "earliest",
   demanded?: Set<ModelIndex>,
+  slackMs = Number.POSITIVE_INFINITY,
 ): { pool: PlanPool; start: number } | undefined {
-  let best: { pool: PlanPool; start: number; rank: number; idle: number } | undefined;
+  const candidates: { pool: PlanPool; start: number; rank: number; idle: number }[] = [];
+  let earliest = Number.POSITIVE_INFINITY;
   for (const model of models) {
-    const rank = choice === "typeAware" && demanded?.has(model) ? 1 : 0;
+    const rank = choice.startsWith("typeAware") && demanded?.has(model) ? 1 : 0;
     for (let n = model.buckets.length - 1; n >= 0; n--) {
       for (const pool of model.buckets[n]) {
         if (pool.total < need || reserved.has(pool)) continue;
         const { start, idle } = freeAt(pool, need, now, defaultEstimateMs);
-        const better =
-          !best ||
-          (choice === "leastIdle"
-            ? idle < best.idle || (idle === best.idle && start < best.start)
-            : rank < best.rank ||
-              (rank === best.rank &&
-                (start < best.start || (start === best.start && pool.free.length > best.pool.free.length))));
-        if (better) best = { pool, start, rank, idle };
+        earliest = Math.min(earliest, start);
+        candidates.push({ pool, start, rank, idle: choice.endsWith("eastIdle") ? idle : 0 });
       }
+    }
+  }
+  let best: (typeof candidates)[number] | undefined;
+  for (const c of candidates) {
+    if (choice !== "earliest" && c.start > earliest + slackMs) continue;
+    if (
+      !best ||
+      c.rank < best.rank ||
+      (c.rank === best.rank &&
+        (c.idle < best.idle ||
+          (c.idle === best.idle &&
+            (c.start < best.start || (c.start === best.start && c.pool.free.length > best.pool.free.length)))))
+    ) {
+      best = c;
     }
   }
   return best && { pool: best.pool, start: best.start };
