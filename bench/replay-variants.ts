@@ -18,49 +18,59 @@ interface Variant {
 }
 
 const min = 60_000;
-const variants: Variant[] = [{ name: "current" }];
-for (const w of [10, 30, 60, 120, 240])
-  variants.push({ name: `bf_window ${w} min`, plan: { reservationWindowMs: w * min } });
-variants.push({ name: "reserve: type-aware node", plan: { reserveChoice: "typeAware" } });
-variants.push({ name: "reserve: least idle (fewest displaced)", plan: { reserveChoice: "leastIdle" } });
-for (const k of [1, 2, 3, 4]) {
-  for (const floor of [5, 10, 20]) {
-    variants.push({
-      name: `guard ${k}× estimate only, floor ${floor} min`,
-      weights: { guardMs: Number.POSITIVE_INFINITY, guardEstimateFactor: k, guardMinMs: floor * min },
-    });
-  }
-}
-for (const exp of [0.5, 1]) {
-  variants.push({ name: `guard 25 min × gpus^${exp} (+2× estimate)`, weights: { guardSizeExp: exp } });
-}
+/**
+ * Every variant is measured on top of `before`, the policy this search started from (2026-11-30: no FGD, the
+ * same 25 min guard for all sizes), except "current" (the production defaults) and those under "on current".
+ */
+const before: Variant = { name: "before", plan: { fgd: "off" }, weights: { guardSizeExp: 0 } };
+const variants: Variant[] = [{ name: "current (FGD for multi-GPU jobs, guard 25 min × GPUs)" }, before];
+const add = (name: string, plan: Variant["plan"] = {}, weights: QueueWeights = {}) =>
+  variants.push({ name, plan: { ...before.plan, ...plan }, weights: { ...before.weights, ...weights } });
+for (const w of [10, 30, 60, 120, 240]) add(`bf_window ${w} min`, { reservationWindowMs: w * min });
+add("reserve: type-aware node", { reserveChoice: "typeAware" });
+add("reserve: least idle (fewest displaced)", { reserveChoice: "leastIdle" });
 for (const slack of [5, 15, 30, 60]) {
   for (const choice of ["typeAware", "leastIdle", "typeAwareLeastIdle"] as const) {
-    variants.push({
-      name: `reserve: ${choice} within ${slack} min of the earliest`,
-      plan: { reserveChoice: choice, reserveSlackMs: slack * min },
+    add(`reserve: ${choice} within ${slack} min of the earliest`, {
+      reserveChoice: choice,
+      reserveSlackMs: slack * min,
     });
   }
 }
-variants.push({ name: "reserve: typeAwareLeastIdle", plan: { reserveChoice: "typeAwareLeastIdle" } });
-const fgd = { fgd: "multi" } as const;
-for (const exp of [0.5, 1]) {
-  const weights = { guardSizeExp: exp };
-  variants.push({ name: `combo: FGD multi + guard × gpus^${exp}`, plan: fgd, weights });
-  variants.push({
-    name: `combo: FGD multi + guard × gpus^${exp} + type-aware reservation`,
-    plan: { ...fgd, reserveChoice: "typeAware" },
-    weights,
-  });
-  variants.push({
-    name: `combo: guard × gpus^${exp} + type-aware reservation`,
-    plan: { reserveChoice: "typeAware" },
-    weights,
-  });
+add("reserve: typeAwareLeastIdle", { reserveChoice: "typeAwareLeastIdle" });
+for (const k of [1, 2, 3, 4]) {
+  for (const floor of [5, 10, 20]) {
+    add(
+      `guard ${k}× estimate only, floor ${floor} min`,
+      {},
+      {
+        guardMs: Number.POSITIVE_INFINITY,
+        guardEstimateFactor: k,
+        guardMinMs: floor * min,
+      },
+    );
+  }
 }
-variants.push({ name: "combo: FGD multi + type-aware reservation", plan: { ...fgd, reserveChoice: "typeAware" } });
-variants.push({ name: "FGD for multi-GPU jobs", plan: { fgd: "multi" } });
-variants.push({ name: "FGD for all jobs", plan: { fgd: "all" } });
+for (const exp of [0.5, 1]) add(`guard 25 min × gpus^${exp} (+2× estimate)`, {}, { guardSizeExp: exp });
+add("FGD for multi-GPU jobs", { fgd: "multi" });
+add("FGD for all jobs", { fgd: "all" });
+for (const exp of [0.5, 1]) {
+  add(`combo: FGD multi + guard × gpus^${exp}`, { fgd: "multi" }, { guardSizeExp: exp });
+  add(
+    `combo: FGD multi + guard × gpus^${exp} + type-aware reservation`,
+    { fgd: "multi", reserveChoice: "typeAware" },
+    {
+      guardSizeExp: exp,
+    },
+  );
+  add(`combo: guard × gpus^${exp} + type-aware reservation`, { reserveChoice: "typeAware" }, { guardSizeExp: exp });
+}
+add("combo: FGD multi + type-aware reservation", { fgd: "multi", reserveChoice: "typeAware" });
+// On the production defaults: what the ideas not kept would add now.
+for (const w of [30, 120])
+  variants.push({ name: `on current: bf_window ${w} min`, plan: { reservationWindowMs: w * min } });
+variants.push({ name: "on current: type-aware reservation", plan: { reserveChoice: "typeAware" } });
+variants.push({ name: "on current: least-idle reservation", plan: { reserveChoice: "leastIdle" } });
 
 const wanted = process.argv.slice(2);
 const chosen = wanted.length ? variants.filter((v) => wanted.some((w) => v.name.includes(w))) : variants;

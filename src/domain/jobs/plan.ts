@@ -9,9 +9,9 @@
  *   first cuts everyone's mean wait, Tiresias-style), and a lower priority that has waited long enough is not held
  *   behind a stream of fresh higher-priority work (the trace replay: strict priority made best-effort work wait
  *   longer than under greedy first-fit). Measured in docs/scheduler.md. One pass looks at the whole queue.
- * - Starvation guard (queueOrder): a job that has waited `guardMs` (25 min), or twice its estimate and at least
- *   5 min, goes ahead of every job that has not (priority 1 still first); among guarded jobs the same order
- *   applies. Shortest-job first otherwise lets a long job be passed for as long as shorter work keeps arriving,
+ * - Starvation guard (queueOrder): a job that has waited `guardMs` (25 min) × its GPU count, or twice its estimate
+ *   and at least 5 min, goes ahead of every job that has not (priority 1 still first); among guarded jobs the same
+ *   order applies. A multi-GPU job's wait is already bounded by its reservation, so its guard comes later. Shortest-job first otherwise lets a long job be passed for as long as shorter work keeps arriving,
  *   which is what made the p99 queueing delay worse than greedy first-fit's in the replay.
  * - Quota: a tenant's GPUs in use (jobs and instances) plus the job's must stay within its quota, else the job
  *   waits with "quota: …".
@@ -20,7 +20,9 @@
  *   avoids models that typed jobs in the queue are waiting for, then takes the model with the most free GPUs,
  *   and within it the pool with the fewest free GPUs that still has enough (best fit). So untyped work does not
  *   crowd the scarce models out from under the typed jobs, and whole large nodes stay free for large jobs.
- *   A job that accepts one model gets plain best fit.
+ *   A job that accepts one model gets plain best fit. A job of more than one GPU (typed or not) goes instead
+ *   where FGD's fragmentation score (Weng et al., ATC 2023) grows least: for each size × type of job in the queue,
+ *   weighted by its share, the free GPUs of a node that such a job could not use; ties by best fit.
  * - Anti-starvation: reservation with backfill (EASY/conservative backfill). When a job cannot be placed for lack
  *   of capacity, the planner reserves for it the matching node that will have enough GPUs free soonest (from the
  *   estimated ends of the work on it; work without an estimate is assumed to run `defaultEstimateMs`, and
@@ -79,8 +81,11 @@ export interface PlanOptions {
   reserveChoice?: "earliest" | "typeAware" | "leastIdle" | "typeAwareLeastIdle";
   /** Experimental: reserveChoice ranks only the pools whose start is within this many ms of the earliest. */
   reserveSlackMs?: number;
-  /** Experimental (replay only): FGD's fragmentation score for jobs of more than one GPU ("multi") or all jobs. */
-  fgd?: "multi" | "all";
+  /**
+   * FGD's fragmentation score for the placement of jobs of more than one GPU ("multi", the default with
+   * "typeAware" placement), of all jobs ("all", measured, not used), or for none ("off": the earlier rule).
+   */
+  fgd?: "multi" | "all" | "off";
 }
 
 export interface Placement {
@@ -130,8 +135,10 @@ export function modelMatches(gpuType: string | null | undefined, model: string):
 export const priorityStepS = 300;
 /** Share of its estimated run time a job is placed behind its submit time (shortest-job first, with aging). */
 export const estimateWeight = 0.5;
-/** A job that has waited this long goes ahead of every job that has not (the starvation guard). */
+/** A 1-GPU job that has waited this long goes ahead of every job that has not (the starvation guard)... */
 export const guardMs = 25 * 60_000;
+/** ... and a job of n GPUs after guardMs × n^guardSizeExp (its reservation already bounds its wait). */
+export const guardSizeExp = 1;
 /** ... as does one that has waited this many times its estimate, and at least `guardMinMs`. */
 export const guardEstimateFactor = 2;
 export const guardMinMs = 5 * 60_000;
@@ -147,7 +154,7 @@ export interface QueueWeights {
   guardEstimateFactor?: number;
   /** The guard by estimate applies only after this wait (ms). */
   guardMinMs?: number;
-  /** Experimental: the absolute guard scaled by the job's size: guardMs × gpuCount^guardSizeExp (0: off). */
+  /** The absolute guard scaled by the job's size: guardMs × gpuCount^guardSizeExp (0: the same for all sizes). */
   guardSizeExp?: number;
 }
 
@@ -165,7 +172,7 @@ export function queueOrder<T extends PlanJob>(jobs: T[], now: number, weights: Q
     guardMs: guard = guardMs,
     guardEstimateFactor: factor = guardEstimateFactor,
     guardMinMs: floor = guardMinMs,
-    guardSizeExp: sizeExp = 0,
+    guardSizeExp: sizeExp = guardSizeExp,
   } = weights;
   const key = (j: PlanJob) =>
     (j.submittedAt ?? now) + estimate * (j.estimateMs ?? defaultEstimateMs) + stepS * 1000 * (j.priority ?? 5);
@@ -216,6 +223,7 @@ export function planPass(
   }
   const reserved = new Set<PlanPool>();
   const typeAware = (options.placement ?? "typeAware") === "typeAware";
+  const fgd = typeAware ? (options.fgd ?? "multi") : "off";
   // Models the typed jobs of this queue accept: work that could run elsewhere keeps off them.
   const demanded = new Set<ModelIndex>();
   if (typeAware) {
@@ -227,7 +235,7 @@ export function planPass(
 
   // FGD's workload: the queue's jobs by size and type, weighted by count.
   const workload: WorkloadClass[] = [];
-  if (options.fgd) {
+  if (fgd !== "off") {
     const classes = new Map<string, WorkloadClass>();
     for (const job of jobs) {
       const key = `${job.gpuCount}|${job.gpuType ?? ""}`;
@@ -269,7 +277,7 @@ export function planPass(
     let pool: PlanPool | undefined;
     if (need < failedAt) {
       pool =
-        options.fgd && (need > 1 || options.fgd === "all")
+        fgd !== "off" && (need > 1 || fgd === "all")
           ? fgdFit(models, need, workload)
           : typeAware && models.length > 1
             ? typeAwareFit(models, need, cluster!.maxTotal, job.gpuType ? undefined : demanded)
