@@ -278,7 +278,7 @@ export function planPass(
     if (need < failedAt) {
       pool =
         fgd !== "off" && (need > 1 || fgd === "all")
-          ? fgdFit(models, need, workload)
+          ? fgdFit(models, need, cluster!.maxTotal, workload)
           : typeAware && models.length > 1
             ? typeAwareFit(models, need, cluster!.maxTotal, job.gpuType ? undefined : demanded)
             : bestFit(models, need);
@@ -504,11 +504,23 @@ function fragmentation(model: string, free: number, workload: WorkloadClass[]): 
   return f;
 }
 
-/** FGD (Weng et al., ATC 2023): the pool where placing the job grows the expected fragmentation least. */
-function fgdFit(models: ModelIndex[], need: number, workload: WorkloadClass[]): PlanPool | undefined {
+/**
+ * FGD (Weng et al., ATC 2023): the pool where placing the job grows the expected fragmentation least; ties by
+ * best fit. As in typeAwareFit, an empty pool of the cluster's largest size only when nothing else fits: the
+ * workload here is the queue, which does not show the large jobs still to come.
+ */
+function fgdFit(models: ModelIndex[], need: number, largest: number, workload: WorkloadClass[]): PlanPool | undefined {
+  for (const keepLargest of [true, false]) {
+    const pool = fgdSearch(models, need, keepLargest ? largest : Number.POSITIVE_INFINITY, workload);
+    if (pool) return pool;
+  }
+  return undefined;
+}
+
+function fgdSearch(models: ModelIndex[], need: number, below: number, workload: WorkloadClass[]) {
   let best: { pool: PlanPool; delta: number } | undefined;
   for (const model of models) {
-    for (let n = need; n < model.buckets.length; n++) {
+    for (let n = need; n < Math.min(below, model.buckets.length); n++) {
       const first = model.buckets[n].values().next();
       if (first.done) continue;
       // Pools of one model with the same free count score alike: the first stands for all.
