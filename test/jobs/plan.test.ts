@@ -179,6 +179,14 @@ describe("starvation guard", () => {
     expect(queueOrder([at(2, 9, 596, 1), fresh], now).map((j) => j.id)).toEqual([1, 2]); // 4 min: under 5
   });
 
+  it("a job of n GPUs is guarded after 25 min × n (its reservation bounds its wait); 1-GPU jobs after 25 min", () => {
+    const fresh = at(1, 3, 600, 5);
+    const fourGpus = (submittedMin: number) => ({ ...at(2, 3, submittedMin, 600), gpuCount: 4 });
+    expect(queueOrder([fourGpus(570), fresh], now).map((j) => j.id)).toEqual([1, 2]); // 30 min: under 100
+    expect(queueOrder([fourGpus(500), fresh], now).map((j) => j.id)).toEqual([2, 1]); // 100 min
+    expect(queueOrder([fourGpus(570), fresh], now, { guardSizeExp: 0 }).map((j) => j.id)).toEqual([2, 1]);
+  });
+
   it("among guarded jobs priority and estimate still order; priority 1 still goes first", () => {
     const jobs = [at(1, 4, 500, 60), at(2, 2, 500, 60), at(3, 1, 600, 60), at(4, 2, 500, 5)];
     expect(queueOrder(jobs, now).map((j) => j.id)).toEqual([3, 4, 2, 1]);
@@ -219,6 +227,24 @@ describe("type-aware placement", () => {
       [1, 2],
       [2, 1],
     ]);
+  });
+
+  it("a multi-GPU job goes where it fragments the queue's workload least (FGD), not to the tightest node", () => {
+    // Best fit puts the first 2-GPU job on node 1 (3 free), stranding 1 GPU there: the 3-GPU job then fits nowhere.
+    const pools = () => [node(1, "G2", 8, 3), node(2, "G2", 8, 4)];
+    const jobs = [job(1, 2), job(2, 2), job(3, 3)];
+    const fgd = planPass(pools(), jobs, new Map(), { now: 0 });
+    expect(fgd.placements.map((p) => [p.job.id, p.pool.nodeId])).toEqual([
+      [1, 2],
+      [2, 2],
+      [3, 1],
+    ]);
+    const before = planPass(pools(), jobs, new Map(), { now: 0, fgd: "off" });
+    expect(before.placements.map((p) => [p.job.id, p.pool.nodeId])).toEqual([
+      [1, 1],
+      [2, 2],
+    ]);
+    expect(before.blocked.get(3)).toMatch(/^no capacity:/);
   });
 
   it("a job that accepts one model gets plain best fit", () => {

@@ -9,9 +9,9 @@
  *   first cuts everyone's mean wait, Tiresias-style), and a lower priority that has waited long enough is not held
  *   behind a stream of fresh higher-priority work (the trace replay: strict priority made best-effort work wait
  *   longer than under greedy first-fit). Measured in docs/scheduler.md. One pass looks at the whole queue.
- * - Starvation guard (queueOrder): a job that has waited `guardMs` (25 min), or twice its estimate and at least
- *   5 min, goes ahead of every job that has not (priority 1 still first); among guarded jobs the same order
- *   applies. Shortest-job first otherwise lets a long job be passed for as long as shorter work keeps arriving,
+ * - Starvation guard (queueOrder): a job that has waited `guardMs` (25 min) × its GPU count, or twice its estimate
+ *   and at least 5 min, goes ahead of every job that has not (priority 1 still first); among guarded jobs the same
+ *   order applies. A multi-GPU job's wait is already bounded by its reservation, so its guard comes later. Shortest-job first otherwise lets a long job be passed for as long as shorter work keeps arriving,
  *   which is what made the p99 queueing delay worse than greedy first-fit's in the replay.
  * - Quota: a tenant's GPUs in use (jobs and instances) plus the job's must stay within its quota, else the job
  *   waits with "quota: …".
@@ -20,7 +20,9 @@
  *   avoids models that typed jobs in the queue are waiting for, then takes the model with the most free GPUs,
  *   and within it the pool with the fewest free GPUs that still has enough (best fit). So untyped work does not
  *   crowd the scarce models out from under the typed jobs, and whole large nodes stay free for large jobs.
- *   A job that accepts one model gets plain best fit.
+ *   A job that accepts one model gets plain best fit. A job of more than one GPU (typed or not) goes instead
+ *   where FGD's fragmentation score (Weng et al., ATC 2023) grows least: for each size × type of job in the queue,
+ *   weighted by its share, the free GPUs of a node that such a job could not use; ties by best fit.
  * - Anti-starvation: reservation with backfill (EASY/conservative backfill). When a job cannot be placed for lack
  *   of capacity, the planner reserves for it the matching node that will have enough GPUs free soonest (from the
  *   estimated ends of the work on it; work without an estimate is assumed to run `defaultEstimateMs`, and
@@ -69,6 +71,21 @@ export interface PlanOptions {
   defaultEstimateMs?: number;
   /** "typeAware" (the default, see Placement above) or plain "bestFit" over all matching pools (to measure it). */
   placement?: "typeAware" | "bestFit";
+  /** Experimental (replay only): a reservation only for a start within this many ms of now (Slurm's bf_window). */
+  reservationWindowMs?: number;
+  /**
+   * Experimental (replay only): which node a reservation takes. "earliest" (default): the one with room soonest;
+   * "typeAware": an untyped job's reservation avoids models typed jobs wait for, then earliest; "leastIdle": the
+   * fewest GPU-hours held idle until the start (fewest jobs displaced), ties by start.
+   */
+  reserveChoice?: "earliest" | "typeAware" | "leastIdle" | "typeAwareLeastIdle";
+  /** Experimental: reserveChoice ranks only the pools whose start is within this many ms of the earliest. */
+  reserveSlackMs?: number;
+  /**
+   * FGD's fragmentation score for the placement of jobs of more than one GPU ("multi", the default with
+   * "typeAware" placement), of all jobs ("all", measured, not used), or for none ("off": the earlier rule).
+   */
+  fgd?: "multi" | "all" | "off";
 }
 
 export interface Placement {
@@ -118,8 +135,10 @@ export function modelMatches(gpuType: string | null | undefined, model: string):
 export const priorityStepS = 300;
 /** Share of its estimated run time a job is placed behind its submit time (shortest-job first, with aging). */
 export const estimateWeight = 0.5;
-/** A job that has waited this long goes ahead of every job that has not (the starvation guard). */
+/** A 1-GPU job that has waited this long goes ahead of every job that has not (the starvation guard)... */
 export const guardMs = 25 * 60_000;
+/** ... and a job of n GPUs after guardMs × n^guardSizeExp (its reservation already bounds its wait). */
+export const guardSizeExp = 1;
 /** ... as does one that has waited this many times its estimate, and at least `guardMinMs`. */
 export const guardEstimateFactor = 2;
 export const guardMinMs = 5 * 60_000;
@@ -133,6 +152,10 @@ export interface QueueWeights {
   guardMs?: number;
   /** Starvation guard by estimate (Infinity: none). */
   guardEstimateFactor?: number;
+  /** The guard by estimate applies only after this wait (ms). */
+  guardMinMs?: number;
+  /** The absolute guard scaled by the job's size: guardMs × gpuCount^guardSizeExp (0: the same for all sizes). */
+  guardSizeExp?: number;
 }
 
 /**
@@ -148,13 +171,16 @@ export function queueOrder<T extends PlanJob>(jobs: T[], now: number, weights: Q
     defaultEstimateMs = 3_600_000,
     guardMs: guard = guardMs,
     guardEstimateFactor: factor = guardEstimateFactor,
+    guardMinMs: floor = guardMinMs,
+    guardSizeExp: sizeExp = guardSizeExp,
   } = weights;
   const key = (j: PlanJob) =>
     (j.submittedAt ?? now) + estimate * (j.estimateMs ?? defaultEstimateMs) + stepS * 1000 * (j.priority ?? 5);
   const group = (j: PlanJob) => {
     if ((j.priority ?? 5) <= 1) return 0;
     const waited = now - (j.submittedAt ?? now);
-    const guarded = waited >= guard || (waited >= guardMinMs && waited >= factor * (j.estimateMs ?? defaultEstimateMs));
+    const bound = sizeExp ? guard * j.gpuCount ** sizeExp : guard;
+    const guarded = waited >= bound || (waited >= floor && waited >= factor * (j.estimateMs ?? defaultEstimateMs));
     return guarded ? 1 : 2;
   };
   const keyed = jobs.map((job) => ({ job, top: group(job), key: key(job) }));
@@ -197,12 +223,29 @@ export function planPass(
   }
   const reserved = new Set<PlanPool>();
   const typeAware = (options.placement ?? "typeAware") === "typeAware";
+  const fgd = typeAware ? (options.fgd ?? "multi") : "off";
   // Models the typed jobs of this queue accept: work that could run elsewhere keeps off them.
   const demanded = new Set<ModelIndex>();
   if (typeAware) {
     for (const job of jobs) {
       const cluster = job.gpuType ? byCluster.get(job.clusterId) : undefined;
       if (cluster) for (const m of matchingModels(cluster, job.gpuType)) demanded.add(m);
+    }
+  }
+
+  // FGD's workload: the queue's jobs by size and type, weighted by count.
+  const workload: WorkloadClass[] = [];
+  if (fgd !== "off") {
+    const classes = new Map<string, WorkloadClass>();
+    for (const job of jobs) {
+      const key = `${job.gpuCount}|${job.gpuType ?? ""}`;
+      const c = classes.get(key);
+      if (c) c.weight++;
+      else classes.set(key, { need: job.gpuCount, gpuType: job.gpuType, weight: 1, matches: new Map() });
+    }
+    for (const c of classes.values()) {
+      c.weight /= jobs.length;
+      workload.push(c);
     }
   }
 
@@ -234,9 +277,11 @@ export function planPass(
     let pool: PlanPool | undefined;
     if (need < failedAt) {
       pool =
-        typeAware && models.length > 1
-          ? typeAwareFit(models, need, cluster!.maxTotal, job.gpuType ? undefined : demanded)
-          : bestFit(models, need);
+        fgd !== "off" && (need > 1 || fgd === "all")
+          ? fgdFit(models, need, cluster!.maxTotal, workload)
+          : typeAware && models.length > 1
+            ? typeAwareFit(models, need, cluster!.maxTotal, job.gpuType ? undefined : demanded)
+            : bestFit(models, need);
     }
     let backfill = false;
     if (!pool) {
@@ -255,8 +300,17 @@ export function planPass(
     if (!pool) {
       result.blocked.set(job.id, `no capacity: waiting for ${need} free ${job.gpuType ?? "GPU"}s on one node`);
       if (result.reservations.length < maxReservations) {
-        const choice = earliestPool(models, need, now, defaultEstimateMs, reserved);
-        if (choice) {
+        const choice = earliestPool(
+          models,
+          need,
+          now,
+          defaultEstimateMs,
+          reserved,
+          options.reserveChoice ?? "earliest",
+          job.gpuType ? undefined : demanded,
+          options.reserveSlackMs,
+        );
+        if (choice && choice.start <= now + (options.reservationWindowMs ?? Number.POSITIVE_INFINITY)) {
           reserved.add(choice.pool);
           bucketRemove(cluster!.models.get(choice.pool.model)!, choice.pool);
           result.reservations.push({ jobId: job.id, pool: choice.pool, start: choice.start });
@@ -363,39 +417,118 @@ function typeAwareFit(
   return undefined;
 }
 
-/** The unreserved matching pool where `need` GPUs are expected free soonest, and when. */
+/**
+ * The unreserved matching pool where `need` GPUs are expected free soonest, and when. The experimental choices
+ * ("typeAware": models no typed job waits for first; "leastIdle": fewest GPU-ms held idle until the start) rank
+ * the pools whose start is within `slackMs` of the earliest; ties by start, then by more free GPUs.
+ */
 function earliestPool(
   models: ModelIndex[],
   need: number,
   now: number,
   defaultEstimateMs: number,
   reserved: Set<PlanPool>,
+  choice: "earliest" | "typeAware" | "leastIdle" | "typeAwareLeastIdle" = "earliest",
+  demanded?: Set<ModelIndex>,
+  slackMs = Number.POSITIVE_INFINITY,
 ): { pool: PlanPool; start: number } | undefined {
-  let best: { pool: PlanPool; start: number } | undefined;
+  const candidates: { pool: PlanPool; start: number; rank: number; idle: number }[] = [];
+  let earliest = Number.POSITIVE_INFINITY;
   for (const model of models) {
+    const rank = choice.startsWith("typeAware") && demanded?.has(model) ? 1 : 0;
     for (let n = model.buckets.length - 1; n >= 0; n--) {
       for (const pool of model.buckets[n]) {
         if (pool.total < need || reserved.has(pool)) continue;
-        const start = freeAt(pool, need, now, defaultEstimateMs);
-        if (!best || start < best.start || (start === best.start && pool.free.length > best.pool.free.length)) {
-          best = { pool, start };
-        }
+        const { start, idle } = freeAt(pool, need, now, defaultEstimateMs);
+        earliest = Math.min(earliest, start);
+        candidates.push({ pool, start, rank, idle: choice.endsWith("eastIdle") ? idle : 0 });
       }
     }
   }
-  return best;
+  let best: (typeof candidates)[number] | undefined;
+  for (const c of candidates) {
+    if (choice !== "earliest" && c.start > earliest + slackMs) continue;
+    if (
+      !best ||
+      c.rank < best.rank ||
+      (c.rank === best.rank &&
+        (c.idle < best.idle ||
+          (c.idle === best.idle &&
+            (c.start < best.start || (c.start === best.start && c.pool.free.length > best.pool.free.length)))))
+    ) {
+      best = c;
+    }
+  }
+  return best && { pool: best.pool, start: best.start };
 }
 
-function freeAt(pool: PlanPool, need: number, now: number, defaultEstimateMs: number): number {
+/** When `need` GPUs of the pool are expected free, and the GPU-ms its free GPUs stand idle until then. */
+function freeAt(pool: PlanPool, need: number, now: number, defaultEstimateMs: number): { start: number; idle: number } {
   let free = pool.free.length;
-  if (free >= need) return now;
+  if (free >= need) return { start: now, idle: 0 };
   // Overdue work is expected to end any moment: count it as ending shortly, not in the past.
   const ends = pool.releases
     .map((r) => ({ end: Math.max(r.end, now + 60_000), gpus: r.gpus }))
     .sort((a, b) => a.end - b.end);
+  let idle = 0;
+  let t = now;
   for (const r of ends) {
+    idle += free * (r.end - t);
+    t = r.end;
     free += r.gpus;
-    if (free >= need) return r.end;
+    if (free >= need) return { start: r.end, idle };
   }
-  return now + defaultEstimateMs * 1000; // held by work with no end (instances): last resort
+  const start = now + defaultEstimateMs * 1000; // held by work with no end (instances): last resort
+  return { start, idle: idle + free * (start - t) };
+}
+
+interface WorkloadClass {
+  need: number;
+  gpuType: string | null;
+  /** Share of the queue's jobs in this class. */
+  weight: number;
+  matches: Map<string, boolean>;
+}
+
+/** FGD's fragmentation of a pool with `free` GPUs: the free GPUs each workload class could not use, weighted. */
+function fragmentation(model: string, free: number, workload: WorkloadClass[]): number {
+  let f = 0;
+  for (const c of workload) {
+    let m = c.matches.get(model);
+    if (m === undefined) {
+      m = modelMatches(c.gpuType, model);
+      c.matches.set(model, m);
+    }
+    if (!m || free < c.need) f += c.weight * free;
+  }
+  return f;
+}
+
+/**
+ * FGD (Weng et al., ATC 2023): the pool where placing the job grows the expected fragmentation least; ties by
+ * best fit. As in typeAwareFit, an empty pool of the cluster's largest size only when nothing else fits: the
+ * workload here is the queue, which does not show the large jobs still to come.
+ */
+function fgdFit(models: ModelIndex[], need: number, largest: number, workload: WorkloadClass[]): PlanPool | undefined {
+  for (const keepLargest of [true, false]) {
+    const pool = fgdSearch(models, need, keepLargest ? largest : Number.POSITIVE_INFINITY, workload);
+    if (pool) return pool;
+  }
+  return undefined;
+}
+
+function fgdSearch(models: ModelIndex[], need: number, below: number, workload: WorkloadClass[]) {
+  let best: { pool: PlanPool; delta: number } | undefined;
+  for (const model of models) {
+    for (let n = need; n < Math.min(below, model.buckets.length); n++) {
+      const first = model.buckets[n].values().next();
+      if (first.done) continue;
+      // Pools of one model with the same free count score alike: the first stands for all.
+      const delta = fragmentation(model.name, n - need, workload) - fragmentation(model.name, n, workload);
+      if (!best || delta < best.delta || (delta === best.delta && n < best.pool.free.length)) {
+        best = { pool: first.value, delta };
+      }
+    }
+  }
+  return best?.pool;
 }

@@ -13,7 +13,7 @@
  * A task that could not fit even on an empty cluster (no node with enough matching GPUs) is left out of every
  * policy's queue and counted as `unplaceable`, so it neither blocks FIFO forever nor counts as waiting.
  */
-import { type PlanJob, type PlanPool, planPass, type QueueWeights, queueOrder } from "../plan.js";
+import { type PlanJob, type PlanOptions, type PlanPool, planPass, type QueueWeights, queueOrder } from "../plan.js";
 import type { Trace, TraceTask } from "./trace.js";
 
 export type Policy = "fifo" | "greedy" | "gpuplane";
@@ -31,6 +31,8 @@ export interface ReplayOptions {
   placement?: "typeAware" | "bestFit";
   /** Other queue-order weights for gpuplane than the production ones (to measure them). */
   weights?: QueueWeights;
+  /** Other planPass options for gpuplane (the experimental ones), to measure them. */
+  plan?: Omit<PlanOptions, "now">;
   /** Called as each task starts, with its queueing delay in seconds and the GPU model it got (to study the tail). */
   onStart?: (task: TraceTask, delayS: number, model: string) => void;
 }
@@ -241,9 +243,10 @@ function gpuplanePass(pools: PlanPool[], waiting: TraceTask[], now: number, opti
     estimateMs: t.duration * 1000,
   }));
   const plan = planPass(pools, queueOrder(jobs, now * 1000, options.weights), new Map(), {
-    now: now * 1000,
     maxReservations: options.maxReservations,
     placement: options.placement,
+    ...options.plan,
+    now: now * 1000,
   });
   return plan.placements.map((p) => ({ id: p.job.id, pool: p.pool, gpus: p.gpus }));
 }
