@@ -252,6 +252,48 @@ describeEachDb(
         is_permanent: true,
       });
     });
+
+    it("a volume create whose answer was lost is adopted by its name on the retry, not created twice", async () => {
+      await connect(h(), { verda });
+      const { key, tenantId } = await h().signup();
+      await fund(h(), tenantId, "50");
+      const sshKey = await h().post("/api/v1/ssh-keys", { name: "laptop", public_key: sshPublicKey() }, key);
+      const volume = await h().post("/api/v1/volumes", { name: "lost", size_gb: 100, location: "FIN-01" }, key);
+      const volumeId = volume.body.data.id as string;
+      const deployed = await h().post(
+        "/api/v1/deployments/clusters",
+        {
+          cluster_type: "1H100.80S.30V",
+          image: "ubuntu-22.04-cuda-12.4-cluster",
+          hostname: "lost-answer",
+          ssh_key_ids: [sshKey.body.data.id],
+          location: "FIN-01",
+          existing_volumes: [volumeId],
+        },
+        key,
+      );
+      expect(deployed.status).toBe(201);
+      const id = deployed.body.data.id as string;
+      const named = () => [...verda.volumes.values()].filter((v) => v.name === `gp-${volumeId}`);
+
+      // Verda creates the volume but the connection drops before its id reaches gpuplane: the order waits.
+      verda.fault({ method: "POST", path: "/volumes", dropAnswer: true });
+      expect(await tick(h(), "provisioning")).toMatchObject({ deferred: 1, launched: 0 });
+      expect(named()).toHaveLength(1);
+      const [before] = await h().ctx.db.select().from(volumes).where(eq(volumes.id, volumeId));
+      expect(before.upstreamRef).toBeNull();
+
+      // The retry finds it by its name and launches with it; no second volume is made.
+      h().clock.advance(5_000);
+      expect(await tick(h(), "provisioning")).toMatchObject({ launched: 1 });
+      const [made] = named();
+      expect(named()).toHaveLength(1);
+      expect(verda.calls("POST", "/volumes").filter((c) => c.body.name === `gp-${volumeId}`)).toHaveLength(1);
+      expect(verda.byHostname(`gp-${id}`)).toHaveLength(1);
+      expect(verda.calls("POST", "/instances").at(-1)!.body.existing_volumes).toEqual([made.id]);
+      const [after] = await h().ctx.db.select().from(volumes).where(eq(volumes.id, volumeId));
+      expect(after).toMatchObject({ upstreamProvider: "verda", upstreamRef: made.id });
+    });
   },
   {
     manualClock: true,

@@ -196,7 +196,8 @@ function volumeMismatch(cloud: UpstreamCloud, c: Candidate, attached: VolumeRow[
 
 /**
  * The cloud's ids of the instance's volumes, each created there on its first launch (Verda `POST /volumes` in the
- * location) and its id kept on the volume row at once, so a retry, a later instance or the volume's delete finds it.
+ * location, adopted by its name when an earlier create's answer was lost) and its id kept on the volume row at once,
+ * so a retry, a later instance or the volume's delete finds it.
  */
 async function upstreamVolumes(ctx: AppContext, cloud: UpstreamCloud, c: Candidate, attached: VolumeRow[]) {
   const ids: string[] = [];
@@ -205,12 +206,17 @@ async function upstreamVolumes(ctx: AppContext, cloud: UpstreamCloud, c: Candida
       ids.push(v.upstreamRef);
       continue;
     }
-    const ref = await cloud.volumes!.create({
-      name: `gp-${v.id}`,
-      sizeGb: v.sizeGb,
-      type: v.type === "hdd" ? "hdd" : "nvme",
-      location: c.upstreamRegion,
-    });
+    // Named after gpuplane's volume: a create whose answer was lost (or a crash before the id was stored) is found
+    // by its name on the retry, not created a second time.
+    const name = `gp-${v.id}`;
+    const ref =
+      (await cloud.volumes!.findByName(name, c.upstreamRegion)) ??
+      (await cloud.volumes!.create({
+        name,
+        sizeGb: v.sizeGb,
+        type: v.type === "hdd" ? "hdd" : "nvme",
+        location: c.upstreamRegion,
+      }));
     await ctx.db.update(volumes).set({ upstreamProvider: c.provider, upstreamRef: ref }).where(eq(volumes.id, v.id));
     v.upstreamProvider = c.provider;
     v.upstreamRef = ref;

@@ -54,6 +54,11 @@ export interface LaunchRequest {
 /** A customer volume as a cloud's own block storage (Verda): created in the instance's location, kept after it. */
 export interface UpstreamVolumes {
   create(volume: { name: string; sizeGb: number; type: "nvme" | "hdd"; location: string }): Promise<string>;
+  /**
+   * The id of the volume of this name in this location, if the cloud has one: a create whose answer was lost (a
+   * timeout, a crash before its id was stored) is adopted by its name, never created twice.
+   */
+  findByName(name: string, location: string): Promise<string | null>;
   /** Deletes it for good; one already gone is not an error. */
   delete(id: string): Promise<void>;
 }

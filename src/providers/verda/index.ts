@@ -31,6 +31,8 @@ const typesBody = z.array(
     storage: z.object({ size_in_gigabytes: z.number() }).partial().nullish(),
   }),
 );
+/** GET /volumes: the account's volumes (those in the trash are not listed). Only what adoption reads is checked. */
+const volumesBody = z.array(z.object({ id: z.string(), name: z.string(), location: z.string() }).passthrough());
 const availabilityBody = z.array(z.object({ location_code: z.string(), availabilities: z.array(z.string()) }));
 const instancesBody = z.array(
   z.object({ id: z.string(), hostname: z.string().nullish(), ip: z.string().nullish(), status: z.string() }),
@@ -178,6 +180,10 @@ export class VerdaCloud implements UpstreamCloud {
       if (!trimmed || trimmed.length > 100)
         throw new UpstreamError("verda", "malformed", "volume create answered no id");
       return trimmed;
+    },
+    findByName: async (name, location) => {
+      const listed = parseAnswer("verda", volumesBody, await this.call("GET", "/volumes"), "volumes");
+      return listed.find((v) => v.name === name && v.location === location)?.id ?? null;
     },
     delete: async (id) => {
       try {
