@@ -176,3 +176,17 @@ export async function cancelEntry(ctx: AppContext, tenantId: number, id: string)
   }
   return getEntry(ctx, tenantId, id);
 }
+
+/** The data of a `waitlist.*` event: the entry as it is now, plus what the event adds. */
+export function eventData(entry: WaitlistRow, extra: Record<string, unknown>) {
+  return {
+    waitlist_id: entry.id,
+    instance_type: entry.requestedType ?? entry.instanceTypeId,
+    instance_type_id: entry.instanceTypeId,
+    region: entry.regionId,
+    mode: entry.mode,
+    status: entry.status,
+    instance_id: entry.instanceId,
+    ...extra,
+  };
+}

@@ -5,7 +5,7 @@ import { instances, upstreamLaunches, waitlistEntries } from "../../db/schema/in
 import { newId } from "../../lib/ids.js";
 import type { InstanceRow } from "../../providers/types.js";
 import { emitEvent } from "../events/emit.js";
-import type { WaitlistRow } from "./entries.js";
+import { eventData, type WaitlistRow } from "./entries.js";
 
 /**
  * An order that waits for capacity: an instance created with `waitlist: true` on a resold cloud whose every allowed
@@ -68,16 +68,7 @@ export async function orderLeftOrdered(ctx: AppContext, tx: Executor, row: Insta
     tx,
     entry.tenantId,
     outcome.status === "deployed" ? "waitlist.deployed" : "waitlist.failed",
-    {
-      waitlist_id: entry.id,
-      instance_type: entry.requestedType ?? entry.instanceTypeId,
-      instance_type_id: entry.instanceTypeId,
-      region: entry.regionId,
-      mode: entry.mode,
-      status: entry.status,
-      instance_id: entry.instanceId,
-      ...(outcome.status === "failed" ? { reason: outcome.reason } : { provider: row.provider }),
-    },
+    eventData(entry, outcome.status === "failed" ? { reason: outcome.reason } : { provider: row.provider }),
     now,
   );
 }

@@ -6,7 +6,7 @@ import { availableCapacity } from "../catalog/offers.js";
 import { emitEvent } from "../events/emit.js";
 import { createInstance } from "../instances/create.js";
 import { itemFailed } from "../loops/isolate.js";
-import type { DeployRequest, WaitlistRow } from "./entries.js";
+import { type DeployRequest, eventData, type WaitlistRow } from "./entries.js";
 import { wakeOrder } from "./orders.js";
 
 export interface ServeSummary {
@@ -131,17 +131,4 @@ async function finish(
     const type = status === "deployed" ? "waitlist.deployed" : "waitlist.failed";
     await emitEvent(tx, entry.tenantId, type, eventData(done, status === "failed" ? { reason } : {}), now);
   });
-}
-
-function eventData(entry: WaitlistRow, extra: Record<string, unknown>) {
-  return {
-    waitlist_id: entry.id,
-    instance_type: entry.requestedType ?? entry.instanceTypeId,
-    instance_type_id: entry.instanceTypeId,
-    region: entry.regionId,
-    mode: entry.mode,
-    status: entry.status,
-    instance_id: entry.instanceId,
-    ...extra,
-  };
 }
