@@ -11,7 +11,8 @@ import { loadavg } from "node:os";
 import { warnBeforeAutoStop } from "../src/domain/billing/auto-stop.js";
 import { mustStop, prepaidBurn } from "../src/domain/billing/burn.js";
 import { meterPass } from "../src/domain/billing/meter.js";
-import { benchContext, seed, withFreshDatabase } from "./metering-seed.js";
+import { withFreshDatabase } from "./fresh-database.js";
+import { benchContext, seed } from "./metering-seed.js";
 
 const sizes = (process.env.BENCH_SIZES ?? "10000,100000").split(",").map(Number);
 const REPEATS = Number(process.env.BENCH_REPEATS ?? 3);

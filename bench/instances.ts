@@ -8,7 +8,6 @@
  */
 import { randomBytes } from "node:crypto";
 import { mkdirSync, writeFileSync } from "node:fs";
-import pg from "pg";
 import pino from "pino";
 import { loadConfig } from "../src/config.js";
 import { openDatabase } from "../src/db/client.js";
@@ -18,19 +17,14 @@ import { newId } from "../src/lib/ids.js";
 import { usdToMicros } from "../src/lib/money.js";
 import { buildServer } from "../src/server.js";
 import { sshPublicKey } from "../test/instances/fixtures.js";
+import { freshDatabase } from "./fresh-database.js";
 
-const base = process.env.BENCH_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test";
 const INSTANCES = 1000;
 const TENANTS = 10;
 const WARMUP = 20;
 
-const name = `gp_bench_inst_${randomBytes(4).toString("hex")}`;
-const admin = new pg.Client({ connectionString: base });
-await admin.connect();
-await admin.query(`create database ${name}`);
-const url = new URL(base);
-url.pathname = `/${name}`;
-const database = await openDatabase({ databaseUrl: url.toString(), poolSize: 10 });
+const fresh = await freshDatabase("gp_bench_inst");
+const database = await openDatabase({ databaseUrl: fresh.url, poolSize: 10 });
 const adminKey = `gpk_${randomBytes(32).toString("hex")}`;
 const config = loadConfig({
   GPUPLANE_ADMIN_KEY: adminKey,
@@ -144,6 +138,5 @@ try {
 } finally {
   await server.close();
   await database.close();
-  await admin.query(`drop database if exists ${name} with (force)`);
-  await admin.end();
+  await fresh.drop();
 }

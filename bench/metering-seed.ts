@@ -1,30 +1,10 @@
-/** The metering benches' database: a fresh PostgreSQL database per size, seeded with running instances. */
-import { randomBytes } from "node:crypto";
-import pg from "pg";
 import pino from "pino";
 import { loadConfig } from "../src/config.js";
 import type { AppContext } from "../src/context.js";
 import { openDatabase } from "../src/db/client.js";
 import { ManualClock } from "../src/lib/clock.js";
 
-const base =
-  process.env.BENCH_DATABASE_URL ?? process.env.TEST_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test";
 const INSTANCES_PER_TENANT = 10;
-
-export async function withFreshDatabase(fn: (url: string) => Promise<void>) {
-  const name = `gp_bench_${randomBytes(4).toString("hex")}`;
-  const admin = new pg.Client({ connectionString: base });
-  await admin.connect();
-  await admin.query(`create database ${name}`);
-  const url = new URL(base);
-  url.pathname = `/${name}`;
-  try {
-    await fn(url.toString());
-  } finally {
-    await admin.query(`drop database if exists ${name} with (force)`);
-    await admin.end();
-  }
-}
 
 export async function seed(ctx: AppContext, n: number, start: Date) {
   const pool = ctx.database.pool!;

@@ -9,7 +9,8 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
 import { meterPass } from "../src/domain/billing/meter.js";
-import { benchContext, seed, withFreshDatabase } from "./metering-seed.js";
+import { withFreshDatabase } from "./fresh-database.js";
+import { benchContext, seed } from "./metering-seed.js";
 
 const sizes = (process.env.BENCH_SIZES ?? "1000,10000,100000").split(",").map(Number);
 /** Measured passes per size (each charges the next 5 minutes); the figures are their median, with the range. */

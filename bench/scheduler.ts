@@ -1,14 +1,5 @@
-/**
- * One scheduling pass: 10,000 queued jobs on 1,000 nodes × 8 GPUs, 100 tenants with quotas, on PostgreSQL,
- * timed end to end (reads, planning, allocation inserts, job updates, events). Baseline in the same run: a bare
- * multi-row INSERT of the same allocation rows (it shows how loaded the database machine is). Target: under 1 s.
- * Each pass prints its phases (queue read, tenants, fleet, plan, write, events) in ms.
- *
- *   BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/test node bin/run-ts.mjs bench/scheduler.ts
- */
-import { randomBytes } from "node:crypto";
 import { mkdirSync, writeFileSync } from "node:fs";
-import pg from "pg";
+import type pg from "pg";
 import { from as copyFrom } from "pg-copy-streams";
 import pino from "pino";
 import { loadConfig } from "../src/config.js";
@@ -16,21 +7,16 @@ import type { AppContext } from "../src/context.js";
 import { openDatabase } from "../src/db/client.js";
 import { runSchedulerPass } from "../src/domain/jobs/scheduler.js";
 import { systemClock } from "../src/lib/clock.js";
+import { freshDatabase } from "./fresh-database.js";
 
-const base = process.env.BENCH_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test";
 const NODES = 1000;
 const GPUS_PER_NODE = 8;
 const TENANTS = 100;
 const JOBS = 10_000;
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 
-const name = `gp_bench_sched_${randomBytes(4).toString("hex")}`;
-const admin = new pg.Client({ connectionString: base });
-await admin.connect();
-await admin.query(`create database ${name}`);
-const url = new URL(base);
-url.pathname = `/${name}`;
-const database = await openDatabase({ databaseUrl: url.toString(), poolSize: 4 });
+const fresh = await freshDatabase("gp_bench_sched");
+const database = await openDatabase({ databaseUrl: fresh.url, poolSize: 4 });
 const ctx: AppContext = {
   database,
   db: database.db,
@@ -222,6 +208,5 @@ try {
   writeFileSync("bench/out/scheduler.json", `${JSON.stringify(summary, null, 2)}\n`);
 } finally {
   await database.close();
-  await admin.query(`drop database if exists ${name} with (force)`);
-  await admin.end();
+  await fresh.drop();
 }

@@ -12,7 +12,6 @@
  */
 import { randomBytes, randomUUID } from "node:crypto";
 import { mkdirSync, writeFileSync } from "node:fs";
-import pg from "pg";
 import pino from "pino";
 import { loadConfig } from "../src/config.js";
 import { openDatabase } from "../src/db/client.js";
@@ -26,8 +25,8 @@ import { sshPublicKey } from "../test/instances/fixtures.js";
 import { LambdaFake } from "../test/providers/fakes/lambda.js";
 import { RunPodFake } from "../test/providers/fakes/runpod.js";
 import { VerdaFake } from "../test/providers/fakes/verda.js";
+import { freshDatabase } from "./fresh-database.js";
 
-const base = process.env.BENCH_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test";
 const CREATES = Number(process.env.BENCH_CREATES ?? 300);
 const WARMUP = 20;
 const FLEET = 10_000;
@@ -44,13 +43,8 @@ const round = (n: number) => Number(n.toFixed(2));
 const lambda = await new LambdaFake().start();
 const verda = await new VerdaFake().start();
 const runpod = await new RunPodFake().start();
-const name = `gp_bench_up_${randomBytes(4).toString("hex")}`;
-const admin = new pg.Client({ connectionString: base });
-await admin.connect();
-await admin.query(`create database ${name}`);
-const url = new URL(base);
-url.pathname = `/${name}`;
-const database = await openDatabase({ databaseUrl: url.toString(), poolSize: 10 });
+const fresh = await freshDatabase("gp_bench_up");
+const database = await openDatabase({ databaseUrl: fresh.url, poolSize: 10 });
 const adminKey = `gpk_${randomBytes(32).toString("hex")}`;
 const config = loadConfig({
   GPUPLANE_ADMIN_KEY: adminKey,
@@ -327,7 +321,6 @@ try {
 } finally {
   await server.close().catch(() => {});
   await database.close();
-  await admin.query(`drop database if exists ${name} with (force)`);
-  await admin.end();
+  await fresh.drop();
   await Promise.all([lambda.stop(), verda.stop(), runpod.stop()]);
 }
