@@ -276,6 +276,20 @@ describeEachDb(
       const id = deployed.body.data.id as string;
       const named = () => [...verda.volumes.values()].filter((v) => v.name === `gp-${volumeId}`);
 
+      // A volume made outside gpuplane, with no name, in the account's list: it must not make the list unreadable.
+      verda.volumes.set("made-by-hand", {
+        id: "made-by-hand",
+        status: "detached",
+        name: null as unknown as string,
+        size: 50,
+        type: "NVMe",
+        is_os_volume: false,
+        created_at: new Date(0).toISOString(),
+        target: null,
+        location: "FIN-01",
+        instance_id: null,
+        ssh_key_ids: [],
+      });
       // Verda creates the volume but the connection drops before its id reaches gpuplane: the order waits.
       verda.fault({ method: "POST", path: "/volumes", dropAnswer: true });
       expect(await tick(h(), "provisioning")).toMatchObject({ deferred: 1, launched: 0 });

@@ -31,8 +31,13 @@ const typesBody = z.array(
     storage: z.object({ size_in_gigabytes: z.number() }).partial().nullish(),
   }),
 );
-/** GET /volumes: the account's volumes (those in the trash are not listed). Only what adoption reads is checked. */
-const volumesBody = z.array(z.object({ id: z.string(), name: z.string(), location: z.string() }).passthrough());
+/**
+ * GET /volumes: the account's volumes (those in the trash are not listed). Only what adoption reads is checked, and
+ * a volume made outside gpuplane without a name or location does not make the whole answer unreadable.
+ */
+const volumesBody = z.array(
+  z.object({ id: z.string(), name: z.string().nullish(), location: z.string().nullish() }).passthrough(),
+);
 const availabilityBody = z.array(z.object({ location_code: z.string(), availabilities: z.array(z.string()) }));
 const instancesBody = z.array(
   z.object({ id: z.string(), hostname: z.string().nullish(), ip: z.string().nullish(), status: z.string() }),
