@@ -17,10 +17,10 @@ import { cpus } from "node:os";
 import { Worker } from "node:worker_threads";
 import { serve } from "@hono/node-server";
 import pg from "pg";
-import { from as copyFrom } from "pg-copy-streams";
 import pino from "pino";
 import { loadConfig } from "../src/config.js";
 import { openDatabase } from "../src/db/client.js";
+import { copyFromStdin } from "../src/db/copy.js";
 import { copyStatement, copyText, type Sample } from "../src/domain/metrics/ingest.js";
 import { flushLatestMetrics } from "../src/domain/metrics/latest.js";
 import { maintainMetrics } from "../src/domain/metrics/maintenance.js";
@@ -147,12 +147,7 @@ try {
     return runConcurrent(async (i) => {
       const client = free.pop()!;
       try {
-        await new Promise<void>((resolve, reject) => {
-          const stream = client.query(copyFrom(copyStatement));
-          stream.on("finish", resolve);
-          stream.on("error", reject);
-          stream.end(copyTexts[i]);
-        });
+        await copyFromStdin(client, copyStatement, copyTexts[i]);
       } finally {
         free.push(client);
       }

@@ -1,10 +1,10 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import type pg from "pg";
-import { from as copyFrom } from "pg-copy-streams";
 import pino from "pino";
 import { loadConfig } from "../src/config.js";
 import type { AppContext } from "../src/context.js";
 import { openDatabase } from "../src/db/client.js";
+import { copyFromStdin, copyValue } from "../src/db/copy.js";
 import { runSchedulerPass } from "../src/domain/jobs/scheduler.js";
 import { systemClock } from "../src/lib/clock.js";
 import { freshDatabase } from "./fresh-database.js";
@@ -113,7 +113,7 @@ try {
   );
   const { rows: eventRows } = await pool.query("select id, tenant_id, type, data::text as data from events");
   const eventsText = eventRows
-    .map((e) => `${e.id}\t${e.tenant_id ?? "\\N"}\t${e.type}\t${e.data.replace(/\\/g, "\\\\")}\n`)
+    .map((e) => `${e.id}\t${copyValue(e.tenant_id)}\t${e.type}\t${copyValue(e.data)}\n`)
     .join("");
   const reset = async () => {
     await pool.query("delete from gpu_allocations");
@@ -161,12 +161,7 @@ try {
           jobRows.map((j) => j.idx),
         ],
       );
-      await new Promise<void>((resolve, reject) => {
-        const stream = client.query(copyFrom("COPY events (id, tenant_id, type, data) FROM STDIN"));
-        stream.on("finish", resolve);
-        stream.on("error", reject);
-        stream.end(eventsText);
-      });
+      await copyFromStdin(client, "COPY events (id, tenant_id, type, data) FROM STDIN", eventsText);
       await client.query("commit");
     } finally {
       client.release();

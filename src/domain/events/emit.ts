@@ -1,6 +1,6 @@
 import { sql } from "drizzle-orm";
 import type { Executor } from "../../db/client.js";
-import { copyInto, copyText } from "../../db/copy.js";
+import { copyInto, copyValue } from "../../db/copy.js";
 import { events, webhookDeliveries, webhookEndpoints } from "../../db/schema/index.js";
 import { intArray, queryRows, textArray } from "../../db/sql.js";
 import { newId } from "../../lib/ids.js";
@@ -147,7 +147,7 @@ const copyThreshold = 200;
 function copyLines(rows: { id: string; tenant_id: number | null; type: string; data: unknown }[], at: string) {
   let out = "";
   for (const r of rows) {
-    out += `${r.id}\t${copyText(r.tenant_id)}\t${r.type}\t${copyText(JSON.stringify(r.data))}\t${at}\n`;
+    out += `${r.id}\t${copyValue(r.tenant_id)}\t${r.type}\t${copyValue(JSON.stringify(r.data))}\t${at}\n`;
   }
   return out;
 }

@@ -1,6 +1,6 @@
 import { type SQL, sql } from "drizzle-orm";
-import { from as copyFrom } from "pg-copy-streams";
 import type { AppContext } from "../../context.js";
+import { copyFromStdin } from "../../db/copy.js";
 import { intArray, queryRows } from "../../db/sql.js";
 import { ApiError } from "../../lib/errors.js";
 import { EARLIEST } from "../../lib/schemas.js";
@@ -282,12 +282,7 @@ async function copyPostgres(ctx: AppContext, text: string, latest: Latest[] | nu
   let failed: unknown;
   try {
     if (latest) await client.query("begin");
-    await new Promise<void>((resolve, reject) => {
-      const stream = client.query(copyFrom(copyStatement));
-      stream.on("finish", resolve);
-      stream.on("error", reject);
-      stream.end(text); // one buffer, one write
-    });
+    await copyFromStdin(client, copyStatement, text);
     if (latest) {
       await client.query(upsertLatestQuery(latest));
       await client.query("commit");
