@@ -19,11 +19,21 @@ interface Variant {
 
 const min = 60_000;
 /**
- * Every variant is measured on top of `before`, the policy this search started from (2026-11-30: no FGD, the
- * same 25 min guard for all sizes), except "current" (the production defaults) and those under "on current".
+ * `previous`: the production queue order until 2026-11-30 afternoon (60 s → 300 s per priority level, a fixed
+ * 25 min × GPUs guard, no cap on the estimate among guarded jobs). `before`: the policy the morning's search started
+ * from (previous, without FGD and with the same 25 min guard for all sizes). The first block of variants is
+ * measured on `before`, "on previous" on `previous`, "on current" on the production defaults.
  */
-const before: Variant = { name: "before", plan: { fgd: "off" }, weights: { guardSizeExp: 0 } };
-const variants: Variant[] = [{ name: "current (FGD for multi-GPU jobs, guard 25 min × GPUs)" }, before];
+const previous: Variant = {
+  name: "previous (fixed 25 min × GPUs guard, 300 s per priority level)",
+  weights: { stepS: 300, guardFloorMs: 25 * min, guardedEstimateCapMs: Number.POSITIVE_INFINITY },
+};
+const before: Variant = { name: "before", plan: { fgd: "off" }, weights: { ...previous.weights, guardSizeExp: 0 } };
+const variants: Variant[] = [
+  { name: "current (guard follows the queue's mean wait within 10–25 min × GPUs, 60 s per level)" },
+  previous,
+  before,
+];
 const add = (name: string, plan: Variant["plan"] = {}, weights: QueueWeights = {}) =>
   variants.push({ name, plan: { ...before.plan, ...plan }, weights: { ...before.weights, ...weights } });
 for (const w of [10, 30, 60, 120, 240]) add(`bf_window ${w} min`, { reservationWindowMs: w * min });
@@ -66,11 +76,51 @@ for (const exp of [0.5, 1]) {
   add(`combo: guard × gpus^${exp} + type-aware reservation`, { reserveChoice: "typeAware" }, { guardSizeExp: exp });
 }
 add("combo: FGD multi + type-aware reservation", { fgd: "multi", reserveChoice: "typeAware" });
-// On the production defaults: what the ideas not kept would add now.
-for (const w of [30, 120])
-  variants.push({ name: `on current: bf_window ${w} min`, plan: { reservationWindowMs: w * min } });
+// On the previous production defaults: what the ideas not kept would add, and this afternoon's search.
+const onPrevious = (name: string, plan: Variant["plan"] = {}, weights: QueueWeights = {}) =>
+  variants.push({ name: `on previous: ${name}`, plan, weights: { ...previous.weights, ...weights } });
+for (const w of [30, 120]) onPrevious(`bf_window ${w} min`, { reservationWindowMs: w * min });
+onPrevious("type-aware reservation", { reserveChoice: "typeAware" });
+onPrevious("least-idle reservation", { reserveChoice: "leastIdle" });
+for (const g of [10, 15, 20])
+  onPrevious(`fixed guard ${g} min × GPUs`, {}, { guardMs: g * min, guardFloorMs: g * min });
+for (const st of [60, 150]) onPrevious(`priority step ${st} s`, {}, { stepS: st });
+for (const [lo, hi] of [
+  [10, 25],
+  [10, 30],
+  [15, 25],
+  [5, 25],
+  [10, 40],
+])
+  onPrevious(`guard = queue's mean wait within ${lo}–${hi} min`, {}, { guardFloorMs: lo * min, guardMs: hi * min });
+for (const st of [30, 60, 120])
+  for (const hi of [25, 30])
+    onPrevious(
+      `step ${st} s + guard = mean wait within 10–${hi} min`,
+      {},
+      {
+        stepS: st,
+        guardFloorMs: 10 * min,
+        guardMs: hi * min,
+      },
+    );
+for (const cap of [30, 60, 120])
+  onPrevious(
+    `step 60 s + guard within 10–25 min + guarded estimate cap ${cap} min`,
+    {},
+    {
+      stepS: 60,
+      guardFloorMs: 10 * min,
+      guardMs: 25 * min,
+      guardedEstimateCapMs: cap * min,
+    },
+  );
+// On the production defaults.
+for (const cap of [60, 240])
+  variants.push({ name: `on current: guarded estimate cap ${cap} min`, weights: { guardedEstimateCapMs: cap * min } });
 variants.push({ name: "on current: type-aware reservation", plan: { reserveChoice: "typeAware" } });
-variants.push({ name: "on current: least-idle reservation", plan: { reserveChoice: "leastIdle" } });
+for (const exp of [0.5, 0.75])
+  variants.push({ name: `on current: guard × gpus^${exp}`, weights: { guardSizeExp: exp } });
 
 const wanted = process.argv.slice(2);
 const chosen = wanted.length ? variants.filter((v) => wanted.some((w) => v.name.includes(w))) : variants;

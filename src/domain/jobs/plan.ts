@@ -4,15 +4,19 @@
  *
  * Policy
  * - Order (queueOrder): priority 1 always first; below it a multifactor order, as Slurm's priority/multifactor
- *   weighs QoS, age and size: a job's place is its submit time + half its estimated run time + 300 s per priority
+ *   weighs QoS, age and size: a job's place is its submit time + half its estimated run time + 60 s per priority
  *   level. So a higher priority goes first among jobs submitted together, short jobs pass long ones (shortest-job
  *   first cuts everyone's mean wait, Tiresias-style), and a lower priority that has waited long enough is not held
  *   behind a stream of fresh higher-priority work (the trace replay: strict priority made best-effort work wait
  *   longer than under greedy first-fit). Measured in docs/scheduler.md. One pass looks at the whole queue.
- * - Starvation guard (queueOrder): a job that has waited `guardMs` (25 min) × its GPU count, or twice its estimate
- *   and at least 5 min, goes ahead of every job that has not (priority 1 still first); among guarded jobs the same
- *   order applies. A multi-GPU job's wait is already bounded by its reservation, so its guard comes later. Shortest-job first otherwise lets a long job be passed for as long as shorter work keeps arriving,
- *   which is what made the p99 queueing delay worse than greedy first-fit's in the replay.
+ * - Starvation guard (queueOrder): a job that has waited its guard goes ahead of every job that has not (priority
+ *   1 still first). The guard follows the load: the queue's mean wait, at least 10 min and at most 25 min, times
+ *   the job's GPU count (a multi-GPU job's reservation drains a node for it); a job that has waited twice
+ *   its estimate, and at least 5 min, is guarded too. Among guarded jobs the same order applies, except that the
+ *   estimate moves a job back by at most 2 h. Shortest-job first otherwise lets a long job be passed for as long
+ *   as shorter work keeps arriving, which is what made the p99 queueing delay worse than greedy first-fit's in the
+ *   replay: on a light queue the long jobs waited the whole fixed 25 min, and on a heavy one jobs of ten hours and
+ *   more stayed last even among the guarded.
  * - Quota: a tenant's GPUs in use (jobs and instances) plus the job's must stay within its quota, else the job
  *   waits with "quota: …".
  * - Placement: all of a job's GPUs on ONE node (a pool: one GPU model on one node). Type-aware best fit: a job
@@ -132,58 +136,82 @@ export function modelMatches(gpuType: string | null | undefined, model: string):
 }
 
 /** Seconds of waiting one priority level is worth (below priority 1, which always goes first). */
-export const priorityStepS = 300;
+export const priorityStepS = 60;
 /** Share of its estimated run time a job is placed behind its submit time (shortest-job first, with aging). */
 export const estimateWeight = 0.5;
-/** A 1-GPU job that has waited this long goes ahead of every job that has not (the starvation guard)... */
+/**
+ * The starvation guard of a 1-GPU job: the queue's mean wait, but at least `guardFloorMs` and at most `guardMs`;
+ * a job of n GPUs gets n^guardSizeExp times that: its reservation drains a node for it (from the jobs behind it in
+ * the order), and guarding it sooner drains nodes sooner, which the replay's p99 pays for (docs/scheduler.md).
+ */
+export const guardFloorMs = 10 * 60_000;
 export const guardMs = 25 * 60_000;
-/** ... and a job of n GPUs after guardMs × n^guardSizeExp (its reservation already bounds its wait). */
 export const guardSizeExp = 1;
-/** ... as does one that has waited this many times its estimate, and at least `guardMinMs`. */
+/** A job is guarded too once it has waited this many times its estimate, and at least `guardMinMs`. */
 export const guardEstimateFactor = 2;
 export const guardMinMs = 5 * 60_000;
+/** Among guarded jobs, the estimate moves a job back by at most this. */
+export const guardedEstimateCapMs = 2 * 3_600_000;
 
 /** queueOrder's weights, to measure others in the replay. */
 export interface QueueWeights {
   stepS?: number;
   estimate?: number;
   defaultEstimateMs?: number;
-  /** Starvation guard bound (Infinity: no guard). */
+  /** The most the absolute guard of a 1-GPU job can be (Infinity: no absolute guard). */
   guardMs?: number;
+  /** The least it can be (set it to guardMs for a fixed guard that ignores the queue's mean wait). */
+  guardFloorMs?: number;
   /** Starvation guard by estimate (Infinity: none). */
   guardEstimateFactor?: number;
   /** The guard by estimate applies only after this wait (ms). */
   guardMinMs?: number;
-  /** The absolute guard scaled by the job's size: guardMs × gpuCount^guardSizeExp (0: the same for all sizes). */
+  /** The absolute guard scaled by the job's size: × gpuCount^guardSizeExp (0: the same for all sizes). */
   guardSizeExp?: number;
+  /** Among guarded jobs, the most the estimate term may move a job back (Infinity: no cap). */
+  guardedEstimateCapMs?: number;
 }
 
 /**
  * The queue in the order the planner serves it (see the policy above): priority 1 first, then the jobs the
- * starvation guard holds (waited `guardMs`, or `guardEstimateFactor` × their estimate and at least `guardMinMs`),
- * then the rest; within each group by submit time + estimateWeight × estimate + priorityStepS × priority (a job
- * without estimate counts `defaultEstimateMs`); ties by id.
+ * starvation guard holds, then the rest; within each group by submit time + estimateWeight × estimate (a job
+ * without estimate counts `defaultEstimateMs`; among guarded jobs at most `guardedEstimateCapMs`) + priorityStepS
+ * × priority; ties by id.
  */
 export function queueOrder<T extends PlanJob>(jobs: T[], now: number, weights: QueueWeights = {}): T[] {
   const {
     stepS = priorityStepS,
     estimate = estimateWeight,
     defaultEstimateMs = 3_600_000,
-    guardMs: guard = guardMs,
+    guardMs: guardMax = guardMs,
+    guardFloorMs: guardFloor = guardFloorMs,
     guardEstimateFactor: factor = guardEstimateFactor,
     guardMinMs: floor = guardMinMs,
     guardSizeExp: sizeExp = guardSizeExp,
+    guardedEstimateCapMs: guardedCap = guardedEstimateCapMs,
   } = weights;
-  const key = (j: PlanJob) =>
-    (j.submittedAt ?? now) + estimate * (j.estimateMs ?? defaultEstimateMs) + stepS * 1000 * (j.priority ?? 5);
+  const waited = (j: PlanJob) => now - (j.submittedAt ?? now);
+  // The guard follows the load: the queue's mean wait, within [floor, max].
+  const meanWait = jobs.length ? jobs.reduce((sum, j) => sum + waited(j), 0) / jobs.length : 0;
+  const guard =
+    guardMax === Number.POSITIVE_INFINITY
+      ? guardMax
+      : Math.min(guardMax, Math.max(Math.min(guardFloor, guardMax), meanWait));
+  const key = (j: PlanJob, cap: number) =>
+    (j.submittedAt ?? now) +
+    Math.min(cap, estimate * (j.estimateMs ?? defaultEstimateMs)) +
+    stepS * 1000 * (j.priority ?? 5);
   const group = (j: PlanJob) => {
     if ((j.priority ?? 5) <= 1) return 0;
-    const waited = now - (j.submittedAt ?? now);
+    const w = waited(j);
     const bound = sizeExp ? guard * j.gpuCount ** sizeExp : guard;
-    const guarded = waited >= bound || (waited >= floor && waited >= factor * (j.estimateMs ?? defaultEstimateMs));
+    const guarded = w >= bound || (w >= floor && w >= factor * (j.estimateMs ?? defaultEstimateMs));
     return guarded ? 1 : 2;
   };
-  const keyed = jobs.map((job) => ({ job, top: group(job), key: key(job) }));
+  const keyed = jobs.map((job) => {
+    const top = group(job);
+    return { job, top, key: key(job, top === 1 ? guardedCap : Number.POSITIVE_INFINITY) };
+  });
   keyed.sort((a, b) => a.top - b.top || a.key - b.key || a.job.id - b.job.id);
   return keyed.map((k) => k.job);
 }
