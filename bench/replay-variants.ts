@@ -19,8 +19,8 @@ interface Variant {
 
 const min = 60_000;
 /**
- * `previous`: the production queue order until 2026-11-30 afternoon (60 s → 300 s per priority level, a fixed
- * 25 min × GPUs guard, no cap on the estimate among guarded jobs). `before`: the policy the morning's search started
+ * `previous`: the production queue order until 2026-11-30 afternoon (300 s per priority level, a fixed 25 min ×
+ * GPUs guard, no cap on the estimate among guarded jobs). `before`: the policy the morning's search started
  * from (previous, without FGD and with the same 25 min guard for all sizes). The first block of variants is
  * measured on `before`, "on previous" on `previous`, "on current" on the production defaults.
  */
