@@ -69,18 +69,22 @@ export function replayLists(quick = false) {
   return { settings, nodes, list };
 }
 
-/** Twelve subsamples at ×150 not in the bench (seeds 201–212): a hold-out for choices made on replayLists. */
-export function freshLists() {
+/**
+ * Twelve subsamples not in the bench: a hold-out for choices made on replayLists. Seeds 201–212 at ×150 (FRESH=1,
+ * used to check round 2 and round 3), 301–312 at ×120 (FRESH=2) and 401–412 at ×180 (FRESH=3), first replayed
+ * after round 3 was fixed.
+ */
+export function freshLists(firstSeed = 201, arrivalScale = 150) {
   const dir = process.env.TRACE_DIR ?? "/work/shared/traces/alibaba-openb-2023";
   const nodes = `${dir}/openb_node_list_gpu_node.csv`;
   const settings: ReplaySetting[] = [];
-  let seed = 201;
+  let seed = firstSeed;
   for (const name of ["default", "gpuspec10", "gpushare40"]) {
     for (const share of [0.6, 0.7, 0.75, 0.8]) {
       const s = seed++;
       settings.push({
-        label: `fresh: ${name} ${share * 100}% (seed ${s}) ×150`,
-        arrivalScale: 150,
+        label: `fresh: ${name} ${share * 100}% (seed ${s}) ×${arrivalScale}`,
+        arrivalScale,
         nodeFraction: 0.1,
         trace: () => subsample(loadTrace(nodes, `${dir}/openb_pod_list_${name}.csv`, undefined, 0.1), share, s),
       });

@@ -124,8 +124,9 @@ for (const exp of [0.5, 0.75])
 
 const wanted = process.argv.slice(2);
 const chosen = wanted.length ? variants.filter((v) => wanted.some((w) => v.name.includes(w))) : variants;
-// FRESH=1: twelve other subsamples (seeds 201–212), never looked at before, to check a choice made on the table.
-const { settings } = process.env.FRESH === "1" ? freshLists() : replayLists();
+// FRESH=1/2/3: twelve other subsamples each (bench/replay-lists.ts freshLists), to check a choice made on the table.
+const fresh = { "1": [201, 150], "2": [301, 120], "3": [401, 180] }[process.env.FRESH ?? ""];
+const { settings } = fresh ? freshLists(fresh[0], fresh[1]) : replayLists();
 const loaded = settings.map((s) => {
   const trace: Trace = s.trace();
   const opts = { arrivalScale: s.arrivalScale };
