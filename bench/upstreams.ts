@@ -51,14 +51,9 @@ const config = loadConfig({
   LOG_LEVEL: "silent",
   GPUPLANE_SIMULATOR: "off",
   GPUPLANE_RATE_LIMITS: JSON.stringify({ instance_create: 1e9, write: 1e9, read: 1e9, public: 1e9, billing: 1e9 }),
-  GPUPLANE_LAMBDA_API_KEY: lambda.apiKey,
-  GPUPLANE_LAMBDA_URL: lambda.url,
-  GPUPLANE_VERDA_CLIENT_ID: verda.clientId,
-  GPUPLANE_VERDA_CLIENT_SECRET: verda.clientSecret,
-  GPUPLANE_VERDA_URL: verda.url,
-  GPUPLANE_RUNPOD_API_KEY: runpod.apiKey,
-  GPUPLANE_RUNPOD_URL: runpod.url,
-  GPUPLANE_RUNPOD_GRAPHQL_URL: `${runpod.url}/graphql`,
+  ...lambda.env(),
+  ...verda.env(),
+  ...runpod.env(),
 });
 const server = await buildServer(config, {
   database,

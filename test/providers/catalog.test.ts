@@ -89,11 +89,8 @@ describeEachDb(
     manualClock: true,
     env: {
       GPUPLANE_SIMULATOR: "off",
-      GPUPLANE_LAMBDA_API_KEY: lambda.apiKey,
-      GPUPLANE_LAMBDA_URL: lambda.url,
-      GPUPLANE_VERDA_CLIENT_ID: verda.clientId,
-      GPUPLANE_VERDA_CLIENT_SECRET: verda.clientSecret,
-      GPUPLANE_VERDA_URL: verda.url,
+      ...lambda.env(),
+      ...verda.env(),
     },
   },
 );

@@ -118,14 +118,9 @@ describeEachDb(
     manualClock: true,
     env: {
       GPUPLANE_SIMULATOR: "off",
-      GPUPLANE_VERDA_CLIENT_ID: verda.clientId,
-      GPUPLANE_VERDA_CLIENT_SECRET: verda.clientSecret,
-      GPUPLANE_VERDA_URL: verda.url,
-      GPUPLANE_LAMBDA_API_KEY: lambda.apiKey,
-      GPUPLANE_LAMBDA_URL: lambda.url,
-      GPUPLANE_RUNPOD_API_KEY: runpod.apiKey,
-      GPUPLANE_RUNPOD_URL: runpod.url,
-      GPUPLANE_RUNPOD_GRAPHQL_URL: `${runpod.url}/graphql`,
+      ...verda.env(),
+      ...lambda.env(),
+      ...runpod.env(),
     },
   },
 );

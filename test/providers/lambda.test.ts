@@ -101,6 +101,6 @@ describeEachDb(
   },
   {
     manualClock: true,
-    env: { GPUPLANE_SIMULATOR: "off", GPUPLANE_LAMBDA_API_KEY: lambda.apiKey, GPUPLANE_LAMBDA_URL: lambda.url },
+    env: { GPUPLANE_SIMULATOR: "off", ...lambda.env() },
   },
 );

@@ -313,9 +313,7 @@ describeEachDb(
     manualClock: true,
     env: {
       GPUPLANE_SIMULATOR: "off",
-      GPUPLANE_VERDA_CLIENT_ID: verda.clientId,
-      GPUPLANE_VERDA_CLIENT_SECRET: verda.clientSecret,
-      GPUPLANE_VERDA_URL: verda.url,
+      ...verda.env(),
     },
   },
 );

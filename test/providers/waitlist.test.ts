@@ -207,9 +207,7 @@ describeEachDb(
     manualClock: true,
     env: {
       GPUPLANE_SIMULATOR: "off",
-      GPUPLANE_RUNPOD_API_KEY: runpod.apiKey,
-      GPUPLANE_RUNPOD_URL: runpod.url,
-      GPUPLANE_RUNPOD_GRAPHQL_URL: `${runpod.url}/graphql`,
+      ...runpod.env(),
     },
   },
 );

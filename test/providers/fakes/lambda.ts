@@ -69,6 +69,10 @@ export class LambdaFake extends FakeCloud {
   private lastLaunch = 0;
   private count = 0;
 
+  env() {
+    return { GPUPLANE_LAMBDA_API_KEY: this.apiKey, GPUPLANE_LAMBDA_URL: this.url };
+  }
+
   override reset(): void {
     super.reset();
     this.instances.clear();

@@ -30,6 +30,14 @@ export class RunPodFake extends FakeCloud {
   private count = 0;
   private nextPort = 40_000;
 
+  env() {
+    return {
+      GPUPLANE_RUNPOD_API_KEY: this.apiKey,
+      GPUPLANE_RUNPOD_URL: this.url,
+      GPUPLANE_RUNPOD_GRAPHQL_URL: `${this.url}/graphql`,
+    };
+  }
+
   override reset(): void {
     super.reset();
     this.pods.clear();

@@ -45,6 +45,9 @@ export abstract class FakeCloud {
   onRequest: ((method: string, path: string) => void) | null = null;
   private server: Server | null = null;
 
+  /** The server's settings that point gpuplane at this fake: its credentials and URL (read after start()). */
+  abstract env(): Record<string, string>;
+
   protected abstract handle(
     method: string,
     path: string,

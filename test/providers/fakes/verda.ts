@@ -58,6 +58,14 @@ export class VerdaFake extends FakeCloud {
   sshKeys = new Map<string, { name: string; key: string }>();
   private count = 0;
 
+  env() {
+    return {
+      GPUPLANE_VERDA_CLIENT_ID: this.clientId,
+      GPUPLANE_VERDA_CLIENT_SECRET: this.clientSecret,
+      GPUPLANE_VERDA_URL: this.url,
+    };
+  }
+
   override reset(): void {
     super.reset();
     this.actionMs = 0;
