@@ -125,7 +125,6 @@ export const defaultRegionPrices = [
 const allModels = gpuFamilies.map((f) => f.model);
 const preBlackwell = allModels.filter((m) => m !== "B200");
 
-/** Blackwell (B200) needs CUDA 12.8 or newer, so older images do not list it. */
 /** RunPod's own PyTorch image (CUDA 12.4.1, Ubuntu 22.04, sshd installing PUBLIC_KEY): its templates' default. */
 const RUNPOD_PYTORCH_CUDA_12_4 = "runpod/pytorch:2.4.0-py3.11-cuda12.4.1-devel-ubuntu22.04";
 
@@ -133,7 +132,8 @@ const RUNPOD_PYTORCH_CUDA_12_4 = "runpod/pytorch:2.4.0-py3.11-cuda12.4.1-devel-u
  * Each image carries what each resold cloud launches for it (`upstreamImages`): Verda's `image_type` (GET /images),
  * Lambda's image `family` (GET /images; the launch takes `image: {family}`), RunPod's container image name. Only
  * what matches the image's OS and CUDA is mapped; a cloud missing from the map does not sell the image (RunPod, which
- * runs any container image, falls back to the image's `ociRef`).
+ * runs any container image, falls back to the image's `ociRef`). Blackwell (B200) needs CUDA 12.8 or newer, so older
+ * images do not list it.
  */
 export const defaultImages = [
   {

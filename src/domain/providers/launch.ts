@@ -9,7 +9,7 @@ import { tagFor, type UpstreamCloud } from "../../providers/upstream/types.js";
 import { markInstanceFailed } from "../instances/lifecycle.js";
 import { lockInstance, transition } from "../instances/record.js";
 import type { VolumeRow } from "../volumes/volumes.js";
-import { queueOrder } from "../waitlist/orders.js";
+import { waitlistOrder } from "../waitlist/orders.js";
 
 /** A claim lasts this long: past it, the launch is taken up again (its worker crashed) and adopts what it finds. */
 const LEASE_MS = 120_000;
@@ -289,7 +289,11 @@ async function waitForCapacity(ctx: AppContext, instanceId: string, tried: Tried
       leaseUntil: new Date(ctx.clock.now().getTime() + WAITLIST_RETRY_MS),
     })
     .where(eq(upstreamLaunches.instanceId, instanceId));
-  await queueOrder(ctx, instanceId, `waiting for capacity (every offer refused: ${why}); launches when one has room`);
+  await waitlistOrder(
+    ctx,
+    instanceId,
+    `waiting for capacity (every offer refused: ${why}); launches when one has room`,
+  );
 }
 
 /** Leaves the launch for a later pass, backing off 2, 4, 8 … 60 s. */

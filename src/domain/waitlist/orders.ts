@@ -14,7 +14,7 @@ import { eventData, type WaitlistRow } from "./entries.js";
  * `waitlist.*` events. The entry is closed by the instance leaving `ordered` (see `orderLeftOrdered`): launched is
  * `deployed`, failed is `failed`, stopped or deleted by its owner is `cancelled`.
  */
-export async function queueOrder(ctx: AppContext, instanceId: string, reason: string): Promise<WaitlistRow | null> {
+export async function waitlistOrder(ctx: AppContext, instanceId: string, reason: string): Promise<WaitlistRow | null> {
   const now = ctx.clock.now();
   return ctx.db.transaction(async (tx) => {
     const [row] = await tx.select().from(instances).where(eq(instances.id, instanceId)).for("update");

@@ -150,10 +150,7 @@ export class VerdaCloud implements UpstreamCloud {
         existing_volumes: request.volumeIds ?? [],
       },
     });
-    const trimmed = String(id).trim().replace(/^"|"$/g, "");
-    if (!trimmed || trimmed.length > 100)
-      throw new UpstreamError("verda", "malformed", "launch answered no instance id");
-    return trimmed;
+    return createdId(id, "launch answered no instance id");
   }
 
   async list(): Promise<UpstreamInstance[]> {
@@ -181,10 +178,7 @@ export class VerdaCloud implements UpstreamCloud {
           location_code: volume.location,
         },
       });
-      const trimmed = String(id).trim().replace(/^"|"$/g, "");
-      if (!trimmed || trimmed.length > 100)
-        throw new UpstreamError("verda", "malformed", "volume create answered no id");
-      return trimmed;
+      return createdId(id, "volume create answered no id");
     },
     findByName: async (name, location) => {
       const listed = parseAnswer("verda", volumesBody, await this.call("GET", "/volumes"), "volumes");
@@ -292,4 +286,11 @@ export class VerdaCloud implements UpstreamCloud {
     };
     return parsed.access_token;
   }
+}
+
+/** Verda answers a create with the new id as text, sometimes quoted: the id, or a malformed-answer error. */
+function createdId(answer: unknown, missing: string): string {
+  const id = String(answer).trim().replace(/^"|"$/g, "");
+  if (!id || id.length > 100) throw new UpstreamError("verda", "malformed", missing);
+  return id;
 }
