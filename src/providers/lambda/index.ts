@@ -53,6 +53,16 @@ const states: Record<string, UpstreamInstance["state"]> = {
 export class LambdaCloud implements UpstreamCloud {
   readonly name = "lambda" as const;
   readonly canStop = false;
+  /** To be re-checked against docs.lambda.ai/public-cloud/billing (issue 25). */
+  readonly billing = {
+    startsAt: "running",
+    endsAt: "call",
+    whileStopped: "cannot-stop",
+    incrementSeconds: 60,
+    minimumSeconds: 0,
+    source:
+      "docs.lambda.ai/public-cloud/billing (read 2026-12-04): per-hour prices billed in one-minute increments, from launch once the instance passes health checks until terminated",
+  } as const;
   private http: UpstreamHttp;
   private sshKeyNames = new Map<string, string>();
 

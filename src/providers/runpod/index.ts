@@ -52,6 +52,15 @@ const NO_CAPACITY = /no longer any instances available|no instances available|no
 export class RunPodCloud implements UpstreamCloud {
   readonly name = "runpod" as const;
   readonly canStop = true;
+  /** To be re-checked against runpod/docs (issue 25). */
+  readonly billing = {
+    startsAt: "launch",
+    endsAt: "gone",
+    whileStopped: "storage",
+    incrementSeconds: 1,
+    minimumSeconds: 0,
+    source: "runpod/docs (read 2026-12-04): a stopped pod keeps billing its volume",
+  } as const;
   readonly stopNote = "stopping a RunPod pod wipes its container disk; only its volume survives";
   private http: UpstreamHttp;
   private graphql: UpstreamHttp;

@@ -64,6 +64,25 @@ export interface UpstreamVolumes {
 }
 
 /**
+ * When and how a cloud charges for one instance, from the cloud's own documentation (`source` names it). The domain
+ * reads it to keep every resold instance's revenue at or above its upstream cost (docs/upstreams.md).
+ */
+export interface UpstreamBillingRule {
+  /** What starts the cloud's charge: the launch call, or the instance first reported running by the cloud. */
+  startsAt: "launch" | "running";
+  /** What ends it: the terminate (or stop) call, or the cloud reporting the instance gone. */
+  endsAt: "call" | "gone";
+  /** What a stopped instance keeps costing: its full price (Verda), its storage only (RunPod), nothing. */
+  whileStopped: "full" | "storage" | "none" | "cannot-stop";
+  /** The increment the cloud rounds each charge up to, in seconds (Lambda: 60). */
+  incrementSeconds: number;
+  /** The shortest charge, in seconds (0 where none is documented). */
+  minimumSeconds: number;
+  /** Where this rule comes from: a page of the cloud's docs, an SDK file, a spec, with its version or date. */
+  source: string;
+}
+
+/**
  * A real cloud's public API, as gpuplane needs it. Every method is one or a few HTTP calls; `list` is one call for
  * every instance of the account, so a reconciliation pass costs one request per provider.
  */
@@ -71,6 +90,8 @@ export interface UpstreamCloud {
   readonly name: UpstreamName;
   /** Whether the cloud can stop an instance and start it again (Lambda cannot). */
   readonly canStop: boolean;
+  /** When and how the cloud charges (src/domain/providers margins and billing read it). */
+  readonly billing: UpstreamBillingRule;
   /** What a stop costs the customer, said on the stop (RunPod wipes the container disk). */
   readonly stopNote?: string;
   /** Present where the cloud carries gpuplane volumes (Verda); elsewhere an instance with volumes is not sold. */

@@ -72,6 +72,15 @@ const CAPACITY = /capacity|no longer available|not available|insufficient resour
 export class VerdaCloud implements UpstreamCloud {
   readonly name = "verda" as const;
   readonly canStop = true;
+  /** To be re-checked against Verda's docs and SDKs (issue 25). */
+  readonly billing = {
+    startsAt: "launch",
+    endsAt: "gone",
+    whileStopped: "full",
+    incrementSeconds: 1,
+    minimumSeconds: 0,
+    source: "verda-cloud/verda-cli vm/action.go (read 2026-12-04): shutdown instances continue to charge your account",
+  } as const;
   readonly stopNote = "a stopped Verda instance keeps its OS volume; billing for it stops";
   private http: UpstreamHttp;
   private token: { access: string; refresh: string | null; refreshAt: number } | null = null;
