@@ -1,6 +1,6 @@
 import { z } from "zod";
 import type { CircuitBreaker } from "../upstream/breaker.js";
-import { gpuModelOf } from "../upstream/gpus.js";
+import { gpuFormFactorOf, gpuModelOf } from "../upstream/gpus.js";
 import { keyName, parseAnswer, UpstreamHttp } from "../upstream/http.js";
 import type { LaunchRequest, UpstreamCloud, UpstreamInstance, UpstreamType } from "../upstream/types.js";
 
@@ -100,6 +100,7 @@ export class LambdaCloud implements UpstreamCloud {
           gpuModel,
           gpuCount: t.specs.gpus,
           gpuMemoryGb: memory ? Number(memory[1]) : 0,
+          formFactor: gpuFormFactorOf(t.gpu_description),
           vcpus: t.specs.vcpus,
           ramGb: t.specs.memory_gib,
           diskGb: t.specs.storage_gib,

@@ -1,7 +1,7 @@
 import { z } from "zod";
 import type { CircuitBreaker } from "../upstream/breaker.js";
 import { UpstreamError } from "../upstream/errors.js";
-import { gpuModelOf, usdPerHourToMicros } from "../upstream/gpus.js";
+import { gpuFormFactorOf, gpuModelOf, usdPerHourToMicros } from "../upstream/gpus.js";
 import { parseAnswer, UpstreamHttp } from "../upstream/http.js";
 import type { LaunchRequest, UpstreamCloud, UpstreamInstance, UpstreamType } from "../upstream/types.js";
 
@@ -123,6 +123,7 @@ export class RunPodCloud implements UpstreamCloud {
           gpuModel,
           gpuCount: 1,
           gpuMemoryGb: t.memoryInGb,
+          formFactor: gpuFormFactorOf(`${t.displayName} ${t.id}`),
           vcpus: 0,
           ramGb: 0,
           diskGb: 0,

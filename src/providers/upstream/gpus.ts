@@ -8,6 +8,17 @@ export function gpuModelOf(description: string): string | null {
   return null;
 }
 
+/** How the GPU is built into the host, where the cloud's description says: SXM, PCIe or NVL (null when it does not). */
+export type GpuFormFactor = "SXM" | "PCIe" | "NVL";
+
+export function gpuFormFactorOf(description: string): GpuFormFactor | null {
+  const upper = description.toUpperCase();
+  if (/\bNVL/.test(upper)) return "NVL";
+  if (/\bSXM/.test(upper)) return "SXM";
+  if (/\bPCIE\b/.test(upper)) return "PCIe";
+  return null;
+}
+
 /** Whole dollars-and-cents per hour (a number or a decimal string) to integer micro-dollars, without float drift. */
 export function usdPerHourToMicros(value: number | string): bigint {
   const text = typeof value === "number" ? value.toFixed(6) : value.trim();

@@ -1,3 +1,5 @@
+import type { GpuFormFactor } from "./gpus.js";
+
 /** The clouds gpuplane resells. */
 export const upstreamNames = ["verda", "lambda", "runpod"] as const;
 export type UpstreamName = (typeof upstreamNames)[number];
@@ -32,6 +34,8 @@ export interface UpstreamType {
   gpuModel: string;
   gpuCount: number;
   gpuMemoryGb: number;
+  /** SXM, PCIe or NVL where the cloud says (a customer never gets a lesser part than the type they bought). */
+  formFactor: GpuFormFactor | null;
   vcpus: number;
   ramGb: number;
   diskGb: number;

@@ -1,7 +1,7 @@
 import { z } from "zod";
 import type { CircuitBreaker } from "../upstream/breaker.js";
 import { UpstreamError } from "../upstream/errors.js";
-import { gpuModelOf, usdPerHourToMicros } from "../upstream/gpus.js";
+import { gpuFormFactorOf, gpuModelOf, usdPerHourToMicros } from "../upstream/gpus.js";
 import { type CallOptions, keyName, parseAnswer, UpstreamHttp } from "../upstream/http.js";
 import type {
   LaunchRequest,
@@ -133,6 +133,7 @@ export class VerdaCloud implements UpstreamCloud {
           gpuModel,
           gpuCount: t.gpu.number_of_gpus,
           gpuMemoryGb: Math.round(t.gpu_memory.size_in_gigabytes / t.gpu.number_of_gpus),
+          formFactor: gpuFormFactorOf(`${t.gpu.description} ${t.instance_type}`),
           vcpus: t.cpu.number_of_cores,
           ramGb: t.memory.size_in_gigabytes,
           diskGb: t.storage?.size_in_gigabytes ?? 0,
