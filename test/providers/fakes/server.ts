@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { answerViolations, type CloudContract, requestViolations } from "../contracts/contract.js";
 
 export interface FakeAnswer {
   status: number;
@@ -20,6 +21,11 @@ export interface Fault {
   dropAnswer?: boolean;
   /** Hold the request this long before handling it (past gpuplane's timeout, it is a timeout). */
   delayMs?: number;
+  /**
+   * The injected answer is deliberately outside the cloud's contract (a malformed body, a proxy's HTML page): it is
+   * not checked against it.
+   */
+  offContract?: boolean;
   times: number;
 }
 
@@ -43,6 +49,13 @@ export abstract class FakeCloud {
   now: () => number = () => Date.now();
   /** Called as each request arrives (benchmarks time the launch call by it). */
   onRequest: ((method: string, path: string) => void) | null = null;
+  /**
+   * The cloud's published contract (test/providers/contracts/). When set, every request is checked against it, and
+   * one it breaks is refused as the cloud refuses a bad request (`refuse`); every answer the fake gives is checked
+   * too. Whatever breaks it is kept in `violations`, which a suite asserts empty.
+   */
+  contract: CloudContract | null = null;
+  violations: string[] = [];
   private server: Server | null = null;
 
   /** The server's settings that point gpuplane at this fake: its credentials and URL (read after start()). */
@@ -67,11 +80,20 @@ export abstract class FakeCloud {
     await new Promise<void>((resolve) => this.server?.close(() => resolve()) ?? resolve());
   }
 
+  /**
+   * How this cloud answers a request its API does not accept (unknown path, missing or mistyped field): each fake
+   * answers in its cloud's own error shape.
+   */
+  protected refuse(problems: string[]): FakeAnswer {
+    return { status: 400, body: { error: problems.join("; ") } };
+  }
+
   /** Back to a fresh cloud (each database kind's suite starts with one). */
   reset(): void {
     this.requests = [];
     this.faults = [];
     this.onRequest = null;
+    this.violations = [];
   }
 
   fault(fault: Omit<Fault, "times"> & { times?: number }): void {
@@ -99,8 +121,17 @@ export abstract class FakeCloud {
     );
     if (fault) fault.times--;
     if (fault?.delayMs) await new Promise((r) => setTimeout(r, fault.delayMs));
+    const refused = this.contract ? requestViolations(this.contract, { method, path, body }) : [];
+    this.violations.push(...refused);
     // A cloud goes on with a request whose caller gave up (timed out): the launch happens, the answer is lost.
-    const answer = fault?.answer ?? (await this.handle(method, path, body, req));
+    const answer =
+      fault?.answer ?? (refused.length ? this.refuse(refused) : await this.handle(method, path, body, req));
+    if (this.contract && !fault?.offContract && !refused.length) {
+      const given = answer.text !== undefined ? answer.text : answer.body;
+      this.violations.push(
+        ...answerViolations(this.contract, { method, path, body, status: answer.status, answer: given }),
+      );
+    }
     if (res.destroyed) return;
     if (fault?.dropAnswer) {
       req.socket.destroy();

@@ -1,0 +1,59 @@
+import { describe, expect, it } from "vitest";
+import { z } from "zod";
+import { answerViolations, type CloudContract, operationFor, requestViolations } from "./contract.js";
+
+// The checker every fake runs, on a two-operation contract: what it lets through and what it names.
+const contract: CloudContract = {
+  cloud: "example",
+  source: "a contract written for this test",
+  operations: [
+    {
+      method: "POST",
+      path: "/instances",
+      body: z.object({ name: z.string(), ssh_key_names: z.array(z.string()).length(1) }).strict(),
+      responses: { 200: z.object({ data: z.object({ id: z.string() }) }), default: z.object({ error: z.string() }) },
+    },
+    {
+      method: "GET",
+      path: "/instances/{id}",
+      query: z.object({ verbose: z.enum(["true", "false"]) }).partial(),
+      responses: { 200: z.object({ data: z.object({ id: z.string() }) }) },
+    },
+  ],
+};
+
+describe("cloud contracts", () => {
+  it("finds the operation by method and path template", () => {
+    expect(operationFor(contract, "GET", "/instances/abc?verbose=true")?.path).toBe("/instances/{id}");
+    expect(operationFor(contract, "DELETE", "/instances/abc")).toBeNull();
+    expect(operationFor(contract, "GET", "/instances/abc/extra")).toBeNull();
+  });
+
+  it("names what a request breaks: unknown operation, body field, query parameter", () => {
+    expect(
+      requestViolations(contract, { method: "POST", path: "/instances", body: { name: "a", ssh_key_names: ["k"] } }),
+    ).toEqual([]);
+    expect(requestViolations(contract, { method: "PUT", path: "/instances", body: {} })[0]).toMatch(
+      /PUT \/instances: no such operation in example's contract/,
+    );
+    const twoKeys = requestViolations(contract, {
+      method: "POST",
+      path: "/instances",
+      body: { name: "a", ssh_key_names: ["k1", "k2"] },
+    });
+    expect(twoKeys.join()).toMatch(/request body ssh_key_names/);
+    expect(
+      requestViolations(contract, { method: "GET", path: "/instances/a?verbose=yes", body: undefined }).join(),
+    ).toMatch(/query verbose/);
+  });
+
+  it("holds answers to the status they were given with", () => {
+    const ok = { method: "POST", path: "/instances", body: {}, status: 200, answer: { data: { id: "i-1" } } };
+    expect(answerViolations(contract, ok)).toEqual([]);
+    expect(answerViolations(contract, { ...ok, answer: { id: "i-1" } }).join()).toMatch(/→ 200: answer data/);
+    expect(answerViolations(contract, { ...ok, status: 400, answer: { error: "bad" } })).toEqual([]);
+    expect(
+      answerViolations(contract, { ...ok, method: "GET", path: "/instances/x", status: 404, answer: "" })[0],
+    ).toMatch(/declares no such answer/);
+  });
+});
