@@ -2,6 +2,7 @@ import pino from "pino";
 import { loadConfig } from "../src/config.js";
 import type { AppContext } from "../src/context.js";
 import { openDatabase } from "../src/db/client.js";
+import { EventBus } from "../src/lib/bus.js";
 import { ManualClock } from "../src/lib/clock.js";
 
 const INSTANCES_PER_TENANT = 10;
@@ -46,6 +47,7 @@ export async function benchContext(url: string) {
     log: pino({ level: "silent" }),
     kick() {},
     services: {} as AppContext["services"],
+    bus: new EventBus(),
   } as AppContext;
   return { database, clock, ctx };
 }

@@ -6,6 +6,7 @@ import type { AppContext } from "../src/context.js";
 import { openDatabase } from "../src/db/client.js";
 import { copyFromStdin, copyValue } from "../src/db/copy.js";
 import { runSchedulerPass } from "../src/domain/jobs/scheduler.js";
+import { EventBus } from "../src/lib/bus.js";
 import { systemClock } from "../src/lib/clock.js";
 import { freshDatabase } from "./fresh-database.js";
 
@@ -25,6 +26,7 @@ const ctx: AppContext = {
   log: pino({ level: "silent" }),
   kick: () => {},
   services: {} as AppContext["services"],
+  bus: new EventBus(),
 };
 const pool = database.pool!;
 

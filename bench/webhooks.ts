@@ -21,6 +21,7 @@ import { type Database, openDatabase } from "../src/db/client.js";
 import { instances, tenants, webhookEndpoints } from "../src/db/schema/index.js";
 import { emitEvent } from "../src/domain/events/emit.js";
 import { newWebhookSecret } from "../src/domain/webhooks/endpoints.js";
+import { EventBus } from "../src/lib/bus.js";
 import { systemClock } from "../src/lib/clock.js";
 import { newId } from "../src/lib/ids.js";
 import { WorkerRunner } from "../src/workers/runner.js";
@@ -103,6 +104,7 @@ const ctx: AppContext = {
   log: pino({ level: "silent" }),
   kick: (name) => runner?.kick(name),
   services: {} as AppContext["services"], // delivery needs no provider
+  bus: new EventBus(),
 };
 try {
   // Seed: tenants, one endpoint each (instance.*), their instances provisioning.

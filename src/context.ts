@@ -1,6 +1,7 @@
 import type { Logger } from "pino";
 import type { Config } from "./config.js";
 import type { Database, Db } from "./db/client.js";
+import type { EventBus } from "./lib/bus.js";
 import type { Clock } from "./lib/clock.js";
 
 /**
@@ -17,9 +18,18 @@ export interface AppContext {
   kick(worker: string): void;
   /** Domain services other domains call through (providers, notifier); filled by the composition root. */
   services: Services;
+  /** One area's changes that other areas react to (an instance's transition closes a waitlist order, a run); see DomainEvents. */
+  bus: EventBus<DomainEvents>;
 }
 
 /** Cross-domain services. Each domain adds its entry here and fills it in server.ts. */
 export interface Services {
   [name: string]: unknown;
 }
+
+/**
+ * What the areas emit on `ctx.bus`, name → payload. Each emitting area declares its events here (declaration merging,
+ * as for Services) next to the code that emits them; the reacting areas subscribe in their `setup.ts`.
+ */
+// biome-ignore lint/suspicious/noEmptyInterface: filled by the areas through declaration merging.
+export interface DomainEvents {}

@@ -10,6 +10,7 @@ import { attachLoopMetrics } from "./domain/loops/isolate.js";
 import { startLatestFlusher, stopLatestFlusher } from "./domain/metrics/latest.js";
 import { createApp } from "./http/app.js";
 import { createRateLimiters } from "./http/ratelimit.js";
+import { EventBus } from "./lib/bus.js";
 import { type Clock, systemClock } from "./lib/clock.js";
 import { setupServices } from "./services.js";
 import { allWorkers } from "./workers/index.js";
@@ -44,6 +45,7 @@ export async function buildServer(config: Config, options: BuildOptions = {}) {
     log,
     kick: (name) => runner?.kick(name),
     services: {} as Services,
+    bus: new EventBus(),
   };
   runner = new WorkerRunner(ctx, allWorkers);
   await setupServices(ctx);

@@ -7,10 +7,10 @@ import {
   markInstanceLost,
   markInstanceRunning,
 } from "../domain/instances/lifecycle.js";
+import type { InstanceRow } from "../domain/instances/row.js";
 import { itemFailed } from "../domain/loops/isolate.js";
+import { providers } from "../domain/placement/registry.js";
 import { reconcileUpstreams } from "../domain/providers/reconcile.js";
-import { providers } from "../providers/registry.js";
-import type { InstanceRow } from "../providers/types.js";
 import { upstreamNames } from "../providers/upstream/types.js";
 import type { Worker } from "./runner.js";
 

@@ -50,12 +50,12 @@ export async function stopInstanceRow(h: Harness, id: string, at = h.ctx.clock.n
 
 /**
  * Starting again, as instances' transition() does: under the row lock, a run the meter has not closed yet is closed
- * (billing's closeInstanceRun) before the new run begins.
+ * (billing's subscriber to instance.run-reopening) before the new run begins.
  */
 export async function startInstanceRow(h: Harness, id: string, at = h.ctx.clock.now()) {
   await h.ctx.db.transaction(async (tx) => {
     const [row] = await tx.select().from(instances).where(eq(instances.id, id)).for("update");
-    if (row.runningSince !== null) await h.ctx.services.closeInstanceRun!(tx, id);
+    if (row.runningSince !== null) await h.ctx.bus.emit("instance.run-reopening", { tx, instanceId: id });
     await tx
       .update(instances)
       .set({ status: "running", runningSince: at, stoppedAt: null, updatedAt: at })

@@ -5,7 +5,7 @@ import { queryRows } from "../../src/db/sql.js";
 import { autoStop } from "../../src/domain/billing/auto-stop.js";
 import { emitEvent } from "../../src/domain/events/emit.js";
 import { maintainMetrics } from "../../src/domain/metrics/maintenance.js";
-import { providers } from "../../src/providers/registry.js";
+import { providers } from "../../src/domain/placement/registry.js";
 import { describeEachDb } from "../helpers/harness.js";
 import { customer } from "../instances/fixtures.js";
 import { type Receiver, startReceiver } from "../webhooks/receiver.js";

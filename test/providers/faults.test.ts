@@ -1,8 +1,8 @@
 import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { events, instances, upstreamLaunches } from "../../src/db/schema/index.js";
+import { providers } from "../../src/domain/placement/registry.js";
 import { claimLaunches, runLaunches } from "../../src/domain/providers/launch.js";
-import { providers } from "../../src/providers/registry.js";
 import { describeEachDb } from "../helpers/harness.js";
 import { customer } from "../instances/fixtures.js";
 import { LambdaFake } from "./fakes/lambda.js";

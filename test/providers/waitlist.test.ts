@@ -1,7 +1,7 @@
 import { and, eq } from "drizzle-orm";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { events, instances } from "../../src/db/schema/index.js";
-import { providers } from "../../src/providers/registry.js";
+import { providers } from "../../src/domain/placement/registry.js";
 import { describeEachDb, type Harness } from "../helpers/harness.js";
 import { customer } from "../instances/fixtures.js";
 import { RunPodFake } from "./fakes/runpod.js";

@@ -3,7 +3,7 @@ import { Webhook } from "standardwebhooks";
 import { afterAll, beforeAll, beforeEach, expect, it } from "vitest";
 import { events, instances } from "../../src/db/schema/index.js";
 import { appendLedgerEntry } from "../../src/domain/billing/ledger.js";
-import { providers } from "../../src/providers/registry.js";
+import { providers } from "../../src/domain/placement/registry.js";
 import { describeEachDb } from "../helpers/harness.js";
 import { type Receiver, startReceiver } from "../webhooks/receiver.js";
 

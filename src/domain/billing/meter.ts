@@ -48,7 +48,7 @@ export async function meterPass(ctx: AppContext): Promise<MeterResult> {
 
 /**
  * The pass itself, inside the caller's transaction; `now` is the end of every open interval. With `instanceId` it
- * charges that one instance only (closeInstanceRun: the caller holds the instance's row lock).
+ * charges that one instance only (billing's subscriber to instance.run-reopening: the caller holds the instance's row lock).
  */
 export async function chargeDue(tx: Executor, now: Date, scope: { instanceId?: string } = {}): Promise<MeterResult> {
   const at = sql`${now.toISOString()}::timestamptz`;
@@ -69,7 +69,7 @@ export async function chargeDue(tx: Executor, now: Date, scope: { instanceId?: s
       union select tenant_id from volumes where ${dueVolumes}
     ) order by id for update`);
   // Rows a lifecycle transaction holds are left for the next pass (SKIP LOCKED): that transaction may be waiting for
-  // one of the tenant rows locked above (startInstance checks quota, closeInstanceRun charges), and waiting for it
+  // one of the tenant rows locked above (startInstance checks quota, the instance.run-reopening subscriber charges), and waiting for it
   // here would deadlock. What is skipped stays uncharged, not lost: its metered_until has not moved.
   const lock = one ? sql`for update` : sql`for update skip locked`;
   // For this transaction only: room to sort and hash 100k rows in memory, and no JIT (compiling the ledger insert's

@@ -1,6 +1,6 @@
 import type { AppContext } from "../../context.js";
 import type { Executor } from "../../db/client.js";
-import { providers } from "../../providers/registry.js";
+import { providers } from "../placement/registry.js";
 import { listRegions } from "./regions.js";
 import { type InstanceType, listInstanceTypes, priceIn, resolveInstanceType } from "./types.js";
 

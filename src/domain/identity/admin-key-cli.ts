@@ -3,6 +3,7 @@ import pino from "pino";
 import { loadConfig } from "../../config.js";
 import type { AppContext } from "../../context.js";
 import { openDatabase } from "../../db/client.js";
+import { EventBus } from "../../lib/bus.js";
 import { systemClock } from "../../lib/clock.js";
 import { issueOperatorKey } from "./keys.js";
 
@@ -32,6 +33,7 @@ export async function runAdminKeyCli(args: string[], out: NodeJS.WritableStream 
       log: pino({ level: "silent" }),
       kick: () => {},
       services: {} as AppContext["services"],
+      bus: new EventBus(),
     } satisfies AppContext;
     const label = values.label ?? `operator (gpuplane admin-key ${new Date().toISOString().slice(0, 10)})`;
     const key = await issueOperatorKey(ctx, label);

@@ -1,20 +1,22 @@
+import { eq } from "drizzle-orm";
 import type { AppContext } from "../../context.js";
 import type { Executor } from "../../db/client.js";
 import { instances } from "../../db/schema/index.js";
 import { ApiError, badRequest, NoCapacity } from "../../lib/errors.js";
 import { newId } from "../../lib/ids.js";
-import { providers } from "../../providers/registry.js";
-import type { InstanceRow, Placement } from "../../providers/types.js";
 import { assertMinimumBalance } from "../billing/balance.js";
 import { resolveImage } from "../catalog/images.js";
 import { capacityOf } from "../catalog/offers.js";
 import { listRegions, resolveRegion } from "../catalog/regions.js";
 import { type InstanceType, priceIn, resolveInstanceType } from "../catalog/types.js";
 import { emitEvent } from "../events/emit.js";
+import { providers } from "../placement/registry.js";
+import type { Placement } from "../placement/types.js";
 import { assertQuota } from "../quota.js";
 import { tenantKeysById } from "../ssh-keys/keys.js";
 import { attachVolume, createVolume, type VolumeType } from "../volumes/volumes.js";
 import { eventData, transition } from "./record.js";
+import type { InstanceRow } from "./row.js";
 
 export interface CreateInstanceRequest {
   name: string;
@@ -113,9 +115,18 @@ export async function createInstance(
   return row;
 }
 
-/** ordered/stopped → provisioning, or straight on to running where the provider says it is already up. */
+/**
+ * Writes what the provider decided: ordered/stopped → provisioning, or straight on to running where the provider says
+ * it is already up; a launch deferred to the provisioning worker waits `ordered` where its plan starts (a stopped
+ * instance whose upstream copy is gone goes back to ordered).
+ */
 export async function applyPlacement(ctx: AppContext, tx: Executor, row: InstanceRow, placement: Placement) {
-  if (placement.deferred) return placement.deferred;
+  if (placement.deferred) {
+    const set = { ...placement.deferred, providerRef: null };
+    if (row.status !== "ordered") return transition(ctx, tx, row, "ordered", { set });
+    const [updated] = await tx.update(instances).set(set).where(eq(instances.id, row.id)).returning();
+    return updated;
+  }
   const placed = await transition(ctx, tx, row, "provisioning", {
     set: { providerRef: placement.providerRef, nodeId: placement.nodeId ?? null, ipAddress: null },
   });

@@ -3,15 +3,16 @@ import type { AppContext } from "../../context.js";
 import type { Executor } from "../../db/client.js";
 import { instances } from "../../db/schema/index.js";
 import { conflict } from "../../lib/errors.js";
-import { providers } from "../../providers/registry.js";
-import type { InstanceRow, Provider, SshEndpoint } from "../../providers/types.js";
 import { assertMinimumBalance } from "../billing/balance.js";
 import { capacityFreed } from "../capacity.js";
 import { emitEvent } from "../events/emit.js";
+import { providers } from "../placement/registry.js";
+import type { Provider, SshEndpoint } from "../placement/types.js";
 import { assertQuota } from "../quota.js";
 import { detachAll } from "../volumes/volumes.js";
 import { applyPlacement, noCapacity } from "./create.js";
 import { eventData, lockInstance, transition } from "./record.js";
+import type { InstanceRow } from "./row.js";
 import { assertAllowed, type InstanceStatus } from "./states.js";
 
 /** Who asked: a customer's key, an operator, or the system (billing auto-stop, status sync). */

@@ -5,7 +5,7 @@ import { prepared } from "../../db/prepared.js";
 import { instances } from "../../db/schema/index.js";
 import { type PageQuery, paginate, paginateCounted } from "../../http/pagination.js";
 import { notFound } from "../../lib/errors.js";
-import type { InstanceRow } from "../../providers/types.js";
+import type { InstanceRow } from "./row.js";
 
 /** Another tenant's instance is a 404. `tenantId` null = an operator, who sees every tenant's. */
 export async function getInstance(ctx: AppContext, tenantId: number | null, id: string): Promise<InstanceRow> {

@@ -3,19 +3,23 @@ import type { AppContext } from "../../context.js";
 import type { Executor } from "../../db/client.js";
 import { instances } from "../../db/schema/index.js";
 import { notFound } from "../../lib/errors.js";
-import type { InstanceRow } from "../../providers/types.js";
-import { isUpstreamName } from "../../providers/upstream/types.js";
 import { emitEvent } from "../events/emit.js";
-import { orderLeftOrdered } from "../waitlist/orders.js";
+import type { InstanceRow } from "./row.js";
 import type { InstanceStatus } from "./states.js";
 
 declare module "../../context.js" {
-  interface Services {
+  interface DomainEvents {
     /**
-     * Billing registers this: charge the instance's closed run [metered_until ?? running_since, stopped_at) and clear
-     * running_since, in the caller's transaction. Lifecycle calls it before a stopped instance opens a new run.
+     * An instance whose last run the meter has not closed yet (`running_since` set) is about to open a new one, in
+     * the transition's transaction with the row locked. Billing charges the closed run
+     * [metered_until ?? running_since, stopped_at) and clears running_since before the new run overwrites it.
      */
-    closeInstanceRun?: (tx: Executor, instanceId: string) => Promise<void>;
+    "instance.run-reopening": { tx: Executor; instanceId: string };
+    /**
+     * An instance moved from `before.status` to `after.status`, in the transition's transaction (its `instance.<to>`
+     * event already recorded). The waitlist closes an order that waited for capacity.
+     */
+    "instance.transitioned": { tx: Executor; before: InstanceRow; after: InstanceRow; reason: string | null };
   }
 }
 
@@ -27,7 +31,9 @@ export async function lockInstance(tx: Executor, instanceId: string, tenantId: n
 }
 
 /**
- * Moves an instance to `to` and records the event `instance.<to>` in the same transaction.
+ * Moves an instance to `to` and records the event `instance.<to>` in the same transaction. Other areas' reactions
+ * (billing closing a run, the waitlist closing an order) are their subscribers to `instance.run-reopening` and
+ * `instance.transitioned` on ctx.bus, run in this transaction: this file imports none of them.
  *
  * The billing contract (docs/CONTRACTS.md): entering running sets running_since = now and clears stopped_at; leaving
  * running (or the agent's later confirmation, see keepBilling) sets stopped_at = now (or endedAt) and leaves
@@ -59,9 +65,7 @@ export async function transition(
   const at = change.at && change.at < now ? change.at : now;
   const set: Partial<InstanceRow> = { ...change.set, status: to, statusReason: change.reason ?? null, updatedAt: now };
   if (to === "running" && row.status !== "running") {
-    if (row.runningSince !== null && ctx.services.closeInstanceRun) {
-      await ctx.services.closeInstanceRun(tx, row.id);
-    }
+    if (row.runningSince !== null) await ctx.bus.emit("instance.run-reopening", { tx, instanceId: row.id });
     set.runningSince = at;
     set.stoppedAt = null;
   }
@@ -80,11 +84,7 @@ export async function transition(
     .returning();
   if (!updated) throw new Error(`instance ${row.id} left ${row.status} while locked`);
   await emitEvent(tx, row.tenantId, `instance.${to}`, eventData(updated, row.status, change.data), now);
-  // An order that waited for capacity is also a waitlist entry: launched, failed or cancelled with it.
-  // (Only resold clouds' orders wait so: the fleet's and the simulator's creates pay no extra query.)
-  if (row.status === "ordered" && to !== "ordered" && isUpstreamName(row.provider)) {
-    await orderLeftOrdered(ctx, tx, updated, change.reason ?? null);
-  }
+  await ctx.bus.emit("instance.transitioned", { tx, before: row, after: updated, reason: change.reason ?? null });
   return updated;
 }
 

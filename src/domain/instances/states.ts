@@ -1,5 +1,5 @@
 import { InvalidState } from "../../lib/errors.js";
-import type { InstanceRow } from "../../providers/types.js";
+import type { InstanceRow } from "./row.js";
 
 /**
  * ordered → provisioning → running ⇄ stopped → deleting → deleted, and failed (with a reason) from any live state.

@@ -9,10 +9,10 @@ import {
   upstreamProviders,
 } from "../../db/schema/index.js";
 import { notFound } from "../../lib/errors.js";
-import { providers } from "../../providers/registry.js";
 import { UpstreamError } from "../../providers/upstream/errors.js";
-import { badGateway } from "../../providers/upstream/provider.js";
 import type { UpstreamName, UpstreamType } from "../../providers/upstream/types.js";
+import { providers } from "../placement/registry.js";
+import { badGateway } from "../placement/upstream.js";
 import { effectiveMarkup, sellPrice } from "./markup.js";
 
 export interface CatalogSyncResult {

@@ -1,13 +1,13 @@
 import { and, asc, eq, inArray, isNull, lt, or, sql } from "drizzle-orm";
 import type { AppContext } from "../../context.js";
 import { instances, upstreamLaunches, volumes } from "../../db/schema/index.js";
-import { providers } from "../../providers/registry.js";
-import type { InstanceRow } from "../../providers/types.js";
 import { UpstreamError } from "../../providers/upstream/errors.js";
-import type { Candidate, UpstreamProviders } from "../../providers/upstream/provider.js";
 import { tagFor, type UpstreamCloud } from "../../providers/upstream/types.js";
 import { markInstanceFailed } from "../instances/lifecycle.js";
 import { lockInstance, transition } from "../instances/record.js";
+import type { InstanceRow } from "../instances/row.js";
+import { providers } from "../placement/registry.js";
+import type { Candidate, UpstreamProviders } from "../placement/upstream.js";
 import type { VolumeRow } from "../volumes/volumes.js";
 import { waitlistOrder } from "../waitlist/orders.js";
 

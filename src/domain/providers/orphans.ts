@@ -1,9 +1,9 @@
 import { and, eq, inArray } from "drizzle-orm";
 import type { AppContext } from "../../context.js";
 import { instances, upstreamOrphans, upstreamProviders } from "../../db/schema/index.js";
-import type { UpstreamProviders } from "../../providers/upstream/provider.js";
 import { instanceIdFromTag, type UpstreamInstance, type UpstreamName } from "../../providers/upstream/types.js";
 import { emitEvent } from "../events/emit.js";
+import type { UpstreamProviders } from "../placement/upstream.js";
 
 const DEFAULT_GRACE_S = 3600;
 

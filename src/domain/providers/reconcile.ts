@@ -2,9 +2,7 @@ import { and, eq, inArray, sql } from "drizzle-orm";
 import type { AppContext } from "../../context.js";
 import { instances, upstreamLaunches, upstreamProviders } from "../../db/schema/index.js";
 import { textArray } from "../../db/sql.js";
-import { providers } from "../../providers/registry.js";
 import { UpstreamError } from "../../providers/upstream/errors.js";
-import type { UpstreamProviders } from "../../providers/upstream/provider.js";
 import type { UpstreamInstance, UpstreamName } from "../../providers/upstream/types.js";
 import { capacityFreed } from "../capacity.js";
 import {
@@ -15,6 +13,8 @@ import {
 } from "../instances/lifecycle.js";
 import { lockInstance, transition } from "../instances/record.js";
 import { itemFailed } from "../loops/isolate.js";
+import { providers } from "../placement/registry.js";
+import type { UpstreamProviders } from "../placement/upstream.js";
 import { sweepOrphans } from "./orphans.js";
 
 export interface ReconcileStats {

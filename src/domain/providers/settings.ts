@@ -2,8 +2,8 @@ import { and, asc, desc, eq, isNull } from "drizzle-orm";
 import type { AppContext } from "../../context.js";
 import { upstreamOffers, upstreamOrphans, upstreamProviders } from "../../db/schema/index.js";
 import { badRequest, notFound } from "../../lib/errors.js";
-import { providers } from "../../providers/registry.js";
 import { isUpstreamName, type UpstreamName, upstreamNames } from "../../providers/upstream/types.js";
+import { providers } from "../placement/registry.js";
 import { effectiveMarkup, sellPrice } from "./markup.js";
 
 export interface ProviderView {

@@ -1,8 +1,8 @@
 import type { AppContext } from "../../context.js";
 import { conflict } from "../../lib/errors.js";
-import type { InstanceRow } from "../../providers/types.js";
 import { isUpstreamName } from "../../providers/upstream/types.js";
 import { lockInstance } from "../instances/record.js";
+import type { InstanceRow } from "../instances/row.js";
 import { attachVolume, detachVolume } from "./volumes.js";
 
 /** Attaches a volume to a live instance after deploy: same tenant, same region, not attached elsewhere. */

@@ -6,14 +6,14 @@ import { type PageQuery, paginate } from "../../http/pagination.js";
 import { ApiError, badRequest, conflict, notFound } from "../../lib/errors.js";
 import { newId } from "../../lib/ids.js";
 import { usdToMicros } from "../../lib/money.js";
-import { providers } from "../../providers/registry.js";
-import type { InstanceRow } from "../../providers/types.js";
 import { UpstreamError } from "../../providers/upstream/errors.js";
-import { badGateway } from "../../providers/upstream/provider.js";
 import type { UpstreamName } from "../../providers/upstream/types.js";
 import { resolveRegion } from "../catalog/regions.js";
 import { emitEvent } from "../events/emit.js";
+import type { InstanceRow } from "../instances/row.js";
 import { assertAllowed } from "../instances/states.js";
+import { providers } from "../placement/registry.js";
+import { badGateway } from "../placement/upstream.js";
 
 export type VolumeRow = typeof volumes.$inferSelect;
 export const volumeTypes = ["nvme", "hdd"] as const;

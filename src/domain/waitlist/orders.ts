@@ -3,8 +3,8 @@ import type { AppContext } from "../../context.js";
 import type { Executor } from "../../db/client.js";
 import { instances, upstreamLaunches, waitlistEntries } from "../../db/schema/index.js";
 import { newId } from "../../lib/ids.js";
-import type { InstanceRow } from "../../providers/types.js";
 import { emitEvent } from "../events/emit.js";
+import type { InstanceRow } from "../instances/row.js";
 import { eventData, type WaitlistRow } from "./entries.js";
 
 /**

@@ -1,20 +1,27 @@
-import type { AppContext } from "../../context.js";
 import { LambdaCloud } from "../lambda/index.js";
 import { RunPodCloud } from "../runpod/index.js";
 import { VerdaCloud } from "../verda/index.js";
 import { CircuitBreaker } from "./breaker.js";
 import type { UpstreamCredentials } from "./config.js";
-import { UpstreamProviders } from "./provider.js";
 import type { UpstreamCloud, UpstreamName } from "./types.js";
 
-/** The resold clouds the operator configured, each with its own circuit breaker; null when none is. */
-export function buildUpstreams(
-  ctx: AppContext,
-  credentials = ctx.config.upstreams.credentials,
-): UpstreamProviders | null {
-  const now = () => ctx.clock.now().getTime();
-  const timeoutMs = ctx.config.upstreams.timeoutMs;
-  const clouds = new Map<UpstreamName, { cloud: UpstreamCloud; breaker: CircuitBreaker }>();
+/** One configured cloud's adapter with the circuit breaker its calls go through. */
+export interface ConfiguredCloud {
+  cloud: UpstreamCloud;
+  breaker: CircuitBreaker;
+}
+
+/**
+ * The adapters of the clouds the operator configured, each with its own circuit breaker (empty when none is). Pure
+ * construction from configuration: what to do with them (placement, launches, reconciliation) is the domain's,
+ * src/domain/placement/.
+ */
+export function buildClouds(
+  credentials: UpstreamCredentials,
+  options: { now: () => number; timeoutMs: number },
+): Map<UpstreamName, ConfiguredCloud> {
+  const { now, timeoutMs } = options;
+  const clouds = new Map<UpstreamName, ConfiguredCloud>();
   const add = (make: (breaker: CircuitBreaker) => UpstreamCloud) => {
     const breaker = new CircuitBreaker(now);
     const cloud = make(breaker);
@@ -24,5 +31,5 @@ export function buildUpstreams(
   if (c.lambda) add((breaker) => new LambdaCloud({ ...c.lambda!, breaker, timeoutMs }));
   if (c.verda) add((breaker) => new VerdaCloud({ ...c.verda!, breaker, timeoutMs }));
   if (c.runpod) add((breaker) => new RunPodCloud({ ...c.runpod!, breaker, timeoutMs }));
-  return clouds.size ? new UpstreamProviders(clouds, now) : null;
+  return clouds;
 }

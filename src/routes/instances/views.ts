@@ -2,10 +2,10 @@ import { z } from "@hono/zod-openapi";
 import { inArray } from "drizzle-orm";
 import type { AppContext } from "../../context.js";
 import { instanceTypeAliases } from "../../db/schema/index.js";
+import type { InstanceRow } from "../../domain/instances/row.js";
 import { instanceStatuses } from "../../domain/instances/states.js";
 import { volumesOf } from "../../domain/volumes/volumes.js";
 import { microsToUsd, microsToUsdNumber } from "../../lib/money.js";
-import type { InstanceRow } from "../../providers/types.js";
 
 /** What both API shapes need beyond the row: the type's other ids and the attached volumes. */
 export interface InstanceDetails {

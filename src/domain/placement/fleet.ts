@@ -3,9 +3,10 @@ import type { AppContext } from "../../context.js";
 import type { Executor } from "../../db/client.js";
 import { gpuAllocations, nodes } from "../../db/schema/index.js";
 import { queryRows } from "../../db/sql.js";
-import type { InstanceType } from "../../domain/catalog/types.js";
-import { type AllocationRequest, allocateGpus, releaseGpus } from "../../domain/fleet/allocate.js";
-import type { InstanceRow, Placement, Provider, ProviderStatus } from "../types.js";
+import type { InstanceType } from "../catalog/types.js";
+import { type AllocationRequest, allocateGpus, releaseGpus } from "../fleet/allocate.js";
+import type { InstanceRow } from "../instances/row.js";
+import type { Placement, Provider, ProviderStatus } from "./types.js";
 
 /**
  * Instances on the operator's own nodes (registered through the fleet API). GPUs come from the same pool as jobs,

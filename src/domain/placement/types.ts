@@ -1,9 +1,7 @@
-import type { AppContext } from "../context.js";
-import type { Executor } from "../db/client.js";
-import type { instances } from "../db/schema/index.js";
-import type { InstanceType } from "../domain/catalog/types.js";
-
-export type InstanceRow = typeof instances.$inferSelect;
+import type { AppContext } from "../../context.js";
+import type { Executor } from "../../db/client.js";
+import type { InstanceType } from "../catalog/types.js";
+import type { InstanceRow } from "../instances/row.js";
 
 export interface SshEndpoint {
   ipAddress: string;
@@ -18,10 +16,11 @@ export interface Placement {
   /** Set when the instance is reachable at once (an unmanaged fleet node); otherwise it is provisioning. */
   running?: SshEndpoint;
   /**
-   * The provider launches later, outside this transaction (an upstream cloud, by the provisioning worker): the row as
-   * the provider left it (still `ordered`).
+   * The provider launches later, outside this transaction (an upstream cloud, by the provisioning worker, from the
+   * launch plan it recorded): the instance waits `ordered`, where that plan starts (its first offer's cloud and
+   * region). The lifecycle writes it (applyPlacement); a provider never writes an instance's state.
    */
-  deferred?: InstanceRow;
+  deferred?: { provider: string; regionId: string };
 }
 
 export interface ProvisionOptions {

@@ -1,15 +1,15 @@
 import { and, eq, inArray } from "drizzle-orm";
 import type { AppContext } from "../../context.js";
 import type { Executor } from "../../db/client.js";
-import { images, instances, upstreamLaunches, upstreamOffers, volumes } from "../../db/schema/index.js";
-import { upstreamImageFor } from "../../domain/catalog/images.js";
-import type { InstanceType } from "../../domain/catalog/types.js";
-import { transition } from "../../domain/instances/record.js";
+import { images, upstreamLaunches, upstreamOffers, volumes } from "../../db/schema/index.js";
 import { ApiError, badRequest, conflict } from "../../lib/errors.js";
-import type { InstanceRow, Placement, Provider, ProvisionOptions } from "../types.js";
-import type { CircuitBreaker } from "./breaker.js";
-import { UpstreamError } from "./errors.js";
-import type { UpstreamCloud, UpstreamName } from "./types.js";
+import { UpstreamError } from "../../providers/upstream/errors.js";
+import type { ConfiguredCloud } from "../../providers/upstream/setup.js";
+import type { UpstreamCloud, UpstreamName } from "../../providers/upstream/types.js";
+import { upstreamImageFor } from "../catalog/images.js";
+import type { InstanceType } from "../catalog/types.js";
+import type { InstanceRow } from "../instances/row.js";
+import type { Placement, Provider, ProvisionOptions } from "./types.js";
 
 /** One launch option of a plan, cheapest first. */
 export interface Candidate {
@@ -43,7 +43,7 @@ export class UpstreamProviders implements Provider {
   private refreshing = new Map<UpstreamName, Promise<void>>();
 
   constructor(
-    readonly clouds: Map<UpstreamName, { cloud: UpstreamCloud; breaker: CircuitBreaker }>,
+    readonly clouds: Map<UpstreamName, ConfiguredCloud>,
     private now: () => number,
   ) {}
 
@@ -122,7 +122,6 @@ export class UpstreamProviders implements Provider {
         upstreamImage: imageOn.get(o.provider)!,
       }));
     if (!candidates.length) return null;
-    const first = candidates[0];
     await tx
       .insert(upstreamLaunches)
       .values({ instanceId: row.id, candidates, waitlist: options.waitlist ? 1 : 0 })
@@ -130,13 +129,8 @@ export class UpstreamProviders implements Provider {
         target: upstreamLaunches.instanceId,
         set: { candidates, nextCandidate: 0, attempts: 0, leaseUntil: null, tried: [] },
       });
-    const set = { provider: first.provider, regionId: first.regionId, providerRef: null };
-    if (row.status === "ordered") {
-      const [updated] = await tx.update(instances).set(set).where(eq(instances.id, row.id)).returning();
-      return { providerRef: null, deferred: updated };
-    }
-    // A stopped instance whose upstream copy is gone launches again: back to ordered.
-    return { providerRef: null, deferred: await transition(ctx, tx, row, "ordered", { set }) };
+    // The plan is recorded; the instance (ordered, or a stopped one whose upstream copy is gone) waits where it starts.
+    return { providerRef: null, deferred: { provider: candidates[0].provider, regionId: candidates[0].regionId } };
   }
 
   /** Launched: only checked here (502 while paused); the cloud is asked after the commit (request). */

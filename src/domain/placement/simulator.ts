@@ -3,10 +3,11 @@ import { and, eq, inArray, ne, sql } from "drizzle-orm";
 import type { AppContext } from "../../context.js";
 import type { Executor } from "../../db/client.js";
 import { instances, regions } from "../../db/schema/index.js";
-import { sshUserForImage } from "../../domain/catalog/defaults.js";
-import type { InstanceType } from "../../domain/catalog/types.js";
-import { gpuHoldingInstanceStates } from "../../domain/quota.js";
-import type { InstanceRow, Placement, Provider, ProviderStatus } from "../types.js";
+import { sshUserForImage } from "../catalog/defaults.js";
+import type { InstanceType } from "../catalog/types.js";
+import type { InstanceRow } from "../instances/row.js";
+import { gpuHoldingInstanceStates } from "../quota.js";
+import type { Placement, Provider, ProviderStatus } from "./types.js";
 
 /** GPUs per model in each region of the default catalog. eu-central-1 has no B200s: a waitlist to try. */
 export const defaultSimulatorCapacity: Record<string, Record<string, number>> = {
@@ -32,6 +33,10 @@ export interface SimulatorOptions {
  * A stand-in for an upstream GPU cloud, so the embedded default is a working cloud without hardware. Its instances
  * are the instance rows themselves (so a restart loses nothing); what it adds is capacity per region and GPU model,
  * a provisioning delay, a failure rate and faults a test can inject. Faults live in memory: they are for tests.
+ *
+ * It lives with the placement code, not with the cloud adapters in src/providers/: it has no outside to adapt. Its
+ * "cloud" is the instance table itself (free GPUs = capacity − instances holding GPUs, under a region row lock), so
+ * it is a placement policy over gpuplane's own records, as the fleet is; an adapter returns records from elsewhere.
  */
 export class SimulatorProvider implements Provider {
   readonly name = "simulator" as const;

@@ -1,16 +1,16 @@
 import { eq } from "drizzle-orm";
-import type { AppContext } from "../context.js";
-import type { Executor } from "../db/client.js";
-import { clusters, upstreamOffers } from "../db/schema/index.js";
-import { FleetProvider } from "./fleet/index.js";
-import type { SimulatorProvider } from "./simulator/index.js";
+import type { AppContext } from "../../context.js";
+import type { Executor } from "../../db/client.js";
+import { clusters, upstreamOffers } from "../../db/schema/index.js";
+import { isUpstreamName } from "../../providers/upstream/types.js";
+import { FleetProvider } from "./fleet.js";
+import type { SimulatorProvider } from "./simulator.js";
 import type { Provider } from "./types.js";
-import type { UpstreamProviders } from "./upstream/provider.js";
-import { isUpstreamName } from "./upstream/types.js";
+import type { UpstreamProviders } from "./upstream.js";
 
-declare module "../context.js" {
+declare module "../../context.js" {
   interface Services {
-    /** Where instances run; filled by src/domain/instances/setup.ts. */
+    /** Where instances run; filled by src/domain/placement/setup.ts. */
     providers: ProviderRegistry;
   }
 }
@@ -53,6 +53,6 @@ export class ProviderRegistry {
 }
 
 export function providers(ctx: AppContext): ProviderRegistry {
-  if (!ctx.services.providers) throw new Error("no provider registry: src/domain/instances/setup.ts has not run");
+  if (!ctx.services.providers) throw new Error("no provider registry: src/domain/placement/setup.ts has not run");
   return ctx.services.providers;
 }
