@@ -24,8 +24,9 @@ import type { Executor } from "../../db/client.js";
 import { intArray, queryRows, textArray } from "../../db/sql.js";
 import { divRound, microsToUsd, toMicros } from "../../lib/money.js";
 import { type EventInput, emitEvents } from "../events/emit.js";
+import { modelMatches } from "../gpu-model.js";
 import { gpuHoldingInstanceStates, gpuHoldingJobStates } from "../quota.js";
-import { blockPrefixes, modelMatches, type PlanJob, type PlanPool, planPass, queueOrder } from "./plan.js";
+import { blockPrefixes, type PlanJob, type PlanPool, planPass, queueOrder } from "./plan.js";
 
 export interface PassResult {
   queued: number;
