@@ -6,11 +6,11 @@ import { markSilentNodesDown } from "../../src/domain/agent/node-down.js";
 import { meterPass } from "../../src/domain/billing/meter.js";
 import { allocateGpus } from "../../src/domain/fleet/allocate.js";
 import type { ManualClock } from "../../src/lib/clock.js";
-import { describeEachDb } from "../helpers/harness.js";
+import { describeOneDb } from "../helpers/harness.js";
 import { addCluster, addNode, job, pass, submit } from "../jobs/fleet-fixture.js";
 
 /** gpuplane says running (and bills) only when something runs: for a job with a command, that is an agent's word. */
-describeEachDb("truth on the server", (h) => {
+describeOneDb("truth on the server", (h) => {
   it("a job with a command on a node without an agent waits, scheduled and unbilled; a job with none runs", async () => {
     const cluster = await addCluster(h());
     await addNode(h(), cluster, 2);
@@ -37,7 +37,7 @@ describeEachDb("truth on the server", (h) => {
  * word, which carries when the agent saw it stop. The meter, the agent reports and the node-down sweep are the real
  * ones; the agent is played over HTTP with its node credential.
  */
-describeEachDb(
+describeOneDb(
   "truth on the server: stops the agent confirms",
   (h) => {
     const PRICE = 3_600_000n; // $3.60/h = 1,000 micro-dollars a second

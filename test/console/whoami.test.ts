@@ -1,8 +1,8 @@
 import { expect, it } from "vitest";
-import { describeEachDb } from "../helpers/harness.js";
+import { describeOneDb } from "../helpers/harness.js";
 
 // GET /api/v1/auth/whoami: how the console tells a customer from an operator.
-describeEachDb("whoami", (h) => {
+describeOneDb("whoami", (h) => {
   it("tells a customer's key its tenant, scopes and permissions", async () => {
     const { key, tenantId, email } = await h().signup();
     const res = await h().get("/api/v1/auth/whoami", key);

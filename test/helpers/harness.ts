@@ -210,6 +210,23 @@ export function clientFor(server: {
 }
 
 /**
+ * Runs a suite on PGlite only, for suites whose subject is not SQL semantics (the agent, containers, the console, the
+ * CLI, the SDK, quickstarts): they exercise the same storage code the per-database suites already cover on both.
+ */
+export function describeOneDb(name: string, body: (h: () => Harness) => void, options: HarnessOptions = {}) {
+  describe(`${name} [pglite]`, () => {
+    let harness: Harness;
+    beforeAll(async () => {
+      harness = await createHarness("pglite", options);
+    });
+    afterAll(async () => {
+      await harness?.close();
+    });
+    body(() => harness);
+  });
+}
+
+/**
  * Runs a suite once per database kind with its own server: `describeEachDb("instances", (h) => { it(...) })`.
  * `h()` returns the harness inside tests.
  */

@@ -12,13 +12,12 @@ import {
   WebhookVerificationError,
   waitForInstance,
 } from "../../packages/sdk/src/index.js";
-import { dbKinds } from "../helpers/harness.js";
 import { sshPublicKey } from "../instances/fixtures.js";
 import { startReceiver } from "../webhooks/receiver.js";
 import { type LiveServer, startLiveServer } from "./live-server.js";
 
-/** The TypeScript SDK against a whole server over real HTTP, as a customer's program would use it. */
-for (const kind of dbKinds) {
+/** The TypeScript SDK against a whole server over real HTTP, as a customer's program would use it (on PGlite). */
+for (const kind of ["pglite"] as const) {
   describe(`TypeScript SDK against a live server [${kind}]`, () => {
     let server: LiveServer;
     let operator: GpuplaneClient;
