@@ -9,6 +9,7 @@ import type { UpstreamCloud, UpstreamName } from "../../providers/upstream/types
 import { upstreamImageFor } from "../catalog/images.js";
 import type { InstanceType } from "../catalog/types.js";
 import type { InstanceRow } from "../instances/row.js";
+import { billedWhileStoppedNote } from "../providers/billing-rule.js";
 import type { Placement, Provider, ProvisionOptions } from "./types.js";
 
 /** One launch option of a plan, cheapest first. */
@@ -152,7 +153,8 @@ export class UpstreamProviders implements Provider {
       );
     }
     this.assertReachable(row.provider);
-    return cloud.stopNote;
+    // The billing rule decides what a stop costs; a cloud that keeps charging says so rather than its own note.
+    return billedWhileStoppedNote(row.provider, row.billedWhileStopped) ?? cloud.stopNote;
   }
 
   /** Lost or failed upstream: nothing to give back and nothing to ask the cloud. */
