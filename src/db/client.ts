@@ -39,6 +39,8 @@ export interface OpenOptions {
   databaseUrl?: string;
   /** PGlite folder; "memory://" for a throwaway in-memory database. */
   dataDir?: string;
+  /** An in-memory PGlite starts from this dump (`dumpDataDir`) instead of an empty cluster: tests clone a migrated one. */
+  loadDataDir?: Blob;
   migrate?: boolean;
   poolSize?: number;
 }
@@ -46,7 +48,7 @@ export interface OpenOptions {
 export async function openDatabase(options: OpenOptions): Promise<Database> {
   const database = options.databaseUrl
     ? await openPostgres(options.databaseUrl, options.poolSize ?? 10)
-    : await openPglite(options.dataDir ?? "./.gpuplane");
+    : await openPglite(options.dataDir ?? "./.gpuplane", options.loadDataDir);
   if (options.migrate !== false) await runMigrations(database);
   return database;
 }
@@ -110,12 +112,12 @@ function initPgliteCluster(pgdata: string) {
   }
 }
 
-async function openPglite(dataDir: string): Promise<Database> {
+async function openPglite(dataDir: string, loadDataDir?: Blob): Promise<Database> {
   const inMemory = dataDir.startsWith("memory://");
   const release = inMemory ? () => {} : lockDataDir(dataDir);
   let client: PGlite;
   try {
-    if (inMemory) client = new PGlite({ startParams });
+    if (inMemory) client = new PGlite({ startParams, ...(loadDataDir && { loadDataDir }) });
     else {
       const pgdata = resolve(dataDir, "pgdata");
       if (!existsSync(join(pgdata, "PG_VERSION"))) initPgliteCluster(pgdata);

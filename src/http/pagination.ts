@@ -1,6 +1,6 @@
 import { z } from "@hono/zod-openapi";
 import { badRequest } from "../lib/errors.js";
-import { urlInt } from "../lib/schemas.js";
+import { INT4_MAX, urlInt } from "../lib/schemas.js";
 
 export const PageQuery = z.object({
   limit: urlInt(1, 200).default(50).openapi({ example: 50 }),
@@ -23,7 +23,6 @@ type Key = string | number;
  */
 export type IdKind = "int" | "int8" | "text";
 
-const INT4_MAX = 2_147_483_647;
 const badCursor = () => badRequest("cursor is not a valid pagination cursor; pass meta.cursor from the previous page");
 
 /** Opaque cursor: base64url of `{"id": <last id>}`. Lists are ordered by id, newest first. */

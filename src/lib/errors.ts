@@ -84,4 +84,3 @@ export const badRequest = (message: string, details?: Record<string, unknown>) =
 export const notFound = (what: string) => new ApiError("NOT_FOUND", `${what} not found`);
 export const conflict = (message: string, details?: Record<string, unknown>) =>
   new ApiError("CONFLICT", message, details);
-export const forbidden = (message: string) => new ApiError("FORBIDDEN", message);

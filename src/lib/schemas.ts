@@ -8,8 +8,6 @@ import { usdToMicros } from "./money.js";
 
 /** The largest value an int4 (serial) column holds. */
 export const INT4_MAX = 2_147_483_647;
-/** The largest value an int8 column holds: the ceiling of any stored money amount, in micros. */
-export const INT8_MAX = 9_223_372_036_854_775_807n;
 
 /** An integer in a JSON body that fits an int4 column; `min` 1 by default (ids, counts). */
 export const int32 = (min = 1, max = INT4_MAX) => z.number().int().min(min).max(max);

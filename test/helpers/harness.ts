@@ -1,7 +1,8 @@
 import { randomBytes } from "node:crypto";
+import { readFileSync } from "node:fs";
 import pg from "pg";
 import pino from "pino";
-import { afterAll, beforeAll, describe } from "vitest";
+import { afterAll, beforeAll, describe, inject } from "vitest";
 import { loadConfig } from "../../src/config.js";
 import { type Database, openDatabase } from "../../src/db/client.js";
 import { ManualClock } from "../../src/lib/clock.js";
@@ -14,20 +15,29 @@ export const dbKinds: DbKind[] = process.env.TEST_DATABASE_URL ? ["pglite", "pos
 
 export const OPERATOR_KEY = `gpk_${"0".repeat(8)}${randomBytes(28).toString("hex")}`;
 
-/** A fresh, empty database: in-memory PGlite, or a new PostgreSQL database created for this suite and dropped after. */
+/**
+ * A fresh, migrated database: in-memory PGlite, or a new PostgreSQL database created for this suite and dropped after.
+ * Both are copies of the run's migrated template (test/helpers/template-db.ts) when the run has one.
+ */
 export async function freshDatabase(
   kind: DbKind,
 ): Promise<{ database: Database; url?: string; drop(): Promise<void> }> {
+  const template = templates();
   if (kind === "pglite") {
-    const database = await openDatabase({ dataDir: "memory://" });
+    const database = await openDatabase({ dataDir: "memory://", loadDataDir: pgliteTemplate(template?.pgliteDump) });
     return { database, drop: () => database.close() };
   }
   const base = process.env.TEST_DATABASE_URL!;
   const name = `gp_test_${Date.now().toString(36)}_${randomBytes(4).toString("hex")}`;
   const admin = new pg.Client({ connectionString: base });
   await admin.connect();
-  await admin.query(`create database ${name}`);
-  await admin.end();
+  try {
+    await admin.query(
+      `create database ${name}${template?.postgresDatabase ? ` template ${template.postgresDatabase}` : ""}`,
+    );
+  } finally {
+    await admin.end();
+  }
   const url = new URL(base);
   url.pathname = `/${name}`;
   const database = await openDatabase({ databaseUrl: url.toString(), poolSize: 10 });
@@ -42,6 +52,22 @@ export async function freshDatabase(
       await c.end();
     },
   };
+}
+
+/** The run's templates, or undefined where the suite runs without the global setup (each database then migrates). */
+function templates() {
+  try {
+    return inject("dbTemplate");
+  } catch {
+    return undefined;
+  }
+}
+
+let pgliteDump: { path: string; blob: Blob } | undefined;
+function pgliteTemplate(path: string | undefined): Blob | undefined {
+  if (!path) return undefined;
+  if (pgliteDump?.path !== path) pgliteDump = { path, blob: new Blob([readFileSync(path)]) };
+  return pgliteDump.blob;
 }
 
 export interface HarnessOptions {

@@ -1,12 +1,7 @@
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import {
-  modelMatches,
-  type PlanJob,
-  type PlanPool,
-  planPass,
-  type QueueWeights,
-  queueOrder,
-} from "../../src/domain/jobs/plan.js";
+import { modelMatches, modelPattern } from "../../src/domain/gpu-model.js";
+import { type PlanJob, type PlanPool, planPass, type QueueWeights, queueOrder } from "../../src/domain/jobs/plan.js";
 
 const pool = (nodeId: number, free: number, total = 8): PlanPool => ({
   nodeId,
@@ -62,6 +57,23 @@ describe("planPass (pure)", () => {
     expect(modelMatches("h100", "NVIDIA H100-SXM5")).toBe(true);
     expect(modelMatches("H10", "NVIDIA H100 80GB HBM3")).toBe(false);
     expect(modelMatches(null, "anything")).toBe(true);
+    expect(modelMatches("T4|P100", "Tesla P100-PCIE-16GB")).toBe(true);
+    expect(modelMatches("T4|P100", "NVIDIA A10")).toBe(false);
+  });
+
+  it("the SQL pattern matches exactly what the code matches, alternatives included", () => {
+    const word = fc.constantFrom("H100", "h100", "A100", "T4", "P100", "H10", "A10", "V100", "4090");
+    const name = fc
+      .array(fc.constantFrom("NVIDIA", "H100", "H1000", "A100", "A10", "T4", "-", " ", "80GB", "SXM5", "P100"), {
+        maxLength: 6,
+      })
+      .map((parts) => parts.join(""));
+    const type = fc.array(word, { minLength: 1, maxLength: 3 }).map((w) => w.join("|"));
+    fc.assert(
+      fc.property(type, name, (t, model) => {
+        expect(new RegExp(modelPattern(t)).test(model.toUpperCase())).toBe(modelMatches(t, model));
+      }),
+    );
   });
 
   it("best fit keeps the whole node free", () => {

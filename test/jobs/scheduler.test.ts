@@ -45,6 +45,19 @@ describeEachDb("job scheduler", (h) => {
     expect((await job(h(), over.id)).block_reason).toMatch(/^quota: tenant \d+ uses 3 of 3 GPUs/);
   });
 
+  it("counts an instance that is still stopping against the quota, as instance create does", async () => {
+    // A stopping instance's container still holds its GPUs until the runtime says it stopped.
+    const cluster = await addCluster(h());
+    await addNode(h(), cluster, 8);
+    const t = await tenantWithQuota(h(), 2);
+    await addInstance(h(), t.tenantId, 2, "stopping");
+    const waiting = await submit(h(), { cluster_id: cluster }, t.key);
+    await pass(h());
+    const j = await job(h(), waiting.id);
+    expect(j.status).toBe("blocked");
+    expect(j.block_reason).toMatch(/^quota: tenant \d+ uses 2 of 2 GPUs/);
+  });
+
   it("places by priority then age", async () => {
     const cluster = await addCluster(h());
     await addNode(h(), cluster, 2);

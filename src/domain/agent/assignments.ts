@@ -134,15 +134,6 @@ function stringEnv(env: unknown): Record<string, string> {
   return out;
 }
 
-/** The job, if it is placed on this node (reports about other nodes' jobs are refused as not found). */
-export async function jobOnNode(ctx: AppContext, nodeId: number, jobId: number) {
-  const [job] = await ctx.db
-    .select()
-    .from(jobs)
-    .where(and(eq(jobs.id, jobId), eq(jobs.nodeId, nodeId), isNotNull(jobs.nodeId)));
-  return job;
-}
-
 export async function instanceOnNode(ctx: AppContext, nodeId: number, instanceId: string) {
   const [instance] = await ctx.db
     .select()

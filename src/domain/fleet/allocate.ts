@@ -2,6 +2,7 @@ import { and, eq, inArray, sql } from "drizzle-orm";
 import type { Executor } from "../../db/client.js";
 import { gpuAllocations } from "../../db/schema/index.js";
 import { intArray, queryRows } from "../../db/sql.js";
+import { modelPattern } from "../gpu-model.js";
 
 export interface AllocationRequest {
   /** Matches a GPU whose model names it as a word: "H100" matches "NVIDIA H100 80GB HBM3". Null = any model. */
@@ -41,7 +42,7 @@ export async function allocateGpus(tx: Executor, req: AllocationRequest): Promis
           join clusters c on c.id = n.cluster_id
           where g.health = 'healthy' and n.status = 'active'
             and not exists (select 1 from gpu_allocations a where a.gpu_id = g.id)
-            ${req.gpuModel ? sql`and upper(g.model) ~ ${`(^|[^A-Z0-9])${escapeRegex(req.gpuModel.toUpperCase())}([^A-Z0-9]|$)`}` : sql``}
+            ${req.gpuModel ? sql`and upper(g.model) ~ ${modelPattern(req.gpuModel)}` : sql``}
             ${req.region ? sql`and c.region = ${req.region}` : sql``}
             ${req.clusterId ? sql`and c.id = ${req.clusterId}` : sql``}
             ${req.nodeId ? sql`and n.id = ${req.nodeId}` : sql``}
@@ -95,8 +96,4 @@ export async function releaseGpus(tx: Executor, owner: { instanceId?: string; jo
     : eq(gpuAllocations.jobId, owner.jobId!);
   const released = await tx.delete(gpuAllocations).where(and(where)).returning({ gpuId: gpuAllocations.gpuId });
   return released.length;
-}
-
-function escapeRegex(text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 }

@@ -198,22 +198,3 @@ export async function listGpus(ctx: AppContext, query: PageQuery, filter: GpuFil
     "int",
   );
 }
-
-/** GPUs by id with their node, for checking references in bulk (metric ingestion). */
-export async function gpuNodes(executor: Executor, ids: number[]): Promise<Map<number, number>> {
-  if (!ids.length) return new Map();
-  const rows = await executor.select({ id: gpus.id, nodeId: gpus.nodeId }).from(gpus).where(inArray(gpus.id, ids));
-  return new Map(rows.map((r) => [r.id, r.nodeId]));
-}
-
-/** Operator override of a GPU's health (the agent sets it from its own signals). */
-export async function setGpuHealth(ctx: AppContext, id: number, health: string, reason: string | null) {
-  const updated = await ctx.db
-    .update(gpus)
-    .set({ health, healthReason: reason })
-    .where(and(eq(gpus.id, id)))
-    .returning({ id: gpus.id });
-  if (!updated.length) throw notFound("GPU");
-  if (health === "healthy") capacityFreed(ctx);
-  return getGpu(ctx, id);
-}

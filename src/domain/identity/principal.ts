@@ -40,7 +40,7 @@ function highest(p: Principal): number {
 
 /**
  * Checks area and permission. `admin` implies `write` implies `read`. A node credential passes only where a route
- * explicitly allows nodes (see requireNode), so it can never read tenants or billing through a scope check.
+ * explicitly allows nodes (access `node`), so it can never read tenants or billing through a scope check.
  */
 export function authorize(p: Principal, area: ScopeArea, permission: Permission): void {
   if (p.nodeId !== null) throw new ApiError("FORBIDDEN", "a node agent credential cannot use this endpoint");
@@ -60,15 +60,6 @@ export function requireOperator(p: Principal, permission: Permission): void {
   if (highest(p) < rank[permission]) {
     throw new ApiError("FORBIDDEN", `this API key lacks the '${permission}' permission`);
   }
-}
-
-/** Node-agent endpoints: the node's own credential (for its own node only) or an operator with write. */
-export function requireNode(p: Principal, nodeId: number): void {
-  if (p.nodeId !== null) {
-    if (p.nodeId !== nodeId) throw new ApiError("NOT_FOUND", "node not found");
-    return;
-  }
-  requireOperator(p, "write");
 }
 
 /**

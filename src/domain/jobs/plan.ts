@@ -36,6 +36,7 @@
  *   per pass (the earliest in queue order), which bounds how much capacity waits idle for large jobs.
  * Reservations are recomputed each pass from the state; nothing about them is stored.
  */
+import { modelMatches } from "../gpu-model.js";
 
 export interface PlanGpu {
   id: number;
@@ -114,26 +115,6 @@ export interface PlanResult {
 
 /** The reasons the scheduler itself writes; a job blocked by anything else (an operator hold) is not scheduled. */
 export const blockPrefixes = ["quota:", "no matching GPU type:", "no capacity:", "credits:"] as const;
-
-/**
- * "H100" matches "NVIDIA H100 80GB HBM3" as a word; null/empty matches any model. Alternatives are '|'-separated
- * ("T4|P100", the form of the openb trace's gpu_spec): any of them matching is enough.
- */
-export function modelMatches(gpuType: string | null | undefined, model: string): boolean {
-  if (!gpuType) return true;
-  if (gpuType.includes("|")) return gpuType.split("|").some((t) => t !== "" && modelMatches(t, model));
-  const needle = gpuType.toUpperCase();
-  const hay = model.toUpperCase();
-  let from = 0;
-  for (;;) {
-    const at = hay.indexOf(needle, from);
-    if (at < 0) return false;
-    const before = at === 0 ? "" : hay[at - 1];
-    const after = hay[at + needle.length] ?? "";
-    if (!/[A-Z0-9]/.test(before) && !/[A-Z0-9]/.test(after)) return true;
-    from = at + 1;
-  }
-}
 
 /** Seconds of waiting one priority level is worth (below priority 1, which always goes first). */
 export const priorityStepS = 60;

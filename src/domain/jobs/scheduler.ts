@@ -24,7 +24,9 @@ import type { Executor } from "../../db/client.js";
 import { intArray, queryRows, textArray } from "../../db/sql.js";
 import { divRound, microsToUsd, toMicros } from "../../lib/money.js";
 import { type EventInput, emitEvents } from "../events/emit.js";
-import { blockPrefixes, modelMatches, type PlanJob, type PlanPool, planPass, queueOrder } from "./plan.js";
+import { modelMatches } from "../gpu-model.js";
+import { gpuHoldingInstanceStates, gpuHoldingJobStates } from "../quota.js";
+import { blockPrefixes, type PlanJob, type PlanPool, planPass, queueOrder } from "./plan.js";
 
 export interface PassResult {
   queued: number;
@@ -269,10 +271,10 @@ async function loadTenants(tx: Executor, tenantIds: number[]) {
         left join (
           select tenant_id, sum(gpu_count) as n from (
             select tenant_id, gpu_count from instances
-              where tenant_id = any(${ids}::int[]) and status in ('ordered', 'provisioning', 'running', 'deleting')
+              where tenant_id = any(${ids}::int[]) and status = any(${textArray(gpuHoldingInstanceStates)}::text[])
             union all
             select tenant_id, gpu_count from jobs
-              where tenant_id = any(${ids}::int[]) and status in ('scheduled', 'running')
+              where tenant_id = any(${ids}::int[]) and status = any(${textArray(gpuHoldingJobStates)}::text[])
           ) x group by tenant_id
         ) u on u.tenant_id = t.id`,
   );

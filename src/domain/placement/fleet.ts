@@ -5,6 +5,7 @@ import { gpuAllocations, nodes } from "../../db/schema/index.js";
 import { queryRows } from "../../db/sql.js";
 import type { InstanceType } from "../catalog/types.js";
 import { type AllocationRequest, allocateGpus, releaseGpus } from "../fleet/allocate.js";
+import { modelPattern } from "../gpu-model.js";
 import type { InstanceRow } from "../instances/row.js";
 import type { Placement, Provider, ProviderStatus } from "./types.js";
 
@@ -109,8 +110,3 @@ export class FleetProvider implements Provider {
 
 const unchanged: ProviderStatus = { state: "unchanged" };
 const deleted: ProviderStatus = { state: "deleted" };
-
-/** The same word match allocateGpus uses: "H100" matches "NVIDIA H100 80GB HBM3". */
-function modelPattern(model: string): string {
-  return `(^|[^A-Z0-9])${model.toUpperCase().replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}([^A-Z0-9]|$)`;
-}

@@ -56,11 +56,6 @@ export async function listProviders(ctx: AppContext): Promise<ProviderView[]> {
   });
 }
 
-export function assertProviderName(name: string): UpstreamName {
-  if (!isUpstreamName(name)) throw notFound(`upstream provider '${name}'`);
-  return name;
-}
-
 export interface ProviderSettings {
   markupBps?: number;
   markupFixedMicros?: bigint;

@@ -13,7 +13,6 @@ export const retryDelaysMs = [
   6 * 3_600_000, // 6 h
   12 * 3_600_000, // 12 h
 ];
-export const maxAttempts = retryDelaysMs.length + 1;
 
 /** A receiver failing every attempt for this long is disabled (a success in between starts the count again). */
 export const disableAfterFailingMs = 24 * 3_600_000;

@@ -1,7 +1,7 @@
 import { z } from "@hono/zod-openapi";
 import type { Sample } from "../../domain/metrics/ingest.js";
 import { PACKED } from "../../domain/metrics/latest.js";
-import { int32, isStorableReal, real as realSchema } from "../../lib/schemas.js";
+import { INT4_MAX, int32, isStorableReal, real as realSchema } from "../../lib/schemas.js";
 
 /** One sample as the API takes it. The OpenAPI declaration, and the judge of every body the fast path refuses. */
 export const SampleSchema = z.object({
@@ -54,7 +54,7 @@ export function parseMetricsFast(body: unknown): { samples: Sample[]; packed: Fl
     const m = metrics[i];
     if (typeof m !== "object" || m === null || Array.isArray(m)) return undefined;
     const gpuId = m.gpu_id;
-    if (!isNumber(gpuId) || !Number.isInteger(gpuId) || gpuId < 1 || gpuId > 2_147_483_647) return undefined;
+    if (!isNumber(gpuId) || !Number.isInteger(gpuId) || gpuId < 1 || gpuId > INT4_MAX) return undefined;
     const ts = m.ts;
     if (ts !== undefined && (typeof ts !== "string" || !tsPattern.test(ts))) return undefined;
     const utilizationPct = real(m.utilization_pct, 0, 100);
