@@ -97,6 +97,65 @@ describeEachDb(
       await h().patch("/api/v1/providers/lambda", { allow_below_cost: false });
     });
 
+    it("keeps each charge's upstream cost in the ledger: margins per instance, and an alert on one sold at a loss", async () => {
+      lambda.types = [lambdaType("gpu_1x_h100_sxm5", "H100 (80 GB SXM5)", 311)];
+      lambda.listed = new Set(["gpu_1x_h100_sxm5@us-east-1"]);
+      await h().patch("/api/v1/providers/lambda", {
+        markup_percent: "0",
+        markup_fixed_usd: "0",
+        allow_below_cost: true,
+      });
+      await connect(h(), { lambda });
+      // The operator sells it at $3.00/h, explicitly below Lambda's $3.11/h.
+      await h().ctx.db.execute(
+        sql`update instance_type_region_prices set price_per_hour_micros = 3000000 where instance_type_id = 'h100-80gb-1x' and region_id = 'us-east-1'`,
+      );
+      await h().post("/api/v1/providers/lambda/sync");
+      const { key, tenantId } = await h().signup();
+      await fund(h(), tenantId, "50");
+      const sshKey = await h().post("/api/v1/ssh-keys", { name: "laptop", public_key: sshPublicKey() }, key);
+      const created = await h().post(
+        "/api/v1/instances",
+        {
+          name: "at-a-loss",
+          planId: "GPU.H100.1x",
+          templateSlug: "pytorch-cuda",
+          sshKeyId: sshKey.body.data.id,
+          region: "us-east-1",
+        },
+        key,
+      );
+      expect(created.status).toBe(201);
+      const id = created.body.data.id as string;
+      await tick(h(), "provisioning");
+      h().clock.advance(60_000);
+      await tick(h(), "status-sync");
+      expect((await view(h(), id, key)).status).toBe("running");
+      h().clock.advance(1_790_000); // 29 min 50 s: Lambda bills 30 min
+      expect((await h().del(`/api/v1/instances/${id}`, key)).status).toBe(200);
+      h().clock.advance(6_000);
+      await tick(h(), "status-sync");
+      await h().runWorker("meter");
+
+      // Revenue $3.00/h and Lambda's cost $3.11/h, each for Lambda's 30 whole minutes.
+      const margins = (await h().get("/api/v1/dashboard/margins?days=1")).body.data;
+      const mine = margins.instances.find((i: any) => i.instance_id === id);
+      expect(mine).toMatchObject({
+        provider: "lambda",
+        tenant_id: tenantId,
+        seconds: 1_800,
+        revenue_usd: "1.500000",
+        upstream_cost_usd: "1.555000",
+        margin_usd: "-0.055000",
+      });
+      const [rule] = (await h().get("/api/v1/alerts/rules")).body.data.filter((r: any) => r.type === "margin_negative");
+      expect(rule).toBeDefined();
+      await h().runWorker("alerts");
+      const opened = (await h().get(`/api/v1/alerts/events?rule_id=${rule.id}&limit=100`)).body.data;
+      expect(opened.map((e: any) => e.subject)).toContain(`instance:${id}`);
+      await h().patch("/api/v1/providers/lambda", { allow_below_cost: false });
+    });
+
     it("maps by model, memory and form factor: H100 PCIe, SXM and NVL, A100 40 and 80 GB, RTX 6000 and RTX 6000 Ada stay apart", async () => {
       lambda.types = [
         lambdaType("gpu_1x_h100_sxm5", "H100 (80 GB SXM5)", 329),

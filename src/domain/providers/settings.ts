@@ -7,8 +7,8 @@ import {
   upstreamOrphans,
   upstreamProviders,
 } from "../../db/schema/index.js";
-import { badRequest, notFound } from "../../lib/errors.js";
-import { isUpstreamName, type UpstreamName, upstreamNames } from "../../providers/upstream/types.js";
+import { badRequest } from "../../lib/errors.js";
+import { type UpstreamName, upstreamNames } from "../../providers/upstream/types.js";
 import { providers } from "../placement/registry.js";
 import { effectiveMarkup, sellPrice } from "./markup.js";
 

@@ -126,6 +126,16 @@ const MarginRow = z.object({
   margin_usd: z.string(),
 });
 
+const InstanceMarginRow = z.object({
+  instance_id: z.string(),
+  provider: z.string(),
+  tenant_id: z.number().int(),
+  seconds: z.number().int(),
+  revenue_usd: z.string(),
+  upstream_cost_usd: z.string(),
+  margin_usd: z.string(),
+});
+
 export const Margins = z
   .object({
     days: z.number().int(),
@@ -133,5 +143,8 @@ export const Margins = z
     upstream_cost_usd: z.string(),
     margin_usd: z.string(),
     providers: z.array(MarginRow),
+    instances: z
+      .array(InstanceMarginRow)
+      .openapi({ description: "Each resold instance charged in the window, its whole margin, worst first" }),
   })
   .openapi("ResaleMargins");
