@@ -28,11 +28,12 @@ describeEachDb(
       expect(res.status, res.text).toBe(201);
     };
 
-    it("seeds three default rules on a fresh install", async () => {
+    it("seeds the default rules on a fresh install", async () => {
       const res = await h().get("/api/v1/alerts/rules");
       expect(res.status).toBe(200);
       expect(res.body.data.map((r: any) => r.type).sort()).toEqual([
         "health_degraded",
+        "margin_negative",
         "quota_breach",
         "utilization_low",
       ]);

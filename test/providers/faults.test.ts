@@ -126,7 +126,7 @@ describeEachDb(
         headers: { authorization: `Bearer ${lambda.apiKey}`, "content-type": "application/json" },
         body: JSON.stringify({
           region_name: "us-east-1",
-          instance_type_name: "gpu_1x_h100_pcie",
+          instance_type_name: "gpu_1x_h100_sxm5",
           quantity: 1,
           name: "gp-inst_vanished",
         }),

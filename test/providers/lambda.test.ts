@@ -46,7 +46,7 @@ describeEachDb(
       expect(lambda.byName(`gp-${created.body.data.id}`)).toHaveLength(0);
     });
 
-    it("launches, reports running with Lambda's IP once it has one, refuses a stop with 409, and bills to the second", async () => {
+    it("launches, reports running with Lambda's IP once it has one, refuses a stop with 409, and bills Lambda's whole minutes", async () => {
       await connect(h(), { lambda });
       const { key, sshKeyId } = await customer(h());
       const created = await h().post(
@@ -60,7 +60,7 @@ describeEachDb(
       const [upstream] = lambda.byName(`gp-${id}`);
       expect(upstream).toBeDefined();
       expect(lambda.calls("POST", "/instance-operations/launch")[0].body).toMatchObject({
-        instance_type_name: "gpu_1x_h100_pcie",
+        instance_type_name: "gpu_1x_h100_sxm5",
         quantity: 1,
         name: `gp-${id}`,
       });
@@ -90,13 +90,15 @@ describeEachDb(
       await tick(h(), "status-sync");
       expect((await view(h(), id, key)).status).toBe("deleted");
 
-      // Billing equals Lambda's active time, to the second: 3,723 s at $2.49/h (the sync's markup is 0 here).
+      // Billing follows Lambda's rule: its active time (3,723 s) rounded up to Lambda's whole minutes, 3,780 s.
       await h().runWorker("meter");
       expect(lambda.activeSeconds(upstream.id)).toBe(3_723);
-      // us-east-1 already had the operator's own H100 price (the default catalog's), which the sync keeps.
+      // us-east-1 already had the operator's own H100 price (the default catalog's $2.69), above Lambda's $2.49: kept.
       const [row] = await h().ctx.db.select().from(instances).where(eq(instances.id, id));
       const price = row.pricePerHourMicros;
-      expect(await chargedFor(h(), "instance_id", id)).toBe(divRound(price * 3_723n, 3_600n));
+      expect(price).toBe(2_690_000n);
+      expect(row.billingGranularitySeconds).toBe(60);
+      expect(await chargedFor(h(), "instance_id", id)).toBe(divRound(price * 3_780n, 3_600n));
     });
   },
   {

@@ -68,22 +68,23 @@ describeEachDb(
       expect(verda.calls("PUT", "/instances").at(-1)!.body).toMatchObject({ id: [upstream.id], action: "delete" });
       await tick(h(), "status-sync");
       expect((await h().get(`/api/v1/deployments/${id}`, key)).body.data.status).toBe("deleted");
-      // Running at 90 s (Verda's provisioning time), seen on the pass at 90 s; deleted 600 s later.
+      // Running at 90 s (Verda's provisioning time), seen on the pass at 90 s; deleted 600 s later. Verda's rule
+      // bills from its create (startsAt: launch), so the customer pays the 90 s of provisioning too: 690 s.
       expect(verda.runningSeconds(upstream.id)).toBe(600);
       await h().runWorker("meter");
       const [row] = await h().ctx.db.select().from(instances).where(eq(instances.id, id));
-      expect(await chargedFor(h(), "instance_id", id)).toBe(divRound(row.pricePerHourMicros * 600n, 3_600n));
+      expect(await chargedFor(h(), "instance_id", id)).toBe(divRound(row.pricePerHourMicros * 690n, 3_600n));
 
-      // The operator's margin on it: what the customer paid less Verda's $2.19/h for the same 600 s.
+      // The operator's margin on it: what the customer paid less Verda's $2.19/h for the same 690 s.
       const margins = await h().get("/api/v1/dashboard/margins?days=1");
       expect(margins.status).toBe(200);
-      const revenue = divRound(row.pricePerHourMicros * 600n, 3_600n);
-      const cost = divRound(2_190_000n * 600n, 3_600n);
+      const revenue = divRound(row.pricePerHourMicros * 690n, 3_600n);
+      const cost = divRound(2_190_000n * 690n, 3_600n);
       expect(margins.body.data.providers).toEqual([
         {
           provider: "verda",
           instances: 1,
-          seconds: 600,
+          seconds: 690,
           revenue_usd: microsToUsd(revenue),
           upstream_cost_usd: microsToUsd(cost),
           margin_usd: microsToUsd(revenue - cost),
@@ -131,8 +132,9 @@ describeEachDb(
       await tick(h(), "status-sync");
       expect((await view(h(), id, key)).status).toBe("stopped");
       expect(verda.runningSeconds(upstream.id)).toBe(340);
-      // Billed to the last pass that saw it running (Verda's list carries no stop time), not to the stop request.
-      const firstRun = 335;
+      // Verda keeps charging a shut-down instance its full price (billing rule `whileStopped: full`): the run stays
+      // open through the stop, and the instance says why.
+      expect((await view(h(), id, key)).billedWhileStopped).toMatch(/full price/);
 
       expect((await h().post(`/api/v1/instances/${id}/start`, undefined, key)).status).toBe(200);
       await tick(h(), "status-sync");
@@ -149,14 +151,12 @@ describeEachDb(
       await tick(h(), "status-sync");
       expect((await view(h(), id, key)).status).toBe("deleted");
       expect(verda.runningSeconds(upstream.id)).toBe(140);
-      const secondRun = 135;
 
+      // One run from Verda's create to the pass that saw it gone: 90 + 300 + 40 (shutting down) + 100 + 40 (deleting).
       await h().runWorker("meter");
       const [row] = await h().ctx.db.select().from(instances).where(eq(instances.id, id));
       const price = row.pricePerHourMicros;
-      expect(await chargedFor(h(), "instance_id", id)).toBe(
-        divRound(price * BigInt(firstRun), 3_600n) + divRound(price * BigInt(secondRun), 3_600n),
-      );
+      expect(await chargedFor(h(), "instance_id", id)).toBe(divRound(price * 570n, 3_600n));
     });
 
     it("logs in again when Verda revokes or expires its token, and keeps the secret out of every answer", async () => {

@@ -32,6 +32,11 @@ export const ledgerEntries = pgTable(
     periodEnd: tstz("period_end"),
     quantitySeconds: integer("quantity_seconds"),
     invoiceId: integer("invoice_id"),
+    /**
+     * For a usage charge of a resold instance: what the cloud charges the operator for the same seconds (its billing
+     * rule and the upstream price the instance was launched at), beside the revenue. Null elsewhere.
+     */
+    upstreamCostMicros: micros("upstream_cost_micros"),
     createdAt: createdAt(),
   },
   (t) => [

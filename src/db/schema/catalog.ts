@@ -16,6 +16,8 @@ export const instanceTypes = pgTable("instance_types", {
   name: text("name").notNull(),
   gpuModel: text("gpu_model").notNull(), // "H100"
   gpuMemoryGb: integer("gpu_memory_gb").notNull(),
+  /** SXM, PCIe or NVL (null: not said). Resold offers map onto a type only with the same model, memory and form. */
+  gpuFormFactor: text("gpu_form_factor"),
   gpuCount: integer("gpu_count").notNull(),
   vcpus: integer("vcpus").notNull(),
   ramGb: integer("ram_gb").notNull(),

@@ -43,6 +43,11 @@ export const instances = pgTable(
     pricePerHourMicros: micros("price_per_hour_micros").notNull(),
     billingGranularitySeconds: integer("billing_granularity_seconds").notNull(),
     minimumChargeMicros: micros("minimum_charge_micros").notNull().default(sql`0`),
+    /**
+     * What a stopped instance keeps costing because its cloud keeps charging for it (an upstream's billing rule,
+     * copied at launch): `full` keeps its run open at the full price until it is deleted; null or `none`: nothing.
+     */
+    billedWhileStopped: text("billed_while_stopped"),
     provider: text("provider").notNull(), // "fleet" | "simulator"
     providerRef: text("provider_ref"),
     nodeId: integer("node_id"),

@@ -1,5 +1,5 @@
 import { sql } from "drizzle-orm";
-import { integer, jsonb, pgTable, primaryKey, text, uniqueIndex } from "drizzle-orm/pg-core";
+import { boolean, integer, jsonb, pgTable, primaryKey, text, uniqueIndex } from "drizzle-orm/pg-core";
 import { createdAt, micros, tstz } from "./columns.js";
 import { instances } from "./customer.js";
 
@@ -14,6 +14,10 @@ export const upstreamProviders = pgTable("upstream_providers", {
   markupFixedMicros: micros("markup_fixed_micros").notNull().default(sql`0`),
   /** How long an orphan (a tagged upstream instance with no gpuplane record) lives before it is terminated. */
   orphanGraceSeconds: integer("orphan_grace_seconds").notNull().default(3600),
+  /** An instance still provisioning this long after its launch is terminated upstream and failed (never billed). */
+  provisioningTimeoutSeconds: integer("provisioning_timeout_seconds").notNull().default(1200),
+  /** The operator's explicit consent to sell below the upstream's price plus markup (a price they set is kept). */
+  allowBelowCost: boolean("allow_below_cost").notNull().default(false),
   lastError: text("last_error"),
   lastErrorAt: tstz("last_error_at"),
   lastOkAt: tstz("last_ok_at"),
@@ -61,7 +65,16 @@ export const upstreamLaunches = pgTable("upstream_launches", {
   /** Failures on the way (capacity refusals, errors), for the reason a failed instance shows. */
   tried: jsonb("tried").notNull().default([]),
   upstreamCostPerHourMicros: micros("upstream_cost_per_hour_micros"),
+  /** The cloud's billing increment in seconds (its billing rule at launch): the upstream cost is rounded to it. */
+  costIncrementSeconds: integer("cost_increment_seconds").notNull().default(1),
+  /**
+   * When the cloud's charge for it began, as far as gpuplane can bound it: the first claim of the launch that created
+   * it (before the create call, so never after the cloud's own start); a billing rule starting at launch bills from
+   * here once it runs.
+   */
   launchedAt: tstz("launched_at"),
+  /** The first claim of the current launch sequence (reset when a waitlisted order starts over). */
+  firstClaimedAt: tstz("first_claimed_at"),
   /** The last reconciliation pass that saw it alive upstream: a lost instance is billed up to here, not further. */
   lastSeenAt: tstz("last_seen_at"),
   /** Go to the waitlist rather than fail when every offer refuses. */

@@ -3,11 +3,12 @@ import type { AppContext } from "../../context.js";
 import { queryRows } from "../../db/sql.js";
 import { type AlertRuleInput, createRule } from "./rules.js";
 
-/** The three built-in rules a fresh install starts with; operators tune or delete them like any other. */
+/** The built-in rules a fresh install starts with; operators tune or delete them like any other. */
 export const defaultRules: AlertRuleInput[] = [
   { name: "GPU allocated but idle", type: "utilization_low", threshold: 10, windowSeconds: 1800 },
   { name: "Tenant at GPU quota", type: "quota_breach", threshold: 100, windowSeconds: 300 },
   { name: "Node or GPU health degraded", type: "health_degraded", threshold: 85, windowSeconds: 180 },
+  { name: "Resold instance sold at a loss", type: "margin_negative", threshold: 0, windowSeconds: 86_400 },
 ];
 
 /**

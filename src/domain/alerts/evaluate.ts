@@ -3,6 +3,8 @@ import type { AppContext } from "../../context.js";
 import type { Executor } from "../../db/client.js";
 import { alertEvents, alertRules } from "../../db/schema/index.js";
 import { queryRows } from "../../db/sql.js";
+import { microsToUsd } from "../../lib/money.js";
+import { instanceMargins } from "../dashboard/margins.js";
 import { emitEvent } from "../events/emit.js";
 import { eachIsolated } from "../loops/isolate.js";
 import { tenantGpuUsage } from "../quota.js";
@@ -79,6 +81,8 @@ export async function evaluateRule(ctx: AppContext, rule: AlertRuleRow): Promise
       return quotaBreach(ctx, threshold, scope);
     case "health_degraded":
       return healthDegraded(ctx, threshold, since, rule.windowSeconds, where);
+    case "margin_negative":
+      return marginNegative(ctx, threshold, new Date(since), scope);
     default:
       return [];
   }
@@ -208,6 +212,25 @@ async function healthDegraded(
       };
     }),
   ];
+}
+
+/**
+ * margin_negative: a resold instance charged in the window whose customer revenue is below what its cloud bills for
+ * it (the ledger's upstream cost) by more than `threshold` USD: sold below cost (an operator's allow_below_cost
+ * price, a stale price) or billed for less time than the cloud bills.
+ */
+async function marginNegative(ctx: AppContext, threshold: number, since: Date, scope: AlertScope) {
+  const floor = -BigInt(Math.round(threshold * 1_000_000));
+  const margins = await instanceMargins(ctx.db, since);
+  return margins
+    .filter((m) => m.marginMicros < 0n && m.marginMicros < floor)
+    .filter((m) => !scope.tenant_id || m.tenantId === scope.tenant_id)
+    .map((m) => ({
+      subject: `instance:${m.instanceId}`,
+      message: `Instance ${m.instanceId} on ${m.provider} earned ${microsToUsd(m.revenueMicros)} USD against ${microsToUsd(m.upstreamCostMicros)} USD its cloud bills: margin ${microsToUsd(m.marginMicros)} USD`,
+      value: Number(microsToUsd(m.marginMicros)),
+      severity: "critical" as const,
+    }));
 }
 
 const round = (v: number) => Math.round(Number(v) * 100) / 100;

@@ -5,7 +5,7 @@ import { alertEvents, alertRules } from "../../db/schema/index.js";
 import { ApiError, notFound } from "../../lib/errors.js";
 import { emitEvent } from "../events/emit.js";
 
-export const alertTypes = ["utilization_low", "quota_breach", "health_degraded"] as const;
+export const alertTypes = ["utilization_low", "quota_breach", "health_degraded", "margin_negative"] as const;
 export type AlertType = (typeof alertTypes)[number];
 export type AlertRuleRow = typeof alertRules.$inferSelect;
 export interface AlertScope {
@@ -19,11 +19,14 @@ export interface AlertScope {
  * - utilization_low: percent; an allocated GPU whose every sample over the window is below it (default 10 %);
  * - quota_breach: percent of the tenant's GPU quota in use, at or over it (default 100 %);
  * - health_degraded: °C; a GPU whose newest sample is hotter (default 85 °C). Nodes and GPU health need no threshold.
+ * - margin_negative: USD; a resold instance charged in the window whose revenue is below its upstream cost by more
+ *   than this (default 0: any loss).
  */
 export const defaultThreshold: Record<AlertType, number> = {
   utilization_low: 10,
   quota_breach: 100,
   health_degraded: 85,
+  margin_negative: 0,
 };
 
 export interface AlertRuleInput {

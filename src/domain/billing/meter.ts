@@ -28,10 +28,13 @@ import { toMicros } from "../../lib/money.js";
 
 const SECONDS_PER_MONTH = 30 * 24 * 3600;
 /**
- * An instance's run is open while it runs, and while a stop or delete waits for its confirmation (stopped_at unset):
- * the node agent's that the container stopped, or an upstream cloud's.
+ * An instance's run is open while it runs, while a stop or delete waits for its confirmation (stopped_at unset): the
+ * node agent's that the container stopped, or an upstream cloud's; and while its cloud keeps charging it stopped
+ * (billed_while_stopped, Verda): the lifecycle leaves stopped_at unset until the run really ends (record.ts).
  */
-const openRun = sql.raw(`(i.status = 'running' or (i.status in ('stopping', 'deleting') and i.stopped_at is null))`);
+const openRun = sql.raw(
+  `(i.status = 'running' or (i.status not in ('deleted', 'failed') and i.running_since is not null and i.stopped_at is null))`,
+);
 
 export interface MeterResult {
   charged: number;
@@ -72,6 +75,8 @@ export async function chargeDue(tx: Executor, now: Date, scope: { instanceId?: s
   // one of the tenant rows locked above (startInstance checks quota, the instance.run-reopening subscriber charges), and waiting for it
   // here would deadlock. What is skipped stays uncharged, not lost: its metered_until has not moved.
   const lock = one ? sql`for update` : sql`for update skip locked`;
+  // Instances read their upstream launch (cost) through an outer join: only the instance rows are locked.
+  const lockInstances = one ? sql`for update of i` : sql`for update of i skip locked`;
   // For this transaction only: room to sort and hash 100k rows in memory, and no JIT (compiling the ledger insert's
   // expressions cost more than the whole insert; plans here are cheap to run as they are). Durability is untouched.
   await tx.execute(sql`select set_config('work_mem', '64MB', true), set_config('jit', 'off', true)`);
@@ -90,10 +95,12 @@ export async function chargeDue(tx: Executor, now: Date, scope: { instanceId?: s
                                 least(i.updated_at, ${at})) end as e,
              not ${openRun} as closing,
              i.price_per_hour_micros::numeric as rate_num, 3600::numeric as rate_den,
-             greatest(i.billing_granularity_seconds, 1) as g, i.minimum_charge_micros::numeric as minimum
+             greatest(i.billing_granularity_seconds, 1) as g, i.minimum_charge_micros::numeric as minimum,
+             ul.upstream_cost_per_hour_micros::numeric as cost_rate, greatest(ul.cost_increment_seconds, 1) as cost_g
         from instances i
+        left join upstream_launches ul on ul.instance_id = i.id
        where ${dueInstances}
-         ${lock}
+         ${lockInstances}
     ),
     due_jobs as (
       select 'job'::text as subject, j.id::text as subject_id, j.tenant_id, j.started_at as r,
@@ -101,7 +108,7 @@ export async function chargeDue(tx: Executor, now: Date, scope: { instanceId?: s
              case when j.status = 'running' then ${at} else coalesce(j.finished_at, j.metered_until, j.started_at) end as e,
              j.status <> 'running' as closing,
              j.gpu_count::numeric * j.price_per_gpu_hour_micros as rate_num, 3600::numeric as rate_den,
-             1 as g, 0::numeric as minimum
+             1 as g, 0::numeric as minimum, null::numeric as cost_rate, 1 as cost_g
         from jobs j
        where ${dueJobs}
          ${lock}
@@ -112,7 +119,7 @@ export async function chargeDue(tx: Executor, now: Date, scope: { instanceId?: s
              case when v.status <> 'deleted' then ${at} else coalesce(v.deleted_at, v.metered_until, v.created_at) end as e,
              v.status = 'deleted' as closing,
              v.size_gb::numeric * v.price_per_gb_month_micros as rate_num, ${SECONDS_PER_MONTH}::numeric as rate_den,
-             1 as g, 0::numeric as minimum
+             1 as g, 0::numeric as minimum, null::numeric as cost_rate, 1 as cost_g
         from volumes v
        where ${dueVolumes}
          ${lock}
@@ -128,6 +135,12 @@ export async function chargeDue(tx: Executor, now: Date, scope: { instanceId?: s
         from elapsed x
     )
     select b.subject, b.subject_id, b.total_s, b.tenant_id, b.r, b.s, b.closing, b.done_s, b.new_s,
+           -- A resold instance's upstream cost for the same seconds, as its cloud rounds them (cost_g, its increment):
+           -- the customer's seconds are rounded to a multiple of it, so these are never more than what was billed.
+           case when b.cost_rate is not null then
+             div(2 * greatest(b.done_s, case when b.closing then least(b.new_s, ceil(b.total_s / b.cost_g)::bigint * b.cost_g)
+                                              else b.new_s end) * b.cost_rate + 3600, 7200)
+             - div(2 * b.done_s * b.cost_rate + 3600, 7200) end as cost,
            (case when b.closing and b.total_s > 0
                  then greatest(div(2 * b.new_s * b.rate_num + b.rate_den, 2 * b.rate_den), b.minimum)
                  else div(2 * b.new_s * b.rate_num + b.rate_den, 2 * b.rate_den) end)
@@ -170,7 +183,8 @@ export async function chargeDue(tx: Executor, now: Date, scope: { instanceId?: s
     ),
     inserted as (
       insert into ledger_entries (tenant_id, kind, amount_micros, balance_after_micros, description, reference,
-                                  instance_id, job_id, volume_id, period_start, period_end, quantity_seconds, created_at)
+                                  instance_id, job_id, volume_id, period_start, period_end, quantity_seconds,
+                                  upstream_cost_micros, created_at)
       select tenant_id, 'usage', -amount, balance_after,
              initcap(subject) || ' ' || subject_id || ': ' || (new_s - done_s) || ' s'
                || case when closing then ' (run closed)' else '' end,
@@ -178,7 +192,7 @@ export async function chargeDue(tx: Executor, now: Date, scope: { instanceId?: s
              case when subject = 'instance' then subject_id end,
              case when subject = 'job' then subject_id::int end,
              case when subject = 'volume' then subject_id end,
-             s, r + new_s * interval '1 second', (new_s - done_s)::int, ${at}
+             s, r + new_s * interval '1 second', (new_s - done_s)::int, cost, ${at}
         from ordered
        order by tenant_id, subject, subject_id collate "C"
       on conflict (reference) do nothing

@@ -18,6 +18,8 @@ interface GpuFamily {
   /** How the model appears in plan and cluster-type ids. */
   code: string;
   memoryGb: number;
+  /** How the GPU is built in: seed 001's `1H100.80S.30V` is Verda's H100 SXM5; the RTX 6000 Ada is a PCIe card. */
+  formFactor: "SXM" | "PCIe";
   pricePerGpuHourUsd: string;
   vcpusPerGpu: number;
   ramGbPerGpu: number;
@@ -31,6 +33,7 @@ interface GpuFamily {
 export const gpuFamilies: GpuFamily[] = [
   {
     model: "H100",
+    formFactor: "SXM",
     code: "H100",
     memoryGb: 80,
     pricePerGpuHourUsd: "2.49",
@@ -41,6 +44,7 @@ export const gpuFamilies: GpuFamily[] = [
   },
   {
     model: "H200",
+    formFactor: "SXM",
     code: "H200",
     memoryGb: 141,
     pricePerGpuHourUsd: "3.29",
@@ -51,6 +55,7 @@ export const gpuFamilies: GpuFamily[] = [
   },
   {
     model: "B200",
+    formFactor: "SXM",
     code: "B200",
     memoryGb: 180,
     pricePerGpuHourUsd: "4.99",
@@ -61,6 +66,7 @@ export const gpuFamilies: GpuFamily[] = [
   },
   {
     model: "A100",
+    formFactor: "SXM",
     code: "A100",
     memoryGb: 80,
     pricePerGpuHourUsd: "1.29",
@@ -71,6 +77,7 @@ export const gpuFamilies: GpuFamily[] = [
   },
   {
     model: "RTX 6000",
+    formFactor: "PCIe",
     code: "RTX6000",
     memoryGb: 48,
     pricePerGpuHourUsd: "0.79",
@@ -96,6 +103,7 @@ export function defaultInstanceTypes() {
           name: `${n}× ${f.model} ${f.memoryGb} GB`,
           gpuModel: f.model,
           gpuMemoryGb: f.memoryGb,
+          gpuFormFactor: f.formFactor,
           gpuCount: n,
           vcpus,
           ramGb: f.ramGbPerGpu * n,

@@ -17,8 +17,11 @@ export const eventTypesByDomain = {
   job: ["scheduled", "running", "completed", "failed", "cancelled", "preempted", "blocked"],
   alert: ["opened", "resolved"],
   node: ["down", "up"],
-  /** Resold clouds: an upstream instance with gpuplane's tag and no record, found and (after its grace) terminated. */
-  provider: ["orphan_found", "orphan_terminated"],
+  /**
+   * Resold clouds: an upstream instance with gpuplane's tag and no record, found and (after its grace) terminated; an
+   * instance that did not become reachable within the provider's provisioning timeout, terminated and failed.
+   */
+  provider: ["orphan_found", "orphan_terminated", "provisioning_timeout"],
   /** Sent only by POST /webhooks/{id}/test, to that endpoint alone. */
   webhook: ["ping"],
 } as const;

@@ -64,14 +64,17 @@ export async function transition(
   const now = ctx.clock.now();
   const at = change.at && change.at < now ? change.at : now;
   const set: Partial<InstanceRow> = { ...change.set, status: to, statusReason: change.reason ?? null, updatedAt: now };
-  if (to === "running" && row.status !== "running") {
-    if (row.runningSince !== null) await ctx.bus.emit("instance.run-reopening", { tx, instanceId: row.id });
-    set.runningSince = at;
-    set.stoppedAt = null;
-  }
   // The run ends on leaving running, or on leaving stopping/deleting that kept it open (row.stoppedAt still null).
   const runOpen = row.status === "running" || (row.runningSince !== null && row.stoppedAt === null);
-  if (runOpen && to !== "running" && !change.keepBilling) {
+  if (to === "running" && row.status !== "running") {
+    // A run the cloud kept charging through a stop (billedWhileStopped) goes on; any other running opens a new one.
+    if (!runOpen) {
+      if (row.runningSince !== null) await ctx.bus.emit("instance.run-reopening", { tx, instanceId: row.id });
+      set.runningSince = at;
+    }
+    set.stoppedAt = null;
+  }
+  if (runOpen && to !== "running" && !change.keepBilling && !cloudStillCharges(row, to, change.set)) {
     const end = change.endedAt ?? at;
     // Never before the run began (a lost instance last seen before this run's start).
     set.stoppedAt = row.runningSince && end < row.runningSince ? row.runningSince : end;
@@ -86,6 +89,16 @@ export async function transition(
   await emitEvent(tx, row.tenantId, `instance.${to}`, eventData(updated, row.status, change.data), now);
   await ctx.bus.emit("instance.transitioned", { tx, before: row, after: updated, reason: change.reason ?? null });
   return updated;
+}
+
+/**
+ * The cloud keeps charging the instance's copy while stopped at the full price (Verda's shut-down instances): its run
+ * stays open through stopped and a start, until it is deleted, fails, or its cloud copy is gone.
+ */
+function cloudStillCharges(row: InstanceRow, to: InstanceStatus, set: Partial<InstanceRow> | undefined): boolean {
+  if (row.billedWhileStopped !== "full" || to === "deleted" || to === "failed") return false;
+  const ref = set && "providerRef" in set ? set.providerRef : row.providerRef;
+  return ref !== null && ref !== undefined;
 }
 
 export function eventData(row: InstanceRow, previous: string | null, extra?: Record<string, unknown>) {

@@ -1,7 +1,7 @@
 import { and, eq, inArray } from "drizzle-orm";
 import type { AppContext } from "../../context.js";
 import type { Executor } from "../../db/client.js";
-import { images, upstreamLaunches, upstreamOffers, volumes } from "../../db/schema/index.js";
+import { images, upstreamLaunches, upstreamOffers, upstreamProviders, volumes } from "../../db/schema/index.js";
 import { ApiError, badRequest, conflict } from "../../lib/errors.js";
 import { UpstreamError } from "../../providers/upstream/errors.js";
 import type { ConfiguredCloud } from "../../providers/upstream/setup.js";
@@ -9,6 +9,7 @@ import type { UpstreamCloud, UpstreamName } from "../../providers/upstream/types
 import { upstreamImageFor } from "../catalog/images.js";
 import type { InstanceType } from "../catalog/types.js";
 import type { InstanceRow } from "../instances/row.js";
+import { billedWhileStoppedNote } from "../providers/billing-rule.js";
 import type { Placement, Provider, ProvisionOptions } from "./types.js";
 
 /** One launch option of a plan, cheapest first. */
@@ -108,10 +109,20 @@ export class UpstreamProviders implements Provider {
         `volumes go only with instances on ${clouds.join(", ") || "no resold cloud"} in the volume's region; ${[...new Set(imaged.map((o) => o.provider))].join(", ")} here cannot carry volume ${attached[0].id}: create it without volumes`,
       );
     }
+    // Never an offer that costs more than the customer pays (a price not yet raised by a sync, a failover to a dearer
+    // cloud or region), unless the operator allowed selling that cloud below cost.
+    const allowed = await belowCostAllowed(tx);
+    const covered = offers.filter((o) => o.upstreamPriceMicros <= row.pricePerHourMicros || allowed.has(o.provider));
+    if (covered.length < offers.length) {
+      ctx.log.warn(
+        { instance: row.id, price: row.pricePerHourMicros.toString(), left_out: offers.length - covered.length },
+        "placement: offers dearer than the instance's price left out of its plan",
+      );
+    }
     // Nothing reports room: a customer who asked to wait still gets the order (every offer in the plan); the
     // provisioning worker's refusals then put it on the waitlist.
-    const available = offers.filter((o) => this.isAvailable(ctx, o));
-    const candidates: Candidate[] = (available.length || !options.waitlist ? available : offers)
+    const available = covered.filter((o) => this.isAvailable(ctx, o));
+    const candidates: Candidate[] = (available.length || !options.waitlist ? available : covered)
       .sort((a, b) => cheapestFirst(a, b, row.regionId))
       .map((o) => ({
         provider: o.provider as UpstreamName,
@@ -152,7 +163,8 @@ export class UpstreamProviders implements Provider {
       );
     }
     this.assertReachable(row.provider);
-    return cloud.stopNote;
+    // The billing rule decides what a stop costs; a cloud that keeps charging says so rather than its own note.
+    return billedWhileStoppedNote(row.provider, row.billedWhileStopped) ?? cloud.stopNote;
   }
 
   /** Lost or failed upstream: nothing to give back and nothing to ask the cloud. */
@@ -265,6 +277,14 @@ export class UpstreamProviders implements Provider {
   forgetAvailability(): void {
     this.availability.clear();
   }
+}
+
+async function belowCostAllowed(db: Executor): Promise<Set<string>> {
+  const rows = await db
+    .select({ name: upstreamProviders.name })
+    .from(upstreamProviders)
+    .where(eq(upstreamProviders.allowBelowCost, true));
+  return new Set(rows.map((r) => r.name));
 }
 
 /** Cheapest upstream price first; at the same price, the region the instance was ordered in. */

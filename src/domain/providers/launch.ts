@@ -10,6 +10,7 @@ import { providers } from "../placement/registry.js";
 import type { Candidate, UpstreamProviders } from "../placement/upstream.js";
 import type { VolumeRow } from "../volumes/volumes.js";
 import { waitlistOrder } from "../waitlist/orders.js";
+import { resaleBilling } from "./billing-rule.js";
 
 /** A claim lasts this long: past it, the launch is taken up again (its worker crashed) and adopts what it finds. */
 const LEASE_MS = 120_000;
@@ -79,16 +80,29 @@ export async function claimLaunches(ctx: AppContext, limit: number): Promise<Cla
       .limit(limit)
       .for("update", { of: upstreamLaunches, skipLocked: true });
     if (!rows.length) return [];
+    // The first claim of a launch sequence bounds when the cloud's charge can have begun (before any create call).
     await tx
       .update(upstreamLaunches)
-      .set({ leaseUntil: new Date(now.getTime() + LEASE_MS), attempts: sql`${upstreamLaunches.attempts} + 1` })
+      .set({
+        leaseUntil: new Date(now.getTime() + LEASE_MS),
+        attempts: sql`${upstreamLaunches.attempts} + 1`,
+        firstClaimedAt: sql`case when ${upstreamLaunches.attempts} = 0 or ${upstreamLaunches.firstClaimedAt} is null
+          then ${now.toISOString()}::timestamptz else ${upstreamLaunches.firstClaimedAt} end`,
+      })
       .where(
         inArray(
           upstreamLaunches.instanceId,
           rows.map((r) => r.launch.instanceId),
         ),
       );
-    return rows.map((r) => ({ ...r, launch: { ...r.launch, attempts: r.launch.attempts + 1 } }));
+    return rows.map((r) => ({
+      ...r,
+      launch: {
+        ...r.launch,
+        attempts: r.launch.attempts + 1,
+        firstClaimedAt: r.launch.attempts === 0 || !r.launch.firstClaimedAt ? now : r.launch.firstClaimedAt,
+      },
+    }));
   });
 }
 
@@ -135,7 +149,7 @@ async function launchOne(ctx: AppContext, upstream: UpstreamProviders, claim: Cl
           ...(attached.length ? { volumeIds: await upstreamVolumes(ctx, cloud, c, attached) } : {}),
         }));
       upstream.noteOk(c.provider);
-      await commitLaunch(ctx, cloud, instance.id, c, upstreamId, index, tried);
+      await commitLaunch(ctx, cloud, launch, c, upstreamId, index, tried);
       if (found) stats.adopted++;
       else stats.launched++;
       if (index > launch.nextCandidate) stats.failedOver++;
@@ -150,7 +164,7 @@ async function launchOne(ctx: AppContext, upstream: UpstreamProviders, claim: Cl
       if (error.kind === "transient" || error.kind === "malformed") {
         const found = await findByTag(cloud, tag).catch(() => null);
         if (found) {
-          await commitLaunch(ctx, cloud, instance.id, c, found, index, tried);
+          await commitLaunch(ctx, cloud, launch, c, found, index, tried);
           stats.adopted++;
           return;
         }
@@ -231,18 +245,20 @@ async function findByTag(cloud: UpstreamCloud, tag: string): Promise<string | nu
 }
 
 /**
- * Records the launch and moves the instance to provisioning. If the customer stopped or deleted it meanwhile, the
- * upstream instance is terminated at once (and, should that fail, the orphan sweep finds it by its tag).
+ * Records the launch and moves the instance to provisioning, billed from now on by the cloud's billing rule
+ * (resaleBilling). If the customer stopped or deleted it meanwhile, the upstream instance is terminated at once (and,
+ * should that fail, the orphan sweep finds it by its tag).
  */
 async function commitLaunch(
   ctx: AppContext,
   cloud: UpstreamCloud,
-  instanceId: string,
+  launch: LaunchRow,
   c: Candidate,
   upstreamId: string,
   index: number,
   tried: Tried[],
 ) {
+  const instanceId = launch.instanceId;
   const cancelled = await ctx.db.transaction(async (tx) => {
     const row = await lockInstance(tx, instanceId, null);
     await tx
@@ -252,12 +268,14 @@ async function commitLaunch(
         tried,
         leaseUntil: null,
         upstreamCostPerHourMicros: BigInt(c.upstreamPriceMicros),
-        launchedAt: ctx.clock.now(),
+        costIncrementSeconds: Math.max(1, cloud.billing.incrementSeconds),
+        // The cloud's create happened after this sequence's first claim (a lost answer adopted later included).
+        launchedAt: launch.firstClaimedAt ?? ctx.clock.now(),
       })
       .where(eq(upstreamLaunches.instanceId, instanceId));
     if (row.status !== "ordered") return true;
     await transition(ctx, tx, row, "provisioning", {
-      set: { provider: c.provider, regionId: c.regionId, providerRef: upstreamId },
+      set: { provider: c.provider, regionId: c.regionId, providerRef: upstreamId, ...resaleBilling(row, cloud) },
     });
     return false;
   });

@@ -3,8 +3,9 @@ import type { AppContext } from "../../context.js";
 import { instances, upstreamLaunches, upstreamProviders } from "../../db/schema/index.js";
 import { textArray } from "../../db/sql.js";
 import { UpstreamError } from "../../providers/upstream/errors.js";
-import type { UpstreamInstance, UpstreamName } from "../../providers/upstream/types.js";
+import type { UpstreamCloud, UpstreamInstance, UpstreamName } from "../../providers/upstream/types.js";
 import { capacityFreed } from "../capacity.js";
+import { emitEvent } from "../events/emit.js";
 import {
   markInstanceDeleted,
   markInstanceFailed,
@@ -16,6 +17,7 @@ import { itemFailed } from "../loops/isolate.js";
 import { providers } from "../placement/registry.js";
 import type { UpstreamProviders } from "../placement/upstream.js";
 import { sweepOrphans } from "./orphans.js";
+import { DEFAULT_PROVISIONING_TIMEOUT_SECONDS } from "./settings.js";
 
 export interface ReconcileStats {
   provider: UpstreamName;
@@ -31,8 +33,8 @@ export interface ReconcileStats {
 
 type Row = Pick<
   typeof instances.$inferSelect,
-  "id" | "status" | "providerRef" | "ipAddress" | "sshPort" | "sshUser" | "runningSince" | "updatedAt"
->;
+  "id" | "status" | "providerRef" | "ipAddress" | "sshPort" | "sshUser" | "runningSince" | "stoppedAt" | "updatedAt"
+> & { launchedAt: Date | null };
 
 /** A stop or terminate the cloud has not carried out after this long is sent again (its call failed, or we crashed). */
 const RESEND_MS = 30_000;
@@ -92,15 +94,20 @@ async function reconcileOne(ctx: AppContext, upstream: UpstreamProviders, name: 
       sshPort: instances.sshPort,
       sshUser: instances.sshUser,
       runningSince: instances.runningSince,
+      stoppedAt: instances.stoppedAt,
       updatedAt: instances.updatedAt,
+      launchedAt: upstreamLaunches.launchedAt,
     })
     .from(instances)
+    .leftJoin(upstreamLaunches, eq(upstreamLaunches.instanceId, instances.id))
     .where(
       and(
         eq(instances.provider, name),
         inArray(instances.status, ["ordered", "provisioning", "running", "stopping", "stopped", "deleting"]),
       ),
     );
+  const cloud = upstream.cloud(name);
+  const timeoutMs = (await provisioningTimeoutSeconds(ctx, name)) * 1000;
   const byId = new Map(listed.map((u) => [u.id, u]));
   const claimed = new Set<string>();
   const inFlight = new Set<string>();
@@ -119,7 +126,12 @@ async function reconcileOne(ctx: AppContext, upstream: UpstreamProviders, name: 
       continue;
     }
     try {
-      const outcome = await applyListed(ctx, name, row, u);
+      if (row.status === "provisioning" && now.getTime() - row.updatedAt.getTime() >= timeoutMs && !reachable(u)) {
+        await timeOut(ctx, cloud, name, row, u, timeoutMs);
+        stats.failed++;
+        continue;
+      }
+      const outcome = await applyListed(ctx, cloud, name, row, u);
       if (outcome) stats[outcome]++;
     } catch (error) {
       itemFailed(ctx, `status-sync:${name}`, row.id, error);
@@ -136,19 +148,20 @@ async function reconcileOne(ctx: AppContext, upstream: UpstreamProviders, name: 
   return stats;
 }
 
+const reachable = (u: UpstreamInstance) => Boolean(u.state === "running" && u.ipAddress && u.sshPort);
+
 /** The upstream lists the instance: carry its state over. An unknown status keeps the last known state. */
-async function applyListed(ctx: AppContext, name: UpstreamName, row: Row, u: UpstreamInstance) {
+async function applyListed(ctx: AppContext, cloud: UpstreamCloud, name: UpstreamName, row: Row, u: UpstreamInstance) {
   if (row.status === "deleting") return resendIfStale(ctx, name, row, "delete");
   if (row.status === "stopping" && u.state !== "stopped" && u.state !== "failed") {
     return resendIfStale(ctx, name, row, "stop");
   }
-  const reachable = u.state === "running" && u.ipAddress && u.sshPort;
   switch (u.state) {
     case "running": {
-      if (!reachable) return null; // running without an address yet: it appears on a later pass
+      if (!reachable(u)) return null; // running without an address yet: it appears on a later pass
       const endpoint = { ipAddress: u.ipAddress!, sshPort: u.sshPort!, sshUser: row.sshUser ?? u.sshUser };
       if (row.status === "provisioning") {
-        await markInstanceRunning(ctx, row.id, { ...endpoint, sshUser: u.sshUser }, u.runningSince ?? undefined);
+        await markInstanceRunning(ctx, row.id, { ...endpoint, sshUser: u.sshUser }, runStart(cloud, row, u));
         return "running" as const;
       }
       // A new address or SSH port (RunPod maps port 22 anew on every restart).
@@ -159,11 +172,11 @@ async function applyListed(ctx: AppContext, name: UpstreamName, row: Row, u: Ups
     }
     case "stopped":
       if (row.status !== "running" && row.status !== "stopping") return null;
-      await markStoppedUpstream(ctx, row.id, `${name} reports it ${u.status}`, await stopEnd(ctx, row));
+      await markStoppedUpstream(ctx, row.id, `${name} reports it ${u.status}`, await stopEnd(ctx, cloud, row));
       return "stopped" as const;
     case "failed":
       if (row.status === "stopping") {
-        await markStoppedUpstream(ctx, row.id, `${name} reports it ${u.status}`, await stopEnd(ctx, row));
+        await markStoppedUpstream(ctx, row.id, `${name} reports it ${u.status}`, await stopEnd(ctx, cloud, row));
         return "stopped" as const;
       }
       if (row.status === "provisioning") {
@@ -202,24 +215,34 @@ async function applyMissing(
     .from(upstreamLaunches)
     .where(sql`${upstreamLaunches.instanceId} = any(${textArray(rows.map((r) => r.id))}::text[])`);
   const lastSeen = new Map(seen.map((s) => [s.id, s.lastSeenAt]));
+  // A cloud whose charge ends when its copy is gone (Verda, RunPod) is billed up to this pass, the first to see it
+  // gone: never less than the cloud; one whose charge ends at the call (Lambda), up to the call.
+  const endsAtCall = providers(ctx).upstream!.cloud(name).billing.endsAt === "call";
+  const end = (row: Row) => (endsAtCall ? confirmedEnd(row, lastSeen.get(row.id)) : undefined);
   for (const row of rows) {
     const u = row.providerRef ? byId.get(row.providerRef) : undefined;
     const reason = u ? `${name} reports it ${u.status}` : `${name} no longer lists it`;
     try {
       if (row.status === "deleting") {
-        await markInstanceDeleted(ctx, row.id, confirmedEnd(row, lastSeen.get(row.id)));
+        await markInstanceDeleted(ctx, row.id, end(row));
         stats.deleted++;
       } else if (row.status === "stopping") {
-        await markStoppedUpstream(ctx, row.id, reason, confirmedEnd(row, lastSeen.get(row.id)), true);
+        await markStoppedUpstream(ctx, row.id, reason, end(row), true);
         stats.stopped++;
       } else if (row.status === "provisioning" || row.status === "running") {
         await markInstanceLost(ctx, row.id, reason, lastSeen.get(row.id) ?? row.runningSince ?? undefined);
         stats.lost++;
       } else if (row.status === "stopped") {
+        // A run its cloud kept charging while stopped ends here, with the cloud's copy.
         await ctx.db
           .update(instances)
-          .set({ providerRef: null })
+          .set({
+            providerRef: null,
+            stoppedAt: sql`case when ${instances.runningSince} is not null and ${instances.stoppedAt} is null
+              then ${ctx.clock.now().toISOString()}::timestamptz else ${instances.stoppedAt} end`,
+          })
           .where(and(eq(instances.id, row.id), eq(instances.status, "stopped")));
+        ctx.kick("meter");
       }
     } catch (error) {
       ctx.log.warn({ err: error, instance: row.id, provider: name }, "status sync: could not apply a gone instance");
@@ -254,8 +277,9 @@ function confirmedEnd(row: Row, lastSeen: Date | null | undefined): Date | undef
   return lastSeen && lastSeen > row.updatedAt ? lastSeen : row.updatedAt;
 }
 
-async function stopEnd(ctx: AppContext, row: Row): Promise<Date | undefined> {
-  if (row.status !== "stopping") return undefined;
+async function stopEnd(ctx: AppContext, cloud: UpstreamCloud, row: Row): Promise<Date | undefined> {
+  // The cloud's charge ends when it has stopped it, not at our request: bill up to this pass that sees it stopped.
+  if (row.status !== "stopping" || cloud.billing.endsAt !== "call") return undefined;
   const [seen] = await ctx.db
     .select({ lastSeenAt: upstreamLaunches.lastSeenAt })
     .from(upstreamLaunches)
@@ -273,6 +297,71 @@ async function resendIfStale(ctx: AppContext, name: UpstreamName, row: Row, acti
     .set({ updatedAt: ctx.clock.now() })
     .where(and(eq(instances.id, row.id), eq(instances.status, row.status)));
   return null;
+}
+
+/**
+ * When the customer's run starts, by the cloud's billing rule: where the cloud charges from the launch (Verda,
+ * RunPod), from the launch's first claim (before its create call) or, on a start of a stopped instance, from the start
+ * request (the instance entered provisioning before the cloud was asked); else when the cloud says it started running
+ * (default: this pass). Billed only once it runs: one that never does is failed at the timeout, never billed.
+ */
+function runStart(cloud: UpstreamCloud, row: Row, u: UpstreamInstance): Date | undefined {
+  if (cloud.billing.startsAt !== "launch") return u.runningSince ?? undefined;
+  const restart = row.stoppedAt !== null && (row.launchedAt === null || row.launchedAt < row.stoppedAt);
+  return restart ? row.updatedAt : (row.launchedAt ?? row.updatedAt);
+}
+
+/**
+ * Provisioning past the provider's timeout (an image without sshd, Verda's `installation_failed`, an instance stuck
+ * `pending`): terminated upstream, failed with the reason, the operator told (`provider.provisioning_timeout`). Never
+ * billed: its run starts only once it runs. A terminate that fails leaves a tagged instance the orphan sweep finds.
+ */
+async function timeOut(
+  ctx: AppContext,
+  cloud: UpstreamCloud,
+  name: UpstreamName,
+  row: Row,
+  u: UpstreamInstance | undefined,
+  timeoutMs: number,
+) {
+  const minutes = Math.round(timeoutMs / 60_000);
+  const upstreamStatus = u ? u.status : "not listed";
+  if (row.providerRef) {
+    await cloud
+      .terminate([row.providerRef])
+      .catch((error) =>
+        ctx.log.warn(
+          { err: error, provider: name, instance: row.id },
+          "status sync: could not terminate a timed-out instance; the orphan sweep will",
+        ),
+      );
+  }
+  const reason = `not reachable within ${minutes} min on ${name} (its status: ${upstreamStatus}); terminated there, not billed`;
+  const failed = await markInstanceFailed(ctx, row.id, reason);
+  if (failed.status !== "failed") return;
+  await emitEvent(
+    ctx.db,
+    null,
+    "provider.provisioning_timeout",
+    {
+      provider: name,
+      instance_id: row.id,
+      tenant_id: failed.tenantId,
+      upstream_id: row.providerRef,
+      upstream_status: upstreamStatus,
+      timeout_seconds: timeoutMs / 1000,
+    },
+    ctx.clock.now(),
+  );
+  ctx.log.warn({ provider: name, instance: row.id, upstream_status: upstreamStatus }, "provisioning timed out");
+}
+
+async function provisioningTimeoutSeconds(ctx: AppContext, name: UpstreamName): Promise<number> {
+  const [row] = await ctx.db
+    .select({ seconds: upstreamProviders.provisioningTimeoutSeconds })
+    .from(upstreamProviders)
+    .where(eq(upstreamProviders.name, name));
+  return row?.seconds ?? DEFAULT_PROVISIONING_TIMEOUT_SECONDS;
 }
 
 /** The provider's health, for the operator (GET /api/v1/providers) and every replica. */

@@ -1,8 +1,14 @@
 import { and, asc, desc, eq, isNull } from "drizzle-orm";
 import type { AppContext } from "../../context.js";
-import { upstreamOffers, upstreamOrphans, upstreamProviders } from "../../db/schema/index.js";
-import { badRequest, notFound } from "../../lib/errors.js";
-import { isUpstreamName, type UpstreamName, upstreamNames } from "../../providers/upstream/types.js";
+import {
+  instanceTypeRegionPrices,
+  instanceTypes,
+  upstreamOffers,
+  upstreamOrphans,
+  upstreamProviders,
+} from "../../db/schema/index.js";
+import { badRequest } from "../../lib/errors.js";
+import { type UpstreamName, upstreamNames } from "../../providers/upstream/types.js";
 import { providers } from "../placement/registry.js";
 import { effectiveMarkup, sellPrice } from "./markup.js";
 
@@ -18,7 +24,12 @@ export interface ProviderView {
   markupBps: number;
   markupFixedMicros: bigint;
   orphanGraceSeconds: number;
+  provisioningTimeoutSeconds: number;
+  allowBelowCost: boolean;
 }
+
+/** How long an upstream instance may provision before it is terminated and failed, unless the operator says. */
+export const DEFAULT_PROVISIONING_TIMEOUT_SECONDS = 1200;
 
 /** Every cloud gpuplane can resell, configured or not, with its health and markup. Never its credential. */
 export async function listProviders(ctx: AppContext): Promise<ProviderView[]> {
@@ -39,6 +50,8 @@ export async function listProviders(ctx: AppContext): Promise<ProviderView[]> {
       markupBps: row?.markupBps ?? 0,
       markupFixedMicros: row?.markupFixedMicros ?? 0n,
       orphanGraceSeconds: row?.orphanGraceSeconds ?? 3600,
+      provisioningTimeoutSeconds: row?.provisioningTimeoutSeconds ?? DEFAULT_PROVISIONING_TIMEOUT_SECONDS,
+      allowBelowCost: row?.allowBelowCost ?? false,
     };
   });
 }
@@ -47,6 +60,8 @@ export interface ProviderSettings {
   markupBps?: number;
   markupFixedMicros?: bigint;
   orphanGraceSeconds?: number;
+  provisioningTimeoutSeconds?: number;
+  allowBelowCost?: boolean;
 }
 
 export async function updateProvider(ctx: AppContext, name: UpstreamName, settings: ProviderSettings) {
@@ -74,20 +89,37 @@ export async function updateOfferMarkup(
   return updated.length;
 }
 
-/** Offers with their upstream price, the markup and the sell price: the margin per hour, exactly. */
+/**
+ * Offers with their upstream price, what a customer pays for the type in that region (its region price, else the
+ * type's), and the margin per hour between them, exactly: negative where the operator allowed a price below cost.
+ * `targetPriceMicros` is the upstream price plus the markup, what a sync writes.
+ */
 export async function listUpstreamOffers(ctx: AppContext, name?: UpstreamName) {
   const [offers, settings] = await Promise.all([
     ctx.db
-      .select()
+      .select({
+        offer: upstreamOffers,
+        regionPrice: instanceTypeRegionPrices.pricePerHourMicros,
+        typePrice: instanceTypes.pricePerHourMicros,
+      })
       .from(upstreamOffers)
+      .leftJoin(instanceTypes, eq(instanceTypes.id, upstreamOffers.instanceTypeId))
+      .leftJoin(
+        instanceTypeRegionPrices,
+        and(
+          eq(instanceTypeRegionPrices.instanceTypeId, upstreamOffers.instanceTypeId),
+          eq(instanceTypeRegionPrices.regionId, upstreamOffers.regionId),
+        ),
+      )
       .where(name ? eq(upstreamOffers.provider, name) : undefined)
       .orderBy(asc(upstreamOffers.provider), asc(upstreamOffers.upstreamType), asc(upstreamOffers.upstreamRegion)),
     ctx.db.select().from(upstreamProviders),
   ]);
-  return offers.map((o) => {
+  return offers.map(({ offer: o, regionPrice, typePrice }) => {
     const provider = settings.find((s) => s.name === o.provider) ?? { markupBps: 0, markupFixedMicros: 0n };
-    const sell = sellPrice(o.upstreamPriceMicros, effectiveMarkup(provider, o));
-    return { ...o, sellPriceMicros: sell, marginMicros: sell - o.upstreamPriceMicros };
+    const target = sellPrice(o.upstreamPriceMicros, effectiveMarkup(provider, o));
+    const sell = regionPrice ?? typePrice ?? target;
+    return { ...o, sellPriceMicros: sell, targetPriceMicros: target, marginMicros: sell - o.upstreamPriceMicros };
   });
 }
 

@@ -42,7 +42,10 @@ export const AlertRuleBody = z
     threshold: real(0, 100_000)
       .nullable()
       .optional()
-      .openapi({ description: "utilization_low: %; quota_breach: % of quota; health_degraded: °C" }),
+      .openapi({
+        description:
+          "utilization_low: %; quota_breach: % of quota; health_degraded: °C; margin_negative: USD of loss tolerated (0: any)",
+      }),
     window_seconds: z
       .number()
       .int()

@@ -4,6 +4,7 @@ import type { AppContext } from "../../context.js";
 import { instanceTypeAliases } from "../../db/schema/index.js";
 import type { InstanceRow } from "../../domain/instances/row.js";
 import { instanceStatuses } from "../../domain/instances/states.js";
+import { billedWhileStoppedNote } from "../../domain/providers/billing-rule.js";
 import { volumesOf } from "../../domain/volumes/volumes.js";
 import { microsToUsd, microsToUsdNumber } from "../../lib/money.js";
 
@@ -60,6 +61,9 @@ export const Instance = z
     pricePerHour: z.string().openapi({ description: "Exact USD", example: "2.490000" }),
     pricePerHourUsd: z.number(),
     billing: z.string(),
+    billedWhileStopped: z.string().nullable().openapi({
+      description: "Why a stopped instance keeps billing (its cloud keeps charging it); null when a stop ends billing",
+    }),
     ipAddress: z.string().nullable(),
     sshUser: z.string().nullable(),
     sshPort: z.number().int().nullable(),
@@ -91,6 +95,7 @@ export const instanceView = ({ row: r, planId, clusterType, volumeIds }: Instanc
   pricePerHour: microsToUsd(r.pricePerHourMicros),
   pricePerHourUsd: microsToUsdNumber(r.pricePerHourMicros),
   billing: billingName(r.billingGranularitySeconds),
+  billedWhileStopped: billedWhileStoppedNote(r.provider, r.billedWhileStopped),
   ipAddress: r.status === "running" ? r.ipAddress : null,
   sshUser: r.sshUser,
   sshPort: r.sshPort,
@@ -129,6 +134,9 @@ export const Deployment = z
     price_per_hour_usd: z.number(),
     billing: z.string(),
     billing_granularity_seconds: z.number().int(),
+    billed_while_stopped: z.string().nullable().openapi({
+      description: "Why a stopped instance keeps billing (its cloud keeps charging it); null when a stop ends billing",
+    }),
     tenant_id: z.number().int(),
     created_at: z.string(),
     updated_at: z.string(),
@@ -159,6 +167,7 @@ export const deploymentView = ({ row: r, planId, clusterType, volumeIds }: Insta
   price_per_hour_usd: microsToUsdNumber(r.pricePerHourMicros),
   billing: billingName(r.billingGranularitySeconds),
   billing_granularity_seconds: r.billingGranularitySeconds,
+  billed_while_stopped: billedWhileStoppedNote(r.provider, r.billedWhileStopped),
   tenant_id: r.tenantId,
   created_at: r.createdAt.toISOString(),
   updated_at: r.updatedAt.toISOString(),

@@ -48,7 +48,8 @@ providerRoutes.openapi(
     path: "/providers/{name}",
     access: operator("admin"),
     tags,
-    summary: "Set a provider's markup (percent and/or fixed per hour) and orphan grace period (operator)",
+    summary:
+      "Set a provider's markup (percent and/or fixed per hour), orphan grace period, provisioning timeout and whether prices below cost are allowed (operator)",
     request: { params: NameParam, ...jsonBody(ProviderPatch) },
     responses: { 200: jsonResponse(envelope(Provider), "Updated"), ...commonErrors },
   }),
@@ -58,6 +59,10 @@ providerRoutes.openapi(
       ...(body.markup_percent !== undefined && { markupBps: body.markup_percent }),
       ...(body.markup_fixed_usd !== undefined && { markupFixedMicros: usdToMicros(body.markup_fixed_usd) }),
       ...(body.orphan_grace_seconds !== undefined && { orphanGraceSeconds: body.orphan_grace_seconds }),
+      ...(body.provisioning_timeout_seconds !== undefined && {
+        provisioningTimeoutSeconds: body.provisioning_timeout_seconds,
+      }),
+      ...(body.allow_below_cost !== undefined && { allowBelowCost: body.allow_below_cost }),
     });
     return ok(c, Provider, providerView(view), 200);
   },
@@ -109,6 +114,7 @@ providerRoutes.openapi(
         regions_created: r.regionsCreated,
         prices_written: r.pricesWritten,
         prices_kept: r.pricesKept,
+        prices_raised: r.pricesRaised,
       },
       200,
     );
@@ -135,6 +141,7 @@ providerRoutes.openapi(
       available: o.available > 0,
       upstream_price_per_hour: microsToUsd(o.upstreamPriceMicros),
       price_per_hour: microsToUsd(o.sellPriceMicros),
+      target_price_per_hour: microsToUsd(o.targetPriceMicros),
       margin_per_hour: microsToUsd(o.marginMicros),
       synced_at: o.syncedAt.toISOString(),
     }));
@@ -173,7 +180,8 @@ providerRoutes.openapi(
     path: "/dashboard/margins",
     access: operator("read"),
     tags: ["Dashboard"],
-    summary: "Margin on resold clouds per provider: revenue, upstream cost for the same seconds, margin (operator)",
+    summary:
+      "Margin on resold clouds per provider and per instance: revenue, upstream cost for the same seconds, margin (operator)",
     request: { query: MarginsQuery },
     responses: { 200: jsonResponse(envelope(Margins), "Margins"), ...commonErrors },
   }),
@@ -194,6 +202,15 @@ providerRoutes.openapi(
           revenue_usd: microsToUsd(p.revenueMicros),
           upstream_cost_usd: microsToUsd(p.upstreamCostMicros),
           margin_usd: microsToUsd(p.marginMicros),
+        })),
+        instances: m.instances.map((i) => ({
+          instance_id: i.instanceId,
+          provider: i.provider,
+          tenant_id: i.tenantId,
+          seconds: i.seconds,
+          revenue_usd: microsToUsd(i.revenueMicros),
+          upstream_cost_usd: microsToUsd(i.upstreamCostMicros),
+          margin_usd: microsToUsd(i.marginMicros),
         })),
       },
       200,

@@ -20,6 +20,8 @@ export const Provider = z
     markup_percent: z.string(),
     markup_fixed_usd: z.string(),
     orphan_grace_seconds: z.number().int(),
+    provisioning_timeout_seconds: z.number().int(),
+    allow_below_cost: z.boolean(),
   })
   .openapi("UpstreamProvider");
 
@@ -34,6 +36,8 @@ export const providerView = (p: ProviderView) => ({
   markup_percent: (p.markupBps / 100).toFixed(2),
   markup_fixed_usd: microsToUsd(p.markupFixedMicros),
   orphan_grace_seconds: p.orphanGraceSeconds,
+  provisioning_timeout_seconds: p.provisioningTimeoutSeconds,
+  allow_below_cost: p.allowBelowCost,
 });
 
 const percent = z
@@ -51,6 +55,17 @@ export const ProviderPatch = z
       .min(0)
       .max(30 * 86_400)
       .optional(),
+    provisioning_timeout_seconds: z
+      .number()
+      .int()
+      .min(60)
+      .max(7 * 86_400)
+      .optional()
+      .openapi({ description: "An instance still provisioning this long after launch is terminated and failed" }),
+    allow_below_cost: z
+      .boolean()
+      .optional()
+      .openapi({ description: "Keep region prices set below the upstream price plus markup (sells at a loss)" }),
   })
   .strict();
 
@@ -66,6 +81,7 @@ export const SyncResult = z
     regions_created: z.array(z.string()),
     prices_written: z.number().int(),
     prices_kept: z.number().int(),
+    prices_raised: z.number().int(),
   })
   .openapi("UpstreamCatalogSync");
 
@@ -78,7 +94,8 @@ export const UpstreamOffer = z
     region: z.string(),
     available: z.boolean(),
     upstream_price_per_hour: z.string(),
-    price_per_hour: z.string(),
+    price_per_hour: z.string().openapi({ description: "What a customer pays for the type in the region" }),
+    target_price_per_hour: z.string().openapi({ description: "The upstream price plus the markup" }),
     margin_per_hour: z.string(),
     synced_at: z.string(),
   })
@@ -109,6 +126,16 @@ const MarginRow = z.object({
   margin_usd: z.string(),
 });
 
+const InstanceMarginRow = z.object({
+  instance_id: z.string(),
+  provider: z.string(),
+  tenant_id: z.number().int(),
+  seconds: z.number().int(),
+  revenue_usd: z.string(),
+  upstream_cost_usd: z.string(),
+  margin_usd: z.string(),
+});
+
 export const Margins = z
   .object({
     days: z.number().int(),
@@ -116,5 +143,8 @@ export const Margins = z
     upstream_cost_usd: z.string(),
     margin_usd: z.string(),
     providers: z.array(MarginRow),
+    instances: z
+      .array(InstanceMarginRow)
+      .openapi({ description: "Each resold instance charged in the window, its whole margin, worst first" }),
   })
   .openapi("ResaleMargins");

@@ -41,6 +41,17 @@ export class LambdaFake extends FakeCloud {
   terminateMs = 5_000;
   launchIntervalMs = 0;
   types: LambdaFakeType[] = [
+    // Lambda sells the H100 as SXM5 and as PCIe: gpuplane's `GPU.H100.1x` (seed 001's SXM5 `1H100.80S.30V`) is the
+    // SXM5 one; the PCIe one maps onto a type of its own (catalog mapping by form factor, issue 25).
+    {
+      name: "gpu_1x_h100_sxm5",
+      gpuDescription: "H100 (80 GB SXM5)",
+      priceCents: 249,
+      gpus: 1,
+      vcpus: 26,
+      memoryGib: 225,
+      storageGib: 2750,
+    },
     {
       name: "gpu_1x_h100_pcie",
       gpuDescription: "H100 (80 GB PCIe)",
@@ -61,7 +72,13 @@ export class LambdaFake extends FakeCloud {
     },
   ];
   /** What `GET /instance-types` says has capacity, by "type@region". */
-  listed = new Set(["gpu_1x_h100_pcie@us-east-1", "gpu_1x_h100_pcie@us-west-1", "gpu_8x_h100_sxm5@us-east-1"]);
+  listed = new Set([
+    "gpu_1x_h100_sxm5@us-east-1",
+    "gpu_1x_h100_sxm5@us-west-1",
+    "gpu_1x_h100_pcie@us-east-1",
+    "gpu_1x_h100_pcie@us-west-1",
+    "gpu_8x_h100_sxm5@us-east-1",
+  ]);
   /** What a launch really finds; by default the same as the list. */
   launchable: Set<string> | null = null;
   instances = new Map<string, LambdaInstance>();
