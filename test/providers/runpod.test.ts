@@ -1,5 +1,5 @@
 import { eq } from "drizzle-orm";
-import { afterAll, beforeAll, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, expect, it } from "vitest";
 import { events, instances } from "../../src/db/schema/index.js";
 import { describeEachDb } from "../helpers/harness.js";
 import { customer } from "../instances/fixtures.js";
@@ -8,6 +8,8 @@ import { connect, tick, view } from "./helpers.js";
 
 const runpod = await new RunPodFake().start();
 afterAll(() => runpod.stop());
+// Every request gpuplane sent and every answer the fake gave held to the cloud's published contract.
+afterEach(() => expect(runpod.violations).toEqual([]));
 
 /** A pod's life on RunPod through its fake: late port mapping, a stop that wipes the disk, a new port on restart. */
 describeEachDb(
@@ -29,9 +31,16 @@ describeEachDb(
       await tick(h(), "provisioning");
       const [pod] = runpod.byName(`gp-${id}`);
       expect(pod).toMatchObject({ gpuTypeId: "NVIDIA H100 80GB HBM3", dataCenterId: "EU-RO-1" });
-      expect(runpod.calls("POST", "/pods")[0].body).toMatchObject({ ports: ["22/tcp"], cloudType: "SECURE" });
+      expect(runpod.calls("POST", "/v2/pods")[0].body).toMatchObject({
+        gpu: { id: "NVIDIA H100 80GB HBM3", count: 1 },
+        cloud: "SECURE",
+        dataCenterIds: ["EU-RO-1"],
+        ports: ["22/tcp"],
+        startSsh: true,
+        env: { PUBLIC_KEY: expect.stringMatching(/^ssh-/) },
+      });
 
-      // RUNNING upstream, but the image is still pulled: no public port 22, so not running (and not billed) here.
+      // The image is still pulled: no direct SSH endpoint, so not running (and not billed) here.
       h().clock.advance(10_000);
       await tick(h(), "status-sync");
       expect((await view(h(), id, key)).status).toBe("provisioning");
@@ -64,7 +73,8 @@ describeEachDb(
       expect((await h().del(`/api/v1/instances/${id}`, key)).status).toBe(200);
       await tick(h(), "status-sync");
       expect((await view(h(), id, key)).status).toBe("deleted");
-      expect(runpod.runningSeconds(pod.id)).toBe(150);
+      // RunPod bills by the second from the create to the stop (130 s), then from the start to the delete (55 s).
+      expect(runpod.billedSeconds(pod.id)).toBe(185);
     });
 
     it("fails over to the next offer when RunPod has no more of the type, and fails with the reasons when none is left", async () => {
@@ -77,14 +87,14 @@ describeEachDb(
       );
       expect(created.status).toBe(201);
       // Between the order and its launch the stock runs out, in every data center.
-      runpod.stock["NVIDIA H100 80GB HBM3"] = null;
+      runpod.setStock("NVIDIA H100 80GB HBM3", "NONE");
       const stats = await tick(h(), "provisioning");
       expect(stats).toMatchObject({ failed: 1, launched: 0 });
       const failed = await view(h(), created.body.data.id, key);
       expect(failed.status).toBe("failed");
       expect(failed.statusReason).toMatch(/EU-RO-1: .*no longer any instances available/);
       expect(failed.statusReason).toMatch(/US-KS-2: /);
-      runpod.stock["NVIDIA H100 80GB HBM3"] = "High";
+      runpod.setStock("NVIDIA H100 80GB HBM3", "HIGH");
     });
 
     it("waits for capacity instead of failing when the customer asked for the waitlist, and launches once there is room", async () => {
@@ -97,7 +107,7 @@ describeEachDb(
       );
       expect(created.status).toBe(201);
       const id = created.body.data.id as string;
-      runpod.stock["NVIDIA H100 80GB HBM3"] = null;
+      runpod.setStock("NVIDIA H100 80GB HBM3", "NONE");
       expect(await tick(h(), "provisioning")).toMatchObject({ waitlisted: 1, failed: 0, launched: 0 });
       const waiting = await view(h(), id, key);
       expect(waiting.status).toBe("ordered");
@@ -105,7 +115,7 @@ describeEachDb(
       expect(runpod.byName(`gp-${id}`)).toHaveLength(0);
 
       // Not before its retry time, then launched once RunPod has H100s again.
-      runpod.stock["NVIDIA H100 80GB HBM3"] = "High";
+      runpod.setStock("NVIDIA H100 80GB HBM3", "HIGH");
       expect(await tick(h(), "provisioning")).toMatchObject({ launched: 0 });
       h().clock.advance(61_000);
       expect(await tick(h(), "provisioning")).toMatchObject({ launched: 1 });
@@ -138,9 +148,13 @@ describeEachDb(
         ]);
       const runBefore = await run();
 
-      // The stop is refused (RunPod answers 400): 409 to the caller, the pod still running and billed, and after the
+      // The stop is refused (RunPod answers 409: not valid for the pod now): 409 to the caller, the pod still running and billed, and after the
       // `instance.stopping` already sent, an `instance.running` saying why.
-      runpod.fault({ method: "POST", path: "/pods/", answer: { status: 400, body: { error: "pod is locked" } } });
+      runpod.fault({
+        method: "POST",
+        path: "/v2/pods/",
+        answer: { status: 409, body: { title: "Conflict", status: 409, detail: "pod is locked" } },
+      });
       const stop = await h().post(`/api/v1/instances/${id}/stop`, undefined, key);
       expect(stop.status).toBe(409);
       expect(stop.body.error).toMatch(/pod is locked/);
@@ -163,8 +177,8 @@ describeEachDb(
       const beforeStart = (await eventsSince(0)).length;
       runpod.fault({
         method: "POST",
-        path: `/pods/`,
-        answer: { status: 503, body: { error: "upstream busy" } },
+        path: `/v2/pods/`,
+        answer: { status: 503, body: { title: "Service Unavailable", status: 503, detail: "upstream busy" } },
         times: 10,
       });
       const start = await h().post(`/api/v1/instances/${id}/start`, undefined, key);
