@@ -2,7 +2,7 @@ import { z } from "zod";
 import type { CircuitBreaker } from "../upstream/breaker.js";
 import { UpstreamError } from "../upstream/errors.js";
 import { gpuFormFactorOf, gpuModelOf } from "../upstream/gpus.js";
-import { keyName, pacerFor, parseAnswer, UpstreamHttp } from "../upstream/http.js";
+import { keyName, Pacer, pacerFor, parseAnswer, UpstreamHttp } from "../upstream/http.js";
 import type { LaunchRequest, UpstreamCloud, UpstreamInstance, UpstreamType } from "../upstream/types.js";
 
 export const LAMBDA_URL = "https://cloud.lambda.ai/api/v1";
@@ -99,8 +99,9 @@ export class LambdaCloud implements UpstreamCloud {
       breaker: options.breaker,
       timeoutMs: options.timeoutMs,
       pace: async (method, path) => {
-        if (method === "POST" && path === "/instance-operations/launch") await launches.wait(launchIntervalMs);
-        await requests.wait(requestIntervalMs);
+        if (method === "POST" && path === "/instance-operations/launch") {
+          await Pacer.together([launches, launchIntervalMs], [requests, requestIntervalMs]);
+        } else await requests.wait(requestIntervalMs);
       },
       headers: async () => ({ authorization: `Bearer ${options.apiKey}` }),
       classify: (status, body) => {

@@ -170,11 +170,20 @@ export function parseAnswer<T>(provider: UpstreamName, schema: z.ZodType<T>, bod
 export class Pacer {
   private next = 0;
 
-  async wait(intervalMs: number): Promise<void> {
-    if (intervalMs <= 0) return;
+  wait(intervalMs: number): Promise<void> {
+    return Pacer.together([this, intervalMs]);
+  }
+
+  /**
+   * One turn that keeps several paces at once (Lambda's launch: one launch per 12 s and one request per second): the
+   * first moment every pacer allows, taken in all of them.
+   */
+  static async together(...paces: [Pacer, number][]): Promise<void> {
+    const live = paces.filter(([, interval]) => interval > 0);
+    if (!live.length) return;
     const now = Date.now();
-    const at = Math.max(now, this.next);
-    this.next = at + intervalMs;
+    const at = Math.max(now, ...live.map(([p]) => p.next));
+    for (const [p, interval] of live) p.next = at + interval;
     if (at > now) await sleep(at - now);
   }
 }
