@@ -195,6 +195,75 @@ describeEachDb(
       await tick(h(), "status-sync");
     });
 
+    it("shows an offer available only where Secure Cloud has stock in that data center, as the launch needs", async () => {
+      // Community Cloud has H100s everywhere; Secure Cloud, which gpuplane launches on, has none left in EU-RO-1.
+      runpod.setStock("NVIDIA H100 80GB HBM3", "NONE", { cloud: "SECURE", dataCenter: "EU-RO-1" });
+      await connect(h(), { runpod });
+      const { key, sshKeyId } = await customer(h());
+      const launches = runpod.calls("POST", "/v2/pods").length;
+      const offers = (await h().get("/api/v1/gpus/available?gpu_model=H100", key)).body.data;
+      const regions = offers.find((o: any) => o.cluster_type === "1H100.80S.30V").regions;
+      expect(regions.find((r: any) => r.region === "EU-RO-1").available).toBe(false);
+      expect(regions.find((r: any) => r.region === "US-KS-2").available).toBe(true);
+      const refused = await h().post(
+        "/api/v1/instances",
+        { name: "pod", planId: "GPU.H100.1x", templateSlug: "pytorch-cuda", region: "EU-RO-1", sshKeyId },
+        key,
+      );
+      expect(refused.status).toBe(409);
+      expect(runpod.calls("POST", "/v2/pods")).toHaveLength(launches);
+      runpod.restock();
+    });
+
+    it("a pod RunPod lists in a shape it does not know keeps its state while the other pods are still synced", async () => {
+      await connect(h(), { runpod });
+      const { key, sshKeyId } = await customer(h());
+      const order = async (name: string) =>
+        (
+          await h().post(
+            "/api/v1/instances",
+            { name, planId: "GPU.H100.1x", templateSlug: "pytorch-cuda", region: "EU-RO-1", sshKeyId },
+            key,
+          )
+        ).body.data.id as string;
+      const [odd, other] = [await order("odd"), await order("other")];
+      await tick(h(), "provisioning");
+      h().clock.advance(31_000);
+      await tick(h(), "status-sync");
+      expect((await view(h(), odd, key)).status).toBe("running");
+      expect((await view(h(), other, key)).status).toBe("running");
+      // The other pod is stopped in RunPod's console; the odd one is listed with a status gpuplane has never seen.
+      const otherPod = runpod.byName(`gp-${other}`)[0];
+      await fetch(`${runpod.url}/v2/pods/${otherPod.id}/action`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${runpod.apiKey}`, "content-type": "application/json" },
+        body: JSON.stringify({ action: "stop" }),
+      });
+      const listed = await (
+        await fetch(`${runpod.url}/v2/pods`, { headers: { authorization: `Bearer ${runpod.apiKey}` } })
+      ).json();
+      const oddId = runpod.byName(`gp-${odd}`)[0].id;
+      runpod.fault({
+        method: "GET",
+        path: "/v2/pods",
+        offContract: true,
+        answer: {
+          status: 200,
+          body: { pods: listed.pods.map((p: any) => (p.id === oddId ? { id: p.id, status: "MIGRATING" } : p)) },
+        },
+      });
+      h().clock.advance(5_000);
+      await tick(h(), "status-sync");
+      // Not frozen: the stop is seen. Not taken as truth: the unreadable pod is neither lost nor changed.
+      expect((await view(h(), other, key)).status).toBe("stopped");
+      expect((await view(h(), odd, key)).status).toBe("running");
+      // Read normally on the next pass.
+      runpod.removeBehindBack(oddId);
+      h().clock.advance(5_000);
+      await tick(h(), "status-sync");
+      expect((await view(h(), odd, key)).status).toBe("failed");
+    });
+
     it("refuses a pod with a volume: RunPod does not carry gpuplane volumes", async () => {
       await connect(h(), { runpod });
       const { key, sshKeyId } = await customer(h());
