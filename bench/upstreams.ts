@@ -130,6 +130,7 @@ try {
   }
   lambda.onRequest = null;
   const bareLaunch: number[] = [];
+  const keyNames = [...lambda.sshKeys.keys()].slice(0, 1); // the key gpuplane registered for the creates
   for (let i = 0; i < CREATES + WARMUP; i++) {
     const t0 = performance.now();
     const res = await fetch(`${lambda.url}/instance-operations/launch`, {
@@ -138,7 +139,7 @@ try {
       body: JSON.stringify({
         region_name: "us-east-1",
         instance_type_name: "gpu_1x_h100_pcie",
-        quantity: 1,
+        ssh_key_names: keyNames,
         name: `bare-${i}`,
       }),
     });

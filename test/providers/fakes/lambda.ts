@@ -212,7 +212,7 @@ export class LambdaFake extends FakeCloud {
   }
 
   private launch(body: any): FakeAnswer {
-    const missing = (body.ssh_key_names as string[]).find((k) => !this.sshKeys.has(k));
+    const missing = ((body.ssh_key_names ?? []) as string[]).find((k) => !this.sshKeys.has(k));
     if (missing) {
       return error(
         400,
