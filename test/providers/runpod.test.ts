@@ -264,6 +264,39 @@ describeEachDb(
       expect((await view(h(), odd, key)).status).toBe("failed");
     });
 
+    it("while RunPod cannot be listed, a delete whose call failed is still sent again: the pod stops billing", async () => {
+      await connect(h(), { runpod });
+      const { key, sshKeyId } = await customer(h());
+      const created = await h().post(
+        "/api/v1/instances",
+        { name: "pod", planId: "GPU.H100.1x", templateSlug: "pytorch-cuda", region: "EU-RO-1", sshKeyId },
+        key,
+      );
+      const id = created.body.data.id as string;
+      await tick(h(), "provisioning");
+      h().clock.advance(31_000);
+      await tick(h(), "status-sync");
+      expect((await view(h(), id, key)).status).toBe("running");
+      const [pod] = runpod.byName(`gp-${id}`);
+      const outage = { title: "Service Unavailable", status: 503, detail: "upstream connect error" };
+      // RunPod's list fails from now on, and the delete's own call fails on every retry.
+      runpod.fault({ method: "GET", path: "/v2/pods", answer: { status: 503, body: outage }, times: 1000 });
+      runpod.fault({ method: "DELETE", path: "/v2/pods/", answer: { status: 503, body: outage }, times: 3 });
+      const deleting = await h().del(`/api/v1/instances/${id}`, key);
+      expect(deleting.status).toBe(200);
+      expect(deleting.body.data.status).toBe("deleting");
+      expect(runpod.pods.get(pod.id)!.status).toBe("RUNNING");
+      // The list still fails, but the delete is sent again after 30 s, as it is when the pod can be seen.
+      h().clock.advance(31_000);
+      await tick(h(), "status-sync");
+      expect(runpod.pods.get(pod.id)!.status).toBe("TERMINATED");
+      expect((await view(h(), id, key)).status).toBe("deleting"); // unknown is not gone: confirmed by a list
+      runpod.faults = [];
+      h().clock.advance(5_000);
+      await tick(h(), "status-sync");
+      expect((await view(h(), id, key)).status).toBe("deleted");
+    });
+
     it("refuses a pod with a volume: RunPod does not carry gpuplane volumes", async () => {
       await connect(h(), { runpod });
       const { key, sshKeyId } = await customer(h());

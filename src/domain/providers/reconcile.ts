@@ -34,6 +34,17 @@ type Row = Pick<
   "id" | "status" | "providerRef" | "ipAddress" | "sshPort" | "sshUser" | "runningSince" | "updatedAt"
 >;
 
+const rowColumns = {
+  id: instances.id,
+  status: instances.status,
+  providerRef: instances.providerRef,
+  ipAddress: instances.ipAddress,
+  sshPort: instances.sshPort,
+  sshUser: instances.sshUser,
+  runningSince: instances.runningSince,
+  updatedAt: instances.updatedAt,
+};
+
 /** A stop or terminate the cloud has not carried out after this long is sent again (its call failed, or we crashed). */
 const RESEND_MS = 30_000;
 
@@ -77,6 +88,8 @@ async function reconcileOne(ctx: AppContext, upstream: UpstreamProviders, name: 
       "status sync: could not list the upstream's instances; keeping their last known state",
     );
     await recordHealth(ctx, name, stats.error);
+    // Unknown is not "still running": stops and deletes asked for go on being sent, list or no list.
+    await resendPending(ctx, name);
     return stats;
   }
   upstream.noteOk(name);
@@ -84,16 +97,7 @@ async function reconcileOne(ctx: AppContext, upstream: UpstreamProviders, name: 
   stats.listed = listed.length;
   const now = ctx.clock.now();
   const rows: Row[] = await ctx.db
-    .select({
-      id: instances.id,
-      status: instances.status,
-      providerRef: instances.providerRef,
-      ipAddress: instances.ipAddress,
-      sshPort: instances.sshPort,
-      sshUser: instances.sshUser,
-      runningSince: instances.runningSince,
-      updatedAt: instances.updatedAt,
-    })
+    .select(rowColumns)
     .from(instances)
     .where(
       and(
@@ -273,6 +277,28 @@ async function resendIfStale(ctx: AppContext, name: UpstreamName, row: Row, acti
     .set({ updatedAt: ctx.clock.now() })
     .where(and(eq(instances.id, row.id), eq(instances.status, row.status)));
   return null;
+}
+
+/**
+ * While a cloud cannot be listed, the stops and deletes customers asked for are sent again on the usual schedule
+ * (RESEND_MS): the cloud may be billing for them, and a pass that cannot see it must not wait for one that can.
+ */
+async function resendPending(ctx: AppContext, name: UpstreamName) {
+  const pending: Row[] = await ctx.db
+    .select(rowColumns)
+    .from(instances)
+    .where(
+      and(
+        eq(instances.provider, name),
+        inArray(instances.status, ["stopping", "deleting"]),
+        sql`${instances.providerRef} is not null`,
+      ),
+    );
+  for (const row of pending) {
+    await resendIfStale(ctx, name, row, row.status === "stopping" ? "stop" : "delete").catch((error) =>
+      itemFailed(ctx, `status-sync:${name}`, row.id, error),
+    );
+  }
 }
 
 /** The provider's health, for the operator (GET /api/v1/providers) and every replica. */
