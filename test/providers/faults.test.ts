@@ -121,13 +121,14 @@ describeEachDb(
       const patched = await h().patch("/api/v1/providers/lambda", { orphan_grace_seconds: 300 });
       expect(patched.body.data.orphan_grace_seconds).toBe(300);
       // A launch whose answer was lost and whose order is gone: tagged, but no record claims it.
+      lambda.sshKeys.set("laptop", "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOrphanOrphanOrphanOrphanOrphanOrphan0 ops");
       const launched = await fetch(`${lambda.url}/instance-operations/launch`, {
         method: "POST",
         headers: { authorization: `Bearer ${lambda.apiKey}`, "content-type": "application/json" },
         body: JSON.stringify({
           region_name: "us-east-1",
           instance_type_name: "gpu_1x_h100_sxm5",
-          quantity: 1,
+          ssh_key_names: ["laptop"],
           name: "gp-inst_vanished",
         }),
       });
@@ -230,7 +231,12 @@ describeEachDb(
       const id = await order(h(), key, sshKeyId);
       await tick(h(), "provisioning");
       // Lambda keeps failing: five passes cannot list its instances, and the breaker opens.
-      lambda.fault({ path: "/instances", answer: { status: 503, text: "upstream connect error" }, times: 1000 });
+      lambda.fault({
+        path: "/instances",
+        answer: { status: 503, text: "upstream connect error" },
+        offContract: true,
+        times: 1000,
+      });
       for (let i = 0; i < 5; i++) await tick(h(), "status-sync");
       const before = lambda.calls("POST", "/instance-operations/terminate").length;
       const paused = await h().del(`/api/v1/instances/${id}`, key);
@@ -247,6 +253,7 @@ describeEachDb(
       lambda.fault({
         path: "/instance-operations/terminate",
         answer: { status: 503, text: "upstream connect error" },
+        offContract: true,
         times: 1000,
       });
       const deleting = await h().del(`/api/v1/instances/${id}`, key);

@@ -55,7 +55,7 @@ describeEachDb(
       expect(lambda.calls("POST", "/instance-operations/launch").at(-1)!.body).toMatchObject({
         image: { family: "lambda-stack-22-04" },
       });
-      const pods = runpod.calls("POST", "/pods").map((c) => c.body.imageName);
+      const pods = runpod.calls("POST", "/v2/pods").map((c) => c.body.image);
       expect(pods.sort()).toEqual([
         "docker.io/tensorflow/tensorflow:2.16.1-gpu",
         "runpod/pytorch:2.4.0-py3.11-cuda12.4.1-devel-ubuntu22.04",

@@ -1,5 +1,5 @@
 import { eq } from "drizzle-orm";
-import { afterAll, beforeAll, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, expect, it } from "vitest";
 import { instances } from "../../src/db/schema/index.js";
 import { divRound } from "../../src/lib/money.js";
 import { chargedFor } from "../billing/fixtures.js";
@@ -10,6 +10,8 @@ import { connect, tick, view } from "./helpers.js";
 
 const lambda = await new LambdaFake().start();
 afterAll(() => lambda.stop());
+// Every request gpuplane sent and every answer the fake gave held to the cloud's published contract.
+afterEach(() => expect(lambda.violations).toEqual([]));
 
 /** Seed 000's quickstart and an instance's whole life on Lambda Cloud, through its fake. */
 describeEachDb(
@@ -61,7 +63,7 @@ describeEachDb(
       expect(upstream).toBeDefined();
       expect(lambda.calls("POST", "/instance-operations/launch")[0].body).toMatchObject({
         instance_type_name: "gpu_1x_h100_sxm5",
-        quantity: 1,
+        ssh_key_names: [expect.stringMatching(/^gp-/)],
         name: `gp-${id}`,
       });
       expect(await view(h(), id, key)).toMatchObject({ status: "provisioning", ipAddress: null });

@@ -37,7 +37,7 @@ describeEachDb(
 
     it("lists the waiting order with its position, launches it (once) when RunPod has room, and says waitlist.deployed", async () => {
       await connect(h(), { runpod });
-      runpod.stock[H100] = null;
+      runpod.setStock(H100, "NONE");
       await refresh(h());
       const { key, sshKeyId, tenantId } = await customer(h());
       // Nothing reports room: without waitlist the create is a 409; with it, an order that waits.
@@ -93,7 +93,7 @@ describeEachDb(
 
       // RunPod has H100s again. The waitlist loop sees the room and wakes the order (well before its 60 s retry)
       // instead of deploying a second instance; the room it takes is not offered to the next in line.
-      runpod.stock[H100] = "High";
+      runpod.setStock(H100, "HIGH");
       await refresh(h());
       expect(await h().runWorker("waitlist")).toMatchObject({ retried: 1, deployed: 0, notified: 0 });
       expect(await tick(h(), "provisioning")).toMatchObject({ launched: 1 });
@@ -121,7 +121,7 @@ describeEachDb(
 
     it("takes waitlist on seed 001's deploy route, and a delete of the waiting deployment cancels its entry", async () => {
       await connect(h(), { runpod });
-      runpod.stock[H100] = null;
+      runpod.setStock(H100, "NONE");
       await refresh(h());
       const { key, sshKeyId, tenantId } = await customer(h());
       const deployed = await h().post(
@@ -148,7 +148,7 @@ describeEachDb(
         status: "cancelled",
         status_reason: "the order was deleted",
       });
-      runpod.stock[H100] = "High";
+      runpod.setStock(H100, "HIGH");
       await refresh(h());
       h().clock.advance(61_000);
       expect(await h().runWorker("waitlist")).toMatchObject({ retried: 0, deployed: 0 });
@@ -159,7 +159,7 @@ describeEachDb(
 
     it("leaving the waitlist deletes the waiting order; a non-capacity refusal fails the entry with waitlist.failed", async () => {
       await connect(h(), { runpod });
-      runpod.stock[H100] = null;
+      runpod.setStock(H100, "NONE");
       await refresh(h());
       const { key, sshKeyId, tenantId } = await customer(h());
       const order = (name: string) =>
@@ -186,14 +186,18 @@ describeEachDb(
       expect((await h().get(`/api/v1/waitlist/${brokenEntry.id}`, key)).body.data.position).toBe(1);
 
       // RunPod has room, but refuses this launch for another reason: the order fails, and so does its entry.
-      runpod.stock[H100] = "High";
-      runpod.fault({ method: "POST", path: "/pods", answer: { status: 400, body: { error: "invalid imageName" } } });
+      runpod.setStock(H100, "HIGH");
+      runpod.fault({
+        method: "POST",
+        path: "/v2/pods",
+        answer: { status: 400, body: { title: "Bad Request", status: 400, detail: "invalid image reference" } },
+      });
       h().clock.advance(61_000);
       expect(await tick(h(), "provisioning")).toMatchObject({ failed: 1 });
       expect((await view(h(), broken, key)).status).toBe("failed");
       const failed = (await h().get(`/api/v1/waitlist/${brokenEntry.id}`, key)).body.data;
       expect(failed).toMatchObject({ status: "failed", instance_id: broken });
-      expect(failed.status_reason).toMatch(/invalid imageName/);
+      expect(failed.status_reason).toMatch(/invalid image reference/);
       expect(await eventTypes(h(), tenantId, "waitlist.")).toEqual([
         {
           type: "waitlist.failed",

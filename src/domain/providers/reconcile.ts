@@ -36,6 +36,19 @@ type Row = Pick<
   "id" | "status" | "providerRef" | "ipAddress" | "sshPort" | "sshUser" | "runningSince" | "stoppedAt" | "updatedAt"
 > & { launchedAt: Date | null };
 
+const rowColumns = {
+  id: instances.id,
+  status: instances.status,
+  providerRef: instances.providerRef,
+  ipAddress: instances.ipAddress,
+  sshPort: instances.sshPort,
+  sshUser: instances.sshUser,
+  runningSince: instances.runningSince,
+  stoppedAt: instances.stoppedAt,
+  updatedAt: instances.updatedAt,
+  launchedAt: upstreamLaunches.launchedAt,
+};
+
 /** A stop or terminate the cloud has not carried out after this long is sent again (its call failed, or we crashed). */
 const RESEND_MS = 30_000;
 
@@ -79,6 +92,8 @@ async function reconcileOne(ctx: AppContext, upstream: UpstreamProviders, name: 
       "status sync: could not list the upstream's instances; keeping their last known state",
     );
     await recordHealth(ctx, name, stats.error);
+    // Unknown is not "still running": stops and deletes asked for go on being sent, list or no list.
+    await resendPending(ctx, name);
     return stats;
   }
   upstream.noteOk(name);
@@ -86,18 +101,7 @@ async function reconcileOne(ctx: AppContext, upstream: UpstreamProviders, name: 
   stats.listed = listed.length;
   const now = ctx.clock.now();
   const rows: Row[] = await ctx.db
-    .select({
-      id: instances.id,
-      status: instances.status,
-      providerRef: instances.providerRef,
-      ipAddress: instances.ipAddress,
-      sshPort: instances.sshPort,
-      sshUser: instances.sshUser,
-      runningSince: instances.runningSince,
-      stoppedAt: instances.stoppedAt,
-      updatedAt: instances.updatedAt,
-      launchedAt: upstreamLaunches.launchedAt,
-    })
+    .select(rowColumns)
     .from(instances)
     .leftJoin(upstreamLaunches, eq(upstreamLaunches.instanceId, instances.id))
     .where(
@@ -362,6 +366,29 @@ async function provisioningTimeoutSeconds(ctx: AppContext, name: UpstreamName): 
     .from(upstreamProviders)
     .where(eq(upstreamProviders.name, name));
   return row?.seconds ?? DEFAULT_PROVISIONING_TIMEOUT_SECONDS;
+}
+
+/**
+ * While a cloud cannot be listed, the stops and deletes customers asked for are sent again on the usual schedule
+ * (RESEND_MS): the cloud may be billing for them, and a pass that cannot see it must not wait for one that can.
+ */
+async function resendPending(ctx: AppContext, name: UpstreamName) {
+  const pending: Row[] = await ctx.db
+    .select(rowColumns)
+    .from(instances)
+    .leftJoin(upstreamLaunches, eq(upstreamLaunches.instanceId, instances.id))
+    .where(
+      and(
+        eq(instances.provider, name),
+        inArray(instances.status, ["stopping", "deleting"]),
+        sql`${instances.providerRef} is not null`,
+      ),
+    );
+  for (const row of pending) {
+    await resendIfStale(ctx, name, row, row.status === "stopping" ? "stop" : "delete").catch((error) =>
+      itemFailed(ctx, `status-sync:${name}`, row.id, error),
+    );
+  }
 }
 
 /** The provider's health, for the operator (GET /api/v1/providers) and every replica. */

@@ -1,7 +1,8 @@
 import { z } from "zod";
 import type { CircuitBreaker } from "../upstream/breaker.js";
+import { UpstreamError } from "../upstream/errors.js";
 import { gpuFormFactorOf, gpuModelOf } from "../upstream/gpus.js";
-import { keyName, parseAnswer, UpstreamHttp } from "../upstream/http.js";
+import { keyName, Pacer, pacerFor, parseAnswer, UpstreamHttp } from "../upstream/http.js";
 import type { LaunchRequest, UpstreamCloud, UpstreamInstance, UpstreamType } from "../upstream/types.js";
 
 export const LAMBDA_URL = "https://cloud.lambda.ai/api/v1";
@@ -34,6 +35,13 @@ const instancesBody = z.object({
   ),
 });
 const launchBody = z.object({ data: z.object({ instance_ids: z.array(z.string()).min(1) }) });
+const sshKeysBody = z.object({ data: z.array(z.object({ id: z.string(), name: z.string(), public_key: z.string() })) });
+
+/**
+ * Lambda's limits per account: about one request per second, one launch per 12 s (SkyPilot lambda_utils.py, Lambda's
+ * cloud-api docs page it cites). Past them Cloudflare answers 429 in plain text with Retry-After.
+ */
+export const LAMBDA_LIMITS = { requestIntervalMs: 1_000, launchIntervalMs: 12_000 } as const;
 
 /** Lambda's statuses (SkyPilot lambda_utils, dstack lambdalabs compute). */
 const states: Record<string, UpstreamInstance["state"]> = {
@@ -46,14 +54,20 @@ const states: Record<string, UpstreamInstance["state"]> = {
 };
 
 /**
- * Lambda Cloud (`{data}` / `{error:{code,message,suggestion}}`, bearer key). It has no stop, launches about one
- * instance per 12 s per account (429 with Retry-After past that), and its capacity list can say yes while the launch
- * says `instance-operations/launch/insufficient-capacity`. It has no idempotency key: the launch's `name` is the tag.
+ * Lambda Cloud, API 1.10.0 (`{data}` / `{error:{code,message,suggestion}}`, bearer key). It has no stop; a launch
+ * takes exactly one SSH key name; the account allows about one request per second and one launch per 12 s, which the
+ * adapter keeps to itself (a 429 that still comes, from another replica, is waited out by its Retry-After); its
+ * capacity list can say yes while the launch says `instance-operations/launch/insufficient-capacity`. It has no
+ * idempotency key: the launch's `name` is the tag.
  */
 export class LambdaCloud implements UpstreamCloud {
   readonly name = "lambda" as const;
   readonly canStop = false;
-  /** To be re-checked against docs.lambda.ai/public-cloud/billing (issue 25). */
+  /**
+   * docs.lambda.ai/public-cloud/billing (read 2026-12-05): On-Demand instances are priced per hour and billed in
+   * one-minute increments; billing begins once the launched instance passes health checks (reported `active`) and
+   * ends the moment it is terminated (the terminate call), whether used or not. No stop, no minimum stated.
+   */
   readonly billing = {
     startsAt: "running",
     endsAt: "call",
@@ -61,17 +75,34 @@ export class LambdaCloud implements UpstreamCloud {
     incrementSeconds: 60,
     minimumSeconds: 0,
     source:
-      "docs.lambda.ai/public-cloud/billing (read 2026-12-04): per-hour prices billed in one-minute increments, from launch once the instance passes health checks until terminated",
+      "docs.lambda.ai/public-cloud/billing (read 2026-12-05): hourly prices billed in one-minute increments, from the moment the launched instance passes health checks to the moment it is terminated",
   } as const;
   private http: UpstreamHttp;
-  private sshKeyNames = new Map<string, string>();
 
-  constructor(options: { apiKey: string; baseUrl?: string; breaker: CircuitBreaker; timeoutMs?: number }) {
+  constructor(options: {
+    apiKey: string;
+    baseUrl?: string;
+    breaker: CircuitBreaker;
+    timeoutMs?: number;
+    /** Lambda's limits (LAMBDA_LIMITS by default); 0 turns a pacing off. */
+    requestIntervalMs?: number;
+    launchIntervalMs?: number;
+  }) {
+    const baseUrl = options.baseUrl ?? LAMBDA_URL;
+    const requests = pacerFor("lambda", baseUrl, options.apiKey, "requests");
+    const launches = pacerFor("lambda", baseUrl, options.apiKey, "launches");
+    const requestIntervalMs = options.requestIntervalMs ?? LAMBDA_LIMITS.requestIntervalMs;
+    const launchIntervalMs = options.launchIntervalMs ?? LAMBDA_LIMITS.launchIntervalMs;
     this.http = new UpstreamHttp({
       provider: "lambda",
-      baseUrl: options.baseUrl ?? LAMBDA_URL,
+      baseUrl,
       breaker: options.breaker,
       timeoutMs: options.timeoutMs,
+      pace: async (method, path) => {
+        if (method === "POST" && path === "/instance-operations/launch") {
+          await Pacer.together([launches, launchIntervalMs], [requests, requestIntervalMs]);
+        } else await requests.wait(requestIntervalMs);
+      },
       headers: async () => ({ authorization: `Bearer ${options.apiKey}` }),
       classify: (status, body) => {
         const parsed = errorBody.safeParse(body);
@@ -112,17 +143,25 @@ export class LambdaCloud implements UpstreamCloud {
     return out;
   }
 
+  /**
+   * Lambda takes exactly one SSH key name per launch: the customer's first key is registered and named; the others
+   * are added by cloud-init (`user_data`, which the launch accepts) to the same user's authorized keys.
+   */
   async launch(request: LaunchRequest): Promise<string> {
-    const keyNames = await this.ensureSshKeys(request.sshPublicKeys);
+    const [first, ...others] = request.sshPublicKeys.map((k) => k.trim()).filter(Boolean);
+    if (!first) {
+      throw new UpstreamError("lambda", "rejected", "a Lambda launch takes exactly one SSH key; the instance has none");
+    }
+    const keyName = await this.ensureSshKey(first);
     const answer = await this.http.call("POST", "/instance-operations/launch", {
       body: {
         region_name: request.upstreamRegion,
         instance_type_name: request.upstreamType,
-        ssh_key_names: keyNames,
+        ssh_key_names: [keyName],
         file_system_names: [],
-        quantity: 1,
         name: request.name,
         image: { family: request.image },
+        ...(others.length ? { user_data: cloudConfigKeys(others) } : {}),
       },
     });
     return parseAnswer("lambda", launchBody, answer, "launch").data.instance_ids[0];
@@ -155,23 +194,37 @@ export class LambdaCloud implements UpstreamCloud {
     throw new Error("Lambda has no stop, so nothing to start");
   }
 
-  /** Lambda launches with key names: each customer key is added once (named by its fingerprint) and remembered. */
-  private async ensureSshKeys(publicKeys: string[]): Promise<string[]> {
-    const names: string[] = [];
-    for (const key of publicKeys) {
-      let name = this.sshKeyNames.get(key);
-      if (!name) {
-        name = keyName(key);
-        try {
-          await this.http.call("POST", "/ssh-keys", { body: { name, public_key: key }, idempotent: true });
-        } catch (error) {
-          // Already added (by an earlier run of this server): the name is what the launch needs.
-          if (!(error instanceof Error && /already|exist/i.test(error.message))) throw error;
-        }
-        this.sshKeyNames.set(key, name);
+  /**
+   * The name of this public key in the account, registering it if it is not there. Read from the account each time
+   * (never remembered), so a restart, a second replica or a key added by hand changes nothing. A name taken meanwhile
+   * (Lambda: 400 `global/invalid-parameters` "Key name must be unique", another replica registering the same key) is
+   * read back; a name held by another key is refused rather than trusted.
+   */
+  private async ensureSshKey(publicKey: string): Promise<string> {
+    const same = (k: { public_key: string }) => k.public_key.trim() === publicKey;
+    const existing = (await this.sshKeys()).find(same);
+    if (existing) return existing.name;
+    const name = keyName(publicKey);
+    try {
+      await this.http.call("POST", "/ssh-keys", { body: { name, public_key: publicKey } });
+      return name;
+    } catch (error) {
+      if (!(error instanceof UpstreamError && error.kind === "rejected")) throw error;
+      const named = (await this.sshKeys()).find((k) => k.name === name);
+      if (named && same(named)) return name;
+      if (named) {
+        throw new UpstreamError("lambda", "rejected", `SSH key name ${name} is held by another key in the account`);
       }
-      names.push(name);
+      throw error;
     }
-    return names;
   }
+
+  private async sshKeys() {
+    return parseAnswer("lambda", sshKeysBody, await this.http.call("GET", "/ssh-keys"), "ssh-keys").data;
+  }
+}
+
+/** Cloud-init user data adding keys to the default user's authorized keys (each key quoted as a YAML string). */
+export function cloudConfigKeys(keys: string[]): string {
+  return ["#cloud-config", "ssh_authorized_keys:", ...keys.map((k) => `  - ${JSON.stringify(k)}`), ""].join("\n");
 }

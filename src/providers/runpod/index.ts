@@ -5,130 +5,133 @@ import { gpuFormFactorOf, gpuModelOf, usdPerHourToMicros } from "../upstream/gpu
 import { parseAnswer, UpstreamHttp } from "../upstream/http.js";
 import type { LaunchRequest, UpstreamCloud, UpstreamInstance, UpstreamType } from "../upstream/types.js";
 
-export const RUNPOD_URL = "https://rest.runpod.io/v1";
-export const RUNPOD_GRAPHQL_URL = "https://api.runpod.io/graphql";
+/** RunPod's REST API v2 server; paths carry the `/v2` prefix as its OpenAPI document writes them. */
+export const RUNPOD_URL = "https://api.runpod.io";
 
-const errorBody = z.object({ error: z.string() }).or(z.object({ message: z.string() }));
+export type RunPodCloudType = "SECURE" | "COMMUNITY";
+
+/** RFC 9457 problem details, as v2 answers every error. */
+const problem = z.object({
+  title: z.string(),
+  status: z.number(),
+  detail: z.string(),
+  errors: z.array(z.string()).nullish(),
+});
+const sshEndpoint = z.object({ host: z.string(), port: z.number() });
+/** What gpuplane reads of a v2 Pod; the rest of the document's fields are not needed. */
 const pod = z.object({
   id: z.string(),
   name: z.string().nullish(),
-  desiredStatus: z.string(),
-  publicIp: z.string().nullish(),
-  /** Internal port → public port, e.g. {"22": 43112}: SSH is reachable only once 22 has a mapping. */
-  portMappings: z.record(z.string(), z.number()).nullish(),
-  lastStartedAt: z.string().nullish(),
+  status: z.string(),
+  ssh: z.object({ direct: sshEndpoint.nullish() }).nullish(),
+  startedAt: z.string().nullish(),
 });
-const gpuTypesBody = z.object({
-  data: z.object({
-    gpuTypes: z.array(
-      z.object({
-        id: z.string(),
-        displayName: z.string(),
-        memoryInGb: z.number(),
-        securePrice: z.number().nullish(),
-        lowestPrice: z.object({ stockStatus: z.string().nullish() }).nullish(),
-      }),
-    ),
-  }),
+/** GET /v2/pods: each pod is read on its own, so one pod of a shape we do not know never hides the others. */
+const podsBody = z.object({ pods: z.array(z.unknown()) });
+const catalogBody = z.object({
+  gpus: z.array(
+    z.object({
+      id: z.string(),
+      name: z.string(),
+      memory: z.number(),
+      secure: z.boolean(),
+      community: z.boolean(),
+      price: z.object({ secure: z.number(), community: z.number() }),
+      dataCenters: z.array(z.object({ id: z.string(), availability: z.string() })).nullish(),
+    }),
+  ),
 });
 
-/** RunPod's desiredStatus values (runpod-python, SkyPilot runpod/utils.py). */
+/** How RunPod words "no stock for this GPU here" (runpod-python, SkyPilot runpod/utils.py). */
+const NO_CAPACITY = /no longer any instances available|no instances available|not enough (free )?gpus|capacity/i;
+
+/** v2's PodStatus (api-reference-v2/openapi.json). RUNNING counts only once SSH has a direct endpoint. */
 const states: Record<string, UpstreamInstance["state"]> = {
-  CREATED: "pending",
+  PROVISIONING: "pending",
+  STARTING: "pending",
   RUNNING: "running",
-  RESTARTING: "pending",
-  PAUSED: "stopped",
   EXITED: "stopped",
+  ERROR: "failed",
   TERMINATED: "gone",
 };
 
-const NO_CAPACITY = /no longer any instances available|no instances available|not enough (free )?gpus|capacity/i;
-
 /**
- * RunPod (REST v1 for pods, GraphQL for GPU types and stock; bearer key). SSH is the public mapping of port 22, which
- * changes when a pod restarts; `runtime`/the mapping is missing while the image is pulled. A stop wipes the
- * container disk (only a volume survives).
+ * RunPod, REST API v2 (`https://api.runpod.io/v2`, bearer key; v1 was retired on 2026-11-15 and GraphQL goes in
+ * early 2027, so neither is used). Stock is read per data center and per cloud type (the one the launch asks for) from
+ * `GET /v2/catalog/gpus?include=AVAILABILITY&product=POD`, so an offer is available only where the launch can be
+ * placed. SSH is the pod's `ssh.direct` endpoint (the host's IP and the public port mapped to 22), which exists only
+ * once the image is pulled and changes on every start. A stop wipes the container disk (only a volume survives).
+ * Errors are RFC 9457 problems; a create that cannot be placed is a 400 with only a human-readable `detail`.
  */
 export class RunPodCloud implements UpstreamCloud {
   readonly name = "runpod" as const;
   readonly canStop = true;
-  /** To be re-checked against runpod/docs (issue 25). */
+  /**
+   * RunPod's docs (runpod/docs `pods/pricing.mdx`, `accounts-billing/billing.mdx`, read at commit a900806e): "Pods are
+   * billed by the second for compute and storage"; a stopped pod's volume disk keeps charging ($0.20/GB/month), its
+   * container disk does not. The docs do not say that the image pull is free, so the charge is taken to run from the
+   * create call. No minimum.
+   */
   readonly billing = {
     startsAt: "launch",
-    endsAt: "gone",
+    endsAt: "call",
     whileStopped: "storage",
     incrementSeconds: 1,
     minimumSeconds: 0,
-    source: "runpod/docs (read 2026-12-04): a stopped pod keeps billing its volume",
+    source:
+      "runpod/docs pods/pricing.mdx and accounts-billing/billing.mdx @ a900806e (2026-08-20): billed by the second for compute and storage; a stopped pod's volume disk keeps charging; the pull is not said to be free, so from the create call",
   } as const;
   readonly stopNote = "stopping a RunPod pod wipes its container disk; only its volume survives";
   private http: UpstreamHttp;
-  private graphql: UpstreamHttp;
+  private cloudType: RunPodCloudType;
 
   constructor(
     private options: {
       apiKey: string;
       baseUrl?: string;
-      graphqlUrl?: string;
       dataCenters: string[];
+      /** Secure or Community Cloud: stock, price and launch all follow it (default Secure). */
+      cloudType?: RunPodCloudType;
       breaker: CircuitBreaker;
       timeoutMs?: number;
     },
   ) {
-    const common = {
-      provider: "runpod" as const,
+    this.cloudType = options.cloudType ?? "SECURE";
+    this.http = new UpstreamHttp({
+      provider: "runpod",
+      baseUrl: options.baseUrl ?? RUNPOD_URL,
       breaker: options.breaker,
       timeoutMs: options.timeoutMs,
       headers: async () => ({ authorization: `Bearer ${options.apiKey}` }),
-      classify: (status: number, body: unknown) => {
-        const parsed = errorBody.safeParse(body);
-        const text = parsed.success
-          ? "error" in parsed.data
-            ? parsed.data.error
-            : parsed.data.message
-          : `HTTP ${status}`;
-        const message = `HTTP ${status}: ${text}`;
-        if (status === 401 || status === 403) return { kind: "auth" as const, message };
-        if (status === 404) return { kind: "gone" as const, message };
-        if (NO_CAPACITY.test(text)) return { kind: "capacity" as const, message };
-        return { kind: "rejected" as const, message };
-      },
-    };
-    this.http = new UpstreamHttp({ ...common, baseUrl: options.baseUrl ?? RUNPOD_URL });
-    this.graphql = new UpstreamHttp({ ...common, baseUrl: options.graphqlUrl ?? RUNPOD_GRAPHQL_URL });
+      classify,
+    });
   }
 
-  /** GPU types with their secure-cloud price and stock, offered in each data center the operator sells from. */
+  /** GPU types with the price of this cloud type, available in a data center only where RunPod reports stock there. */
   async types(): Promise<UpstreamType[]> {
-    const answer = await this.graphql.call("POST", "", {
-      idempotent: true,
-      body: {
-        query:
-          "query { gpuTypes { id displayName memoryInGb securePrice lowestPrice(input: {gpuCount: 1}) { stockStatus } } }",
-      },
-    });
-    // GraphQL reports errors with HTTP 200 in `errors[]`: that is a failed call, not an empty list.
-    const errors = (answer as { errors?: { message?: string }[] } | null)?.errors;
-    if (errors?.length) throw new UpstreamError("runpod", "malformed", `graphql: ${errors[0]?.message ?? "error"}`);
-    const body = parseAnswer("runpod", gpuTypesBody, answer, "gpuTypes");
+    const query = `include=AVAILABILITY&product=POD&cloud=${this.cloudType}&count=1`;
+    const answer = await this.http.call("GET", `/v2/catalog/gpus?${query}`);
+    const body = parseAnswer("runpod", catalogBody, answer, "catalog/gpus");
+    const secure = this.cloudType === "SECURE";
     const out: UpstreamType[] = [];
-    for (const t of body.data.gpuTypes) {
-      const gpuModel = gpuModelOf(t.displayName) ?? gpuModelOf(t.id);
-      if (!gpuModel || t.securePrice == null) continue;
-      const stock = t.lowestPrice?.stockStatus ?? null;
+    for (const t of body.gpus) {
+      const gpuModel = gpuModelOf(t.name) ?? gpuModelOf(t.id);
+      if (!gpuModel || !(secure ? t.secure : t.community)) continue;
+      const stock = new Map((t.dataCenters ?? []).map((dc) => [dc.id, dc.availability]));
       for (const dc of this.options.dataCenters) {
+        const level = stock.get(dc) ?? "NONE";
         out.push({
           upstreamType: t.id,
           upstreamRegion: dc,
           gpuModel,
           gpuCount: 1,
-          gpuMemoryGb: t.memoryInGb,
-          formFactor: gpuFormFactorOf(`${t.displayName} ${t.id}`),
+          gpuMemoryGb: t.memory,
+          formFactor: gpuFormFactorOf(`${t.name} ${t.id}`),
           vcpus: 0,
           ramGb: 0,
           diskGb: 0,
-          pricePerHourMicros: usdPerHourToMicros(t.securePrice),
-          available: stock !== null && stock !== "None",
+          pricePerHourMicros: usdPerHourToMicros(secure ? t.price.secure : t.price.community),
+          available: level !== "NONE",
         });
       }
     }
@@ -136,51 +139,141 @@ export class RunPodCloud implements UpstreamCloud {
   }
 
   async launch(request: LaunchRequest): Promise<string> {
-    const answer = await this.http.call("POST", "/pods", {
-      body: {
-        name: request.name,
-        imageName: request.image,
-        gpuTypeIds: [request.upstreamType],
-        gpuCount: 1,
-        dataCenterIds: [request.upstreamRegion],
-        cloudType: "SECURE",
-        ports: ["22/tcp"],
-        // RunPod's images install this as root's authorized_keys.
-        env: { PUBLIC_KEY: request.sshPublicKeys.join("\n") },
-      },
-    });
+    const answer = await this.http
+      .call("POST", "/v2/pods", {
+        body: {
+          name: request.name,
+          image: request.image,
+          gpu: { id: request.upstreamType, count: 1 },
+          cloud: this.cloudType,
+          dataCenterIds: [request.upstreamRegion],
+          // ssh.direct needs 22/tcp; PUBLIC_KEY set here wins over the account's keys that startSsh would inject, so the
+          // customer's pod trusts the customer's keys only.
+          ports: ["22/tcp"],
+          startSsh: true,
+          env: { PUBLIC_KEY: request.sshPublicKeys.join("\n") },
+        },
+      })
+      .catch((error: unknown) => {
+        throw placementError(error);
+      });
     return parseAnswer("runpod", pod, answer, "create pod").id;
   }
 
   async list(): Promise<UpstreamInstance[]> {
-    const pods = parseAnswer("runpod", z.array(pod), await this.http.call("GET", "/pods"), "pods");
-    return pods.map((p) => {
-      const sshPort = p.portMappings?.["22"] ?? null;
-      const reachable = Boolean(p.publicIp && sshPort);
-      const state = states[p.desiredStatus] ?? "unknown";
-      return {
-        id: p.id,
-        name: p.name ?? "",
-        status: p.desiredStatus,
-        // RUNNING without a public port 22 yet (the image is still pulled) is not reachable, so not running.
-        state: state === "running" && !reachable ? "pending" : state,
-        ipAddress: reachable ? p.publicIp! : null,
-        sshPort: reachable ? sshPort : null,
-        sshUser: "root",
-        runningSince: p.lastStartedAt ? new Date(p.lastStartedAt) : null,
-      };
+    const body = parseAnswer("runpod", podsBody, await this.http.call("GET", "/v2/pods"), "pods");
+    return body.pods.flatMap((raw) => {
+      const parsed = pod.safeParse(raw);
+      if (!parsed.success) {
+        // A pod we cannot read is listed as unknown (its last known state is kept, and read again next pass), never
+        // dropped: dropped, it would read as gone.
+        const id = (raw as { id?: unknown } | null)?.id;
+        if (typeof id !== "string") return [];
+        const status = (raw as { status?: unknown }).status;
+        return [unknownPod(id, typeof status === "string" ? status : "unreadable")];
+      }
+      return [this.instanceOf(parsed.data)];
     });
   }
 
+  /**
+   * Terminates each pod. A 404 is taken as done only when a read of the pod says it is gone too: a pod that is still
+   * there (an answer from the wrong place, a lagging replica of RunPod's) may still bill, so the delete stays pending
+   * and is sent again.
+   */
   async terminate(ids: string[]): Promise<void> {
-    for (const id of ids) await this.http.call("DELETE", `/pods/${encodeURIComponent(id)}`);
+    for (const id of ids) {
+      const path = `/v2/pods/${encodeURIComponent(id)}`;
+      try {
+        await this.http.call("DELETE", path);
+      } catch (error) {
+        if (!(error instanceof UpstreamError && error.kind === "gone")) throw error;
+        const still = await this.read(id);
+        if (still && states[still.status] !== "gone") {
+          throw new UpstreamError(
+            "runpod",
+            "transient",
+            `DELETE ${path} answered 404 but the pod is still ${still.status}; the delete is sent again`,
+            error.requestId,
+            404,
+          );
+        }
+      }
+    }
   }
 
   async stop(id: string): Promise<void> {
-    await this.http.call("POST", `/pods/${encodeURIComponent(id)}/stop`, { idempotent: true });
+    await this.action(id, "stop");
   }
 
   async start(id: string): Promise<void> {
-    await this.http.call("POST", `/pods/${encodeURIComponent(id)}/start`, { idempotent: true });
+    await this.action(id, "start");
   }
+
+  private async action(id: string, action: "start" | "stop"): Promise<void> {
+    await this.http.call("POST", `/v2/pods/${encodeURIComponent(id)}/action`, { body: { action }, idempotent: true });
+  }
+
+  /** The pod as RunPod reads it now, or null once it answers 404. */
+  private async read(id: string): Promise<z.infer<typeof pod> | null> {
+    try {
+      return parseAnswer("runpod", pod, await this.http.call("GET", `/v2/pods/${encodeURIComponent(id)}`), "pod");
+    } catch (error) {
+      if (error instanceof UpstreamError && error.kind === "gone") return null;
+      throw error;
+    }
+  }
+
+  private instanceOf(p: z.infer<typeof pod>): UpstreamInstance {
+    const direct = p.ssh?.direct ?? null;
+    const state = states[p.status] ?? "unknown";
+    // RUNNING before the image is pulled has no direct SSH endpoint yet: not reachable, so not running.
+    const reachable = state === "running" && direct !== null;
+    return {
+      id: p.id,
+      name: p.name ?? "",
+      status: p.status,
+      state: state === "running" && !reachable ? "pending" : state,
+      ipAddress: reachable ? direct!.host : null,
+      sshPort: reachable ? direct!.port : null,
+      sshUser: "root",
+      runningSince: reachable && p.startedAt ? new Date(p.startedAt) : null,
+    };
+  }
+}
+
+/**
+ * createPod's table: a 400 is "could not be placed" or a broken rule, with no machine-readable code; only its detail
+ * tells them apart, so a detail that speaks of capacity is capacity (the waitlist waits for it) and any other 400 is a
+ * refusal (the next candidate is still tried). A 403 is a pool this account cannot use: skip it, not an auth failure.
+ */
+function placementError(error: unknown): unknown {
+  if (!(error instanceof UpstreamError)) return error;
+  const message = error.message.replace(/^runpod: /, "");
+  if (error.httpStatus === 400 && NO_CAPACITY.test(message)) {
+    return new UpstreamError("runpod", "capacity", message, error.requestId, 400);
+  }
+  if (error.httpStatus === 403) return new UpstreamError("runpod", "rejected", message, error.requestId, 403);
+  return error;
+}
+
+function unknownPod(id: string, status: string): UpstreamInstance {
+  return { id, name: "", status, state: "unknown", ipAddress: null, sshPort: null, sshUser: "root" };
+}
+
+/**
+ * v2's statuses, as createPod's description reads them: 400 is "cannot be placed" or a broken cross-field rule (try
+ * the next candidate: a rule broken fails on every one, and the last detail says so), 402 no balance, 403 a pool the
+ * account cannot use, 404 not found, 409 an action the pod's state refuses, 422 a body off the contract. A 404 that
+ * is not a problem document (a retired path, a proxy) does not mean the pod is gone.
+ */
+function classify(status: number, body: unknown): { kind: UpstreamError["kind"]; message: string } {
+  const parsed = problem.safeParse(body);
+  const detail = parsed.success
+    ? [parsed.data.detail, ...(parsed.data.errors ?? [])].filter(Boolean).join("; ")
+    : `HTTP ${status} without a problem document`;
+  const message = `HTTP ${status}: ${detail}`;
+  if (status === 401 || status === 403) return { kind: "auth", message };
+  if (status === 404 && parsed.success) return { kind: "gone", message };
+  return { kind: "rejected", message };
 }

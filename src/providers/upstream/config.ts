@@ -4,21 +4,25 @@ import type { UpstreamName } from "./types.js";
 const env = z.object({
   GPUPLANE_LAMBDA_API_KEY: z.string().optional(),
   GPUPLANE_LAMBDA_URL: z.string().url().optional(),
+  /** Lambda's limits: about one request per second and one launch per 12 s per account (docs/upstreams.md). */
+  GPUPLANE_LAMBDA_REQUEST_INTERVAL_MS: z.coerce.number().int().nonnegative().default(1_000),
+  GPUPLANE_LAMBDA_LAUNCH_INTERVAL_MS: z.coerce.number().int().nonnegative().default(12_000),
   GPUPLANE_VERDA_CLIENT_ID: z.string().optional(),
   GPUPLANE_VERDA_CLIENT_SECRET: z.string().optional(),
   GPUPLANE_VERDA_URL: z.string().url().optional(),
   GPUPLANE_RUNPOD_API_KEY: z.string().optional(),
   GPUPLANE_RUNPOD_URL: z.string().url().optional(),
-  GPUPLANE_RUNPOD_GRAPHQL_URL: z.string().url().optional(),
-  /** RunPod data centers to sell from (its GPU type list is not per data center). */
+  /** RunPod data centers to sell from; stock is read for each. */
   GPUPLANE_RUNPOD_DATA_CENTERS: z.string().default("EU-RO-1,US-KS-2"),
+  /** RunPod's Secure or Community Cloud: stock, price and launch all follow it. */
+  GPUPLANE_RUNPOD_CLOUD: z.enum(["SECURE", "COMMUNITY"]).default("SECURE"),
   GPUPLANE_UPSTREAM_TIMEOUT_S: z.coerce.number().positive().default(10),
 });
 
 export interface UpstreamCredentials {
-  lambda?: { apiKey: string; baseUrl?: string };
+  lambda?: { apiKey: string; baseUrl?: string; requestIntervalMs: number; launchIntervalMs: number };
   verda?: { clientId: string; clientSecret: string; baseUrl?: string };
-  runpod?: { apiKey: string; baseUrl?: string; graphqlUrl?: string; dataCenters: string[] };
+  runpod?: { apiKey: string; baseUrl?: string; cloudType: "SECURE" | "COMMUNITY"; dataCenters: string[] };
 }
 
 export interface UpstreamConfig {
@@ -35,8 +39,14 @@ export function upstreamConfig(source: Record<string, string | undefined>): Upst
   }
   const e = parsed.data;
   const credentials: UpstreamCredentials = {};
-  if (e.GPUPLANE_LAMBDA_API_KEY)
-    credentials.lambda = { apiKey: e.GPUPLANE_LAMBDA_API_KEY, baseUrl: e.GPUPLANE_LAMBDA_URL };
+  if (e.GPUPLANE_LAMBDA_API_KEY) {
+    credentials.lambda = {
+      apiKey: e.GPUPLANE_LAMBDA_API_KEY,
+      baseUrl: e.GPUPLANE_LAMBDA_URL,
+      requestIntervalMs: e.GPUPLANE_LAMBDA_REQUEST_INTERVAL_MS,
+      launchIntervalMs: e.GPUPLANE_LAMBDA_LAUNCH_INTERVAL_MS,
+    };
+  }
   if (e.GPUPLANE_VERDA_CLIENT_ID && e.GPUPLANE_VERDA_CLIENT_SECRET) {
     credentials.verda = {
       clientId: e.GPUPLANE_VERDA_CLIENT_ID,
@@ -48,7 +58,7 @@ export function upstreamConfig(source: Record<string, string | undefined>): Upst
     credentials.runpod = {
       apiKey: e.GPUPLANE_RUNPOD_API_KEY,
       baseUrl: e.GPUPLANE_RUNPOD_URL,
-      graphqlUrl: e.GPUPLANE_RUNPOD_GRAPHQL_URL,
+      cloudType: e.GPUPLANE_RUNPOD_CLOUD,
       dataCenters: e.GPUPLANE_RUNPOD_DATA_CENTERS.split(",")
         .map((s) => s.trim())
         .filter(Boolean),

@@ -18,6 +18,8 @@ export interface UpstreamHttpOptions {
   backoffMs?: number;
   /** A Retry-After longer than this is not waited out inside one call: the caller tries again on a later pass. */
   maxRetryAfterMs?: number;
+  /** Waited on before each request is sent, retries included: a cloud's own pacing (Lambda's rate limits). */
+  pace?: (method: string, path: string) => Promise<void>;
 }
 
 export interface CallOptions {
@@ -81,6 +83,7 @@ export class UpstreamHttp {
       error: new UpstreamError(provider, kind, message, requestId, status),
       retryAfterMs: null,
     });
+    await this.options.pace?.(method, path);
     let res: Response;
     try {
       const headers: Record<string, string> = { accept: "application/json", ...(await this.options.headers()) };
@@ -157,6 +160,42 @@ export function parseAnswer<T>(provider: UpstreamName, schema: z.ZodType<T>, bod
   if (parsed.success) return parsed.data;
   const issue = parsed.error.issues[0];
   throw malformed(provider, `${what}: ${issue?.path.join(".") || "body"} ${issue?.message}`);
+}
+
+/**
+ * Spaces calls out in time: each `wait(interval)` returns no sooner than `interval` after the previous one's turn. One
+ * pacer per account is shared by every adapter of that account in this process (`pacerFor`); replicas each pace
+ * themselves, and a 429 that still comes is waited out by its Retry-After.
+ */
+export class Pacer {
+  private next = 0;
+
+  wait(intervalMs: number): Promise<void> {
+    return Pacer.together([this, intervalMs]);
+  }
+
+  /**
+   * One turn that keeps several paces at once (Lambda's launch: one launch per 12 s and one request per second): the
+   * first moment every pacer allows, taken in all of them.
+   */
+  static async together(...paces: [Pacer, number][]): Promise<void> {
+    const live = paces.filter(([, interval]) => interval > 0);
+    if (!live.length) return;
+    const now = Date.now();
+    const at = Math.max(now, ...live.map(([p]) => p.next));
+    for (const [p, interval] of live) p.next = at + interval;
+    if (at > now) await sleep(at - now);
+  }
+}
+
+const pacers = new Map<string, Pacer>();
+
+/** The pacer of one account (a key naming the cloud, its URL and the credential's hash, never the credential). */
+export function pacerFor(provider: UpstreamName, baseUrl: string, secret: string, what: string): Pacer {
+  const key = `${provider} ${baseUrl} ${createHash("sha256").update(secret).digest("hex")} ${what}`;
+  const pacer = pacers.get(key) ?? new Pacer();
+  pacers.set(key, pacer);
+  return pacer;
 }
 
 /** The name an SSH key is registered under upstream: stable per key, so a restart reuses it. */
