@@ -418,6 +418,7 @@ _InstanceRequired = TypedDict("_InstanceRequired", {
         "pricePerHour": str,
         "pricePerHourUsd": float,
         "billing": str,
+        "billedWhileStopped": Optional[str],
         "ipAddress": Optional[str],
         "sshUser": Optional[str],
         "sshPort": Optional[int],
@@ -482,6 +483,7 @@ _DeploymentRequired = TypedDict("_DeploymentRequired", {
         "price_per_hour_usd": float,
         "billing": str,
         "billing_granularity_seconds": int,
+        "billed_while_stopped": Optional[str],
         "tenant_id": int,
         "created_at": str,
         "updated_at": str,
@@ -1485,6 +1487,8 @@ _UpstreamProviderRequired = TypedDict("_UpstreamProviderRequired", {
         "markup_percent": str,
         "markup_fixed_usd": str,
         "orphan_grace_seconds": int,
+        "provisioning_timeout_seconds": int,
+        "allow_below_cost": bool,
     })
 _UpstreamProviderOptional = TypedDict("_UpstreamProviderOptional", {}, total=False)
 
@@ -1500,6 +1504,7 @@ _UpstreamCatalogSyncRequired = TypedDict("_UpstreamCatalogSyncRequired", {
         "regions_created": List[str],
         "prices_written": int,
         "prices_kept": int,
+        "prices_raised": int,
     })
 _UpstreamCatalogSyncOptional = TypedDict("_UpstreamCatalogSyncOptional", {}, total=False)
 
@@ -1517,6 +1522,7 @@ _UpstreamOfferRequired = TypedDict("_UpstreamOfferRequired", {
         "available": bool,
         "upstream_price_per_hour": str,
         "price_per_hour": str,
+        "target_price_per_hour": str,
         "margin_per_hour": str,
         "synced_at": str,
     })
@@ -1549,6 +1555,7 @@ _ResaleMarginsRequired = TypedDict("_ResaleMarginsRequired", {
         "upstream_cost_usd": str,
         "margin_usd": str,
         "providers": List[Dict[str, Any]],
+        "instances": List[Dict[str, Any]],
     })
 _ResaleMarginsOptional = TypedDict("_ResaleMarginsOptional", {}, total=False)
 

@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { and, asc, eq, inArray, isNotNull } from "drizzle-orm";
+import { and, asc, eq, inArray } from "drizzle-orm";
 import type { AppContext } from "../../context.js";
 import { gpuAllocations, gpus, images, instances, instanceTypes, jobs, volumes } from "../../db/schema/index.js";
 import { defaultOciRef } from "../catalog/images.js";

@@ -39,13 +39,10 @@ export const AlertRuleBody = z
   .object({
     name: safeName(200),
     type: z.enum(alertTypes),
-    threshold: real(0, 100_000)
-      .nullable()
-      .optional()
-      .openapi({
-        description:
-          "utilization_low: %; quota_breach: % of quota; health_degraded: °C; margin_negative: USD of loss tolerated (0: any)",
-      }),
+    threshold: real(0, 100_000).nullable().optional().openapi({
+      description:
+        "utilization_low: %; quota_breach: % of quota; health_degraded: °C; margin_negative: USD of loss tolerated (0: any)",
+    }),
     window_seconds: z
       .number()
       .int()

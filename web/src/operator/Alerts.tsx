@@ -9,6 +9,7 @@ const thresholdUnit: Record<AlertRule["type"], string> = {
   utilization_low: "%",
   quota_breach: "% of quota",
   health_degraded: " °C",
+  margin_negative: " USD of loss tolerated",
 };
 const types = Object.keys(thresholdUnit) as AlertRule["type"][];
 

@@ -10706,7 +10706,7 @@ export interface paths {
         delete?: never;
         options?: never;
         head?: never;
-        /** Set a provider's markup (percent and/or fixed per hour) and orphan grace period (operator) */
+        /** Set a provider's markup (percent and/or fixed per hour), orphan grace period, provisioning timeout and whether prices below cost are allowed (operator) */
         patch: {
             parameters: {
                 query?: never;
@@ -10722,6 +10722,10 @@ export interface paths {
                         markup_percent?: string;
                         markup_fixed_usd?: string;
                         orphan_grace_seconds?: number;
+                        /** @description An instance still provisioning this long after launch is terminated and failed */
+                        provisioning_timeout_seconds?: number;
+                        /** @description Keep region prices set below the upstream price plus markup (sells at a loss) */
+                        allow_below_cost?: boolean;
                     };
                 };
             };
@@ -11151,7 +11155,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Margin on resold clouds per provider: revenue, upstream cost for the same seconds, margin (operator) */
+        /** Margin on resold clouds per provider and per instance: revenue, upstream cost for the same seconds, margin (operator) */
         get: {
             parameters: {
                 query?: {
@@ -11592,6 +11596,8 @@ export interface components {
             pricePerHour: string;
             pricePerHourUsd: number;
             billing: string;
+            /** @description Why a stopped instance keeps billing (its cloud keeps charging it); null when a stop ends billing */
+            billedWhileStopped: string | null;
             ipAddress: string | null;
             sshUser: string | null;
             sshPort: number | null;
@@ -11655,6 +11661,8 @@ export interface components {
             price_per_hour_usd: number;
             billing: string;
             billing_granularity_seconds: number;
+            /** @description Why a stopped instance keeps billing (its cloud keeps charging it); null when a stop ends billing */
+            billed_while_stopped: string | null;
             tenant_id: number;
             created_at: string;
             updated_at: string;
@@ -12266,7 +12274,7 @@ export interface components {
             id: number;
             name: string;
             /** @enum {string} */
-            type: "utilization_low" | "quota_breach" | "health_degraded";
+            type: "utilization_low" | "quota_breach" | "health_degraded" | "margin_negative";
             threshold: number | null;
             window_seconds: number;
             scope: {
@@ -12280,8 +12288,8 @@ export interface components {
         CreateAlertRule: {
             name: string;
             /** @enum {string} */
-            type: "utilization_low" | "quota_breach" | "health_degraded";
-            /** @description utilization_low: %; quota_breach: % of quota; health_degraded: °C */
+            type: "utilization_low" | "quota_breach" | "health_degraded" | "margin_negative";
+            /** @description utilization_low: %; quota_breach: % of quota; health_degraded: °C; margin_negative: USD of loss tolerated (0: any) */
             threshold?: number | null;
             window_seconds?: number;
             scope?: {
@@ -12294,8 +12302,8 @@ export interface components {
         UpdateAlertRule: {
             name?: string;
             /** @enum {string} */
-            type?: "utilization_low" | "quota_breach" | "health_degraded";
-            /** @description utilization_low: %; quota_breach: % of quota; health_degraded: °C */
+            type?: "utilization_low" | "quota_breach" | "health_degraded" | "margin_negative";
+            /** @description utilization_low: %; quota_breach: % of quota; health_degraded: °C; margin_negative: USD of loss tolerated (0: any) */
             threshold?: number | null;
             window_seconds?: number;
             scope?: {
@@ -12650,6 +12658,8 @@ export interface components {
             markup_percent: string;
             markup_fixed_usd: string;
             orphan_grace_seconds: number;
+            provisioning_timeout_seconds: number;
+            allow_below_cost: boolean;
         };
         UpstreamCatalogSync: {
             provider: string;
@@ -12658,6 +12668,7 @@ export interface components {
             regions_created: string[];
             prices_written: number;
             prices_kept: number;
+            prices_raised: number;
         };
         UpstreamOffer: {
             provider: string;
@@ -12667,7 +12678,10 @@ export interface components {
             region: string;
             available: boolean;
             upstream_price_per_hour: string;
+            /** @description What a customer pays for the type in the region */
             price_per_hour: string;
+            /** @description The upstream price plus the markup */
+            target_price_per_hour: string;
             margin_per_hour: string;
             synced_at: string;
         };
@@ -12688,6 +12702,16 @@ export interface components {
             providers: {
                 provider: string;
                 instances: number;
+                seconds: number;
+                revenue_usd: string;
+                upstream_cost_usd: string;
+                margin_usd: string;
+            }[];
+            /** @description Each resold instance charged in the window, its whole margin, worst first */
+            instances: {
+                instance_id: string;
+                provider: string;
+                tenant_id: number;
                 seconds: number;
                 revenue_usd: string;
                 upstream_cost_usd: string;
