@@ -11,6 +11,11 @@ export const defaultRateLimits = {
   public: 60,
   /** Other customer writes (SSH keys, volumes, webhooks, …); the seed does not name them. */
   write: 60,
+  /**
+   * Reads by a person in the web console (a session, not an API key): each page asks for several resources and polls
+   * the moving ones, so a person clicking through pages needs more than a program's billing or read class.
+   */
+  console: 600,
   /** Operator and node-agent credentials: fleets push metrics and heartbeats continuously. */
   operator: 60_000,
 } as const;

@@ -11,12 +11,15 @@ import type { Env } from "./env.js";
 /**
  * Seed 000's endpoint classes: anonymous callers are `public`, node agents and operators `operator`; a tenant's
  * request is counted under its route's declared class (instance creation and actions declare theirs; see
- * http/access.ts), else billing, read or write.
+ * http/access.ts), else billing, read or write; a console session's reads count under `console`.
  */
 export function classify(access: Access | undefined, method: string, principal: Principal | undefined): RateLimitClass {
   if (!principal) return "public";
   if (principal.nodeId !== null || isOperator(principal)) return "operator";
-  return declaredRateClass(access, method) ?? "write";
+  const declared = declaredRateClass(access, method) ?? "write";
+  // A console session's reads (billing ones included) share the console class; its writes keep their own classes.
+  if (principal.session && (declared === "read" || declared === "billing") && method === "GET") return "console";
+  return declared;
 }
 
 export interface RateLimiters {

@@ -22,10 +22,16 @@ export class ApiError extends Error {
     message: string,
     /** The error body's other fields (a 409 for capacity points at the waitlist here). */
     readonly details: Record<string, unknown> = {},
+    /** Seconds the server asked to wait (`Retry-After` on a 429 or 503). */
+    readonly retryAfter?: number,
   ) {
     super(message);
   }
 }
+
+/** Worth asking again by itself: the server was busy, rate limited or unreachable, not a refusal of the request. */
+export const isTransient = (error: unknown) =>
+  error instanceof ApiError && (error.status === 0 || error.status === 429 || error.status >= 500);
 
 export const storedKey = () => sessionStorage.getItem(storageKey);
 export const storeKey = (key: string) => sessionStorage.setItem(storageKey, key);
@@ -65,10 +71,24 @@ export async function request<T>(
   }
   if (!res.ok) {
     if (res.status === 401 && key && key === storedKey()) onUnauthorized();
-    throw new ApiError(res.status, json?.code ?? "ERROR", json?.error ?? json?.message ?? res.statusText, json ?? {});
+    const retryAfter = Number(res.headers.get("retry-after")) || undefined;
+    throw new ApiError(
+      res.status,
+      json?.code ?? "ERROR",
+      json?.error ?? json?.message ?? res.statusText,
+      json ?? {},
+      retryAfter,
+    );
   }
+  if (method !== "GET") afterChange();
   return json as Envelope<T>;
 }
+
+/** Called after every successful change (POST, PATCH, DELETE): shared reads that it may have moved refresh. */
+let afterChange: () => void = () => {};
+export const setChangeHandler = (handler: () => void) => {
+  afterChange = handler;
+};
 
 export const api = {
   get: <T>(path: string) => request<T>("GET", path),

@@ -133,13 +133,22 @@ export function StackedBars({
 
 export interface HeatCell {
   label: string;
-  /** 0–100, or null when there is no sample. */
+  /** Utilization 0–100, or null when there is no sample. */
   value: number | null;
+  /** Memory used, 0–100 of the GPU's memory, or null when there is no sample. */
+  memory: number | null;
   state: string;
   title: string;
 }
 
-/** Rows (nodes) of cells (GPUs): the fill is utilization, the outline the state (unhealthy, draining). */
+/** A GPU someone pays for that does nothing: allocated, sampled, and at 0% utilization. */
+export const allocatedButIdle = (cell: Pick<HeatCell, "state" | "value">) =>
+  cell.state === "allocated" && cell.value === 0;
+
+/**
+ * Rows (nodes) of cells (GPUs): the fill is utilization, the bar at the foot memory used, the outline the state
+ * (unhealthy, draining); an allocated GPU at 0% is marked, so capacity that is paid for and idle stands out.
+ */
 export function HeatMap({ rows, testId }: { rows: { label: string; cells: HeatCell[] }[]; testId?: string }) {
   if (!rows.length) {
     return (
@@ -149,7 +158,7 @@ export function HeatMap({ rows, testId }: { rows: { label: string; cells: HeatCe
     );
   }
   return (
-    <div className="heatmap" data-testid={testId} role="img" aria-label="GPU utilization and state by node">
+    <div className="heatmap" data-testid={testId} role="img" aria-label="GPU utilization, memory and state by node">
       {rows.map((row) => (
         <div className="heat-row" key={row.label}>
           <span className="heat-label">{row.label}</span>
@@ -160,11 +169,17 @@ export function HeatMap({ rows, testId }: { rows: { label: string; cells: HeatCe
                 data-point=""
                 data-state={cell.state}
                 data-value={cell.value ?? ""}
-                className={`heat-cell ${cell.state}`}
+                data-memory={cell.memory ?? ""}
+                data-idle-allocated={allocatedButIdle(cell) ? "" : undefined}
+                className={`heat-cell ${cell.state}${allocatedButIdle(cell) ? " idle-allocated" : ""}`}
                 style={{ background: heat(cell.value) }}
                 title={cell.title}
               >
-                {cell.label}
+                <span className="heat-figure">{cell.value === null ? "–" : `${Math.round(cell.value)}%`}</span>
+                <span className="heat-index">GPU {cell.label}</span>
+                <span className="heat-memory" aria-hidden="true">
+                  <i style={{ width: `${Math.max(0, Math.min(100, cell.memory ?? 0))}%` }} />
+                </span>
               </span>
             ))}
           </div>
@@ -191,6 +206,11 @@ export function HeatMap({ rows, testId }: { rows: { label: string; cells: HeatCe
           <i className="heat-cell draining" />
           draining
         </span>
+        <span>
+          <i className="heat-cell idle-allocated" />
+          allocated, 0%
+        </span>
+        <span>bar: memory used</span>
       </div>
     </div>
   );
@@ -204,29 +224,119 @@ function heat(value: number | null): string {
   return `rgb(${mix(238, 67)}, ${mix(242, 56)}, ${mix(255, 202)})`;
 }
 
+export interface LinePoint {
+  /** Where on the time axis (ISO time). */
+  ts: string;
+  /** null: no sample in that step, drawn as a gap; 0 is a sample like any other. */
+  value: number | null;
+}
+
+/**
+ * A metric over time as a line: a sample of 0 is drawn at 0, a step without samples breaks the line (a gap, not a
+ * zero). The empty note is shown only when there is no sample at all.
+ */
+export function LineChart({
+  points,
+  label,
+  format,
+  testId,
+  max: fixedMax,
+  height = 180,
+  empty = "Nothing to draw yet.",
+}: {
+  points: LinePoint[];
+  label: string;
+  format: (value: number) => string;
+  testId?: string;
+  /** The top of the scale (100 for a percentage); the largest sample otherwise. */
+  max?: number;
+  height?: number;
+  empty?: ReactNode;
+}) {
+  const sampled = points.filter((p) => p.value !== null);
+  if (!sampled.length) {
+    return (
+      <p className="empty chart-empty" data-testid={testId}>
+        {empty}
+      </p>
+    );
+  }
+  const width = 640;
+  const pad = { top: 8, right: 8, bottom: 22, left: 56 };
+  const plotW = width - pad.left - pad.right;
+  const plotH = height - pad.top - pad.bottom;
+  const max = fixedMax ?? Math.max(1, ...sampled.map((p) => p.value as number));
+  const step = points.length > 1 ? plotW / (points.length - 1) : 0;
+  const x = (i: number) => pad.left + (points.length > 1 ? step * i : plotW / 2);
+  const y = (v: number) => pad.top + plotH - (Math.min(v, max) / max) * plotH;
+  // One path segment per run of consecutive samples: a missing step lifts the pen.
+  const segments: string[] = [];
+  let current = "";
+  points.forEach((p, i) => {
+    if (p.value === null) {
+      if (current) segments.push(current);
+      current = "";
+      return;
+    }
+    current += `${current ? "L" : "M"}${x(i).toFixed(1)},${y(p.value).toFixed(1)}`;
+  });
+  if (current) segments.push(current);
+  const labelEvery = Math.max(1, Math.ceil(points.length / 8));
+
+  return (
+    <figure className="chart line-chart" data-testid={testId}>
+      <svg viewBox={`0 0 ${width} ${height}`} role="img" aria-label={label} preserveAspectRatio="none">
+        {[0, 0.5, 1].map((f) => (
+          <g key={f}>
+            <line x1={pad.left} x2={width - pad.right} y1={y(max * f)} y2={y(max * f)} className="grid" />
+            <text x={pad.left - 6} y={y(max * f) + 4} textAnchor="end" className="axis">
+              {format(max * f)}
+            </text>
+          </g>
+        ))}
+        {segments.map((d) => (
+          <path key={d} d={d} className="line" data-segment="" />
+        ))}
+        {points.map((p, i) =>
+          p.value === null ? null : (
+            <circle key={p.ts} data-point="" data-value={p.value} cx={x(i)} cy={y(p.value)} r={2.5} className="dot">
+              <title>{`${p.ts.slice(11, 16)} UTC: ${format(p.value)}`}</title>
+            </circle>
+          ),
+        )}
+        {points.map((p, i) =>
+          i % labelEvery === 0 ? (
+            <text key={p.ts} x={x(i)} y={height - 6} textAnchor="middle" className="axis">
+              {p.ts.slice(11, 16)}
+            </text>
+          ) : null,
+        )}
+      </svg>
+    </figure>
+  );
+}
+
 type MetricField = "utilization_pct" | "memory_used_mb";
 type MetricSeries = { points: ({ ts: string } & { [F in MetricField]: number | null })[] };
 
-/** One metric of a series (GET /metrics/fleet, /instances/{id}/metrics) per step, as bars over time. */
-export function metricPoints(
-  series: MetricSeries | undefined,
-  field: MetricField,
-  name: string,
-  format: (value: number) => string,
-): BarPoint[] {
-  return (series?.points ?? []).flatMap((p) => {
-    const value = p[field];
-    if (value === null) return [];
-    const x = p.ts.slice(11, 16);
-    return [{ x, series: name, value, title: `${x} UTC: ${format(value)}` }];
-  });
+/**
+ * One metric of a series per step as a line. The API answers only the steps that had samples, so a step missing
+ * between two answered ones is put back as null: drawn as a gap, never joined over as if the GPU had reported.
+ */
+export function linePoints(series: MetricSeries | undefined, field: MetricField, stepSeconds: number): LinePoint[] {
+  const points: LinePoint[] = [];
+  let previous: number | undefined;
+  for (const p of series?.points ?? []) {
+    const at = Date.parse(p.ts);
+    if (previous !== undefined && at - previous > stepSeconds * 1000 * 1.5) {
+      points.push({ ts: new Date(previous + stepSeconds * 1000).toISOString(), value: null });
+    }
+    points.push({ ts: p.ts, value: p[field] });
+    previous = at;
+  }
+  return points;
 }
 
 export const percent = (value: number) => `${Math.round(value)}%`;
 export const megabytes = (value: number) =>
   value >= 1024 ? `${(value / 1024).toFixed(1)} GB` : `${Math.round(value)} MB`;
-
-/** The fleet's average GPU utilization per step (GET /metrics/fleet), drawn as bars over time. */
-export function utilizationPoints(series: MetricSeries | undefined) {
-  return metricPoints(series, "utilization_pct", "average utilization", percent);
-}

@@ -1,43 +1,123 @@
 import { type FormEvent, useCallback, useEffect, useState, useSyncExternalStore } from "react";
-import { api, type PageMeta } from "./api.js";
+import { type ApiError, api, isTransient, type PageMeta, setChangeHandler } from "./api.js";
 
 export interface Resource<T> {
   data: T | undefined;
   meta: PageMeta | undefined;
+  /** The last read's failure. A transient one (429, 5xx, unreachable) is retried by itself and keeps `data`. */
   error: unknown;
   loading: boolean;
   reload: () => void;
 }
 
+/**
+ * One shared entry per path: every component that shows the same resource (the sidebar's balance and the Billing
+ * page's, say) reads one answer and one request is in flight at a time, so a page costs the server one read per
+ * resource, not one per component. A transient failure keeps the last good answer and is retried after the
+ * server's `Retry-After` (at least 5 s); a change made through `api` refreshes the billing reads it may have moved.
+ */
+interface Entry {
+  data?: unknown;
+  meta?: PageMeta;
+  error?: unknown;
+  loading: boolean;
+  fetchedAt: number;
+  inflight?: Promise<void>;
+  retry?: ReturnType<typeof setTimeout>;
+  listeners: Set<() => void>;
+}
+
+const entries = new Map<string, Entry>();
+
+function entryFor(path: string): Entry {
+  let entry = entries.get(path);
+  if (!entry) {
+    entry = { loading: false, fetchedAt: 0, listeners: new Set() };
+    entries.set(path, entry);
+  }
+  return entry;
+}
+
+function publish(entry: Entry, change: Partial<Entry>) {
+  Object.assign(entry, change);
+  for (const listener of entry.listeners) listener();
+}
+
+/** Reads `path` unless an answer younger than `maxAgeMs` is kept or a read is already in flight. */
+function refresh(path: string, maxAgeMs = 0): void {
+  const entry = entryFor(path);
+  if (entry.inflight || (maxAgeMs > 0 && Date.now() - entry.fetchedAt < maxAgeMs)) return;
+  clearTimeout(entry.retry);
+  entry.retry = undefined;
+  publish(entry, { loading: true });
+  entry.inflight = api
+    .get<unknown>(path)
+    .then(
+      (res) => publish(entry, { data: res.data, meta: res.meta, error: undefined, fetchedAt: Date.now() }),
+      (error) => {
+        publish(entry, { error, fetchedAt: Date.now() });
+        if (isTransient(error) && entry.listeners.size > 0) {
+          const wait = Math.max(5, (error as ApiError).retryAfter ?? 0) * 1000;
+          entry.retry = setTimeout(() => refresh(path), wait);
+        }
+      },
+    )
+    .finally(() => {
+      entry.inflight = undefined;
+      publish(entry, { loading: false });
+    });
+}
+
+// Balance, usage and transactions move with launches, stops, top-ups and grants: read them again after a change.
+setChangeHandler(() => {
+  for (const [path, entry] of entries) {
+    if (path.startsWith("/billing/") && entry.listeners.size > 0) {
+      entry.fetchedAt = 0;
+      refresh(path);
+    }
+  }
+});
+
 /** GETs `path` (null: nothing yet) and keeps the answer; `refreshMs` polls, for statuses that move on their own. */
 export function useResource<T>(path: string | null, refreshMs?: number): Resource<T> {
-  const [state, setState] = useState<{ data?: T; meta?: PageMeta; error?: unknown; loading: boolean }>({
-    loading: path !== null,
-  });
-  const [tick, setTick] = useState(0);
-  const reload = useCallback(() => setTick((t) => t + 1), []);
+  const [, rerender] = useState(0);
 
-  // biome-ignore lint/correctness/useExhaustiveDependencies: tick is the reload signal
   useEffect(() => {
     if (path === null) return;
-    let live = true;
-    setState((s) => ({ ...s, loading: true }));
-    api
-      .get<T>(path)
-      .then((res) => live && setState({ data: res.data, meta: res.meta, loading: false }))
-      .catch((error) => live && setState((s) => ({ ...s, error, loading: false })));
+    const entry = entryFor(path);
+    const listener = () => rerender((n) => n + 1);
+    entry.listeners.add(listener);
+    // A fresh answer another component just read is reused; an older one is read again on arrival.
+    refresh(path, 2000);
+    rerender((n) => n + 1);
     return () => {
-      live = false;
+      entry.listeners.delete(listener);
+      if (entry.listeners.size === 0) {
+        clearTimeout(entry.retry);
+        entry.retry = undefined;
+      }
     };
-  }, [path, tick]);
+  }, [path]);
 
   useEffect(() => {
     if (!refreshMs || path === null) return;
-    const timer = setInterval(reload, refreshMs);
+    // Several components polling one path share its reads: each asks only when the kept answer is due.
+    const timer = setInterval(() => refresh(path, refreshMs - 500), refreshMs);
     return () => clearInterval(timer);
-  }, [refreshMs, path, reload]);
+  }, [refreshMs, path]);
 
-  return { data: state.data, meta: state.meta, error: state.error, loading: state.loading, reload };
+  const reload = useCallback(() => {
+    if (path !== null) refresh(path);
+  }, [path]);
+
+  const entry = path === null ? undefined : entries.get(path);
+  return {
+    data: entry?.data as T | undefined,
+    meta: entry?.meta,
+    error: entry?.error,
+    loading: entry ? entry.loading || entry.fetchedAt === 0 : false,
+    reload,
+  };
 }
 
 export interface PagedList<T> extends Resource<T[]> {

@@ -1,5 +1,5 @@
 import { createContext, type ReactNode, useCallback, useContext, useEffect, useState } from "react";
-import { ApiError, forgetKey, request, setUnauthorizedHandler, storedKey, storeKey } from "./api.js";
+import { ApiError, forgetKey, isTransient, request, setUnauthorizedHandler, storedKey, storeKey } from "./api.js";
 import type { Row } from "./format.js";
 
 /** GET /api/v1/auth/whoami: who the stored key is. */
@@ -59,10 +59,31 @@ export function SessionProvider({ children }: { children: ReactNode }) {
     setUnauthorizedHandler(signOut);
     const key = storedKey();
     if (!key) return;
-    whoami(key)
-      .then(setMe)
-      .catch(() => forgetKey())
-      .finally(() => setChecking(false));
+    // A refused or unreadable answer (429, 5xx, no network) says nothing about the key: ask again rather than
+    // log the person out. Only the server's verdict on the key (401, 403) forgets it.
+    let live = true;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const check = () =>
+      whoami(key)
+        .then((who) => {
+          if (!live) return;
+          setMe(who);
+          setChecking(false);
+        })
+        .catch((error) => {
+          if (!live) return;
+          if (isTransient(error)) {
+            timer = setTimeout(check, Math.max(2, (error as ApiError).retryAfter ?? 0) * 1000);
+            return;
+          }
+          forgetKey();
+          setChecking(false);
+        });
+    void check();
+    return () => {
+      live = false;
+      clearTimeout(timer);
+    };
   }, [signOut]);
 
   return <SessionContext.Provider value={{ me, checking, signIn, signOut }}>{children}</SessionContext.Provider>;

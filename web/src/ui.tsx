@@ -1,5 +1,5 @@
 import { type ReactNode, useState } from "react";
-import { errorMessage, type PageMeta } from "./api.js";
+import { errorMessage, isTransient, type PageMeta } from "./api.js";
 import { cents, exactUsd, humanize, isScalar, kpiValue, type Row, text } from "./format.js";
 import { navigate } from "./hooks.js";
 
@@ -28,8 +28,19 @@ export function PageHeader({ title, children }: { title: string; children?: Reac
   );
 }
 
+/**
+ * A read's failure. A transient one (rate limited, server busy, unreachable) is being retried by itself: it says so
+ * quietly, beside whatever was last shown, instead of replacing the page with an error.
+ */
 export function ErrorNote({ error }: { error: unknown }) {
   if (!error) return null;
+  if (isTransient(error)) {
+    return (
+      <p className="note warn" role="status">
+        Could not load the latest ({errorMessage(error)}); retrying.
+      </p>
+    );
+  }
   return (
     <p className="note error" role="alert">
       {errorMessage(error)}

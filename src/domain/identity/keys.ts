@@ -286,6 +286,7 @@ async function loadKey(ctx: AppContext, hash: string, nowMs: number): Promise<Ca
       nodeId: row.key.nodeId,
       scopes: row.key.scopes as ScopeArea[],
       permissions: row.key.permissions as Permission[],
+      session: row.key.session,
     },
     expiresAt: row.key.expiresAt,
     lastUsedAt: row.key.lastUsedAt,

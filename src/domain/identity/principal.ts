@@ -28,6 +28,8 @@ export interface Principal {
   nodeId: number | null;
   scopes: ScopeArea[];
   permissions: Permission[];
+  /** A console session (a person logged in to the web console), not an API key a program holds. */
+  session?: boolean;
 }
 
 const rank: Record<Permission, number> = { read: 1, write: 2, admin: 3 };

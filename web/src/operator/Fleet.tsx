@@ -1,6 +1,6 @@
 import { useState } from "react";
 import { api } from "../api.js";
-import { type HeatCell, HeatMap, StackedBars, utilizationPoints } from "../charts.js";
+import { type HeatCell, HeatMap, LineChart, linePoints, percent } from "../charts.js";
 import { when } from "../format.js";
 import { usePagedList, useResource, useSubmit } from "../hooks.js";
 import type { Cluster, FleetNode, FleetSeries, Gpu, JoinToken } from "../types.js";
@@ -23,6 +23,13 @@ export const optionalInt = (value: FormDataEntryValue | null) =>
   value && String(value).trim() ? Number(value) : undefined;
 
 /** The nodes × GPUs heat map: fill by the newest utilization sample, outline by state. */
+/** Memory used as a share of the GPU's memory, from its latest sample (null without one). */
+function memoryShare(g: Gpu): number | null {
+  const used = g.latest_metrics?.memory_used_mb;
+  const total = g.latest_metrics?.memory_total_mb ?? g.vram_mb;
+  return used === null || used === undefined || !total ? null : (used / total) * 100;
+}
+
 export function heatRows(gpus: Gpu[]): { label: string; cells: HeatCell[] }[] {
   const byNode = new Map<string, Gpu[]>();
   for (const g of gpus) byNode.set(g.hostname, [...(byNode.get(g.hostname) ?? []), g]);
@@ -35,8 +42,11 @@ export function heatRows(gpus: Gpu[]): { label: string; cells: HeatCell[] }[] {
         .map((g) => ({
           label: String(g.gpu_index),
           value: g.latest_metrics?.utilization_pct ?? null,
+          memory: memoryShare(g),
           state: g.state,
-          title: `${hostname} GPU ${g.gpu_index} (${g.model}): ${g.state}, ${pct(g.latest_metrics?.utilization_pct)}`,
+          title:
+            `${hostname} GPU ${g.gpu_index} (${g.model}): ${g.state}, ${pct(g.latest_metrics?.utilization_pct)} busy` +
+            `, memory ${pct(memoryShare(g))} used`,
         })),
     }));
 }
@@ -104,11 +114,12 @@ export function FleetPage() {
         <h2>Fleet utilization, last hour</h2>
         <ErrorNote error={utilization.error} />
         {utilization.data && (
-          <StackedBars
+          <LineChart
             testId="utilization-chart"
             label="Average GPU utilization over the last hour"
-            points={utilizationPoints(utilization.data)}
-            format={(v) => `${Math.round(v)}%`}
+            points={linePoints(utilization.data, "utilization_pct", 120)}
+            format={percent}
+            max={100}
             empty="No GPU metrics in the last hour: the node agents report them every 10 seconds."
           />
         )}

@@ -150,7 +150,7 @@ export function BillingPage() {
         </div>
         <DataTable
           testId="usage"
-          rows={byDay}
+          rows={usage.data ? byDay : undefined}
           empty="No usage in the last 30 days."
           columns={[
             { label: "Day", render: (u) => String(u.day) },

@@ -1,6 +1,6 @@
 import { useState } from "react";
 import { api } from "../api.js";
-import { megabytes, metricPoints, percent, StackedBars } from "../charts.js";
+import { LineChart, linePoints, megabytes, percent } from "../charts.js";
 import { short, text } from "../format.js";
 import { usePagedList, useResource } from "../hooks.js";
 import type { Instance, InstanceMetrics, Tenant } from "../types.js";
@@ -26,17 +26,18 @@ function InstanceMetricsPanel({ instance }: { instance: Instance }) {
       <ErrorNote error={metrics.error} />
       {metrics.data && (
         <div className="grid2">
-          <StackedBars
+          <LineChart
             testId="instance-utilization-chart"
             label={`GPU utilization of ${instance.name}`}
-            points={metricPoints(metrics.data, "utilization_pct", "utilization", percent)}
+            points={linePoints(metrics.data, "utilization_pct", 120)}
             format={percent}
+            max={100}
             empty={empty}
           />
-          <StackedBars
+          <LineChart
             testId="instance-memory-chart"
             label={`GPU memory used by ${instance.name}`}
-            points={metricPoints(metrics.data, "memory_used_mb", "memory used", megabytes)}
+            points={linePoints(metrics.data, "memory_used_mb", 120)}
             format={megabytes}
             empty={empty}
           />
