@@ -1101,6 +1101,7 @@ _JobRequired = TypedDict("_JobRequired", {
         "priority": int,
         "status": str,
         "block_reason": Optional[str],
+        "pending_reason": Optional[Dict[str, Any]],
         "submitted_by": Optional[str],
         "estimated_duration_min": Optional[int],
         "command": Optional[str],

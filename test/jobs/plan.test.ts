@@ -118,6 +118,47 @@ describe("planPass (pure)", () => {
   });
 });
 
+describe("a reason for every waiting job", () => {
+  it("names what each waiting job waits for: quota, GPU type, a reservation, fragmentation, priority, capacity", () => {
+    const p = pool(1, 4);
+    p.releases = [{ end: 60 * 60_000, gpus: 4 }];
+    const jobs: PlanJob[] = [
+      { ...job(1, 1), tenantId: 7 }, // over quota
+      { ...job(2, 1), gpuType: "B200" }, // no such GPU in the cluster
+      job(3, 8, 60), // waits for node 1's 4 busy GPUs: reserves the node
+      job(4, 2, 120), // would fit the reserved node's free GPUs, but runs past the reservation
+      job(5, 1, 30), // backfills the reserved node
+    ];
+    const plan = planPass([p], jobs, new Map([[7, { limit: 2, used: 2 }]]), { now: 0 });
+    expect(plan.placements.map((x) => x.job.id)).toEqual([5]);
+    expect(plan.blocked.get(1)).toBe("quota: tenant 7 uses 2 of 2 GPUs; this job needs 1 more");
+    expect(plan.blocked.get(2)).toBe("no matching GPU type: cluster 1 has no 'B200' GPUs");
+    expect(plan.blocked.get(3)).toBe("no capacity: waiting for 8 free GPUs on one node; 4 free in cluster 1 now");
+    expect(plan.blocked.get(4)).toMatch(/^reserved: the GPUs that would fit are held for job 3, ahead in the queue/);
+  });
+
+  it("every job the plan does not place has a reason, whatever the fleet and queue (property)", () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.integer({ min: 0, max: 8 }), { minLength: 1, maxLength: 4 }),
+        fc.array(fc.integer({ min: 1, max: 8 }), { minLength: 1, maxLength: 12 }),
+        (frees, sizes) => {
+          const pools = frees.map((free, i) => pool(i + 1, free));
+          const jobs = sizes.map((size, i) => job(i + 1, size));
+          const plan = planPass(pools, jobs, new Map(), { now: 0 });
+          const placed = new Set(plan.placements.map((x) => x.job.id));
+          for (const j of jobs) {
+            if (placed.has(j.id)) continue;
+            const reason = plan.blocked.get(j.id);
+            expect(reason).toMatch(/^(reserved|fragmentation|priority|no capacity|no matching GPU type): \S/);
+          }
+        },
+      ),
+      { numRuns: 200 },
+    );
+  });
+});
+
 describe("queue order and type-aware reservations", () => {
   const typed = (nodeId: number, model: string, free: number, busyUntilMin = 600): PlanPool => ({
     ...pool(nodeId, free),
@@ -136,7 +177,7 @@ describe("queue order and type-aware reservations", () => {
     const jobs = [at(job(1, 1), 5, 50), at(job(2, 1), 2, 50)];
     const plan = planPass([pool(1, 1)], queueOrder(jobs, now), new Map(), { now });
     expect(plan.placements.map((p) => p.job.id)).toEqual([2]);
-    expect(plan.blocked.get(1)).toMatch(/^no capacity:/);
+    expect(plan.blocked.get(1)).toMatch(/^priority: behind job 2 /);
   });
 
   it("priority 1 goes before any other job, however long that one has waited", () => {
@@ -268,7 +309,7 @@ describe("type-aware placement", () => {
     ]);
     const bestFit = planPass(pools(), jobs, new Map(), { now: 0, placement: "bestFit" });
     expect(bestFit.placements.map((p) => [p.job.id, p.pool.model])).toEqual([[1, "P100"]]);
-    expect(bestFit.blocked.get(2)).toMatch(/^no capacity:/);
+    expect(bestFit.blocked.get(2)).toMatch(/^priority: behind job 1 /);
   });
 
   it("spreads over models by free GPUs, best fit within the model", () => {
@@ -301,7 +342,9 @@ describe("type-aware placement", () => {
       [1, 1],
       [2, 2],
     ]);
-    expect(before.blocked.get(3)).toMatch(/^no capacity:/);
+    expect(before.blocked.get(3)).toBe(
+      "fragmentation: 3 GPUs are free in cluster 1 but at most 2 on one node; this job needs 3 on one node",
+    );
   });
 
   it("a job that accepts one model gets plain best fit", () => {

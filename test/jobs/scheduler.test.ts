@@ -71,7 +71,9 @@ describeEachDb("job scheduler", (h) => {
     expect((await job(h(), young.id)).status).toBe("blocked");
     const l = await job(h(), low.id);
     expect(l.status).toBe("blocked");
-    expect(l.block_reason).toMatch(/^no capacity:/);
+    // Jobs ahead in the order took both GPUs this pass: the low-priority job says it waits behind them.
+    expect(l.block_reason).toMatch(new RegExp(`^priority: behind job ${urgent.id} and others ahead in the queue`));
+    expect(l.pending_reason.code).toBe("priority");
   });
 
   it("puts all of a job's GPUs on one node, best fit, keeping whole nodes free", async () => {

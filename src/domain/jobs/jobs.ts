@@ -10,6 +10,46 @@ export const jobStatuses = ["queued", "blocked", "scheduled", "running", "comple
 export type JobStatus = (typeof jobStatuses)[number];
 export const terminalStatuses: readonly JobStatus[] = ["completed", "failed", "cancelled"];
 
+/** Why a job waits, as a code a program can branch on (Slurm's `Reason`, Kueue's conditions). */
+export const pendingCodes = [
+  "queued",
+  "quota",
+  "gpu_type",
+  "reserved",
+  "fragmentation",
+  "priority",
+  "capacity",
+  "credits",
+  "held",
+] as const;
+export type PendingCode = (typeof pendingCodes)[number];
+
+const codeOfPrefix: Record<string, PendingCode> = {
+  quota: "quota",
+  "no matching GPU type": "gpu_type",
+  reserved: "reserved",
+  fragmentation: "fragmentation",
+  priority: "priority",
+  "no capacity": "capacity",
+  credits: "credits",
+};
+
+/**
+ * A waiting job's reason (queued or blocked; null once it has GPUs or has ended): the scheduler's own reasons by their
+ * prefix, anything else an operator wrote as `held`, and a queued job the scheduler has not looked at yet as `queued`.
+ */
+export function pendingReason(
+  status: string,
+  blockReason: string | null,
+): { code: PendingCode; message: string } | null {
+  if (status !== "queued" && status !== "blocked") return null;
+  if (!blockReason) return { code: "queued", message: "waiting for the next scheduling pass" };
+  const colon = blockReason.indexOf(":");
+  const code = colon > 0 ? codeOfPrefix[blockReason.slice(0, colon)] : undefined;
+  if (code) return { code, message: blockReason.slice(colon + 1).trim() };
+  return { code: status === "blocked" ? "held" : "queued", message: blockReason };
+}
+
 export interface SubmitJobInput {
   clusterId: number;
   name: string;

@@ -113,8 +113,21 @@ export interface PlanResult {
   reservations: Reservation[];
 }
 
-/** The reasons the scheduler itself writes; a job blocked by anything else (an operator hold) is not scheduled. */
-export const blockPrefixes = ["quota:", "no matching GPU type:", "no capacity:", "credits:"] as const;
+/**
+ * The reasons the scheduler itself writes, each "<code>: <sentence>" (Slurm's `Reason`): over quota; no node has the
+ * GPU type (or that many of it); GPUs that fit are reserved for a job ahead; enough GPUs are free but on different
+ * nodes (fragmentation); jobs ahead in the order took the GPUs this pass (priority); nothing free that fits
+ * (capacity); a prepaid tenant without credit. A job blocked by anything else (an operator hold) is not scheduled.
+ */
+export const blockPrefixes = [
+  "quota:",
+  "no matching GPU type:",
+  "reserved:",
+  "fragmentation:",
+  "priority:",
+  "no capacity:",
+  "credits:",
+] as const;
 
 /** Seconds of waiting one priority level is worth (below priority 1, which always goes first). */
 export const priorityStepS = 60;
@@ -231,6 +244,8 @@ export function planPass(
     bucketAdd(model, pool);
   }
   const reserved = new Set<PlanPool>();
+  // The first job placed on each model this pass: a job that then finds nothing waits behind it (priority).
+  const firstPlaced = new Map<ModelIndex, number>();
   const typeAware = (options.placement ?? "typeAware") === "typeAware";
   const fgd = typeAware ? (options.fgd ?? "multi") : "off";
   // Models the typed jobs of this queue accept: work that could run elsewhere keeps off them.
@@ -307,7 +322,7 @@ export function planPass(
       }
     }
     if (!pool) {
-      result.blocked.set(job.id, `no capacity: waiting for ${need} free ${job.gpuType ?? "GPU"}s on one node`);
+      result.blocked.set(job.id, waitingReason(job, models, result.reservations, firstPlaced));
       if (result.reservations.length < maxReservations) {
         const choice = earliestPool(
           models,
@@ -331,6 +346,7 @@ export function planPass(
     if (!backfill) bucketRemove(model, pool);
     const gpus = pool.free.splice(0, need);
     if (!backfill) bucketAdd(model, pool);
+    if (!firstPlaced.has(model)) firstPlaced.set(model, job.id);
     pool.releases.push({
       end: job.estimateMs === null ? now + defaultEstimateMs : now + job.estimateMs,
       gpus: need,
@@ -340,6 +356,48 @@ export function planPass(
     result.placements.push({ job, pool, gpus, backfill });
   }
   return result;
+}
+
+/**
+ * Why a job that fits its cluster's nodes found no GPUs this pass, most specific first: GPUs that would fit are held
+ * for a job ahead (reserved); enough matching GPUs are free but no node has `need` of them (fragmentation); jobs
+ * ahead in the order took what was free (priority); else there is simply not enough free (capacity).
+ */
+function waitingReason(
+  job: PlanJob,
+  models: ModelIndex[],
+  reservations: Reservation[],
+  firstPlaced: Map<ModelIndex, number>,
+): string {
+  const need = job.gpuCount;
+  const what = job.gpuType ?? "GPU";
+  const names = new Set(models.map((m) => m.name));
+  const holding = reservations.find(
+    (r) =>
+      r.jobId !== job.id && r.pool.clusterId === job.clusterId && names.has(r.pool.model) && r.pool.free.length >= need,
+  );
+  if (holding) {
+    return `reserved: the ${what}s that would fit are held for job ${holding.jobId}, ahead in the queue; this job runs after it, or before if its estimate ends in time`;
+  }
+  let free = 0;
+  let mostOnOne = 0;
+  for (const model of models) {
+    free += freeGpus(model);
+    for (let n = model.buckets.length - 1; n > mostOnOne; n--) {
+      if (model.buckets[n].size) {
+        mostOnOne = n;
+        break;
+      }
+    }
+  }
+  if (free >= need) {
+    return `fragmentation: ${free} ${what}s are free in cluster ${job.clusterId} but at most ${mostOnOne} on one node; this job needs ${need} on one node`;
+  }
+  const ahead = models.map((m) => firstPlaced.get(m)).find((id) => id !== undefined);
+  if (ahead !== undefined) {
+    return `priority: behind job ${ahead} and others ahead in the queue, which took the free ${what}s this pass; ${free} left free`;
+  }
+  return `no capacity: waiting for ${need} free ${what}s on one node; ${free} free in cluster ${job.clusterId} now`;
 }
 
 interface ModelIndex {

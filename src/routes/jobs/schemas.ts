@@ -1,5 +1,5 @@
 import { z } from "@hono/zod-openapi";
-import { type JobRow, jobStatuses } from "../../domain/jobs/jobs.js";
+import { type JobRow, jobStatuses, pendingCodes, pendingReason } from "../../domain/jobs/jobs.js";
 import { microsToUsd } from "../../lib/money.js";
 import { int32, safeName, urlInt } from "../../lib/schemas.js";
 import { OciRef } from "../catalog/schemas.js";
@@ -15,6 +15,16 @@ export const Job = z
     priority: z.number().int().openapi({ description: "1 = highest" }),
     status: z.enum(jobStatuses),
     block_reason: z.string().nullable(),
+    pending_reason: z
+      .object({
+        code: z.enum(pendingCodes),
+        message: z.string(),
+      })
+      .nullable()
+      .openapi({
+        description:
+          "Why a queued or blocked job waits (null once it has GPUs or has ended): queued (not yet considered by the scheduler), quota, gpu_type (no node has that type or that many), reserved (GPUs that fit are held for a job ahead), fragmentation (enough GPUs free, not on one node), priority (jobs ahead took them), capacity, credits, held (an operator's block)",
+      }),
     submitted_by: z.string().nullable(),
     estimated_duration_min: z.number().int().nullable(),
     command: z.string().nullable(),
@@ -48,6 +58,7 @@ export const jobView = (j: JobRow) => ({
   priority: j.priority,
   status: j.status,
   block_reason: j.blockReason,
+  pending_reason: pendingReason(j.status, j.blockReason),
   submitted_by: j.submittedBy,
   estimated_duration_min: j.estimatedDurationMin,
   command: j.command,

@@ -66,7 +66,13 @@ export function JobsPage() {
             render: (j) => (
               <div>
                 <Badge value={j.status} />
-                {j.block_reason ? <div className="muted small">{String(j.block_reason)}</div> : null}
+                {j.pending_reason ? (
+                  <div className="muted small" data-testid="pending-reason" data-code={j.pending_reason.code}>
+                    <strong>{j.pending_reason.code.replace("_", " ")}</strong>: {j.pending_reason.message}
+                  </div>
+                ) : j.block_reason ? (
+                  <div className="muted small">{String(j.block_reason)}</div>
+                ) : null}
               </div>
             ),
           },

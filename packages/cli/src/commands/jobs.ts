@@ -73,7 +73,7 @@ export const jobCommands: Command[] = [
           ["PRIORITY", (j) => j.priority],
           ["NODE", (j) => j.node_id],
           ["CREATED", (j) => when(j.created_at)],
-          ["WHY WAITING", (j) => j.block_reason],
+          ["WHY WAITING", (j) => (j.pending_reason ? `${j.pending_reason.code}: ${j.pending_reason.message}` : "")],
         ]),
       );
     },

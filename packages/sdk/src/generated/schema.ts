@@ -12223,6 +12223,12 @@ export interface components {
             /** @enum {string} */
             status: "queued" | "blocked" | "scheduled" | "running" | "completed" | "failed" | "cancelled";
             block_reason: string | null;
+            /** @description Why a queued or blocked job waits (null once it has GPUs or has ended): queued (not yet considered by the scheduler), quota, gpu_type (no node has that type or that many), reserved (GPUs that fit are held for a job ahead), fragmentation (enough GPUs free, not on one node), priority (jobs ahead took them), capacity, credits, held (an operator's block) */
+            pending_reason: {
+                /** @enum {string} */
+                code: "queued" | "quota" | "gpu_type" | "reserved" | "fragmentation" | "priority" | "capacity" | "credits" | "held";
+                message: string;
+            } | null;
             submitted_by: string | null;
             estimated_duration_min: number | null;
             command: string | null;
