@@ -133,7 +133,7 @@ describe("a reason for every waiting job", () => {
     expect(plan.placements.map((x) => x.job.id)).toEqual([5]);
     expect(plan.blocked.get(1)).toBe("quota: tenant 7 uses 2 of 2 GPUs; this job needs 1 more");
     expect(plan.blocked.get(2)).toBe("no matching GPU type: cluster 1 has no 'B200' GPUs");
-    expect(plan.blocked.get(3)).toBe("no capacity: waiting for 8 free GPUs on one node; 4 free in cluster 1 now");
+    expect(plan.blocked.get(3)).toBe("no capacity: waiting for 8 free GPUs on one node");
     expect(plan.blocked.get(4)).toMatch(/^reserved: the GPUs that would fit are held for job 3, ahead in the queue/);
   });
 
@@ -343,7 +343,7 @@ describe("type-aware placement", () => {
       [2, 2],
     ]);
     expect(before.blocked.get(3)).toBe(
-      "fragmentation: 3 GPUs are free in cluster 1 but at most 2 on one node; this job needs 3 on one node",
+      "fragmentation: at least 3 GPUs are free in cluster 1, but no node has 3 of them free",
     );
   });
 

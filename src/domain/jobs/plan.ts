@@ -361,7 +361,8 @@ export function planPass(
 /**
  * Why a job that fits its cluster's nodes found no GPUs this pass, most specific first: GPUs that would fit are held
  * for a job ahead (reserved); enough matching GPUs are free but no node has `need` of them (fragmentation); jobs
- * ahead in the order took what was free (priority); else there is simply not enough free (capacity).
+ * ahead in the order took what was free (priority); else there is simply not enough free (capacity). The sentences
+ * leave out counts that move with every GPU freed, so a waiting job's row is rewritten only when its reason changes.
  */
 function waitingReason(
   job: PlanJob,
@@ -380,24 +381,15 @@ function waitingReason(
     return `reserved: the ${what}s that would fit are held for job ${holding.jobId}, ahead in the queue; this job runs after it, or before if its estimate ends in time`;
   }
   let free = 0;
-  let mostOnOne = 0;
-  for (const model of models) {
-    free += freeGpus(model);
-    for (let n = model.buckets.length - 1; n > mostOnOne; n--) {
-      if (model.buckets[n].size) {
-        mostOnOne = n;
-        break;
-      }
-    }
-  }
+  for (const model of models) free += freeGpus(model);
   if (free >= need) {
-    return `fragmentation: ${free} ${what}s are free in cluster ${job.clusterId} but at most ${mostOnOne} on one node; this job needs ${need} on one node`;
+    return `fragmentation: at least ${need} ${what}s are free in cluster ${job.clusterId}, but no node has ${need} of them free`;
   }
   const ahead = models.map((m) => firstPlaced.get(m)).find((id) => id !== undefined);
   if (ahead !== undefined) {
-    return `priority: behind job ${ahead} and others ahead in the queue, which took the free ${what}s this pass; ${free} left free`;
+    return `priority: behind job ${ahead} and others ahead in the queue, which took the free ${what}s this pass`;
   }
-  return `no capacity: waiting for ${need} free ${what}s on one node; ${free} free in cluster ${job.clusterId} now`;
+  return `no capacity: waiting for ${need} free ${what}s on one node`;
 }
 
 interface ModelIndex {
