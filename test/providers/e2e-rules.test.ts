@@ -1,6 +1,7 @@
 import { afterAll, afterEach, beforeEach, describe, expect, it } from "vitest";
 import { E2eCloud } from "../../src/providers/e2e/index.js";
 import { CircuitBreaker } from "../../src/providers/upstream/breaker.js";
+import { upstreamConfig } from "../../src/providers/upstream/config.js";
 import { sshPublicKey } from "../instances/fixtures.js";
 import { e2eContract } from "./contracts/e2e.js";
 import { E2E_INR_PER_USD, E2eFake } from "./fakes/e2e.js";
@@ -212,3 +213,17 @@ function planQuery(location: string) {
 function auth() {
   return { headers: { authorization: `Bearer ${e2e.authToken}` } };
 }
+
+describe("E2E Networks' settings", () => {
+  it("is configured only with key, token and project; a rate that is not a number is refused by name", () => {
+    const all = { GPUPLANE_E2E_API_KEY: "k", GPUPLANE_E2E_AUTH_TOKEN: "t", GPUPLANE_E2E_PROJECT_ID: "1" };
+    expect(upstreamConfig({ GPUPLANE_E2E_API_KEY: "k" }).credentials.e2e).toBeUndefined();
+    expect(upstreamConfig({ ...all, GPUPLANE_E2E_LOCATIONS: "Delhi, Mumbai" }).credentials.e2e).toMatchObject({
+      locations: ["Delhi", "Mumbai"],
+      os: "Ubuntu 22.04",
+    });
+    expect(() => upstreamConfig({ ...all, GPUPLANE_E2E_INR_PER_USD: "eighty" })).toThrow(
+      /GPUPLANE_E2E_INR_PER_USD: must be a decimal number of rupees per US dollar/,
+    );
+  });
+});
