@@ -379,6 +379,7 @@ _UpstreamImagesOptional = TypedDict("_UpstreamImagesOptional", {
         "verda": str,
         "lambda": str,
         "runpod": str,
+        "e2e": str,
     }, total=False)
 
 

@@ -37,6 +37,7 @@ describeEachDb(
         verda: "ubuntu-22.04-cuda-12.4-docker",
         lambda: "lambda-stack-22-04",
         runpod: "runpod/pytorch:2.4.0-py3.11-cuda12.4.1-devel-ubuntu22.04",
+        e2e: "Ubuntu-22.04-Distro",
       });
       const { key, sshKeyId } = await customer(h(), "200");
       const onVerda = await deploy(key, sshKeyId, "ubuntu-24.04-cuda-12.8-cluster", "FIN-01");

@@ -137,6 +137,12 @@ const preBlackwell = allModels.filter((m) => m !== "B200");
 const RUNPOD_PYTORCH_CUDA_12_4 = "runpod/pytorch:2.4.0-py3.11-cuda12.4.1-devel-ubuntu22.04";
 
 /**
+ * E2E Networks' Ubuntu 22.04 image of its GPU OS row (the `image` its `GET /images/` plans name; the node comes with
+ * the NVIDIA driver, not with PyTorch: an operator with an E2E image that has it maps it in `upstream_images`).
+ */
+const E2E_UBUNTU_22_04 = "Ubuntu-22.04-Distro";
+
+/**
  * Each image carries what each resold cloud launches for it (`upstreamImages`): Verda's `image_type` (GET /images),
  * Lambda's image `family` (GET /images; the launch takes `image: {family}`), RunPod's container image name. Only
  * what matches the image's OS and CUDA is mapped; a cloud missing from the map does not sell the image (RunPod, which
@@ -150,6 +156,7 @@ export const defaultImages = [
       verda: "ubuntu-22.04-cuda-12.4-docker",
       lambda: "lambda-stack-22-04",
       runpod: RUNPOD_PYTORCH_CUDA_12_4,
+      e2e: E2E_UBUNTU_22_04,
     } as Record<string, string>,
     ociRef: "docker.io/pytorch/pytorch:2.7.0-cuda12.8-cudnn9-runtime",
     name: "PyTorch 2.7 + CUDA 12.8",
@@ -164,6 +171,7 @@ export const defaultImages = [
       verda: "ubuntu-22.04-cuda-12.4-docker",
       lambda: "lambda-stack-22-04",
       runpod: RUNPOD_PYTORCH_CUDA_12_4,
+      e2e: E2E_UBUNTU_22_04,
     } as Record<string, string>,
     ociRef: "docker.io/nvidia/cuda:12.4.1-cudnn-devel-ubuntu22.04",
     name: "Ubuntu 22.04 + CUDA 12.4 (cluster)",

@@ -1,3 +1,4 @@
+import { E2eCloud, e2eOs } from "../e2e/index.js";
 import { LambdaCloud } from "../lambda/index.js";
 import { RunPodCloud } from "../runpod/index.js";
 import { VerdaCloud } from "../verda/index.js";
@@ -31,5 +32,6 @@ export function buildClouds(
   if (c.lambda) add((breaker) => new LambdaCloud({ ...c.lambda!, breaker, timeoutMs }));
   if (c.verda) add((breaker) => new VerdaCloud({ ...c.verda!, breaker, timeoutMs }));
   if (c.runpod) add((breaker) => new RunPodCloud({ ...c.runpod!, breaker, timeoutMs }));
+  if (c.e2e) add((breaker) => new E2eCloud({ ...c.e2e!, os: e2eOs(c.e2e!.os), breaker, timeoutMs }));
   return clouds;
 }

@@ -1,7 +1,7 @@
 import type { GpuFormFactor } from "./gpus.js";
 
 /** The clouds gpuplane resells. */
-export const upstreamNames = ["verda", "lambda", "runpod"] as const;
+export const upstreamNames = ["verda", "lambda", "runpod", "e2e"] as const;
 export type UpstreamName = (typeof upstreamNames)[number];
 
 export function isUpstreamName(name: string): name is UpstreamName {

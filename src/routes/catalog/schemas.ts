@@ -43,7 +43,7 @@ export const Image = z
     oci_ref: z.string().nullable().openapi({ description: "The container image fleet nodes run for it" }),
     upstream_images: z.record(z.string(), z.string()).openapi({
       description:
-        "What each resold cloud launches for it (verda: image_type, lambda: image family, runpod: image name); a cloud missing here does not sell it (RunPod falls back to oci_ref)",
+        "What each resold cloud launches for it (verda: image_type, lambda: image family, runpod: image name, e2e: image); a cloud missing here does not sell it (RunPod falls back to oci_ref)",
       example: { verda: "ubuntu-22.04-cuda-12.4-docker", lambda: "lambda-stack-22-04" },
     }),
     active: z.boolean(),
@@ -63,6 +63,7 @@ export const UpstreamImages = z
     verda: CloudImageName.optional().openapi({ example: "ubuntu-22.04-cuda-12.4-docker" }),
     lambda: CloudImageName.optional().openapi({ example: "lambda-stack-22-04" }),
     runpod: OciRef.optional().openapi({ example: "runpod/pytorch:2.4.0-py3.11-cuda12.4.1-devel-ubuntu22.04" }),
+    e2e: CloudImageName.optional().openapi({ example: "Ubuntu-22.04-Distro" }),
   })
   .strict()
   .openapi("UpstreamImages", {

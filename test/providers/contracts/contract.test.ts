@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
 import { answerViolations, type CloudContract, operationFor, requestViolations } from "./contract.js";
+import { e2eContract } from "./e2e.js";
 
 // The checker every fake runs, on a two-operation contract: what it lets through and what it names.
 const contract: CloudContract = {
@@ -55,5 +56,58 @@ describe("cloud contracts", () => {
     expect(
       answerViolations(contract, { ...ok, method: "GET", path: "/instances/x", status: 404, answer: "" })[0],
     ).toMatch(/declares no such answer/);
+  });
+});
+
+// E2E's contract (from e2ectl 0.6.1) on answers its own tests give: an error inside HTTP 200 is still an answer the
+// contract knows, and a create without e2ectl's fields is refused.
+describe("E2E Networks' contract", () => {
+  const q = "?apikey=k&project_id=46429&location=Delhi";
+  it("accepts e2ectl's own fixtures, a 401 envelope inside HTTP 200 among them", () => {
+    const list = {
+      code: 200,
+      data: [
+        { id: 101, is_locked: false, name: "node-a", plan: "C3.8GB", public_ip_address: "1.1.1.1", status: "Running" },
+      ],
+      errors: {},
+      message: "OK",
+      total_count: 1,
+      total_page_number: 1,
+    };
+    expect(
+      answerViolations(e2eContract, { method: "GET", path: `/nodes/${q}`, body: undefined, status: 200, answer: list }),
+    ).toEqual([]);
+    const unauthorized = { code: 401, data: {}, errors: { auth: ["invalid"] }, message: "Unauthorized" };
+    expect(
+      answerViolations(e2eContract, {
+        method: "GET",
+        path: `/nodes/${q}`,
+        body: undefined,
+        status: 200,
+        answer: unauthorized,
+      }),
+    ).toEqual([]);
+    const forbidden = { detail: "Authentication credentials were not provided." };
+    expect(
+      answerViolations(e2eContract, {
+        method: "GET",
+        path: `/nodes/${q}`,
+        body: undefined,
+        status: 403,
+        answer: forbidden,
+      }),
+    ).toEqual([]);
+  });
+
+  it("refuses a create without the fields e2ectl always sends, and a call without the project context", () => {
+    const bare = requestViolations(e2eContract, {
+      method: "POST",
+      path: `/nodes/${q}`,
+      body: { name: "a", plan: "p", image: "i" },
+    });
+    expect(bare.join()).toMatch(/request body number_of_instances/);
+    expect(requestViolations(e2eContract, { method: "GET", path: "/nodes/?apikey=k", body: undefined }).join()).toMatch(
+      /query project_id/,
+    );
   });
 });

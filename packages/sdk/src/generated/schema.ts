@@ -10712,7 +10712,7 @@ export interface paths {
                 query?: never;
                 header?: never;
                 path: {
-                    name: "verda" | "lambda" | "runpod";
+                    name: "verda" | "lambda" | "runpod" | "e2e";
                 };
                 cookie?: never;
             };
@@ -10806,7 +10806,7 @@ export interface paths {
                 query?: never;
                 header?: never;
                 path: {
-                    name: "verda" | "lambda" | "runpod";
+                    name: "verda" | "lambda" | "runpod" | "e2e";
                     upstream_type: string;
                 };
                 cookie?: never;
@@ -10904,7 +10904,7 @@ export interface paths {
                 query?: never;
                 header?: never;
                 path: {
-                    name: "verda" | "lambda" | "runpod";
+                    name: "verda" | "lambda" | "runpod" | "e2e";
                 };
                 cookie?: never;
             };
@@ -11431,7 +11431,7 @@ export interface components {
             /** @description The container image fleet nodes run for it */
             oci_ref: string | null;
             /**
-             * @description What each resold cloud launches for it (verda: image_type, lambda: image family, runpod: image name); a cloud missing here does not sell it (RunPod falls back to oci_ref)
+             * @description What each resold cloud launches for it (verda: image_type, lambda: image family, runpod: image name, e2e: image); a cloud missing here does not sell it (RunPod falls back to oci_ref)
              * @example {
              *       "verda": "ubuntu-22.04-cuda-12.4-docker",
              *       "lambda": "lambda-stack-22-04"
@@ -11561,6 +11561,8 @@ export interface components {
             lambda?: string;
             /** @example runpod/pytorch:2.4.0-py3.11-cuda12.4.1-devel-ubuntu22.04 */
             runpod?: string;
+            /** @example Ubuntu-22.04-Distro */
+            e2e?: string;
         } | null;
         UpdateImage: {
             name?: string;
@@ -12654,7 +12656,7 @@ export interface components {
         };
         UpstreamProvider: {
             /** @enum {string} */
-            name: "verda" | "lambda" | "runpod";
+            name: "verda" | "lambda" | "runpod" | "e2e";
             configured: boolean;
             paused: boolean;
             ok: boolean | null;
