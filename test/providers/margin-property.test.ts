@@ -160,7 +160,7 @@ const caseArb = fc.record({
 });
 
 /** Runs per cloud on each database: three clouds × two databases stay well under a minute. */
-const RUNS = Number(process.env.MARGIN_PROPERTY_RUNS ?? 5);
+const RUNS = Number(process.env.MARGIN_PROPERTY_RUNS ?? 12);
 
 /** The sell price of the H100 in the cloud's region: set below cost, then raised by the sync to cost + markup. */
 async function priceAtFloor(h: Harness, row: CloudRow, markupPercent: number, markupFixedCents: number) {
@@ -221,7 +221,9 @@ describeEachDb(
                     ? await h().del(`/api/v1/instances/${id}`, key)
                     : await h().post(`/api/v1/instances/${id}/${op.kind}`, undefined, key);
                 // A refusal (stopping a Lambda instance, starting a running one) is fine; a server error is not.
-                expect(res.status, `${op.kind}: ${res.text}`).toBeLessThan(500);
+                // An action on one the cloud lost before a pass noticed is a 502 naming the cloud's answer.
+                if (lost && res.status === 502) expect(res.body.kind).toBe("gone");
+                else expect(res.status, `${op.kind}: ${res.text}`).toBeLessThan(500);
               }
               row.observe(record, now());
               charges.push([now(), row.charge(record, now())]);
