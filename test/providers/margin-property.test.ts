@@ -160,7 +160,7 @@ const caseArb = fc.record({
 });
 
 /** Runs per cloud on each database: three clouds × two databases stay well under a minute. */
-const RUNS = Number(process.env.MARGIN_PROPERTY_RUNS ?? 12);
+const RUNS = Number(process.env.MARGIN_PROPERTY_RUNS ?? 5);
 
 /** The sell price of the H100 in the cloud's region: set below cost, then raised by the sync to cost + markup. */
 async function priceAtFloor(h: Harness, row: CloudRow, markupPercent: number, markupFixedCents: number) {
