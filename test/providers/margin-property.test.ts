@@ -36,7 +36,8 @@ afterEach(() => {
 });
 
 const micros = (usd: number | string) => BigInt(Math.round(Number(usd) * 1_000_000));
-const ceilDiv = (a: bigint, b: bigint) => (a + b - 1n) / b;
+/** To the nearest micro-dollar, as the ledger rounds: a cloud bills in cents, so below a micro-dollar is no charge. */
+const roundDiv = (a: bigint, b: bigint) => (2n * a + b) / (2n * b);
 
 /**
  * One resold cloud, as a row: where gpuplane sells its H100 SXM, how to find gpuplane's instance in the fake, how to
@@ -84,7 +85,7 @@ const clouds: CloudRow[] = [
       if (!(end > active)) return 0n;
       const minutes = BigInt(Math.ceil((end - active) / 60_000));
       const perHour = BigInt(lambda.types.find((t) => t.name === r.type)!.priceCents) * 10_000n;
-      return ceilDiv(perHour * minutes * 60n, 3_600n);
+      return roundDiv(perHour * minutes * 60n, 3_600n);
     },
     alive: (r) => r.terminatedAt === null,
   },
@@ -123,7 +124,7 @@ const clouds: CloudRow[] = [
     charge: (i, now) => {
       const end = verdaDeleted.get(i) ?? now;
       const seconds = BigInt(Math.ceil((end - i.createdAt) / 1000));
-      return ceilDiv(micros((verda as any).view(i).price_per_hour) * seconds, 3_600n);
+      return roundDiv(micros((verda as any).view(i).price_per_hour) * seconds, 3_600n);
     },
     alive: (i) => !i.deleted,
   },
@@ -280,6 +281,45 @@ describeEachDb(
       },
       120_000,
     );
+
+    it("RunPod: pods get a 50 GB container disk and no volume, so a stopped pod costs nothing; the disk RunPod bills while it runs is paid at zero markup", async () => {
+      const row = clouds.find((c) => c.name === "runpod")!;
+      await priceAtFloor(h(), row, 0, 0);
+      const { key, sshKeyId } = await customer(h(), "100");
+      const created = await h().post(
+        "/api/v1/instances",
+        { name: "disk", planId: "GPU.H100.1x", templateSlug: "pytorch-cuda", region: row.region, sshKeyId },
+        key,
+      );
+      const id = created.body.data.id as string;
+      await tick(h(), "provisioning");
+      const create = runpod.calls("POST", "/v2/pods").at(-1)!.body;
+      expect(create.disk).toBe(50);
+      expect(create.mounts).toBeUndefined();
+      const pod = row.find(id);
+      expect(pod).toMatchObject({ diskGb: 50, volumeGb: 0 });
+      h().clock.advance(30_000);
+      await tick(h(), "status-sync");
+      expect((await view(h(), id, key)).status).toBe("running");
+      h().clock.advance(600_000);
+      const stop = await h().post(`/api/v1/instances/${id}/stop`, undefined, key);
+      expect(stop.body.data.statusReason).toMatch(/wipes its container disk.*no volume disk.*charges nothing/);
+      await tick(h(), "status-sync");
+      expect((await view(h(), id, key)).status).toBe("stopped");
+      const atStop = runpod.charge(pod.id);
+      await h().runWorker("meter");
+      const paidAtStop = await chargedFor(h(), "instance_id", id);
+      // An hour stopped: RunPod charges nothing more, nor does gpuplane.
+      h().clock.advance(3_600_000);
+      await tick(h(), "status-sync");
+      await h().runWorker("meter");
+      expect(runpod.charge(pod.id)).toBe(atStop);
+      expect(await chargedFor(h(), "instance_id", id)).toBe(paidAtStop);
+      // GPU and container disk for the 630 s it ran, by the second from the create: what the customer paid covers it.
+      expect(paidAtStop).toBeGreaterThanOrEqual(atStop);
+      expect(await h().del(`/api/v1/instances/${id}`, key)).toMatchObject({ status: 200 });
+      await tick(h(), "status-sync");
+    });
   },
   { manualClock: true, env: { GPUPLANE_SIMULATOR: "off", ...lambda.env(), ...runpod.env(), ...verda.env() } },
 );

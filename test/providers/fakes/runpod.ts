@@ -160,7 +160,7 @@ export class RunPodFake extends FakeCloud {
   }
 
   /**
-   * What RunPod charges for the pod so far, in micro-dollars, rounded up: its hourly GPU price for the compute seconds
+   * What RunPod charges for the pod so far, in micro-dollars (to the nearest, as gpuplane's ledger rounds): its hourly GPU price for the compute seconds
    * (billedSeconds), its container and volume disks while it runs, and its volume disk while it is stopped.
    */
   charge(id: string): bigint {
@@ -170,14 +170,14 @@ export class RunPodFake extends FakeCloud {
     const running = this.billedSeconds(id);
     const stopped = p.stoppedSeconds + (p.stoppedSince === null ? 0 : Math.floor((this.now() - p.stoppedSince) / 1000));
     const { diskRunning, volumeRunning, volumeStopped, monthSeconds } = RUNPOD_STORAGE;
-    // In millionths of a cent-free unit: micro-dollars × monthSeconds × 3600, kept in integers.
+    // In micro-dollars × monthSeconds × 3600, kept in integers.
     const den = BigInt(monthSeconds) * 3_600n;
     const micros = (usd: number) => BigInt(Math.round(usd * 1_000_000));
     const num =
       micros(perHour) * BigInt(running) * BigInt(monthSeconds) +
       (micros(diskRunning) * BigInt(p.diskGb) + micros(volumeRunning) * BigInt(p.volumeGb)) * BigInt(running) * 3_600n +
       micros(volumeStopped) * BigInt(p.volumeGb) * BigInt(stopped) * 3_600n;
-    return (num + den - 1n) / den;
+    return (2n * num + den) / (2n * den);
   }
 
   /** The pod disappears without a delete (RunPod's host failed, or it was deleted in RunPod's console). */
