@@ -207,6 +207,10 @@ try {
         startedAt: past,
         billedSeconds: 0,
         billingSince: past,
+        diskGb: 50,
+        volumeGb: 0,
+        stoppedSeconds: 0,
+        stoppedSince: null,
       });
     }
     const ip =

@@ -131,22 +131,24 @@ describeEachDb(
       h().clock.advance(60_000);
       await tick(h(), "status-sync");
       expect((await view(h(), id, key)).status).toBe("running");
-      h().clock.advance(1_790_000); // 29 min 50 s: Lambda bills 30 min
+      h().clock.advance(1_790_000); // 29 min 50 s after it ran: Lambda bills 30 min from active
       expect((await h().del(`/api/v1/instances/${id}`, key)).status).toBe(200);
       h().clock.advance(6_000);
       await tick(h(), "status-sync");
       await h().runWorker("meter");
 
-      // Revenue $3.00/h and Lambda's cost $3.11/h, each for Lambda's 30 whole minutes.
+      // Lambda turned active 60 s after the launch, unseen until the pass at 60 s: the customer's run starts at the
+      // last sight of it not yet active (the launch), never after Lambda's charge began. 1,850 s: 31 whole minutes.
+      // Revenue $3.00/h and Lambda's cost $3.11/h for them.
       const margins = (await h().get("/api/v1/dashboard/margins?days=1")).body.data;
       const mine = margins.instances.find((i: any) => i.instance_id === id);
       expect(mine).toMatchObject({
         provider: "lambda",
         tenant_id: tenantId,
-        seconds: 1_800,
-        revenue_usd: "1.500000",
-        upstream_cost_usd: "1.555000",
-        margin_usd: "-0.055000",
+        seconds: 1_860,
+        revenue_usd: "1.550000",
+        upstream_cost_usd: "1.606833",
+        margin_usd: "-0.056833",
       });
       const [rule] = (await h().get("/api/v1/alerts/rules")).body.data.filter((r: any) => r.type === "margin_negative");
       expect(rule).toBeDefined();

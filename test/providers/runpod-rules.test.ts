@@ -58,7 +58,8 @@ describe("RunPod's rules", () => {
     const secure = await adapter().types();
     const h100 = (types: typeof secure, dc: string) =>
       types.find((t) => t.upstreamType === H100 && t.upstreamRegion === dc)!;
-    expect(h100(secure, "EU-RO-1")).toMatchObject({ available: false, pricePerHourMicros: 2_990_000n });
+    // $2.99/h for the GPU and $0.006945/h for the 50 GB container disk at $0.10/GB/month, both billed while it runs.
+    expect(h100(secure, "EU-RO-1")).toMatchObject({ available: false, pricePerHourMicros: 2_990_000n + 6_945n });
     expect(h100(secure, "US-KS-2")).toMatchObject({ available: true, gpuMemoryGb: 80, formFactor: "SXM" });
     expect(runpod.calls("GET", "/v2/catalog/gpus")[0].path).toMatch(/cloud=SECURE/);
     // What it says is what the launch finds: refused in EU-RO-1, placed in US-KS-2.
@@ -68,7 +69,7 @@ describe("RunPod's rules", () => {
 
     // An operator selling Community Cloud sees its stock and its price, and launches there.
     const community = await adapter("COMMUNITY").types();
-    expect(h100(community, "EU-RO-1")).toMatchObject({ available: true, pricePerHourMicros: 2_690_000n });
+    expect(h100(community, "EU-RO-1")).toMatchObject({ available: true, pricePerHourMicros: 2_690_000n + 6_945n });
     const onCommunity = await launch(adapter("COMMUNITY"), "EU-RO-1", "gp-inst_c");
     expect(runpod.pods.get(onCommunity)).toMatchObject({ dataCenterId: "EU-RO-1", cloud: "COMMUNITY" });
   });
@@ -151,11 +152,11 @@ describe("RunPod's rules", () => {
     expect(runpod.pods.get(other)!.status).not.toBe("TERMINATED");
   });
 
-  it("declares RunPod's billing rule: by the second from the create, storage while stopped", async () => {
+  it("declares RunPod's billing rule: by the second from the create; a stopped pod without a volume costs nothing", async () => {
     const cloud = adapter();
     expect(cloud.billing).toMatchObject({
       startsAt: "launch",
-      whileStopped: "storage",
+      whileStopped: "none",
       incrementSeconds: 1,
       minimumSeconds: 0,
     });

@@ -108,9 +108,11 @@ describeEachDb(
       const { id } = await quickstart();
       await h().runWorker("meter");
       const [pod] = [...runpod.pods.values()].filter((p) => p.name === `gp-${id}`);
-      // RunPod's rule (runpod/docs pods/pricing.mdx): its per-GPU hourly price, by the second, from the create.
-      const perHour = usdPerHourToMicros(runpod.gpuTypes.find((t) => t.id === pod.gpuTypeId)!.secure);
-      const runpodCharge = (perHour * BigInt(runpod.billedSeconds(pod.id)) + 3_599n) / 3_600n;
+      // RunPod's rule (runpod/docs pods/pricing.mdx): its per-GPU hourly price and the pod's 50 GB container disk at
+      // $0.10/GB/month ($0.006945/h), by the second, from the create.
+      const perHour = usdPerHourToMicros(runpod.gpuTypes.find((t) => t.id === pod.gpuTypeId)!.secure) + 6_945n;
+      const runpodCharge = runpod.charge(pod.id);
+      expect(pod.diskGb).toBe(50);
       const [row] = await h().ctx.db.select().from(instances).where(eq(instances.id, id));
       expect(row.pricePerHourMicros).toBe(perHour); // zero markup: sold at RunPod's price
       const charged = await chargedFor(h(), "instance_id", id);

@@ -34,7 +34,7 @@ export interface ReconcileStats {
 type Row = Pick<
   typeof instances.$inferSelect,
   "id" | "status" | "providerRef" | "ipAddress" | "sshPort" | "sshUser" | "runningSince" | "stoppedAt" | "updatedAt"
-> & { launchedAt: Date | null };
+> & { launchedAt: Date | null; lastSeenAt: Date | null };
 
 const rowColumns = {
   id: instances.id,
@@ -47,6 +47,7 @@ const rowColumns = {
   stoppedAt: instances.stoppedAt,
   updatedAt: instances.updatedAt,
   launchedAt: upstreamLaunches.launchedAt,
+  lastSeenAt: upstreamLaunches.lastSeenAt,
 };
 
 /** A stop or terminate the cloud has not carried out after this long is sent again (its call failed, or we crashed). */
@@ -306,13 +307,18 @@ async function resendIfStale(ctx: AppContext, name: UpstreamName, row: Row, acti
 /**
  * When the customer's run starts, by the cloud's billing rule: where the cloud charges from the launch (Verda,
  * RunPod), from the launch's first claim (before its create call) or, on a start of a stopped instance, from the start
- * request (the instance entered provisioning before the cloud was asked); else when the cloud says it started running
- * (default: this pass). Billed only once it runs: one that never does is failed at the timeout, never billed.
+ * request (the instance entered provisioning before the cloud was asked). Where it charges from running (Lambda's
+ * `active`): when the cloud says it started, if it says; else it may have started any time since the last pass that
+ * saw it not yet running, so from that pass (or the launch, or the start request, if no pass saw it since): never
+ * after the cloud's charge began, at most one pass before it. Billed only once it runs: one that never does is failed
+ * at the timeout, never billed.
  */
 function runStart(cloud: UpstreamCloud, row: Row, u: UpstreamInstance): Date | undefined {
-  if (cloud.billing.startsAt !== "launch") return u.runningSince ?? undefined;
   const restart = row.stoppedAt !== null && (row.launchedAt === null || row.launchedAt < row.stoppedAt);
-  return restart ? row.updatedAt : (row.launchedAt ?? row.updatedAt);
+  const asked = restart ? row.updatedAt : (row.launchedAt ?? row.updatedAt);
+  if (cloud.billing.startsAt === "launch") return asked;
+  if (u.runningSince) return u.runningSince;
+  return row.lastSeenAt && row.lastSeenAt > asked ? row.lastSeenAt : asked;
 }
 
 /**

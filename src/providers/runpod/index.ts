@@ -42,6 +42,17 @@ const catalogBody = z.object({
   ),
 });
 
+/**
+ * The container disk every gpuplane pod gets (v2's `disk`, sent explicitly: v1's default was 50 GB, v2's document
+ * gives none). RunPod charges it while the pod runs, so it is part of the pod's upstream price.
+ */
+export const RUNPOD_CONTAINER_DISK_GB = 50;
+/** RunPod's container disk price while running: $0.10 per GB-month (pods/pricing.mdx), a month taken as 30 days. */
+const CONTAINER_DISK_MICROS_PER_GB_MONTH = 100_000n;
+/** What the container disk adds to a running pod's hourly price, rounded up (never below what RunPod charges). */
+export const RUNPOD_DISK_MICROS_PER_HOUR =
+  (BigInt(RUNPOD_CONTAINER_DISK_GB) * CONTAINER_DISK_MICROS_PER_GB_MONTH + 719n) / 720n;
+
 /** How RunPod words "no stock for this GPU here" (runpod-python, SkyPilot runpod/utils.py). */
 const NO_CAPACITY = /no longer any instances available|no instances available|not enough (free )?gpus|capacity/i;
 
@@ -68,20 +79,24 @@ export class RunPodCloud implements UpstreamCloud {
   readonly canStop = true;
   /**
    * RunPod's docs (runpod/docs `pods/pricing.mdx`, `accounts-billing/billing.mdx`, read at commit a900806e): "Pods are
-   * billed by the second for compute and storage"; a stopped pod's volume disk keeps charging ($0.20/GB/month), its
-   * container disk does not. The docs do not say that the image pull is free, so the charge is taken to run from the
-   * create call. No minimum.
+   * billed by the second for compute and storage". Storage: the container disk costs $0.10/GB/month while the pod
+   * runs and nothing while it is stopped (it is wiped); a volume disk costs $0.10/GB/month running and $0.20/GB/month
+   * stopped. gpuplane's pods have a container disk of RUNPOD_CONTAINER_DISK_GB and no volume (no `mounts`), so a
+   * stopped pod costs nothing, and a running one its GPU price plus its container disk, which is what `types()`
+   * prices it at. The docs do not say that the image pull is free, so the charge is taken to run from the create
+   * call. No minimum.
    */
   readonly billing = {
     startsAt: "launch",
     endsAt: "call",
-    whileStopped: "storage",
+    whileStopped: "none",
     incrementSeconds: 1,
     minimumSeconds: 0,
     source:
-      "runpod/docs pods/pricing.mdx and accounts-billing/billing.mdx @ a900806e (2026-08-20): billed by the second for compute and storage; a stopped pod's volume disk keeps charging; the pull is not said to be free, so from the create call",
+      "runpod/docs pods/pricing.mdx and accounts-billing/billing.mdx @ a900806e (2026-08-20): billed by the second for compute and storage; the container disk ($0.10/GB/month) only while running, a volume disk also while stopped ($0.20/GB/month) and gpuplane's pods have none, so a stopped pod costs nothing; the pull is not said to be free, so from the create call",
   } as const;
-  readonly stopNote = "stopping a RunPod pod wipes its container disk; only its volume survives";
+  readonly stopNote =
+    "stopping a RunPod pod wipes its container disk (gpuplane's pods have no volume disk, so RunPod charges nothing while it is stopped)";
   private http: UpstreamHttp;
   private cloudType: RunPodCloudType;
 
@@ -130,7 +145,9 @@ export class RunPodCloud implements UpstreamCloud {
           vcpus: 0,
           ramGb: 0,
           diskGb: 0,
-          pricePerHourMicros: usdPerHourToMicros(secure ? t.price.secure : t.price.community),
+          // The GPU's price and the container disk RunPod bills beside it while the pod runs.
+          pricePerHourMicros:
+            usdPerHourToMicros(secure ? t.price.secure : t.price.community) + RUNPOD_DISK_MICROS_PER_HOUR,
           available: level !== "NONE",
         });
       }
@@ -150,6 +167,8 @@ export class RunPodCloud implements UpstreamCloud {
           // ssh.direct needs 22/tcp; PUBLIC_KEY set here wins over the account's keys that startSsh would inject, so the
           // customer's pod trusts the customer's keys only.
           ports: ["22/tcp"],
+          // The container disk RunPod bills while running (in the upstream price); no volume, so a stop costs nothing.
+          disk: RUNPOD_CONTAINER_DISK_GB,
           startSsh: true,
           env: { PUBLIC_KEY: request.sshPublicKeys.join("\n") },
         },

@@ -28,6 +28,12 @@ interface Pod {
   /** Seconds billed so far (RunPod bills by the second from the create, storage apart) and since when it runs on. */
   billedSeconds: number;
   billingSince: number | null;
+  /** Its container disk (`disk`, 50 GB when left out as v1's default was) and volume disk (`mounts.persistent`). */
+  diskGb: number;
+  volumeGb: number;
+  /** Seconds spent stopped (EXITED) so far, when only a volume disk bills, and since when it is stopped. */
+  stoppedSeconds: number;
+  stoppedSince: number | null;
 }
 
 export interface RunPodGpuType {
@@ -42,6 +48,11 @@ export interface RunPodGpuType {
 /** Where each cloud type has stock, as "SECURE/EU-RO-1/<gpu id>" → level (absent: not offered there). */
 const stockKey = (cloud: CloudType, dc: string, gpu: string) => `${cloud}/${dc}/${gpu}`;
 const DATA_CENTERS = ["EU-RO-1", "US-KS-2"];
+/**
+ * RunPod's storage prices (runpod/docs pods/pricing.mdx): container disk $0.10/GB/month while running, nothing
+ * stopped; volume disk $0.10/GB/month running, $0.20/GB/month stopped; per second, a month taken as 30 days.
+ */
+export const RUNPOD_STORAGE = { diskRunning: 0.1, volumeRunning: 0.1, volumeStopped: 0.2, monthSeconds: 30 * 86_400 };
 const NO_CAPACITY =
   "There are no longer any instances available with the requested specifications. Please refresh and try again.";
 
@@ -148,6 +159,27 @@ export class RunPodFake extends FakeCloud {
     return p.billedSeconds + (p.billingSince === null ? 0 : Math.floor((this.now() - p.billingSince) / 1000));
   }
 
+  /**
+   * What RunPod charges for the pod so far, in micro-dollars (to the nearest, as gpuplane's ledger rounds): its hourly GPU price for the compute seconds
+   * (billedSeconds), its container and volume disks while it runs, and its volume disk while it is stopped.
+   */
+  charge(id: string): bigint {
+    const p = this.pods.get(id)!;
+    const gpu = this.gpuTypes.find((t) => t.id === p.gpuTypeId)!;
+    const perHour = p.cloud === "SECURE" ? gpu.secure : gpu.community;
+    const running = this.billedSeconds(id);
+    const stopped = p.stoppedSeconds + (p.stoppedSince === null ? 0 : Math.floor((this.now() - p.stoppedSince) / 1000));
+    const { diskRunning, volumeRunning, volumeStopped, monthSeconds } = RUNPOD_STORAGE;
+    // In micro-dollars × monthSeconds × 3600, kept in integers.
+    const den = BigInt(monthSeconds) * 3_600n;
+    const micros = (usd: number) => BigInt(Math.round(usd * 1_000_000));
+    const num =
+      micros(perHour) * BigInt(running) * BigInt(monthSeconds) +
+      (micros(diskRunning) * BigInt(p.diskGb) + micros(volumeRunning) * BigInt(p.volumeGb)) * BigInt(running) * 3_600n +
+      micros(volumeStopped) * BigInt(p.volumeGb) * BigInt(stopped) * 3_600n;
+    return (2n * num + den) / (2n * den);
+  }
+
   /** The pod disappears without a delete (RunPod's host failed, or it was deleted in RunPod's console). */
   removeBehindBack(id: string): void {
     this.pods.delete(id);
@@ -162,13 +194,17 @@ export class RunPodFake extends FakeCloud {
     if (action === "stop") {
       if (pod.status === "EXITED") return refuse();
       this.endBilling(pod);
+      pod.stoppedSince = this.now();
       pod.status = "EXITED";
       pod.port = null;
       pod.startedAt = null;
     } else {
       if (action === "start" && pod.status !== "EXITED") return refuse();
       if (action === "restart" && pod.status !== "RUNNING") return refuse();
-      if (action === "start") pod.billingSince = this.now();
+      if (action === "start") {
+        pod.billingSince = this.now();
+        this.endStopped(pod);
+      }
       pod.status = "STARTING";
       pod.readyAt = this.now() + 5_000;
       pod.port = null;
@@ -179,7 +215,13 @@ export class RunPodFake extends FakeCloud {
 
   private terminate(pod: Pod) {
     this.endBilling(pod);
+    this.endStopped(pod);
     pod.status = "TERMINATED";
+  }
+
+  private endStopped(p: Pod) {
+    if (p.stoppedSince !== null) p.stoppedSeconds += Math.floor((this.now() - p.stoppedSince) / 1000);
+    p.stoppedSince = null;
   }
 
   private endBilling(p: Pod) {
@@ -218,6 +260,10 @@ export class RunPodFake extends FakeCloud {
       startedAt: null,
       billedSeconds: 0,
       billingSince: now,
+      diskGb: body.disk ?? 50,
+      volumeGb: body.mounts?.persistent?.size ?? 0,
+      stoppedSeconds: 0,
+      stoppedSince: null,
     };
     this.pods.set(id, pod);
     return { status: 201, body: this.view(pod) };
@@ -283,13 +329,13 @@ export class RunPodFake extends FakeCloud {
       name: p.name,
       image: p.image,
       args: "",
-      disk: 50,
+      disk: p.diskGb,
       ports: p.ports,
       env: p.env,
       registry: null,
       status: p.status,
       actions: actions[p.status],
-      mounts: {},
+      mounts: p.volumeGb ? { persistent: { size: p.volumeGb, path: "/workspace" } } : {},
       gpu: { id: p.gpuTypeId, count: 1 },
       cloud: p.cloud,
       dataCenterId: p.dataCenterId,
