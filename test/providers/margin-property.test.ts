@@ -19,6 +19,7 @@ import type { UpstreamName } from "../../src/providers/upstream/types.js";
 import { chargedFor } from "../billing/fixtures.js";
 import { describeEachDb, type Harness } from "../helpers/harness.js";
 import { customer } from "../instances/fixtures.js";
+import { E2E_INR_PER_USD, E2eFake } from "./fakes/e2e.js";
 import { LambdaFake } from "./fakes/lambda.js";
 import { RunPodFake } from "./fakes/runpod.js";
 import type { FakeCloud } from "./fakes/server.js";
@@ -28,11 +29,13 @@ import { connect, tick, view } from "./helpers.js";
 const lambda = await new LambdaFake().start();
 const runpod = await new RunPodFake().start();
 const verda = await new VerdaFake().start();
-afterAll(() => Promise.all([lambda.stop(), runpod.stop(), verda.stop()]));
+const e2e = await new E2eFake().start();
+afterAll(() => Promise.all([lambda.stop(), runpod.stop(), verda.stop(), e2e.stop()]));
 // Every request gpuplane sent and every answer the fakes gave held to the clouds' published contracts.
 afterEach(() => {
   expect(lambda.violations).toEqual([]);
   expect(runpod.violations).toEqual([]);
+  expect(e2e.violations).toEqual([]);
 });
 
 const micros = (usd: number | string) => BigInt(Math.round(Number(usd) * 1_000_000));
@@ -58,6 +61,8 @@ interface CloudRow {
   charge(record: any, now: number): bigint;
   /** Whether the cloud still has it (and may bill it). */
   alive(record: any): boolean;
+  /** Before each case: what the cloud needs to sell one more (E2E's fake counts its stock down per create). */
+  prepare?(): void;
 }
 
 const verdaDeleted = new WeakMap<object, number>();
@@ -128,6 +133,26 @@ const clouds: CloudRow[] = [
     },
     alive: (i) => !i.deleted,
   },
+  {
+    // docs.e2enetworks.com minimum_billing / prepaid-billing: every started hour from the create to the delete, powered
+    // off or not (the fake's chargeInr() is that rule), in rupees; gpuplane converts at the operator's rate.
+    name: "e2e",
+    fake: e2e,
+    region: "Delhi",
+    canStop: true,
+    find: (id) => [...e2e.nodes.values()].find((n) => n.name === `gp-${id}`),
+    neverReachable: (on) => {
+      e2e.bootMs = on ? Number.POSITIVE_INFINITY : 60_000;
+    },
+    lose: (n) => e2e.removeBehindBack(n.id),
+    observe: () => {},
+    charge: (n) => {
+      const rate = BigInt(E2E_INR_PER_USD);
+      return (BigInt(e2e.chargeInr(n.id)) * 1_000_000n + rate - 1n) / rate;
+    },
+    alive: (n) => n.deletedAt === null,
+    prepare: () => e2e.restock(),
+  },
 ];
 
 type Op =
@@ -160,7 +185,7 @@ const caseArb = fc.record({
   ops: fc.array(opArb, { minLength: 1, maxLength: 8 }),
 });
 
-/** Runs per cloud on each database: three clouds × two databases stay well under a minute. */
+/** Runs per cloud on each database (MARGIN_PROPERTY_RUNS): four clouds × two databases, bounded for CI. */
 const RUNS = Number(process.env.MARGIN_PROPERTY_RUNS ?? 5);
 
 /** The sell price of the H100 in the cloud's region: set below cost, then raised by the sync to cost + markup. */
@@ -180,7 +205,7 @@ describeEachDb(
   "resold instances never earn less than their cloud charges (property)",
   (h) => {
     beforeAll(() => {
-      for (const fake of [lambda, runpod, verda]) fake.reset();
+      for (const fake of [lambda, runpod, verda, e2e]) fake.reset();
       verda.provisionMs = 90_000;
     });
 
@@ -189,6 +214,7 @@ describeEachDb(
       async (_name, row) => {
         await fc.assert(
           fc.asyncProperty(caseArb, async (c) => {
+            row.prepare?.();
             row.neverReachable(c.neverReachable);
             await priceAtFloor(h(), row, c.markupPercent, c.markupFixedCents);
             const { key, sshKeyId } = await customer(h(), "1000");
@@ -321,5 +347,8 @@ describeEachDb(
       await tick(h(), "status-sync");
     });
   },
-  { manualClock: true, env: { GPUPLANE_SIMULATOR: "off", ...lambda.env(), ...runpod.env(), ...verda.env() } },
+  {
+    manualClock: true,
+    env: { GPUPLANE_SIMULATOR: "off", ...lambda.env(), ...runpod.env(), ...verda.env(), ...e2e.env() },
+  },
 );
