@@ -18,6 +18,7 @@ export function describeIssue(issue: z.core.$ZodIssue, where?: string): string {
   if (issue.code === "invalid_type" && /received undefined/.test(issue.message)) return `${field} is required`;
   if (issue.code === "unrecognized_keys") {
     const keys = issue.keys.map((k) => (path ? `${path}.${k}` : k)).join(", ");
+    if (where === "query") return `unknown query parameter${issue.keys.length > 1 ? "s" : ""}: ${keys}`;
     return `unknown field${issue.keys.length > 1 ? "s" : ""}: ${keys}`;
   }
   if (issue.code === "invalid_type") return `${field} must be ${article[issue.expected] ?? issue.expected}`;

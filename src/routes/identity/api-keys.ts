@@ -84,7 +84,7 @@ apiKeyRoutes.openapi(
     responses: { 200: jsonResponse(envelope(ApiKey), "Revoked"), ...commonErrors },
   }),
   async (c) => {
-    const row = await revokeKey(appCtx(c), c.req.valid("param").id, tenantScope(c));
+    const row = await revokeKey(appCtx(c), c.req.valid("param").id, principal(c), tenantScope(c));
     return ok(c, ApiKey, keyView(row));
   },
 );
