@@ -8,7 +8,7 @@ import { HTTPException } from "hono/http-exception";
 import { Registry } from "prom-client";
 import type { AppContext } from "../context.js";
 import { upstreamHealthDetail } from "../domain/placement/health.js";
-import { ApiError, errorStatus } from "../lib/errors.js";
+import { ApiError, errorStatus, foreignKeyError } from "../lib/errors.js";
 import { safeEqualHex, sha256Hex } from "../lib/secrets.js";
 import { mountRoutes } from "../routes/index.js";
 import { AccessTable, enforceAccess, isPublicRoute } from "./access.js";
@@ -68,6 +68,10 @@ export function createApp(ctx: AppContext, options: AppOptions = {}) {
         { code: error.code, error: error.message, ...error.details, request_id: requestId },
         error.status as 400,
       );
+    }
+    const reference = foreignKeyError(error);
+    if (reference) {
+      return c.json({ code: reference.code, error: reference.message, request_id: requestId }, reference.status as 400);
     }
     if (error instanceof HTTPException) {
       const status = error.status;
