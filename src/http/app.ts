@@ -18,7 +18,7 @@ import { idempotencyMiddleware } from "./idempotency.js";
 import { createHttpMetrics, observe } from "./observability.js";
 import { createRateLimiters, type RateLimiters, rateLimitMiddleware } from "./ratelimit.js";
 import { serveConsole } from "./static.js";
-import { refuseNulCharacters } from "./validation.js";
+import { RequestAborted, refuseNulCharacters } from "./validation.js";
 
 const DOCS_SCRIPT_PATH = "/docs/scalar.js";
 let docsScriptText: Promise<string> | undefined;
@@ -68,6 +68,12 @@ export function createApp(ctx: AppContext, options: AppOptions = {}) {
         { code: error.code, error: error.message, ...error.details, request_id: requestId },
         error.status as 400,
       );
+    }
+    const incoming = (c.env as { incoming?: { aborted?: boolean; readableAborted?: boolean } } | undefined)?.incoming;
+    if (error instanceof RequestAborted || incoming?.aborted || incoming?.readableAborted) {
+      c.set("aborted", true);
+      ctx.log.info({ req_id: requestId, path: c.req.path }, "request body aborted by the client");
+      return c.json({ code: "BAD_REQUEST", error: "the request body was aborted", request_id: requestId }, 400);
     }
     const reference = foreignKeyError(error);
     if (reference) {
