@@ -1,4 +1,4 @@
-import { createRoute as baseCreateRoute, type RouteConfig } from "@hono/zod-openapi";
+import { createRoute as baseCreateRoute, type RouteConfig, z } from "@hono/zod-openapi";
 import type { Context, MiddlewareHandler } from "hono";
 import type { RateLimitClass } from "../config.js";
 import {
@@ -64,10 +64,22 @@ export function createRoute<P extends string, R extends Omit<RouteConfig, "path"
   };
   return baseCreateRoute({
     ...rest,
+    request: { ...rest.request, query: strictQuery(rest.request?.query) },
     responses: { ...implied, ...rest.responses },
     ...(access.auth === "public" && { security: [] }),
     [ACCESS_FIELD]: access,
   } as unknown as Omit<R, "access">);
+}
+
+/**
+ * Query parameters are validated like bodies: one the route does not declare is a 400 naming it, rather than a filter
+ * silently ignored (`?tenant_id=4` once listed every tenant's instances). A route that declares no query gets an
+ * empty one, so any parameter sent to it is refused too.
+ */
+function strictQuery(query: unknown) {
+  if (query === undefined) return z.object({}).strict();
+  if (query instanceof z.ZodObject) return query.strict();
+  return query as z.ZodObject;
 }
 
 interface Entry {

@@ -8,7 +8,7 @@ import { HTTPException } from "hono/http-exception";
 import { Registry } from "prom-client";
 import type { AppContext } from "../context.js";
 import { upstreamHealthDetail } from "../domain/placement/health.js";
-import { ApiError, errorStatus } from "../lib/errors.js";
+import { ApiError, errorStatus, foreignKeyError } from "../lib/errors.js";
 import { safeEqualHex, sha256Hex } from "../lib/secrets.js";
 import { mountRoutes } from "../routes/index.js";
 import { AccessTable, enforceAccess, isPublicRoute } from "./access.js";
@@ -18,7 +18,7 @@ import { idempotencyMiddleware } from "./idempotency.js";
 import { createHttpMetrics, observe } from "./observability.js";
 import { createRateLimiters, type RateLimiters, rateLimitMiddleware } from "./ratelimit.js";
 import { serveConsole } from "./static.js";
-import { refuseNulCharacters } from "./validation.js";
+import { RequestAborted, refuseNulCharacters } from "./validation.js";
 
 const DOCS_SCRIPT_PATH = "/docs/scalar.js";
 let docsScriptText: Promise<string> | undefined;
@@ -68,6 +68,16 @@ export function createApp(ctx: AppContext, options: AppOptions = {}) {
         { code: error.code, error: error.message, ...error.details, request_id: requestId },
         error.status as 400,
       );
+    }
+    const incoming = (c.env as { incoming?: { aborted?: boolean; readableAborted?: boolean } } | undefined)?.incoming;
+    if (error instanceof RequestAborted || incoming?.aborted || incoming?.readableAborted) {
+      c.set("aborted", true);
+      ctx.log.info({ req_id: requestId, path: c.req.path }, "request body aborted by the client");
+      return c.json({ code: "BAD_REQUEST", error: "the request body was aborted", request_id: requestId }, 400);
+    }
+    const reference = foreignKeyError(error);
+    if (reference) {
+      return c.json({ code: reference.code, error: reference.message, request_id: requestId }, reference.status as 400);
     }
     if (error instanceof HTTPException) {
       const status = error.status;

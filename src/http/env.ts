@@ -16,6 +16,8 @@ export interface Env {
     authError: ApiError | undefined;
     /** The matched route's access rule and the tenant the request may see, set once by `enforceAccess`. */
     scope: RequestScope | undefined;
+    /** Set when the client aborted its request body (http/validation.ts `RequestAborted`). */
+    aborted: boolean | undefined;
   };
 }
 

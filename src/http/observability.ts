@@ -43,7 +43,8 @@ export function observe(metrics: HttpMetrics): MiddlewareHandler<Env> {
     await next();
     c.header("X-Request-Id", requestId);
     const seconds = (performance.now() - started) / 1000;
-    const status = c.res.status;
+    // An aborted request body has its own label: the client left, the server did not fail.
+    const status = c.get("aborted") ? "aborted" : c.res.status;
     // After next(), routeIndex points at the handler (or middleware) that answered.
     const answered = routePath(c);
     const route = status === 404 && (answered === "*" || answered === "/*") ? "unmatched" : answered;

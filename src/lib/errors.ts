@@ -79,6 +79,23 @@ export function isUniqueViolation(error: unknown): boolean {
   return e?.code === "23505" || e?.cause?.code === "23505";
 }
 
+/**
+ * PostgreSQL's foreign_key_violation as the caller's mistake: naming a tenant that does not exist is a 404 ("tenant
+ * not found", as for any other unknown tenant), naming another record that does not exist (a region in
+ * `region_prices`) a 400 that names it, and deleting a record still referenced a 409. Undefined for other errors.
+ * The statement failed, so its transaction wrote nothing.
+ */
+export function foreignKeyError(error: unknown): ApiError | undefined {
+  const e = error as { code?: string; detail?: string; cause?: { code?: string; detail?: string } } | undefined;
+  const pg = e?.code === "23503" ? e : e?.cause?.code === "23503" ? e.cause : undefined;
+  if (!pg) return undefined;
+  const missing = /Key \(([\w, ]+)\)=\((.*)\) is not present in table "(\w+)"/.exec(pg.detail ?? "");
+  if (!missing) return new ApiError("CONFLICT", "this record is still referenced by others");
+  const [, column, value, table] = missing;
+  if (table === "tenants") return notFound("tenant");
+  return badRequest(`${column.replace(/_id$/, "")} ${value} does not exist`);
+}
+
 export const badRequest = (message: string, details?: Record<string, unknown>) =>
   new ApiError("BAD_REQUEST", message, details);
 export const notFound = (what: string) => new ApiError("NOT_FOUND", `${what} not found`);

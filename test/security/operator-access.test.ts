@@ -20,7 +20,32 @@ describeEachDb("the operator cannot lock themselves out", (h) => {
     expect((await h().get("/api/v1/tenants")).status).toBe(200);
   });
 
-  it("revokes an operator key while another admin key remains; a restart with GPUPLANE_ADMIN_KEY re-activates it", async () => {
+  it("does not count an admin key that expires within the safety window as the survivor (issue 23, finding 2)", async () => {
+    const soon = new Date(Date.now() + 15_000).toISOString();
+    const made = await h().post("/api/v1/api-keys", { label: "short-lived", permissions: ["admin"], expires_at: soon });
+    expect(made.status, made.text).toBe(201);
+    const own = await whoami(OPERATOR_KEY);
+    const res = await h().del(`/api/v1/api-keys/${own}`, made.body.data.key);
+    expect(res.status).toBe(409);
+    expect(res.body.error).toMatch(/does not expire within 24 hours/);
+    expect((await h().get("/api/v1/tenants", OPERATOR_KEY)).status).toBe(200);
+  });
+
+  it("lets only an admin key revoke an admin key (issue 23, finding 2)", async () => {
+    const admin = await h().post("/api/v1/api-keys", { label: "another admin", permissions: ["admin"] });
+    const writer = await h().post("/api/v1/api-keys", { label: "writer", permissions: ["read", "write"] });
+    const res = await h().del(`/api/v1/api-keys/${admin.body.data.id}`, writer.body.data.key);
+    expect(res.status).toBe(403);
+    expect(res.body.error).toMatch(/only an admin key/);
+    expect((await h().get("/api/v1/tenants", admin.body.data.key)).status).toBe(200);
+    // A non-admin key may still be revoked by one with write.
+    const reader = await h().post("/api/v1/api-keys", { label: "reader", permissions: ["read"] });
+    expect((await h().del(`/api/v1/api-keys/${reader.body.data.id}`, writer.body.data.key)).status).toBe(200);
+    expect((await h().del(`/api/v1/api-keys/${admin.body.data.id}`)).status).toBe(200);
+  });
+
+  // Last: it revokes the harness's own operator key.
+  it("revokes an operator key while another admin key remains; a restart with GPUPLANE_ADMIN_KEY does not bring it back", async () => {
     const made = await h().post("/api/v1/api-keys", { label: "second operator", permissions: ["admin"] });
     expect(made.status, made.text).toBe(201);
     const second = made.body.data.key as string;
@@ -31,13 +56,14 @@ describeEachDb("the operator cannot lock themselves out", (h) => {
     const last = await h().del(`/api/v1/api-keys/${made.body.data.id}`, second);
     expect(last.status).toBe(409);
 
-    // Booting again with the same GPUPLANE_ADMIN_KEY (its hash already stored, revoked) must not crash.
+    // Booting again with the same GPUPLANE_ADMIN_KEY (its hash already stored, revoked) must not crash, and the
+    // revocation lasts: a leaked bootstrap key is not revived by a restart (issue 23, finding 1).
     const replica = await h().replica();
     expect(replica.server.generatedKey).toBeUndefined();
-    expect((await replica.get("/api/v1/tenants", OPERATOR_KEY)).status).toBe(200);
-    // And a second boot changes nothing.
+    expect((await replica.get("/api/v1/tenants", OPERATOR_KEY)).status).toBe(401);
+    expect((await replica.get("/api/v1/tenants", second)).status).toBe(200);
     const again = await h().replica();
-    expect((await again.get("/api/v1/tenants", OPERATOR_KEY)).status).toBe(200);
+    expect((await again.get("/api/v1/tenants", OPERATOR_KEY)).status).toBe(401);
     await again.close();
     await replica.close();
   });

@@ -67,6 +67,49 @@ describeEachDb(
       expect((await h().get("/api/v1/webhooks", key)).body.data).toEqual([]);
     });
 
+    /** Issue 23, finding 5: IPv4 addresses inside IPv6 passed the filter. */
+    const embedded = [
+      "http://[::127.0.0.1]/", // IPv4-compatible
+      "http://[::7f00:1]/",
+      "http://[::ffff:0:a00:1]/", // SIIT, 10.0.0.1
+      "http://[64:ff9b::7f00:1]/", // NAT64
+      "http://[64:ff9b::a9fe:a9fe]/", // NAT64, the metadata service
+      "http://[64:ff9b:1::1]/", // local-use NAT64
+      "http://[2002:7f00:1::]/", // 6to4
+      "http://[2002:c0a8:101::1]/", // 6to4, 192.168.1.1
+      "http://[2001:0:7f00:1::1]/", // Teredo, server 127.0.0.1
+      "http://[2001:0:4136:e378:8000:63bf:f5ff:fffe]/", // Teredo, client 10.0.0.1 (inverted)
+    ];
+
+    it("refuses to register URLs whose IPv6 address embeds a private IPv4 address, in every form", async () => {
+      const { key } = await h().signup();
+      for (const url of embedded) {
+        const res = await register(url, key);
+        expect(res.status, url).toBe(400);
+        expect(res.body.error, url).toMatch(/^url: .* public addresses only$/);
+      }
+      // The same forms around a public IPv4 address (93.184.216.34) are accepted.
+      for (const url of ["http://[64:ff9b::5db8:d822]/", "http://[2002:5db8:d822::1]/"]) {
+        expect((await register(url, key)).status, url).toBe(201);
+      }
+    });
+
+    it("refuses at delivery IPv6 addresses embedding a private IPv4 address, stored or resolved", async () => {
+      const { key, tenantId } = await h().signup();
+      const stored = (await register("https://example.com/stored", key)).body.data.id;
+      await h()
+        .ctx.db.update(webhookEndpoints)
+        .set({ url: "http://[2002:7f00:1::]/stored" })
+        .where(eq(webhookEndpoints.id, stored));
+      const named = (await register("http://embedded.customer.example/named", key)).body.data.id;
+      await emit(tenantId);
+      await runDeliveries(h().ctx, { resolve: dnsAnswering("embedded.customer.example", "64:ff9b::7f00:1") });
+      expect((await log(stored, key))[0].last_error).toBe("refused: 2002:7f00:1:: is a private address");
+      expect((await log(named, key))[0].last_error).toBe(
+        "refused: embedded.customer.example resolves to a private address",
+      );
+    });
+
     it("accepts public URLs, including addresses just outside the private ranges", async () => {
       const { key } = await h().signup();
       for (const url of [

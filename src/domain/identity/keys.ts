@@ -127,23 +127,33 @@ export async function getKey(ctx: AppContext, id: string, tenantId: number | nul
 }
 
 /**
- * Revokes a key. The last active operator admin key cannot be revoked: every call would then be 401 and only a new
+ * How long an operator admin key must still have to live to count as the survivor when another is revoked: a key
+ * that expires minutes later would leave the operator locked out as surely as none.
+ */
+export const ADMIN_KEY_SAFETY_WINDOW_MS = 24 * 60 * 60 * 1000;
+
+/**
+ * Revokes a key. Only an admin key can revoke a key that holds `admin`. The last operator admin key that is active
+ * and not expiring within ADMIN_KEY_SAFETY_WINDOW_MS cannot be revoked: every call would then be 401 and only a new
  * key made on the server's machine (`gpuplane admin-key`) could recover. The active operator keys are locked first so
  * that two revocations at once cannot each count the other as the survivor.
  */
-export async function revokeKey(ctx: AppContext, id: string, tenantId: number | null): Promise<ApiKeyRow> {
+export async function revokeKey(ctx: AppContext, id: string, caller: Principal, tenantId: number | null) {
   const row = await getKey(ctx, id, tenantId);
+  if (row.permissions.includes("admin") && !caller.permissions.includes("admin"))
+    throw new ApiError("FORBIDDEN", "only an admin key can revoke a key with the 'admin' permission");
   if (row.revokedAt) return row;
   const updated = await ctx.db.transaction(async (tx) => {
     if (isOperatorAdminKey(row)) {
-      const active = await tx
+      const now = ctx.clock.now();
+      const survivors = await tx
         .select({ id: apiKeys.id })
         .from(apiKeys)
-        .where(activeOperatorAdminKeys(ctx.clock.now()))
+        .where(activeOperatorAdminKeys(new Date(now.getTime() + ADMIN_KEY_SAFETY_WINDOW_MS)))
         .for("update");
-      if (!active.some((k) => k.id !== id)) {
+      if (!survivors.some((k) => k.id !== id)) {
         throw new InvalidState(
-          "this is the last active operator admin key; create another one (POST /api/v1/api-keys, or `gpuplane admin-key` on the server) before revoking it",
+          "this is the last active operator admin key that does not expire within 24 hours; create another one (POST /api/v1/api-keys, or `gpuplane admin-key` on the server) before revoking it",
         );
       }
     }
@@ -155,6 +165,12 @@ export async function revokeKey(ctx: AppContext, id: string, tenantId: number | 
     return done ?? row;
   });
   forgetVerifiedKeys(ctx);
+  if (ctx.config.adminKey !== undefined && row.keyHash === sha256Hex(ctx.config.adminKey)) {
+    ctx.log.warn(
+      { key_id: row.id },
+      "the GPUPLANE_ADMIN_KEY key was revoked: it stays revoked across restarts; remove it from the environment",
+    );
+  }
   return updated;
 }
 
@@ -176,14 +192,15 @@ export async function endSession(ctx: AppContext, keyId: string): Promise<void> 
 const isOperatorAdminKey = (row: ApiKeyRow) =>
   row.tenantId === null && row.nodeId === null && row.permissions.includes("admin");
 
-/** Operator keys with admin that still let their holder in: not revoked, not expired. */
-const activeOperatorAdminKeys = (now: Date) =>
+/** Operator keys with admin that still let their holder in at `at`: not revoked, not expired by then. */
+const activeOperatorAdminKeys = (at: Date) =>
   and(
     isNull(apiKeys.tenantId),
     isNull(apiKeys.nodeId),
     isNull(apiKeys.revokedAt),
+    eq(apiKeys.session, false),
     sql`'admin' = any(${apiKeys.permissions})`,
-    or(isNull(apiKeys.expiresAt), gt(apiKeys.expiresAt, now)),
+    or(isNull(apiKeys.expiresAt), gt(apiKeys.expiresAt, at)),
   );
 
 interface CachedKey {
@@ -297,8 +314,9 @@ async function loadKey(ctx: AppContext, hash: string, nowMs: number): Promise<Ca
 
 /**
  * Makes sure the operator can get in, idempotently, at every boot. With GPUPLANE_ADMIN_KEY: a key that exists is left
- * alone if active and re-activated if it was revoked or expired (a restart with the same key is how an operator
- * recovers; it once crashed on the existing hash). Otherwise, only on a database with no active operator admin key,
+ * alone if active and re-activated if it only expired; a key that was revoked stays revoked (its revocation is in the
+ * database, so a leaked bootstrap key cannot come back with a restart) and an error says how to recover
+ * (`gpuplane admin-key` on the server's machine). Otherwise, only on a database with no active operator admin key,
  * GPUPLANE_ADMIN_KEY is registered, or a key generated.
  * Returns the generated secret (to print once), or undefined when none was generated.
  */
@@ -330,7 +348,10 @@ export function issueOperatorKey(ctx: AppContext, label: string, secret?: string
   );
 }
 
-/** If `secret` is already a key, makes it a usable operator admin key again; false if it is not a key yet. */
+/**
+ * If `secret` is already a key: an expired one becomes a usable operator admin key again, a revoked one is left
+ * revoked. False if it is not a key yet.
+ */
 async function reactivateOperatorKey(ctx: AppContext, secret: string): Promise<boolean> {
   const [row] = await ctx.db
     .select()
@@ -340,14 +361,21 @@ async function reactivateOperatorKey(ctx: AppContext, secret: string): Promise<b
   if (row.tenantId !== null || row.nodeId !== null) {
     throw new Error("GPUPLANE_ADMIN_KEY is already a tenant's or a node's key; choose another secret");
   }
+  if (row.revokedAt !== null) {
+    ctx.log.error(
+      { key_id: row.id, revoked_at: row.revokedAt.toISOString() },
+      "GPUPLANE_ADMIN_KEY was revoked and is not honoured: remove it from the environment; to recover operator access run `gpuplane admin-key` on this machine",
+    );
+    return true;
+  }
   const now = ctx.clock.now();
-  const usable = row.revokedAt === null && (row.expiresAt === null || row.expiresAt > now);
+  const usable = row.expiresAt === null || row.expiresAt > now;
   if (usable && row.permissions.includes("admin")) return true;
   await ctx.db
     .update(apiKeys)
-    .set({ revokedAt: null, expiresAt: null, scopes: ["all"], permissions: ["read", "write", "admin"] })
+    .set({ expiresAt: null, scopes: ["all"], permissions: ["read", "write", "admin"] })
     .where(eq(apiKeys.id, row.id));
   forgetVerifiedKeys(ctx);
-  ctx.log.warn({ key_id: row.id }, "GPUPLANE_ADMIN_KEY was revoked or expired: re-activated as an operator admin key");
+  ctx.log.warn({ key_id: row.id }, "GPUPLANE_ADMIN_KEY had expired: re-activated as an operator admin key");
   return true;
 }

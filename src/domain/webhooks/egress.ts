@@ -36,14 +36,61 @@ for (const [network, bits] of [
   ["fe80::", 10], // link-local
   ["fec0::", 10], // site-local (deprecated, still routed by some networks)
   ["ff00::", 8], // multicast
+  ["64:ff9b:1::", 48], // NAT64 for local use (RFC 8215): translates to whatever the operator's network routes
 ] as const) {
   privateRanges.addSubnet(network, bits, "ipv6");
 }
 
-/** True for an IP address in a private range; IPv4-mapped IPv6 (::ffff:10.0.0.1) counts as its IPv4 address. */
+/**
+ * True for an IP address in a private range. An IPv6 address that carries an IPv4 address counts as that IPv4
+ * address too (`embeddedIPv4`): `[::127.0.0.1]` or `[64:ff9b::7f00:1]` reach loopback through a translator or a
+ * dual stack as surely as `127.0.0.1` does.
+ */
 export function isPrivateAddress(address: string): boolean {
-  const family = isIP(address);
-  return family !== 0 && privateRanges.check(address, family === 6 ? "ipv6" : "ipv4");
+  const bare = address.replace(/%.*$/, ""); // a zone id (fe80::1%eth0) names an interface, not another address
+  const family = isIP(bare);
+  if (family === 4) return privateRanges.check(bare, "ipv4");
+  if (family !== 6) return false;
+  if (privateRanges.check(bare, "ipv6")) return true;
+  return embeddedIPv4(bare).some((v4) => privateRanges.check(v4, "ipv4"));
+}
+
+/**
+ * The IPv4 addresses an IPv6 address embeds: IPv4-mapped (::ffff:0:0/96) and SIIT (::ffff:0:0:0/96), IPv4-compatible
+ * (::/96), NAT64 (64:ff9b::/96), 6to4 (2002::/16, the 32 bits after the prefix) and Teredo (2001::/32: the server in
+ * bits 32–63, the client in the last 32 bits, inverted).
+ */
+export function embeddedIPv4(address: string): string[] {
+  const w = ipv6Words(address);
+  if (!w) return [];
+  const v4 = (hi: number, lo: number) => `${hi >> 8}.${hi & 0xff}.${lo >> 8}.${lo & 0xff}`;
+  const zero = (from: number, to: number) => w.slice(from, to).every((x) => x === 0);
+  const found: string[] = [];
+  if (zero(0, 5) && (w[5] === 0xffff || w[5] === 0)) found.push(v4(w[6], w[7])); // mapped, compatible
+  if (zero(0, 4) && w[4] === 0xffff && w[5] === 0) found.push(v4(w[6], w[7])); // SIIT
+  if (w[0] === 0x64 && w[1] === 0xff9b && zero(2, 6)) found.push(v4(w[6], w[7])); // NAT64
+  if (w[0] === 0x2002) found.push(v4(w[1], w[2])); // 6to4
+  if (w[0] === 0x2001 && w[1] === 0) found.push(v4(w[2], w[3]), v4(w[6] ^ 0xffff, w[7] ^ 0xffff)); // Teredo
+  return found;
+}
+
+/** The eight 16-bit words of an IPv6 address (with `::` and a trailing dotted IPv4 expanded), or null. */
+function ipv6Words(address: string): number[] | null {
+  let text = address.toLowerCase();
+  const dotted = /(\d+)\.(\d+)\.(\d+)\.(\d+)$/.exec(text);
+  if (dotted) {
+    const [a, b, c, d] = dotted.slice(1).map(Number);
+    text = `${text.slice(0, dotted.index)}${((a << 8) | b).toString(16)}:${((c << 8) | d).toString(16)}`;
+  }
+  const [head, tail, extra] = text.split("::");
+  if (extra !== undefined) return null;
+  const part = (p: string | undefined) => (p ? p.split(":").map((x) => Number.parseInt(x, 16)) : []);
+  const left = part(head);
+  const right = part(tail);
+  const missing = 8 - left.length - right.length;
+  if (tail === undefined ? missing !== 0 : missing < 1) return null;
+  const words = [...left, ...Array<number>(tail === undefined ? 0 : missing).fill(0), ...right];
+  return words.every((x) => Number.isInteger(x) && x >= 0 && x <= 0xffff) ? words : null;
 }
 
 /** A URL's hostname as an address or name: without IPv6 brackets, the root's trailing dot, or case. */

@@ -9,7 +9,16 @@ import {
 import { isOperator } from "../../domain/identity/principal.js";
 import { createRoute, listTenant, operator, tenant, tenantScope } from "../../http/access.js";
 import { appCtx, principal, router } from "../../http/env.js";
-import { commonErrors, envelope, jsonBody, jsonResponse, listEnvelope, ok, okList } from "../../http/envelope.js";
+import {
+  commonErrors,
+  envelope,
+  errorResponses,
+  jsonBody,
+  jsonResponse,
+  listEnvelope,
+  ok,
+  okList,
+} from "../../http/envelope.js";
 import { PageQuery } from "../../http/pagination.js";
 import { ApiError, badRequest } from "../../lib/errors.js";
 import { urlInt } from "../../lib/schemas.js";
@@ -111,11 +120,11 @@ invoiceRoutes.openapi(
     tags,
     summary: "Move an invoice: draft → open (pushed to Stripe when configured) → paid, or → void (operator)",
     request: { params: InvoiceId, ...jsonBody(InvoicePatch) },
-    responses: { 200: jsonResponse(envelope(Invoice), "Updated"), ...commonErrors },
+    responses: { 200: jsonResponse(envelope(Invoice), "Updated"), ...commonErrors, 409: errorResponses[409] },
   }),
   async (c) => {
     const ctx = appCtx(c);
     const updated = await setInvoiceStatus(ctx, c.req.valid("param").id, c.req.valid("json").status);
-    return ok(c, Invoice, invoiceView(updated));
+    return ok(c, Invoice, invoiceView(updated), 200);
   },
 );

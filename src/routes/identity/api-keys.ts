@@ -4,7 +4,16 @@ import { isOperator } from "../../domain/identity/principal.js";
 import { getTenant } from "../../domain/identity/tenants.js";
 import { createRoute, listTenant, tenant, tenantScope } from "../../http/access.js";
 import { appCtx, principal, router } from "../../http/env.js";
-import { commonErrors, envelope, jsonBody, jsonResponse, listEnvelope, ok, okList } from "../../http/envelope.js";
+import {
+  commonErrors,
+  envelope,
+  errorResponses,
+  jsonBody,
+  jsonResponse,
+  listEnvelope,
+  ok,
+  okList,
+} from "../../http/envelope.js";
 import { PageQuery } from "../../http/pagination.js";
 import { ApiError } from "../../lib/errors.js";
 import { urlInt } from "../../lib/schemas.js";
@@ -81,10 +90,10 @@ apiKeyRoutes.openapi(
     tags,
     summary: "Revoke an API key (takes effect at once)",
     request: { params: KeyId },
-    responses: { 200: jsonResponse(envelope(ApiKey), "Revoked"), ...commonErrors },
+    responses: { 200: jsonResponse(envelope(ApiKey), "Revoked"), ...commonErrors, 409: errorResponses[409] },
   }),
   async (c) => {
-    const row = await revokeKey(appCtx(c), c.req.valid("param").id, tenantScope(c));
-    return ok(c, ApiKey, keyView(row));
+    const row = await revokeKey(appCtx(c), c.req.valid("param").id, principal(c), tenantScope(c));
+    return ok(c, ApiKey, keyView(row), 200);
   },
 );

@@ -29,6 +29,7 @@ authRoutes.openapi(
     request: jsonBody(Credentials.openapi("Register")),
     responses: {
       201: jsonResponse(envelope(Session), "Account created; `data.api_key.key` is shown once"),
+      401: commonErrors[401],
       409: errorResponses[409],
     },
   }),
@@ -47,11 +48,11 @@ authRoutes.openapi(
     summary:
       "Log in with email and password: returns a console session token valid for 12 hours (not listed among API keys)",
     request: jsonBody(Credentials.omit({ name: true }).openapi("Login")),
-    responses: { 200: jsonResponse(envelope(Session), "Logged in") },
+    responses: { 200: jsonResponse(envelope(Session), "Logged in"), 401: commonErrors[401] },
   }),
   async (c) => {
     const { tenant, apiKey } = await login(appCtx(c), c.req.valid("json"));
-    return ok(c, Session, { tenant: tenantView(tenant), api_key: keyView(apiKey) });
+    return ok(c, Session, { tenant: tenantView(tenant), api_key: keyView(apiKey) }, 200);
   },
 );
 

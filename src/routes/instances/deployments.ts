@@ -4,7 +4,7 @@ import { deleteInstance, startInstance, stopInstance } from "../../domain/instan
 import { getInstance, listInstances } from "../../domain/instances/queries.js";
 import { instanceStatuses } from "../../domain/instances/states.js";
 import { volumeTypes } from "../../domain/volumes/volumes.js";
-import { actingFor, createRoute, tenant, tenantScope } from "../../http/access.js";
+import { actingFor, createRoute, listTenant, tenant, tenantScope } from "../../http/access.js";
 import { appCtx, router } from "../../http/env.js";
 import {
   commonErrors,
@@ -17,7 +17,7 @@ import {
   okList,
 } from "../../http/envelope.js";
 import { PageQuery } from "../../http/pagination.js";
-import { int32, safeName } from "../../lib/schemas.js";
+import { int32, safeName, urlInt } from "../../lib/schemas.js";
 import { actorOf, InstanceId } from "./instances.js";
 import { Deployment, deploymentView, withDetails } from "./views.js";
 
@@ -99,6 +99,7 @@ deploymentRoutes.openapi(
     summary: "List deployments, newest first (deleted ones with include_deleted=true)",
     request: {
       query: PageQuery.extend({
+        tenant_id: urlInt().optional().openapi({ description: "Operator keys: one tenant's" }),
         status: z.enum(instanceStatuses).optional(),
         include_deleted: z.enum(["true", "false"]).optional(),
       }),
@@ -107,7 +108,10 @@ deploymentRoutes.openapi(
   }),
   async (c) => {
     const q = c.req.valid("query");
-    const page = await listInstances(appCtx(c), tenantScope(c), { ...q, includeDeleted: q.include_deleted === "true" });
+    const page = await listInstances(appCtx(c), listTenant(c, q.tenant_id), {
+      ...q,
+      includeDeleted: q.include_deleted === "true",
+    });
     return okList(c, Deployment, { ...page, items: (await withDetails(appCtx(c), page.items)).map(deploymentView) });
   },
 );

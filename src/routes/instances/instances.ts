@@ -5,7 +5,7 @@ import { createInstance } from "../../domain/instances/create.js";
 import { deleteInstance, startInstance, stopInstance } from "../../domain/instances/lifecycle.js";
 import { getInstance, listInstances } from "../../domain/instances/queries.js";
 import { instanceStatuses } from "../../domain/instances/states.js";
-import { actingFor, createRoute, tenant, tenantScope } from "../../http/access.js";
+import { actingFor, createRoute, listTenant, tenant, tenantScope } from "../../http/access.js";
 import { appCtx, type Env, principal, router } from "../../http/env.js";
 import {
   commonErrors,
@@ -19,7 +19,7 @@ import {
 } from "../../http/envelope.js";
 import { PageQuery } from "../../http/pagination.js";
 import { badRequest } from "../../lib/errors.js";
-import { int32, safeName } from "../../lib/schemas.js";
+import { int32, safeName, urlInt } from "../../lib/schemas.js";
 import { Instance, instanceView, withDetails } from "./views.js";
 
 /** Seed 000's instance routes: camelCase bodies and responses (snake_case spellings accepted too). */
@@ -105,6 +105,7 @@ instanceRoutes.openapi(
     summary: "List instances, newest first (deleted ones with include_deleted=true)",
     request: {
       query: PageQuery.extend({
+        tenant_id: urlInt().optional().openapi({ description: "Operator keys: one tenant's" }),
         status: z.enum(instanceStatuses).optional(),
         include_deleted: z.enum(["true", "false"]).optional(),
       }),
@@ -113,7 +114,10 @@ instanceRoutes.openapi(
   }),
   async (c) => {
     const q = c.req.valid("query");
-    const page = await listInstances(appCtx(c), tenantScope(c), { ...q, includeDeleted: q.include_deleted === "true" });
+    const page = await listInstances(appCtx(c), listTenant(c, q.tenant_id), {
+      ...q,
+      includeDeleted: q.include_deleted === "true",
+    });
     return okList(c, Instance, { ...page, items: (await withDetails(appCtx(c), page.items)).map(instanceView) });
   },
 );

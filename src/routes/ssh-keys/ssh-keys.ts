@@ -1,6 +1,6 @@
 import { z } from "@hono/zod-openapi";
 import { createSshKey, deleteSshKey, getSshKey, listSshKeys, type SshKeyRow } from "../../domain/ssh-keys/keys.js";
-import { actingFor, createRoute, tenant, tenantScope } from "../../http/access.js";
+import { actingFor, createRoute, listTenant, tenant, tenantScope } from "../../http/access.js";
 import { appCtx, router } from "../../http/env.js";
 import {
   commonErrors,
@@ -13,7 +13,7 @@ import {
   okList,
 } from "../../http/envelope.js";
 import { PageQuery } from "../../http/pagination.js";
-import { int32, safeName } from "../../lib/schemas.js";
+import { int32, safeName, urlInt } from "../../lib/schemas.js";
 
 export const SshKey = z
   .object({
@@ -83,11 +83,16 @@ sshKeyRoutes.openapi(
     access: tenant("ssh-keys", "read"),
     tags,
     summary: "List SSH keys",
-    request: { query: PageQuery },
+    request: {
+      query: PageQuery.extend({
+        tenant_id: urlInt().optional().openapi({ description: "Operator keys: one tenant's" }),
+      }),
+    },
     responses: { 200: jsonResponse(listEnvelope(SshKey), "SSH keys"), ...commonErrors },
   }),
   async (c) => {
-    const page = await listSshKeys(appCtx(c), tenantScope(c), c.req.valid("query"));
+    const query = c.req.valid("query");
+    const page = await listSshKeys(appCtx(c), listTenant(c, query.tenant_id), query);
     return okList(c, SshKey, { ...page, items: page.items.map(view) });
   },
 );

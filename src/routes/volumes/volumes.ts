@@ -8,7 +8,7 @@ import {
   type VolumeRow,
   volumeTypes,
 } from "../../domain/volumes/volumes.js";
-import { actingFor, createRoute, tenant, tenantScope } from "../../http/access.js";
+import { actingFor, createRoute, listTenant, tenant, tenantScope } from "../../http/access.js";
 import { appCtx, router } from "../../http/env.js";
 import {
   commonErrors,
@@ -23,7 +23,7 @@ import {
 import { PageQuery } from "../../http/pagination.js";
 import { badRequest } from "../../lib/errors.js";
 import { microsToUsd, microsToUsdNumber } from "../../lib/money.js";
-import { int32, safeName } from "../../lib/schemas.js";
+import { int32, safeName, urlInt } from "../../lib/schemas.js";
 
 export const Volume = z
   .object({
@@ -114,11 +114,16 @@ volumeRoutes.openapi(
     access: tenant("volumes", "read"),
     tags,
     summary: "List volumes",
-    request: { query: PageQuery },
+    request: {
+      query: PageQuery.extend({
+        tenant_id: urlInt().optional().openapi({ description: "Operator keys: one tenant's" }),
+      }),
+    },
     responses: { 200: jsonResponse(listEnvelope(Volume), "Volumes"), ...commonErrors },
   }),
   async (c) => {
-    const page = await listVolumes(appCtx(c), tenantScope(c), c.req.valid("query"));
+    const query = c.req.valid("query");
+    const page = await listVolumes(appCtx(c), listTenant(c, query.tenant_id), query);
     return okList(c, Volume, { ...page, items: page.items.map(view) });
   },
 );

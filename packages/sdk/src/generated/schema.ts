@@ -49,6 +49,15 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
+                /** @description Missing or invalid API key */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
                 /** @description Conflict: state, capacity or idempotency */
                 409: {
                     headers: {
@@ -116,6 +125,15 @@ export interface paths {
                 };
                 /** @description Invalid request: the message names the field */
                 400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Missing or invalid API key */
+                401: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -541,6 +559,15 @@ export interface paths {
                 };
                 /** @description Not found (also another tenant's resource) */
                 404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Conflict: state, capacity or idempotency */
+                409: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -2074,6 +2101,8 @@ export interface paths {
                     limit?: number;
                     /** @description The `meta.cursor` of the previous page */
                     cursor?: string;
+                    /** @description Operator keys: one tenant's */
+                    tenant_id?: number;
                     status?: "ordered" | "provisioning" | "running" | "stopping" | "stopped" | "deleting" | "deleted" | "failed";
                     include_deleted?: "true" | "false";
                 };
@@ -2846,6 +2875,8 @@ export interface paths {
                     limit?: number;
                     /** @description The `meta.cursor` of the previous page */
                     cursor?: string;
+                    /** @description Operator keys: one tenant's */
+                    tenant_id?: number;
                     status?: "ordered" | "provisioning" | "running" | "stopping" | "stopped" | "deleting" | "deleted" | "failed";
                     include_deleted?: "true" | "false";
                 };
@@ -3378,6 +3409,8 @@ export interface paths {
                     limit?: number;
                     /** @description The `meta.cursor` of the previous page */
                     cursor?: string;
+                    /** @description Operator keys: one tenant's */
+                    tenant_id?: number;
                 };
                 header?: never;
                 path?: never;
@@ -3708,6 +3741,8 @@ export interface paths {
                     limit?: number;
                     /** @description The `meta.cursor` of the previous page */
                     cursor?: string;
+                    /** @description Operator keys: one tenant's */
+                    tenant_id?: number;
                 };
                 header?: never;
                 path?: never;
@@ -6283,6 +6318,15 @@ export interface paths {
                 };
                 /** @description Not found (also another tenant's resource) */
                 404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Conflict: state, capacity or idempotency */
+                409: {
                     headers: {
                         [name: string]: unknown;
                     };
