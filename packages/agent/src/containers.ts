@@ -477,14 +477,17 @@ export class ContainerHost {
     const used = new Set(left.map((c) => c.labels[L_TENANT]).filter(Boolean));
     for (const n of await this.runtime.networks(L.agent, this.options.namePrefix)) {
       if (used.has(n.labels[L_TENANT])) continue;
+      // Walls first, then the network: an agent stopped in between leaves an empty network, not stale rules that a
+      // later network given the same bridge name would inherit.
+      this.walledBridges.delete(n.bridge);
+      if (this.walled) await this.firewall.unwall(n.bridge).catch(() => undefined);
       try {
         await this.runtime.removeNetwork(n.name);
       } catch (error) {
         this.out.log(`network ${n.name} not removed: ${(error as Error).message}`);
+        await this.wall(n.bridge);
         continue;
       }
-      this.walledBridges.delete(n.bridge);
-      if (this.walled) await this.firewall.unwall(n.bridge).catch(() => undefined);
       this.out.log(`network ${n.name} removed: no container of tenant ${n.labels[L_TENANT]} is left on this node`);
     }
   }
