@@ -216,6 +216,23 @@ suite("instances and jobs as containers on podman", (h) => {
     expect((await h().del(`/api/v1/deployments/${created.body.data.id}`, tenant.key)).status).toBe(200);
   }, 180_000);
 
+  it("stop and start keep the instance's files and port; delete removes the container and keeps the volume", async () => {
+    expect(ssh(a.tenant.tenantId, a.port, "echo kept > /root/file.txt && echo vol > /data/work/v.txt").status).toBe(0);
+    const stop = await h().post(`/api/v1/deployments/${a.id}/stop`, undefined, a.tenant.key);
+    expect(stop.body.data.status).toBe("stopping"); // billed until the agent says the container stopped
+    await until("container stopped", async () => ours().toLowerCase().includes(`${prefix}-i-${a.id} exited`));
+    await untilStatus(a.id, a.tenant.key, "stopped");
+    expect((await h().post(`/api/v1/deployments/${a.id}/start`, undefined, a.tenant.key)).status).toBe(200);
+    const again = await untilStatus(a.id, a.tenant.key, "running");
+    expect(portOf(again.ssh_command)).toBe(a.port);
+    expect(ssh(a.tenant.tenantId, a.port, "cat /root/file.txt").stdout.trim()).toBe("kept");
+    const volume = (await h().get("/api/v1/volumes", a.tenant.key)).body.data.find((v: any) => v.instance_id === a.id);
+    expect((await h().del(`/api/v1/deployments/${a.id}`, a.tenant.key)).body.data.status).toBe("deleting");
+    await until("container removed", async () => !ours().includes(`${prefix}-i-${a.id}`));
+    await untilStatus(a.id, a.tenant.key, "deleted");
+    expect(readFileSync(join(dir, "data", "volumes", volume.id, "v.txt"), "utf8").trim()).toBe("vol");
+  }, 180_000);
+
   it("two tenants on one host: neither reaches the other's container nor the host's ports; each reaches its own SSH", async () => {
     // Stands in for the host's agent/server port: a listener on every address of the host that greets and hangs up.
     const listener = createServer((socket) => socket.end("gpuplane-host\n"));
@@ -225,6 +242,7 @@ suite("instances and jobs as containers on podman", (h) => {
       .flat()
       .find((i) => i && i.family === "IPv4" && !i.internal)?.address;
     try {
+      // After the first tenant's instance is deleted: the two take 2 of the 3 GPUs the CDI spec names.
       const [one, two] = [await customer(), await customer()];
       const [d1, d2] = [await deploy(one), await deploy(two)];
       const [r1, r2] = [
@@ -281,6 +299,8 @@ suite("instances and jobs as containers on podman", (h) => {
         [d2, two],
       ] as const)
         expect((await h().del(`/api/v1/deployments/${d.body.data.id}`, c.key)).status).toBe(200);
+      await untilStatus(d1.body.data.id, one.key, "deleted");
+      await untilStatus(d2.body.data.id, two.key, "deleted");
       // Each tenant's network goes with its last container.
       await until("tenant networks removed", async () => {
         const nets = podman("network", "ls", "--format", "{{.Name}}").split("\n");
@@ -290,23 +310,6 @@ suite("instances and jobs as containers on podman", (h) => {
       listener.close();
     }
   }, 240_000);
-
-  it("stop and start keep the instance's files and port; delete removes the container and keeps the volume", async () => {
-    expect(ssh(a.tenant.tenantId, a.port, "echo kept > /root/file.txt && echo vol > /data/work/v.txt").status).toBe(0);
-    const stop = await h().post(`/api/v1/deployments/${a.id}/stop`, undefined, a.tenant.key);
-    expect(stop.body.data.status).toBe("stopping"); // billed until the agent says the container stopped
-    await until("container stopped", async () => ours().toLowerCase().includes(`${prefix}-i-${a.id} exited`));
-    await untilStatus(a.id, a.tenant.key, "stopped");
-    expect((await h().post(`/api/v1/deployments/${a.id}/start`, undefined, a.tenant.key)).status).toBe(200);
-    const again = await untilStatus(a.id, a.tenant.key, "running");
-    expect(portOf(again.ssh_command)).toBe(a.port);
-    expect(ssh(a.tenant.tenantId, a.port, "cat /root/file.txt").stdout.trim()).toBe("kept");
-    const volume = (await h().get("/api/v1/volumes", a.tenant.key)).body.data.find((v: any) => v.instance_id === a.id);
-    expect((await h().del(`/api/v1/deployments/${a.id}`, a.tenant.key)).body.data.status).toBe("deleting");
-    await until("container removed", async () => !ours().includes(`${prefix}-i-${a.id}`));
-    await untilStatus(a.id, a.tenant.key, "deleted");
-    expect(readFileSync(join(dir, "data", "volumes", volume.id, "v.txt"), "utf8").trim()).toBe("vol");
-  }, 180_000);
 
   it("a job runs its command in an image with its GPU; its output and exit status come back", async () => {
     const tenant = await customer();
