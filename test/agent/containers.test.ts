@@ -8,7 +8,7 @@ import { serve } from "@hono/node-server";
 import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { gpuAllocations, gpus, instances } from "../../src/db/schema/index.js";
-import { describeEachDb, describeOneDb } from "../helpers/harness.js";
+import { describeOneDb } from "../helpers/harness.js";
 import { fund } from "../instances/fixtures.js";
 import { podmanEnv, podmanReady, TEST_IMAGE } from "./podman.js";
 import { TestHost, until as untilWithin } from "./spawn-agent.js";
