@@ -1,14 +1,14 @@
 import { execFileSync, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import type { AddressInfo } from "node:net";
-import { tmpdir } from "node:os";
+import { type AddressInfo, createServer } from "node:net";
+import { networkInterfaces, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { serve } from "@hono/node-server";
 import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { gpuAllocations, gpus, instances } from "../../src/db/schema/index.js";
-import { describeEachDb } from "../helpers/harness.js";
+import { describeOneDb } from "../helpers/harness.js";
 import { fund } from "../instances/fixtures.js";
 import { podmanEnv, podmanReady, TEST_IMAGE } from "./podman.js";
 import { TestHost, until as untilWithin } from "./spawn-agent.js";
@@ -24,7 +24,7 @@ const until = <T>(what: string, probe: () => Promise<T | undefined | false | nul
   untilWithin(what, probe, ms);
 
 const ready = podmanReady();
-const suite = ready === true ? describeEachDb : (name: string) => describe.skip(`${name} (${ready})`, () => {});
+const suite = ready === true ? describeOneDb : (name: string) => describe.skip(`${name} (${ready})`, () => {});
 
 suite("instances and jobs as containers on podman", (h) => {
   const run = randomBytes(3).toString("hex");
@@ -232,6 +232,84 @@ suite("instances and jobs as containers on podman", (h) => {
     await untilStatus(a.id, a.tenant.key, "deleted");
     expect(readFileSync(join(dir, "data", "volumes", volume.id, "v.txt"), "utf8").trim()).toBe("vol");
   }, 180_000);
+
+  it("two tenants on one host: neither reaches the other's container nor the host's ports; each reaches its own SSH", async () => {
+    // Stands in for the host's agent/server port: a listener on every address of the host that greets and hangs up.
+    const listener = createServer((socket) => socket.end("gpuplane-host\n"));
+    await new Promise<void>((r) => listener.listen(0, "0.0.0.0", r));
+    const hostPort = (listener.address() as AddressInfo).port;
+    const hostIp = Object.values(networkInterfaces())
+      .flat()
+      .find((i) => i && i.family === "IPv4" && !i.internal)?.address;
+    try {
+      // After the first tenant's instance is deleted: the two take 2 of the 3 GPUs the CDI spec names.
+      const [one, two] = [await customer(), await customer()];
+      const [d1, d2] = [await deploy(one), await deploy(two)];
+      const [r1, r2] = [
+        await untilStatus(d1.body.data.id, one.key, "running"),
+        await untilStatus(d2.body.data.id, two.key, "running"),
+      ];
+      const [p1, p2] = [portOf(r1.ssh_command), portOf(r2.ssh_command)];
+      const ipOf = (id: string) => {
+        const nets = JSON.parse(podman("inspect", `${prefix}-i-${id}`))[0].NetworkSettings.Networks;
+        return Object.values(nets as Record<string, { IPAddress: string }>)[0].IPAddress;
+      };
+      const [ip1, ip2] = [ipOf(d1.body.data.id), ipOf(d2.body.data.id)];
+      // Each tenant on a network of its own.
+      expect(ip1.split(".").slice(0, 3)).not.toEqual(ip2.split(".").slice(0, 3));
+      /** What a TCP connect from inside the tenant's container gets: the peer's first words, or nothing. */
+      const probe = (tenant: string | number, port: number, targets: [string, number][]) =>
+        ssh(
+          tenant,
+          port,
+          targets
+            .map(([ip, p]) => `echo "${ip}:${p}=$(timeout 8 nc -w 3 ${ip} ${p} </dev/null 2>/dev/null | head -c 7)"`)
+            .join(";"),
+        )
+          .stdout.trim()
+          .split("\n");
+      const gateway = (tenant: string | number, port: number) =>
+        /default via (\S+)/.exec(ssh(tenant, port, "ip route").stdout)![1];
+      for (const [me, myPort, myIp, otherIp, otherPort] of [
+        [one.tenantId, p1, ip1, ip2, p2],
+        [two.tenantId, p2, ip2, ip1, p1],
+      ] as const) {
+        const targets: [string, number][] = [
+          [myIp, 22], // itself: shows the probe works
+          [otherIp, 22], // the other tenant's container
+          [gateway(me, myPort), hostPort], // the host, through the bridge's gateway
+          ...(hostIp
+            ? ([
+                [hostIp, hostPort],
+                [hostIp, otherPort],
+              ] as [string, number][])
+            : []), // the host's address
+        ];
+        expect(probe(me, myPort, targets)).toEqual([
+          `${myIp}:22=SSH-2.0`,
+          `${otherIp}:22=`,
+          `${targets[2][0]}:${hostPort}=`,
+          ...(hostIp ? [`${hostIp}:${hostPort}=`, `${hostIp}:${otherPort}=`] : []),
+        ]);
+        // Its own SSH port from outside still works.
+        expect(ssh(me, myPort, "echo mine").stdout.trim()).toBe("mine");
+      }
+      for (const [d, c] of [
+        [d1, one],
+        [d2, two],
+      ] as const)
+        expect((await h().del(`/api/v1/deployments/${d.body.data.id}`, c.key)).status).toBe(200);
+      await untilStatus(d1.body.data.id, one.key, "deleted");
+      await untilStatus(d2.body.data.id, two.key, "deleted");
+      // Each tenant's network goes with its last container.
+      await until("tenant networks removed", async () => {
+        const nets = podman("network", "ls", "--format", "{{.Name}}").split("\n");
+        return !nets.includes(`${prefix}-t${one.tenantId}`) && !nets.includes(`${prefix}-t${two.tenantId}`);
+      });
+    } finally {
+      listener.close();
+    }
+  }, 240_000);
 
   it("a job runs its command in an image with its GPU; its output and exit status come back", async () => {
     const tenant = await customer();

@@ -60,6 +60,8 @@ describe("gpuplane CLI: an operator's session", () => {
       "2",
       "--command",
       "python train.py",
+      "--image",
+      "nvcr.io/nvidia/pytorch:24.05-py3",
       "--tenant",
       String(tenantId),
       "--env",
@@ -69,6 +71,8 @@ describe("gpuplane CLI: an operator's session", () => {
     expect(submitted.code, submitted.stderr).toBe(0);
     const job = submitted.json();
     expect(job).toMatchObject({ name: "train-llm", gpu_count: 2, command: "python train.py", tenant_id: tenantId });
+    expect(job.image).toBe("nvcr.io/nvidia/pytorch:24.05-py3");
+    expect((await cli(["jobs", "submit", "--help"])).stdout).toContain("--image REF");
     expect((await cli(["jobs", "list", "--json"])).json().map((j: any) => j.id)).toContain(job.id);
     const logs = await cli(["jobs", "logs", String(job.id)]);
     expect(logs.stdout).toMatch(new RegExp(`-- job ${job.id} \\w+`));

@@ -514,9 +514,14 @@ describe.skipIf(!existsSync(chromiumPath))("web console in a browser", () => {
       await page.getByLabel("Cluster").selectOption({ label: "us-east-a" });
       await page.getByLabel("Tenant").selectOption({ label: "Ada Labs" });
       await page.getByLabel("GPU count").fill("2");
+      await page.getByLabel("Command").fill("python train.py --epochs 3");
+      await page.getByLabel("Image").fill("nvcr.io/nvidia/pytorch:24.05-py3");
       await page.getByRole("button", { name: "Submit job" }).click();
       const row = page.getByTestId("jobs").getByRole("row", { name: /llama-finetune/ });
       await row.waitFor();
+      // What runs, and where: the command and the image the job was submitted with.
+      await expect(row.textContent()).resolves.toContain("nvcr.io/nvidia/pytorch:24.05-py3");
+      await expect(row.textContent()).resolves.toContain("python train.py --epochs 3");
       await expect(row.textContent()).resolves.toContain("Ada Labs"); // tenants by name, not id
       page.once("dialog", (dialog) => void dialog.accept());
       await row.getByRole("button", { name: "Cancel" }).click();

@@ -36,6 +36,10 @@ containers (each instance and job runs in its own container holding exactly its 
   --name-prefix P        container names and the gpuplane.agent label (default gpuplane)
   --pids-limit N         process limit per container (default 4096)
   --ssh-ready-timeout S  how long sshd may take to answer in a new container before it fails (default 300)
+  --isolation MODE       tenant (default): each tenant's containers on a network of their own, walled by iptables
+                         (chains GPUPLANE-ISOLATE, GPUPLANE-TENANTS, GPUPLANE-HOST): no connection to another
+                         tenant's containers nor to this host's ports; none: the runtime's default network
+  --no-firewall          tenant networks without the iptables rules (you keep your own)
   --once                 one cycle, then exit`;
 
 function parse(args: string[]): { options: AgentOptions; once: boolean; dryRun: boolean; help: boolean } {
@@ -66,6 +70,8 @@ function parse(args: string[]): { options: AgentOptions; once: boolean; dryRun: 
       "name-prefix": { type: "string" },
       "pids-limit": { type: "string" },
       "ssh-ready-timeout": { type: "string" },
+      isolation: { type: "string" },
+      "no-firewall": { type: "boolean" },
       once: { type: "boolean" },
       "dry-run": { type: "boolean" },
       help: { type: "boolean", short: "h" },
@@ -87,6 +93,8 @@ function parse(args: string[]): { options: AgentOptions; once: boolean; dryRun: 
   if (!ports || Number(ports[1]) < 1 || Number(ports[2]) > 65535 || Number(ports[1]) > Number(ports[2])) {
     throw new Error("--ssh-ports must be a range LO-HI of ports, e.g. 20000-20999");
   }
+  const isolation = values.isolation ?? "tenant";
+  if (isolation !== "tenant" && isolation !== "none") throw new Error("--isolation must be tenant or none");
   const prefix = values["name-prefix"] ?? "gpuplane";
   if (!/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/.test(prefix)) throw new Error("--name-prefix may hold letters, digits, _ . -");
   const stateDir = values["state-dir"] ?? process.env.GPUPLANE_AGENT_STATE_DIR ?? defaultStateDir();
@@ -121,6 +129,8 @@ function parse(args: string[]): { options: AgentOptions; once: boolean; dryRun: 
         jobImage: values["job-image"] ?? DEFAULT_JOB_IMAGE,
         pidsLimit: num("pids-limit", 4096),
         sshReadyTimeoutMs: num("ssh-ready-timeout", 300) * 1000,
+        isolate: isolation === "tenant",
+        firewall: !values["no-firewall"],
       },
       log: (message) => process.stderr.write(`${new Date().toISOString()} gpuplane-agent: ${message}\n`),
     },

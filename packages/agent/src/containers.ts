@@ -1,8 +1,15 @@
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { availableParallelism } from "node:os";
+import { Firewall } from "./runtime/firewall.js";
 import { sshAnswers } from "./runtime/probe.js";
 import { SSH_KEYS_MOUNT, sshEntry } from "./runtime/ssh-entry.js";
-import { type ContainerInfo, type ContainerRuntime, type ContainerSpec, RuntimeError } from "./runtime/types.js";
+import {
+  type ContainerInfo,
+  type ContainerRuntime,
+  type ContainerSpec,
+  RuntimeError,
+  type StorageFacts,
+} from "./runtime/types.js";
 import type { StateDir } from "./state.js";
 import type { BodyFor, InstanceAssignment, JobAssignment, ReportPath } from "./wire.js";
 
@@ -21,6 +28,15 @@ export interface ContainerHostOptions {
   killGraceS: number;
   /** How long a new container may take for sshd to answer before the instance fails. */
   sshReadyTimeoutMs: number;
+  /**
+   * Tenant isolation: each tenant's containers on a bridge network of their own ("<prefix>-t<tenant>"), walled by
+   * the host firewall (runtime/firewall.ts) unless `firewall` is false (an operator who keeps their own rules).
+   * False puts every container on the runtime's default network, as before (a host given whole to one tenant).
+   */
+  isolate?: boolean;
+  firewall?: boolean;
+  /** The iptables binary (tests pass a stand-in). */
+  iptables?: string;
 }
 
 export interface Reporter {
@@ -35,6 +51,7 @@ const JOB_ENV_MOUNT = "/run/gpuplane/env.sh";
 const L = { agent: "gpuplane.agent", kind: "gpuplane.kind", id: "gpuplane.id", gpus: "gpuplane.gpus" } as const;
 const L_PORT = "gpuplane.ssh_port";
 const L_CPUSET = "gpuplane.cpuset";
+const L_TENANT = "gpuplane.tenant";
 
 /**
  * Instances and jobs as containers. The runtime is the record: what runs, on which GPUs and port, for which instance
@@ -57,12 +74,19 @@ export class ContainerHost {
   private readonly stopping = new Set<number>();
   private readonly runningReported = new Set<number>();
   containers: ContainerInfo[] = [];
+  private readonly firewall: Firewall;
+  /** Whether the firewall's chains are in place (undefined: not tried yet; false: it failed, said once). */
+  private walled: boolean | undefined;
+  private readonly walledBridges = new Set<string>();
+  /** What the runtime's storage can cap (found on the first pass). */
+  storage: StorageFacts | undefined;
 
   constructor(runtime: ContainerRuntime, state: StateDir, options: ContainerHostOptions, out: Reporter) {
     this.runtime = runtime;
     this.state = state;
     this.options = options;
     this.out = out;
+    this.firewall = new Firewall(options.iptables);
   }
 
   /** New assignments from the server: make the containers match them. */
@@ -105,6 +129,7 @@ export class ContainerHost {
 
   private async doPass(): Promise<void> {
     const assigned = this.assigned!;
+    if (this.firstPass) await this.firstLook();
     this.containers = await this.runtime.list(L.agent, this.options.namePrefix);
     const byName = new Map(this.containers.map((c) => [c.name, c]));
     const wantedInstances = new Set(assigned.instances.map((i) => this.nameOf("instance", i.id)));
@@ -118,6 +143,7 @@ export class ContainerHost {
     for (const instance of assigned.instances)
       await this.instance(instance, byName.get(this.nameOf("instance", instance.id)));
     for (const job of assigned.jobs) if (job.command) await this.job(job, byName.get(this.nameOf("job", job.id)));
+    if (this.pruneNeeded) await this.pruneNetworks();
     // A job's "reported" mark is kept while the server still lists it (a long poll answered before the report landed).
     const listed = new Set(assigned.jobs.map((j) => `${j.id}.reported`));
     for (const file of this.state.list("job-results")) if (!listed.has(file)) this.state.remove("job-results", file);
@@ -143,6 +169,7 @@ export class ContainerHost {
       this.out.log(`${kind} ${id} is gone from this node: removing container ${c.name}`);
     }
     await this.runtime.remove(c.name).catch((e: Error) => this.out.log(`remove ${c.name}: ${e.message}`));
+    this.pruneNeeded = true;
     if (kind === "job") this.state.remove("job-env", `${id}.sh`);
     this.ready.delete(id);
     this.booting.delete(c.name);
@@ -169,6 +196,7 @@ export class ContainerHost {
       if (instance.status === "stopping") await this.out.report(`/agent/instances/${instance.id}/stopped`, { at });
       if (instance.status === "deleting") {
         if (c) await this.runtime.remove(name);
+        this.pruneNeeded = true;
         await this.out.report(`/agent/instances/${instance.id}/removed`, { at });
       }
       return;
@@ -201,6 +229,7 @@ export class ContainerHost {
       this.out.log(`instance ${instance.id}: starting its container again`);
       try {
         await this.runtime.start(name);
+        await this.rewall();
         this.booting.set(name, Date.now());
       } catch (error) {
         await this.fail(instance, error as Error);
@@ -242,13 +271,16 @@ export class ContainerHost {
     }
     const cpus = instance.vcpus ? Math.min(instance.vcpus, availableParallelism()) : undefined;
     const cpuset = cpus ? this.freeCpus(cpus) : undefined;
+    const network = await this.tenantNetwork(instance.tenant_id);
     const spec = (port: number): ContainerSpec => ({
       name,
       image: instance.image || this.options.defaultImage,
       labels: this.labels("instance", instance.id, instance.gpu_uuids, {
         [L_PORT]: String(port),
+        [L_TENANT]: String(instance.tenant_id),
         ...(cpuset ? { [L_CPUSET]: cpuset } : {}),
       }),
+      network,
       ...sshEntry,
       gpuUuids: instance.gpu_uuids,
       cdiKind: this.options.cdiKind,
@@ -265,6 +297,7 @@ export class ContainerHost {
       const port = this.freePort(tried);
       try {
         await this.runtime.run(spec(port));
+        await this.rewall();
         this.containers.push({ name, labels: spec(port).labels, running: true } as ContainerInfo);
         this.out.log(`instance ${instance.id}: container ${name} on GPUs [${instance.gpu_uuids}], SSH port ${port}`);
         return;
@@ -287,10 +320,12 @@ export class ContainerHost {
       try {
         if (job.gpu_uuids.some((u) => !u)) throw new RuntimeError("a GPU of this job has no UUID on the node");
         const envFile = this.writeJobEnv(job);
+        const network = await this.tenantNetwork(job.tenant_id);
         await this.runtime.run({
           name,
           image: job.image || this.options.jobImage,
-          labels: this.labels("job", String(job.id), job.gpu_uuids),
+          labels: this.labels("job", String(job.id), job.gpu_uuids, { [L_TENANT]: String(job.tenant_id ?? "none") }),
+          network,
           // The env from a file the shell reads, then stderr joined to stdout so the output tail keeps their order.
           entrypoint: "/bin/sh",
           command: ["-c", `. ${JOB_ENV_MOUNT}\nexec 2>&1\n${job.command}`],
@@ -300,6 +335,7 @@ export class ContainerHost {
           ports: [],
           mounts: [{ source: envFile, target: JOB_ENV_MOUNT, readOnly: true }],
         });
+        await this.rewall();
         this.out.log(`job ${job.id}: container ${name} on GPUs [${job.gpu_uuids}]`);
       } catch (error) {
         this.out.log(`job ${job.id} could not start: ${(error as Error).message}`);
@@ -321,7 +357,10 @@ export class ContainerHost {
       await this.runtime.remove(name).catch(() => undefined);
       return;
     }
-    if (await this.reportJobEnd(job.id, c)) await this.runtime.remove(name).catch(() => undefined);
+    if (await this.reportJobEnd(job.id, c)) {
+      await this.runtime.remove(name).catch(() => undefined);
+      this.pruneNeeded = true;
+    }
   }
 
   /** The job's end, from its container (exit code, output tail) or a failure message; marked so it is never re-run. */
@@ -370,6 +409,87 @@ export class ContainerHost {
     if (instance.status === "running") return;
     await this.runtime.remove(name).catch(() => undefined);
     await this.out.report(`/agent/instances/${instance.id}/failed`, { reason: error.message.slice(0, 2000) });
+  }
+
+  /**
+   * First pass: what the storage can cap, and the firewall's chains; the walls of networks made by an earlier agent
+   * (a reboot empties the firewall, not the runtime's networks).
+   */
+  private async firstLook(): Promise<void> {
+    this.storage = await this.runtime.storage().catch(
+      (error: Error): StorageFacts => ({
+        driver: "unknown",
+        backingFs: "unknown",
+        diskLimit: false,
+        reason: error.message,
+      }),
+    );
+    this.out.log(`storage: ${this.storage.driver} on ${this.storage.backingFs}: ${this.storage.reason}`);
+    if (this.options.isolate === false) return;
+    for (const n of await this.runtime.networks(L.agent, this.options.namePrefix).catch(() => [])) {
+      await this.wall(n.bridge);
+    }
+    this.pruneNeeded = true;
+  }
+
+  /** The tenant's own network on this node, made (and walled) on first use; undefined without isolation. */
+  private async tenantNetwork(tenantId: number | null | undefined): Promise<string | undefined> {
+    if (this.options.isolate === false) return undefined;
+    const tenant = tenantId === null || tenantId === undefined ? "none" : String(tenantId);
+    const name = `${this.options.namePrefix}-t${tenant}`;
+    const net = await this.runtime.network(name, { [L.agent]: this.options.namePrefix, [L_TENANT]: tenant });
+    await this.wall(net.bridge);
+    return name;
+  }
+
+  private async wall(bridge: string): Promise<void> {
+    if (this.options.firewall === false || !bridge || this.walledBridges.has(bridge)) return;
+    if (this.walled === undefined) {
+      this.walled = await this.firewall.setup().then(
+        () => true,
+        (error: Error) => {
+          this.out.log(
+            `WARNING: the host firewall could not be set (${error.message}): tenants' networks are separate, ` +
+              "but a container may still connect to another tenant's container through the host and to the host's ports",
+          );
+          return false;
+        },
+      );
+    }
+    if (!this.walled) return;
+    await this.firewall.wall(bridge).then(
+      () => this.walledBridges.add(bridge),
+      (error: Error) => this.out.log(`WARNING: firewall rules for ${bridge}: ${error.message}`),
+    );
+  }
+
+  /** The runtime may put its own ACCEPT rules above ours when a container starts on a new network. */
+  private async rewall(): Promise<void> {
+    if (this.walled) await this.firewall.jumpsFirst().catch((e: Error) => this.out.log(`firewall: ${e.message}`));
+  }
+
+  private pruneNeeded = false;
+  /** A tenant's network goes (and its walls) once none of its containers is left on this node. */
+  private async pruneNetworks(): Promise<void> {
+    this.pruneNeeded = false;
+    if (this.options.isolate === false) return;
+    const left = await this.runtime.list(L.agent, this.options.namePrefix);
+    const used = new Set(left.map((c) => c.labels[L_TENANT]).filter(Boolean));
+    for (const n of await this.runtime.networks(L.agent, this.options.namePrefix)) {
+      if (used.has(n.labels[L_TENANT])) continue;
+      // Walls first, then the network: an agent stopped in between leaves an empty network, not stale rules that a
+      // later network given the same bridge name would inherit.
+      this.walledBridges.delete(n.bridge);
+      if (this.walled) await this.firewall.unwall(n.bridge).catch(() => undefined);
+      try {
+        await this.runtime.removeNetwork(n.name);
+      } catch (error) {
+        this.out.log(`network ${n.name} not removed: ${(error as Error).message}`);
+        await this.wall(n.bridge);
+        continue;
+      }
+      this.out.log(`network ${n.name} removed: no container of tenant ${n.labels[L_TENANT]} is left on this node`);
+    }
   }
 
   private freePort(skip: Set<number>): number {

@@ -4,8 +4,14 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { ContainerHost } from "../src/containers.js";
 import { cdiDevices, gpusMissingFromCdi } from "../src/runtime/cdi.js";
-import { CliRuntime, runArgs } from "../src/runtime/cli-runtime.js";
-import { type ContainerInfo, type ContainerRuntime, type ContainerSpec, RuntimeError } from "../src/runtime/types.js";
+import { CliRuntime, runArgs, storageVerdict } from "../src/runtime/cli-runtime.js";
+import {
+  type ContainerInfo,
+  type ContainerRuntime,
+  type ContainerSpec,
+  type NetworkInfo,
+  RuntimeError,
+} from "../src/runtime/types.js";
 import { StateDir } from "../src/state.js";
 
 const spec: ContainerSpec = {
@@ -128,7 +134,72 @@ class MemoryRuntime implements ContainerRuntime {
   async logsTail() {
     return "";
   }
+  readonly nets: NetworkInfo[] = [];
+  async network(name: string, labels: Record<string, string>) {
+    let n = this.nets.find((x) => x.name === name);
+    if (!n) this.nets.push((n = { name, bridge: "", subnets: [], labels }));
+    return n;
+  }
+  async networks() {
+    return [...this.nets];
+  }
+  async removeNetwork(name: string) {
+    this.nets.splice(
+      this.nets.findIndex((n) => n.name === name),
+      1,
+    );
+  }
+  async storage() {
+    return storageVerdict("podman", "overlay", "ext4", false);
+  }
 }
+
+describe("tenant networks", () => {
+  it("each tenant's containers go on a network of their own, made on first use and removed with its last container", async () => {
+    const runtime = new MemoryRuntime();
+    const state = new StateDir(mkdtempSync(join(tmpdir(), "agent-state-")));
+    const host = new ContainerHost(
+      runtime,
+      state,
+      {
+        ...{ namePrefix: "t", sshPorts: [20000, 20009], publishIp: "127.0.0.1", dataDir: state.path("data") },
+        ...{ cdiKind: "k/gpu", defaultImage: "img", jobImage: "img", pidsLimit: 100, killGraceS: 1 },
+        sshReadyTimeoutMs: 1000,
+      },
+      { report: async () => true, address: () => "10.0.0.1", log: () => {} },
+    );
+    const instance = (id: string, tenant: number) => ({
+      ...{ id, status: "provisioning", gpu_indices: [0], gpu_uuids: [`G-${id}`], ssh_public_keys: ["ssh-ed25519 A x"] },
+      ...{ tenant_id: tenant, image: null, vcpus: 1, ram_gb: 1, volumes: [] },
+    });
+    await host.apply({ jobs: [], instances: [instance("a", 1), instance("b", 2), instance("c", 1)] });
+    expect(runtime.runs.map((r) => [r.name, r.network])).toEqual([
+      ["t-i-a", "t-t1"],
+      ["t-i-b", "t-t2"],
+      ["t-i-c", "t-t1"],
+    ]);
+    expect(runtime.nets.map((n) => [n.name, n.labels["gpuplane.tenant"]])).toEqual([
+      ["t-t1", "1"],
+      ["t-t2", "2"],
+    ]);
+    await host.apply({ jobs: [], instances: [instance("a", 1)] });
+    expect(runtime.nets.map((n) => n.name)).toEqual(["t-t1"]);
+  });
+});
+
+describe("disk limits", () => {
+  it("are enforced only where the storage driver can: overlay on xfs with pquota, docker's btrfs/zfs/devicemapper", () => {
+    expect(storageVerdict("podman", "overlay", "xfs", true).diskLimit).toBe(true);
+    expect(storageVerdict("docker", "overlay2", "xfs", true).diskLimit).toBe(true);
+    expect(storageVerdict("docker", "btrfs", "btrfs", false).diskLimit).toBe(true);
+    const ext4 = storageVerdict("podman", "overlay", "ext4", false);
+    expect(ext4).toMatchObject({ diskLimit: false, driver: "overlay", backingFs: "ext4" });
+    expect(ext4.reason).toBe(
+      "overlay enforces a size only on xfs mounted with pquota (here: ext4): the instance type's disk size is not enforced on this node",
+    );
+    expect(storageVerdict("docker", "vfs", "ext4", false).reason).toContain("the vfs storage driver cannot limit");
+  });
+});
 
 describe("SSH ports", () => {
   it("a node whose port range is used up fails the next instance, saying so, and keeps the ones it has", async () => {

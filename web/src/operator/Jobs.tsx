@@ -17,12 +17,15 @@ export function JobsPage() {
 
   const submit = useSubmit(async (form, element) => {
     const gpuType = String(form.get("gpu_type") ?? "").trim();
+    const image = String(form.get("image") ?? "").trim();
     await api.post("/jobs", {
       cluster_id: Number(form.get("cluster_id")),
       name: String(form.get("name") ?? "").trim(),
       gpu_count: optionalInt(form.get("gpu_count")),
       priority: optionalInt(form.get("priority")),
       tenant_id: optionalInt(form.get("tenant_id")),
+      command: String(form.get("command") ?? "").trim(),
+      ...(image ? { image } : {}),
       ...(gpuType ? { gpu_type: gpuType } : {}),
       submitted_by: "operator console",
     });
@@ -53,7 +56,9 @@ export function JobsPage() {
                   <strong>{j.name}</strong>
                   <div className="muted small">
                     #{j.id} · {clusterName(j.cluster_id)}
+                    {j.image ? ` · ${j.image}` : ""}
                   </div>
+                  {j.command ? <code className="small">{j.command}</code> : null}
                 </div>
               );
             },
@@ -136,6 +141,14 @@ export function JobsPage() {
           <label>
             Priority
             <input name="priority" type="number" min={1} max={10} defaultValue={5} />
+          </label>
+          <label>
+            Command
+            <input name="command" required maxLength={10000} placeholder="python train.py --epochs 3" />
+          </label>
+          <label>
+            Image
+            <input name="image" maxLength={500} placeholder="node's default job image" />
           </label>
         </div>
         <ErrorNote error={submit.error} />

@@ -1,5 +1,13 @@
 import { spawn } from "node:child_process";
-import { type ContainerInfo, type ContainerRuntime, type ContainerSpec, RuntimeError } from "./types.js";
+import { readFileSync, statfsSync } from "node:fs";
+import {
+  type ContainerInfo,
+  type ContainerRuntime,
+  type ContainerSpec,
+  type NetworkInfo,
+  RuntimeError,
+  type StorageFacts,
+} from "./types.js";
 
 /**
  * Podman or Docker driven through its CLI, each in its native way for GPUs: podman takes CDI device names
@@ -65,6 +73,65 @@ export class CliRuntime implements ContainerRuntime {
     return out;
   }
 
+  async network(name: string, labels: Record<string, string>): Promise<NetworkInfo> {
+    const inspect = () => this.exec(["network", "inspect", name]).then((t) => networkOf(this.name, JSON.parse(t)[0]));
+    const existing = await inspect().catch(() => undefined);
+    if (existing) return existing;
+    const args = ["network", "create"];
+    for (const [k, v] of Object.entries(labels)) args.push("--label", `${k}=${v}`);
+    // Docker names its bridge br-<id> unless told; a name of ours reads better in `iptables -S`.
+    if (this.name === "docker") args.push("--opt", `com.docker.network.bridge.name=${bridgeName(name)}`);
+    try {
+      await this.exec([...args, name]);
+    } catch (error) {
+      // Made by another pass or agent in the meantime: take it.
+      const made = await inspect().catch(() => undefined);
+      if (made) return made;
+      throw error;
+    }
+    return inspect();
+  }
+
+  async networks(labelKey: string, labelValue: string): Promise<NetworkInfo[]> {
+    const names = (await this.exec(["network", "ls", "-q", "--filter", `label=${labelKey}=${labelValue}`]))
+      .split("\n")
+      .map((s) => s.trim())
+      .filter(Boolean);
+    if (!names.length) return [];
+    const all = JSON.parse(await this.exec(["network", "inspect", ...names])) as unknown[];
+    return all.map((n) => networkOf(this.name, n));
+  }
+
+  async removeNetwork(name: string): Promise<void> {
+    await this.exec(["network", "rm", name]);
+  }
+
+  /**
+   * Where `--storage-opt size=` is enforced: overlay (podman) and overlay2 (docker) on xfs mounted with project
+   * quotas (pquota/prjquota); Docker's btrfs, zfs and devicemapper. Elsewhere (overlay on ext4, vfs, …) the runtime
+   * refuses the option, so the agent leaves it off and says the disk size is not enforced.
+   */
+  async storage(): Promise<StorageFacts> {
+    let driver = "unknown";
+    let root = "";
+    if (this.name === "podman") {
+      const info = JSON.parse(await this.exec(["info", "--format", "json"])) as {
+        store?: { graphDriverName?: string; graphRoot?: string };
+      };
+      driver = info.store?.graphDriverName ?? driver;
+      root = info.store?.graphRoot ?? "";
+    } else {
+      const info = JSON.parse(await this.exec(["info", "--format", "{{json .}}"])) as {
+        Driver?: string;
+        DockerRootDir?: string;
+      };
+      driver = info.Driver ?? driver;
+      root = info.DockerRootDir ?? "";
+    }
+    const { fs, pquota } = backingFs(root);
+    return storageVerdict(this.name, driver, fs, pquota);
+  }
+
   /** Runs the CLI; resolves with stdout (its last maxBytes when given), rejects with its stderr as the message. */
   private exec(args: string[], maxBytes?: number): Promise<string> {
     return new Promise((resolve, reject) => {
@@ -114,11 +181,108 @@ export function runArgs(runtime: "podman" | "docker", spec: ContainerSpec): stri
   if (spec.cpuset) args.push("--cpuset-cpus", spec.cpuset);
   if (spec.memoryMb) args.push("--memory", `${spec.memoryMb}m`);
   if (spec.pidsLimit) args.push("--pids-limit", String(spec.pidsLimit));
+  if (spec.network) args.push("--network", spec.network);
+  if (spec.diskGb) args.push("--storage-opt", `size=${spec.diskGb}G`);
   for (const p of spec.ports) args.push("--publish", `${p.hostIp}:${p.host}:${p.container}`);
   for (const m of spec.mounts) args.push("--volume", `${m.source}:${m.target}${m.readOnly ? ":ro" : ""}`);
   if (spec.entrypoint !== undefined) args.push("--entrypoint", spec.entrypoint);
   args.push(spec.image, ...spec.command);
   return args;
+}
+
+/** A bridge name of at most 15 characters (the kernel's limit) for a network of ours: "gpt-" and a hash. */
+export function bridgeName(network: string): string {
+  let h = 2166136261;
+  for (const c of network) h = Math.imul(h ^ c.charCodeAt(0), 16777619) >>> 0;
+  return `gpt-${h.toString(16).padStart(8, "0")}`;
+}
+
+function networkOf(runtime: "podman" | "docker", n: unknown): NetworkInfo {
+  if (runtime === "podman") {
+    const p = n as {
+      name: string;
+      network_interface?: string;
+      subnets?: { subnet: string }[];
+      labels?: Record<string, string>;
+    };
+    return {
+      name: p.name,
+      bridge: p.network_interface ?? "",
+      subnets: (p.subnets ?? []).map((s) => s.subnet),
+      labels: p.labels ?? {},
+    };
+  }
+  const d = n as {
+    Name: string;
+    Id: string;
+    IPAM?: { Config?: { Subnet?: string }[] | null };
+    Options?: Record<string, string> | null;
+    Labels?: Record<string, string> | null;
+  };
+  return {
+    name: d.Name,
+    bridge: d.Options?.["com.docker.network.bridge.name"] ?? `br-${d.Id.slice(0, 12)}`,
+    subnets: (d.IPAM?.Config ?? []).map((c) => c.Subnet ?? "").filter(Boolean),
+    labels: d.Labels ?? {},
+  };
+}
+
+const FS_MAGIC: Record<number, string> = {
+  1481003842: "xfs",
+  61267: "ext4",
+  2435016766: "btrfs",
+  801189825: "zfs",
+  16914836: "tmpfs",
+  2035054128: "overlay",
+};
+
+/** The filesystem under path, and whether its mount has project quotas (from /proc/mounts, longest prefix). */
+function backingFs(path: string): { fs: string; pquota: boolean } {
+  if (!path) return { fs: "unknown", pquota: false };
+  let fs = "unknown";
+  try {
+    const type = Number(statfsSync(path).type);
+    fs = FS_MAGIC[type] ?? `0x${type.toString(16)}`;
+  } catch {
+    // not readable: unknown
+  }
+  let best = "";
+  let options = "";
+  try {
+    for (const line of readFileSync("/proc/mounts", "utf8").split("\n")) {
+      const [, mount, , opts] = line.split(" ");
+      if (
+        mount &&
+        (path === mount || path.startsWith(mount.endsWith("/") ? mount : `${mount}/`)) &&
+        mount.length >= best.length
+      ) {
+        best = mount;
+        options = opts ?? "";
+      }
+    }
+  } catch {
+    // no /proc: no quotas known
+  }
+  return { fs, pquota: /(^|,)(pquota|prjquota)(,|$)/.test(options) };
+}
+
+/** Pure, so every driver's answer is unit-tested. */
+export function storageVerdict(
+  runtime: "podman" | "docker",
+  driver: string,
+  fs: string,
+  pquota: boolean,
+): StorageFacts {
+  const facts = { driver, backingFs: fs };
+  if ((driver === "overlay" || driver === "overlay2") && fs === "xfs" && pquota)
+    return { ...facts, diskLimit: true, reason: `${driver} on xfs with project quotas enforces --storage-opt size` };
+  if (runtime === "docker" && ["btrfs", "zfs", "devicemapper"].includes(driver))
+    return { ...facts, diskLimit: true, reason: `docker's ${driver} driver enforces --storage-opt size` };
+  const needs =
+    driver === "overlay" || driver === "overlay2"
+      ? `${driver} enforces a size only on xfs mounted with pquota (here: ${fs}${fs === "xfs" ? " without pquota" : ""})`
+      : `the ${driver} storage driver cannot limit a container's size`;
+  return { ...facts, diskLimit: false, reason: `${needs}: the instance type's disk size is not enforced on this node` };
 }
 
 interface InspectJson {

@@ -20,6 +20,28 @@ export interface ContainerSpec {
   pidsLimit?: number;
   ports: { hostIp: string; host: number; container: number }[];
   mounts: { source: string; target: string; readOnly?: boolean }[];
+  /** The tenant's own network (see ContainerRuntime.network); the runtime's default network when absent. */
+  network?: string;
+  /** Writable layer size limit (`--storage-opt size=`), only where the runtime's storage enforces it. */
+  diskGb?: number;
+}
+
+/** A bridge network of the runtime's, with what the host firewall needs to wall it. */
+export interface NetworkInfo {
+  name: string;
+  /** The host's bridge interface (podman1, br-…, or the name we gave it). */
+  bridge: string;
+  subnets: string[];
+  labels: Record<string, string>;
+}
+
+/** Whether the runtime's storage can cap a container's disk, and why (not). */
+export interface StorageFacts {
+  driver: string;
+  /** The filesystem under the runtime's storage (xfs, ext4, …). */
+  backingFs: string;
+  diskLimit: boolean;
+  reason: string;
 }
 
 export interface ContainerInfo {
@@ -55,4 +77,10 @@ export interface ContainerRuntime {
   list(labelKey: string, labelValue: string): Promise<ContainerInfo[]>;
   /** The last `maxBytes` of the container's output. */
   logsTail(name: string, maxBytes: number): Promise<string>;
+  /** Creates the bridge network when missing (labels set at creation); answers what it is either way. */
+  network(name: string, labels: Record<string, string>): Promise<NetworkInfo>;
+  /** Networks carrying the label key=value. */
+  networks(labelKey: string, labelValue: string): Promise<NetworkInfo[]>;
+  removeNetwork(name: string): Promise<void>;
+  storage(): Promise<StorageFacts>;
 }
