@@ -1,3 +1,4 @@
+import { agentArtifact } from "./domain/agent/artifact.js";
 import { serve } from "@hono/node-server";
 import { Redis } from "ioredis";
 import pino, { type Logger } from "pino";
@@ -110,6 +111,13 @@ export async function startServer(config: Config) {
     void server.close().finally(() => process.exit(1));
   });
   server.startWorkers();
+  // The agent build hosts download (GET /agent/gpuplane-agent.mjs): made now, so the first install does not wait.
+  agentArtifact(config)
+    .get()
+    .then(
+      (agent) => log.info({ version: agent.version, sha256: agent.sha256, bytes: agent.code.length }, "agent build ready"),
+      (error) => log.error({ err: error }, "agent build failed: GET /agent/gpuplane-agent.mjs answers 503"),
+    );
   // Buffered log lines reach stdout within a second even when traffic is low.
   setInterval(() => log.flush(), 1000).unref();
   let closing = false;

@@ -17,6 +17,7 @@ import { type Env, router } from "./env.js";
 import { idempotencyMiddleware } from "./idempotency.js";
 import { createHttpMetrics, observe } from "./observability.js";
 import { createRateLimiters, type RateLimiters, rateLimitMiddleware } from "./ratelimit.js";
+import { serveAgentFiles } from "./agent-files.js";
 import { serveConsole } from "./static.js";
 import { refuseNulCharacters } from "./validation.js";
 
@@ -112,6 +113,7 @@ export function createApp(ctx: AppContext, options: AppOptions = {}) {
   });
 
   mountRoutes(app);
+  serveAgentFiles(app, ctx);
 
   app.openAPIRegistry.registerComponent("securitySchemes", "ApiKey", {
     type: "apiKey",
