@@ -165,7 +165,7 @@ JS
 
 # --- configuration: kept across runs (a run without --token keeps the stored one) ------------------------------------
 OLD_TOKEN=""
-[ -f "$ENV_FILE" ] && OLD_TOKEN="$(sed -n 's/^GPUPLANE_JOIN_TOKEN=//p' "$ENV_FILE")"
+[ -f "$ENV_FILE" ] && OLD_TOKEN="$(sed -n 's/^GPUPLANE_JOIN_TOKEN="\{0,1\}\([^"]*\)"\{0,1\}$/\1/p' "$ENV_FILE")"
 TOKEN="${TOKEN:-$OLD_TOKEN}"
 if [ -z "$TOKEN" ] && ! [ -f "$STATE/credentials.json" ]; then
   die "--token is needed to join (create one in the console, Fleet → Join token)"
@@ -173,10 +173,10 @@ fi
 umask 077
 cat >"$ENV_FILE.new" <<EOF
 # gpuplane node agent (written by install.sh; run it again to change)
-GPUPLANE_SERVER=$SERVER
-GPUPLANE_JOIN_TOKEN=$TOKEN
-GPUPLANE_AGENT_STATE_DIR=$STATE
-GPUPLANE_AGENT_ARGS=$AGENT_ARGS
+GPUPLANE_SERVER="$SERVER"
+GPUPLANE_JOIN_TOKEN="$TOKEN"
+GPUPLANE_AGENT_STATE_DIR="$STATE"
+GPUPLANE_AGENT_ARGS="$AGENT_ARGS"
 EOF
 mv "$ENV_FILE.new" "$ENV_FILE"
 umask 022

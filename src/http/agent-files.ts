@@ -1,6 +1,6 @@
+import { installScriptTemplate } from "../../packages/agent/src/build.js";
 import type { AppContext } from "../context.js";
 import { agentArtifact } from "../domain/agent/artifact.js";
-import { installScriptTemplate } from "../../packages/agent/src/build.js";
 import type { Router } from "./env.js";
 
 /** The address hosts reach this server at: GPUPLANE_PUBLIC_URL, else the one the request came to. */

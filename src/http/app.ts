@@ -12,12 +12,12 @@ import { ApiError, errorStatus } from "../lib/errors.js";
 import { safeEqualHex, sha256Hex } from "../lib/secrets.js";
 import { mountRoutes } from "../routes/index.js";
 import { AccessTable, enforceAccess, isPublicRoute } from "./access.js";
+import { serveAgentFiles } from "./agent-files.js";
 import { authMiddleware, rejectUnauthenticated } from "./auth.js";
 import { type Env, router } from "./env.js";
 import { idempotencyMiddleware } from "./idempotency.js";
 import { createHttpMetrics, observe } from "./observability.js";
 import { createRateLimiters, type RateLimiters, rateLimitMiddleware } from "./ratelimit.js";
-import { serveAgentFiles } from "./agent-files.js";
 import { serveConsole } from "./static.js";
 import { refuseNulCharacters } from "./validation.js";
 

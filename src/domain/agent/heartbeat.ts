@@ -3,8 +3,8 @@ import type { AppContext } from "../../context.js";
 import { gpus, nodes } from "../../db/schema/index.js";
 import { notFound } from "../../lib/errors.js";
 import { capacityFreed } from "../capacity.js";
-import { agentArtifact } from "./artifact.js";
 import { emitEvent } from "../events/emit.js";
+import { agentArtifact } from "./artifact.js";
 
 export type GpuHealth = "healthy" | "degraded" | "unhealthy";
 
@@ -25,10 +25,7 @@ export interface HeartbeatInput {
 export async function recordHeartbeat(ctx: AppContext, nodeId: number, input: HeartbeatInput) {
   const now = ctx.clock.now();
   // An upgrade asked for is answered with the build served now (built once per server, at start).
-  const [asked] = await ctx.db
-    .select({ at: nodes.agentUpgradeRequestedAt })
-    .from(nodes)
-    .where(eq(nodes.id, nodeId));
+  const [asked] = await ctx.db.select({ at: nodes.agentUpgradeRequestedAt }).from(nodes).where(eq(nodes.id, nodeId));
   const served = asked?.at
     ? await agentArtifact(ctx.config)
         .get()
@@ -82,8 +79,7 @@ export async function recordHeartbeat(ctx: AppContext, nodeId: number, input: He
       .select({ id: gpus.id, index: gpus.gpuIndex, uuid: gpus.uuid, health: gpus.health })
       .from(gpus)
       .where(eq(gpus.nodeId, nodeId));
-    const upgrade =
-      upgradeRequestedAt && served ? { version: served.version, sha256: served.sha256 } : null;
+    const upgrade = upgradeRequestedAt && served ? { version: served.version, sha256: served.sha256 } : null;
     return { status: cameBack ? "active" : node.status, cameBack, worsened, healed, gpus: current, upgrade };
   });
   // The health_degraded alert rule reads gpus.health; ask it to look now rather than at its next interval.

@@ -6,8 +6,8 @@ import {
   deleteNode,
   getNode,
   listNodes,
-  type NodeRow,
   type NodeInput,
+  type NodeRow,
   setNodeSchedulable,
   updateNode,
 } from "../../domain/fleet/nodes.js";

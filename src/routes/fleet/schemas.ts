@@ -1,7 +1,7 @@
 import { z } from "@hono/zod-openapi";
+import { agentOutdated } from "../../domain/agent/artifact.js";
 import type { ClusterRow } from "../../domain/fleet/clusters.js";
 import type { GpuView } from "../../domain/fleet/gpus.js";
-import { agentOutdated } from "../../domain/agent/artifact.js";
 import type { NodeRow } from "../../domain/fleet/nodes.js";
 import { gpuStates, nodeStatuses } from "../../domain/fleet/state.js";
 import { PageQuery } from "../../http/pagination.js";
