@@ -201,7 +201,11 @@ describe("installing the agent as the docs say", () => {
         return n.agent_version === "0.1.1" && n.agent_upgrade_requested_at === null && n;
       },
       30_000,
-    );
+    ).catch((error) => {
+      throw new Error(
+        `${error.message}; agent log:\n${readFileSync(join(root, "var/log/gpuplane-agent.log"), "utf8")}`,
+      );
+    });
     expect(upgraded).toMatchObject({ agent_sha256: newer.sha256, agent_outdated: false, status: "active" });
     const installed = readFileSync(join(root, "opt/gpuplane-agent/gpuplane-agent.mjs"));
     expect(installed.equals(newer.code)).toBe(true);

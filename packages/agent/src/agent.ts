@@ -285,7 +285,9 @@ export class Agent {
     }
     this.upgrading = true;
     try {
-      this.options.log(`upgrading ${AGENT_VERSION} → ${target.version} (sha256 ${target.sha256.slice(0, 12)}…)`);
+      if (!this.upgradeRefused) {
+        this.options.log(`upgrading ${AGENT_VERSION} → ${target.version} (sha256 ${target.sha256.slice(0, 12)}…)`);
+      }
       await replaceAgentFile(file, target);
     } catch (error) {
       const why = (error as Error).message;

@@ -22,7 +22,7 @@ export async function replaceAgentFile(file: string, target: UpgradeTarget, time
   if (sha !== target.sha256) {
     throw new Error(`downloaded agent has sha256 ${sha}, the server announced ${target.sha256}: not installed`);
   }
-  const next = `${file}.new`;
+  const next = `${file}.new.mjs`; // Node loads only .mjs/.js files as modules
   writeFileSync(next, code, { mode: 0o755 });
   try {
     const check = spawnSync(process.execPath, [next, "--version"], { encoding: "utf8", timeout: 30_000 });
