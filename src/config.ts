@@ -62,7 +62,9 @@ const env = z.object({
   GPUPLANE_ALERTS_INTERVAL_S: z.coerce.number().positive().default(30),
   GPUPLANE_METER_INTERVAL_S: z.coerce.number().positive().default(15),
   GPUPLANE_NODE_GRACE_S: z.coerce.number().positive().default(60),
-  GPUPLANE_PUBLIC_URL: z.string().optional(),
+  GPUPLANE_PUBLIC_URL: z.string().url("GPUPLANE_PUBLIC_URL must be a URL, e.g. https://gpus.example.com").optional(),
+  /** The agent build the server hands out (GET /agent/gpuplane-agent.mjs); default: built from packages/agent at start. */
+  GPUPLANE_AGENT_FILE: z.string().optional(),
   REDIS_URL: z.string().optional(),
   /** Namespace for shared rate-limit counters, so deployments (or test runs) sharing one Redis stay apart. */
   GPUPLANE_REDIS_PREFIX: z.string().min(1).default("gpuplane:"),
@@ -118,7 +120,8 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     alertsIntervalMs: e.GPUPLANE_ALERTS_INTERVAL_S * 1000,
     meterIntervalMs: e.GPUPLANE_METER_INTERVAL_S * 1000,
     nodeGraceMs: e.GPUPLANE_NODE_GRACE_S * 1000,
-    publicUrl: e.GPUPLANE_PUBLIC_URL,
+    publicUrl: e.GPUPLANE_PUBLIC_URL?.replace(/\/+$/, ""),
+    agentFile: e.GPUPLANE_AGENT_FILE,
     redisUrl: e.REDIS_URL,
     redisPrefix: e.GPUPLANE_REDIS_PREFIX,
     trustProxy: e.GPUPLANE_TRUST_PROXY === "on",

@@ -5,6 +5,7 @@ import { collectDefaultMetrics, Registry } from "prom-client";
 import type { Config } from "./config.js";
 import type { AppContext, Services } from "./context.js";
 import { type Database, openDatabase } from "./db/client.js";
+import { agentArtifact } from "./domain/agent/artifact.js";
 import { bootstrapOperatorKey } from "./domain/identity/keys.js";
 import { attachLoopMetrics } from "./domain/loops/isolate.js";
 import { startLatestFlusher, stopLatestFlusher } from "./domain/metrics/latest.js";
@@ -110,6 +111,14 @@ export async function startServer(config: Config) {
     void server.close().finally(() => process.exit(1));
   });
   server.startWorkers();
+  // The agent build hosts download (GET /agent/gpuplane-agent.mjs): made now, so the first install does not wait.
+  agentArtifact(config)
+    .get()
+    .then(
+      (agent) =>
+        log.info({ version: agent.version, sha256: agent.sha256, bytes: agent.code.length }, "agent build ready"),
+      (error) => log.error({ err: error }, "agent build failed: GET /agent/gpuplane-agent.mjs answers 503"),
+    );
   // Buffered log lines reach stdout within a second even when traffic is low.
   setInterval(() => log.flush(), 1000).unref();
   let closing = false;

@@ -966,6 +966,9 @@ _NodeRequired = TypedDict("_NodeRequired", {
         "allocated_gpus": int,
         "last_heartbeat_at": Optional[str],
         "agent_version": Optional[str],
+        "agent_sha256": Optional[str],
+        "agent_outdated": Optional[bool],
+        "agent_upgrade_requested_at": Optional[str],
         "created_at": str,
     })
 _NodeOptional = TypedDict("_NodeOptional", {}, total=False)
@@ -1320,6 +1323,7 @@ _JoinTokenRequired = TypedDict("_JoinTokenRequired", {
         "node_id": Optional[int],
         "expires_at": str,
         "join_command": str,
+        "join_command_warning": Optional[str],
     })
 _JoinTokenOptional = TypedDict("_JoinTokenOptional", {}, total=False)
 
@@ -1351,6 +1355,7 @@ _AgentJoinOptional = TypedDict("_AgentJoinOptional", {
         "cpu_cores": Optional[int],
         "ram_gb": Optional[int],
         "agent_version": Optional[str],
+        "agent_sha256": Optional[str],
         "facts": Dict[str, Any],
     }, total=False)
 
@@ -1363,6 +1368,7 @@ _AgentHeartbeatResultRequired = TypedDict("_AgentHeartbeatResultRequired", {
         "node_id": int,
         "status": str,
         "gpus": List[Dict[str, Any]],
+        "upgrade": Optional[Dict[str, Any]],
     })
 _AgentHeartbeatResultOptional = TypedDict("_AgentHeartbeatResultOptional", {}, total=False)
 
@@ -1376,6 +1382,7 @@ _AgentHeartbeatRequired = TypedDict("_AgentHeartbeatRequired", {
     })
 _AgentHeartbeatOptional = TypedDict("_AgentHeartbeatOptional", {
         "agent_version": Optional[str],
+        "agent_sha256": Optional[str],
         "gpu_error": Optional[str],
         "running_jobs": List[int],
     }, total=False)

@@ -12,6 +12,7 @@ import { ApiError, errorStatus, foreignKeyError } from "../lib/errors.js";
 import { safeEqualHex, sha256Hex } from "../lib/secrets.js";
 import { mountRoutes } from "../routes/index.js";
 import { AccessTable, enforceAccess, isPublicRoute } from "./access.js";
+import { serveAgentFiles } from "./agent-files.js";
 import { authMiddleware, rejectUnauthenticated } from "./auth.js";
 import { type Env, router } from "./env.js";
 import { idempotencyMiddleware } from "./idempotency.js";
@@ -122,6 +123,7 @@ export function createApp(ctx: AppContext, options: AppOptions = {}) {
   });
 
   mountRoutes(app);
+  serveAgentFiles(app, ctx);
 
   app.openAPIRegistry.registerComponent("securitySchemes", "ApiKey", {
     type: "apiKey",

@@ -89,7 +89,8 @@ describe("gpuplane CLI: an operator's session", () => {
     const token = await cli(["join-token", String(clusterId)]);
     expect(token.code, token.stderr).toBe(0);
     expect(token.stdout).toMatch(
-      /on the GPU host run:\n\n {2}npx gpuplane-agent --server http:\/\/127.0.0.1:\d+ --token \S+\n$/,
+      /on the GPU host run:\n\n {2}curl -fsSL http:\/\/127.0.0.1:\d+\/agent\/install.sh \| sudo sh -s -- --token gpj_\S+\n/,
     );
+    expect(token.stdout).toMatch(/warning: http:\/\/127.0.0.1:\d+ is a loopback address.*GPUPLANE_PUBLIC_URL/);
   });
 });

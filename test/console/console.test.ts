@@ -501,7 +501,10 @@ describe.skipIf(!existsSync(chromiumPath))("web console in a browser", () => {
 
       await clusterRow.getByRole("button", { name: "Join token" }).click();
       await expect(page.getByTestId("join-command").locator("code").textContent()).resolves.toMatch(
-        /^npx gpuplane-agent --server http:\/\/127\.0\.0\.1:\d+ --token gpj_[0-9a-f]{64}$/,
+        /^curl -fsSL http:\/\/127\.0\.0\.1:\d+\/agent\/install\.sh \| sudo sh -s -- --token gpj_[0-9a-f]{64}$/,
+      );
+      await expect(page.getByTestId("join-command-warning").textContent()).resolves.toMatch(
+        /loopback address.*GPUPLANE_PUBLIC_URL/,
       );
       await shot(page, "operator-fleet");
       await nodeRow.getByRole("button", { name: "Uncordon" }).click();

@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Runs the agent's TypeScript sources with no build step and no dependency: through tsx when it is installed
 // (development, CI, the gpuplane server's checkout), else through Node's own type stripping (Node >= 22.18 or 23.6),
-// with a resolve hook for the `.js` specifiers the sources use. See ../README.md.
+// with a resolve hook for the `.js` specifiers the sources use. See ../README.md. Hosts run the single-file build
+// instead (GET /agent/gpuplane-agent.mjs from the server, docs/agent.md), which needs Node >= 20 and nothing else.
 import { register } from "node:module";
 
 let loaded = false;
@@ -25,11 +26,4 @@ if (!loaded) {
   }`;
   register(`data:text/javascript,${encodeURIComponent(hook)}`);
 }
-const { runAgentCli } = await import("../src/cli.ts");
-try {
-  await runAgentCli(process.argv.slice(2));
-  process.exit(0);
-} catch (error) {
-  process.stderr.write(`gpuplane-agent: ${error instanceof Error ? error.message : String(error)}\n`);
-  process.exit(1);
-}
+await import("../src/main.ts");

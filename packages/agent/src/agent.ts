@@ -10,9 +10,11 @@ import { MetricsOutbox } from "./outbox.js";
 import { cdiAdvice, gpusMissingFromCdi } from "./runtime/cdi.js";
 import { CliRuntime } from "./runtime/cli-runtime.js";
 import { type Credentials, StateDir } from "./state.js";
+import { replaceAgentFile, type UpgradeTarget } from "./upgrade.js";
+import { AGENT_VERSION, agentFile, agentSha256 } from "./version.js";
 import type { Assignments, BodyFor, HeartbeatGpu, JoinRequest, MetricSample, ReportPath } from "./wire.js";
 
-export const AGENT_VERSION = "0.1.0";
+export { AGENT_VERSION };
 
 export interface AgentOptions {
   server?: string;
@@ -76,6 +78,7 @@ export function joinBody(token: string, host: HostFacts, samples: GpuSample[]): 
     cpu_cores: host.cpuCores,
     ram_gb: host.ramGb,
     agent_version: AGENT_VERSION,
+    agent_sha256: agentSha256(),
     gpus: samples.map((s) => ({
       index: s.index,
       uuid: s.uuid,
@@ -129,6 +132,13 @@ export class Agent {
   private assignmentsLoop: Promise<void> | undefined;
   private ticking: Promise<void> | undefined;
   private lastSamples: GpuSample[] = [];
+  private upgrading = false;
+  private upgradeRefused: string | undefined;
+  private restart!: () => void;
+  /** Resolves once the agent replaced its own file and stopped: the CLI exits for its supervisor to start the new one. */
+  readonly restartRequested = new Promise<void>((resolve) => {
+    this.restart = resolve;
+  });
 
   constructor(options: AgentOptions) {
     this.options = options;
@@ -239,6 +249,7 @@ export class Agent {
       const beat = await this.client.request("POST", "/agent/heartbeat", {
         body: {
           agent_version: AGENT_VERSION,
+          agent_sha256: agentSha256(),
           gpus: healthOf(this.lastSamples, this.options),
           gpu_error: gpuError,
           running_jobs: this.containers ? this.containers.runningJobIds() : this.jobs.running().map((j) => j.id),
@@ -251,9 +262,43 @@ export class Agent {
         this.state.saveCredentials(this.credentials);
       }
       await this.outbox.flush(this.client);
+      if (beat.upgrade) void this.upgrade(beat.upgrade);
     } catch (error) {
       this.options.log(`server not reachable (${this.outbox.size} metric batch(es) kept): ${(error as Error).message}`);
     }
+  }
+
+  /**
+   * The operator asked for an upgrade (`POST /api/v1/nodes/{id}/upgrade`; the heartbeat's answer names the server's
+   * build). Between work: the new file is downloaded and verified while the agent carries on, then the assignment
+   * loop finishes what it is doing and stops, without draining — containers and bare jobs keep running and the new
+   * agent adopts them, as after any restart.
+   */
+  private async upgrade(target: UpgradeTarget): Promise<void> {
+    if (this.upgrading || this.stopped) return;
+    const file = agentFile();
+    if (!file) {
+      const why = "this agent runs from its sources, not the single file: upgrade it by hand (docs/agent.md)";
+      if (this.upgradeRefused !== why) this.options.log(`upgrade to ${target.version} asked: ${why}`);
+      this.upgradeRefused = why;
+      return;
+    }
+    this.upgrading = true;
+    try {
+      if (!this.upgradeRefused) {
+        this.options.log(`upgrading ${AGENT_VERSION} → ${target.version} (sha256 ${target.sha256.slice(0, 12)}…)`);
+      }
+      await replaceAgentFile(file, target);
+    } catch (error) {
+      const why = (error as Error).message;
+      if (this.upgradeRefused !== why) this.options.log(`upgrade to ${target.version} failed: ${why}`);
+      this.upgradeRefused = why;
+      this.upgrading = false;
+      return;
+    }
+    await this.stop();
+    this.options.log(`${file} is now ${target.version}: restarting into it; running work is kept`);
+    this.restart();
   }
 
   private async runAssignmentsLoop(): Promise<void> {

@@ -1,6 +1,10 @@
 import { parseArgs } from "node:util";
 import { AGENT_VERSION, Agent, type AgentOptions, discover, joinBody, metricsOf } from "./agent.js";
 import { defaultStateDir } from "./state.js";
+import { agentSha256 } from "./version.js";
+
+/** The agent exits with this after replacing its own file (an upgrade): its supervisor starts it again. */
+export const RESTART_EXIT_CODE = 75;
 
 const DEFAULT_IMAGE = "docker.io/library/ubuntu:22.04";
 const DEFAULT_JOB_IMAGE = "docker.io/nvidia/cuda:12.4.1-base-ubuntu22.04";
@@ -10,6 +14,7 @@ const usage = `gpuplane agent — joins this GPU host to a gpuplane fleet, repor
   gpuplane-agent --server URL --token TOKEN   join (once) and run; the node credential is kept in the state dir
   gpuplane-agent                              run with the stored credential
   gpuplane-agent --once --dry-run             print what was discovered and would be sent; contacts nothing
+  gpuplane-agent --version                    print the version and the sha256 of this file
 
 options:
   --state-dir DIR        credentials, pid files, metric outbox (default ~/.gpuplane-agent)
@@ -42,7 +47,13 @@ containers (each instance and job runs in its own container holding exactly its 
   --no-firewall          tenant networks without the iptables rules (you keep your own)
   --once                 one cycle, then exit`;
 
-function parse(args: string[]): { options: AgentOptions; once: boolean; dryRun: boolean; help: boolean } {
+function parse(args: string[]): {
+  options: AgentOptions;
+  once: boolean;
+  dryRun: boolean;
+  help: boolean;
+  version: boolean;
+} {
   const { values } = parseArgs({
     args,
     options: {
@@ -75,6 +86,7 @@ function parse(args: string[]): { options: AgentOptions; once: boolean; dryRun: 
       once: { type: "boolean" },
       "dry-run": { type: "boolean" },
       help: { type: "boolean", short: "h" },
+      version: { type: "boolean" },
     },
     strict: true,
   });
@@ -102,6 +114,7 @@ function parse(args: string[]): { options: AgentOptions; once: boolean; dryRun: 
     once: Boolean(values.once),
     dryRun: Boolean(values["dry-run"]),
     help: Boolean(values.help),
+    version: Boolean(values.version),
     options: {
       server: values.server ?? process.env.GPUPLANE_SERVER,
       token: values.token ?? process.env.GPUPLANE_JOIN_TOKEN,
@@ -137,12 +150,19 @@ function parse(args: string[]): { options: AgentOptions; once: boolean; dryRun: 
   };
 }
 
-/** `gpuplane agent --server URL --token T [--once] [--dry-run]` */
-export async function runAgentCli(args: string[]): Promise<void> {
-  const { options, once, dryRun, help } = parse(args);
+/**
+ * `gpuplane agent --server URL --token T [--once] [--dry-run]`. True when the agent stopped to restart into a new
+ * file (an upgrade): the caller exits with RESTART_EXIT_CODE.
+ */
+export async function runAgentCli(args: string[]): Promise<boolean> {
+  const { options, once, dryRun, help, version } = parse(args);
   if (help) {
     process.stdout.write(`${usage}\n`);
-    return;
+    return false;
+  }
+  if (version) {
+    process.stdout.write(`gpuplane-agent ${AGENT_VERSION} ${agentSha256() ?? "(sources)"}\n`);
+    return false;
   }
   if (dryRun) {
     const found = await discover(options);
@@ -160,20 +180,25 @@ export async function runAgentCli(args: string[]): Promise<void> {
       ).map((m) => ({ ...m, gpu_id: `<id of GPU ${m.gpu_id}>` })),
     };
     process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
-    return;
+    return false;
   }
   const agent = new Agent(options);
   await agent.start(once);
-  if (once) return;
-  await new Promise<void>((resolve) => {
+  if (once) return false;
+  const restart = agent.restartRequested.then(() => true);
+  const signalled = new Promise<boolean>((resolve) => {
     const onSignal = (signal: string) => {
       options.log(`${signal}: stopping`);
-      void agent.drain().then(resolve, (error) => {
-        options.log(`drain failed: ${(error as Error).message}`);
-        resolve();
-      });
+      void agent.drain().then(
+        () => resolve(false),
+        (error) => {
+          options.log(`drain failed: ${(error as Error).message}`);
+          resolve(false);
+        },
+      );
     };
     process.once("SIGTERM", () => onSignal("SIGTERM"));
     process.once("SIGINT", () => onSignal("SIGINT"));
   });
+  return Promise.race([restart, signalled]);
 }

@@ -29,6 +29,10 @@ export const nodes = pgTable(
     status: text("status").notNull().default("active"),
     lastHeartbeatAt: tstz("last_heartbeat_at"),
     agentVersion: text("agent_version"),
+    /** sha256 of the single file the agent runs from (null: it runs from its sources). */
+    agentSha256: text("agent_sha256"),
+    /** An operator asked for the server's agent build (POST /nodes/{id}/upgrade); cleared once the node runs it. */
+    agentUpgradeRequestedAt: tstz("agent_upgrade_requested_at"),
     facts: jsonb("facts"),
     createdAt: createdAt(),
   },

@@ -4,11 +4,13 @@ import { gpus, nodes } from "../../db/schema/index.js";
 import { notFound } from "../../lib/errors.js";
 import { capacityFreed } from "../capacity.js";
 import { emitEvent } from "../events/emit.js";
+import { agentArtifact } from "./artifact.js";
 
 export type GpuHealth = "healthy" | "degraded" | "unhealthy";
 
 export interface HeartbeatInput {
   agentVersion?: string | null;
+  agentSha256?: string | null;
   /** The agent's verdict per GPU (rules in packages/agent/src/health.ts), matched by UUID, else by index. */
   gpus: { index: number; uuid?: string | null; health: GpuHealth; reason?: string | null }[];
   /** nvidia-smi itself failed (driver hung, GPU lost): every GPU of the node is unhealthy with this reason. */
@@ -22,16 +24,32 @@ export interface HeartbeatInput {
  */
 export async function recordHeartbeat(ctx: AppContext, nodeId: number, input: HeartbeatInput) {
   const now = ctx.clock.now();
+  // An upgrade asked for is answered with the build served now (built once per server, at start).
+  const [asked] = await ctx.db.select({ at: nodes.agentUpgradeRequestedAt }).from(nodes).where(eq(nodes.id, nodeId));
+  const served = asked?.at
+    ? await agentArtifact(ctx.config)
+        .get()
+        .catch(() => null)
+    : null;
   const outcome = await ctx.db.transaction(async (tx) => {
     const [node] = await tx.select().from(nodes).where(eq(nodes.id, nodeId)).for("update");
     if (!node) throw notFound("node");
     const cameBack = node.status === "down";
+    const agentSha256 = input.agentSha256 === undefined ? node.agentSha256 : input.agentSha256;
+    // The upgrade is done once the node runs the served file; until then each heartbeat's answer asks for it.
+    const upgraded = served !== null && agentSha256 === served.sha256;
+    const upgradeRequestedAt = upgraded ? null : node.agentUpgradeRequestedAt;
+    if (upgraded && node.agentUpgradeRequestedAt) {
+      ctx.log.info({ node_id: nodeId, version: input.agentVersion, sha256: agentSha256 }, "agent upgraded");
+    }
     await tx
       .update(nodes)
       .set({
         lastHeartbeatAt: now,
         status: cameBack ? "active" : node.status,
         agentVersion: input.agentVersion ?? node.agentVersion,
+        agentSha256,
+        agentUpgradeRequestedAt: upgradeRequestedAt,
       })
       .where(eq(nodes.id, nodeId));
     if (cameBack) await emitEvent(tx, null, "node.up", { node_id: nodeId, hostname: node.hostname }, now);
@@ -61,7 +79,8 @@ export async function recordHeartbeat(ctx: AppContext, nodeId: number, input: He
       .select({ id: gpus.id, index: gpus.gpuIndex, uuid: gpus.uuid, health: gpus.health })
       .from(gpus)
       .where(eq(gpus.nodeId, nodeId));
-    return { status: cameBack ? "active" : node.status, cameBack, worsened, healed, gpus: current };
+    const upgrade = upgradeRequestedAt && served ? { version: served.version, sha256: served.sha256 } : null;
+    return { status: cameBack ? "active" : node.status, cameBack, worsened, healed, gpus: current, upgrade };
   });
   // The health_degraded alert rule reads gpus.health; ask it to look now rather than at its next interval.
   if (outcome.worsened) ctx.kick("alerts");

@@ -49,6 +49,7 @@ export interface HostFacts {
   cpuCores?: number | null;
   ramGb?: number | null;
   agentVersion?: string | null;
+  agentSha256?: string | null;
   gpus: { index: number; uuid: string; model: string; vramMb?: number | null; driverVersion?: string | null }[];
   facts?: Record<string, unknown>;
 }
@@ -88,6 +89,7 @@ export async function joinNode(ctx: AppContext, tokenSecret: string, host: HostF
       ramGb: host.ramGb ?? null,
       totalGpus: host.gpus.length,
       agentVersion: host.agentVersion ?? null,
+      agentSha256: host.agentSha256 ?? null,
       facts: host.facts ?? null,
       status: "active",
       lastHeartbeatAt: now,

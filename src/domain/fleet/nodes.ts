@@ -22,6 +22,8 @@ const withCounts = {
   status: nodes.status,
   lastHeartbeatAt: nodes.lastHeartbeatAt,
   agentVersion: nodes.agentVersion,
+  agentSha256: nodes.agentSha256,
+  agentUpgradeRequestedAt: nodes.agentUpgradeRequestedAt,
   facts: nodes.facts,
   createdAt: nodes.createdAt,
   gpuCount: sql<number>`(select count(*)::int from gpus g where g.node_id = "nodes"."id")`,

@@ -19,11 +19,17 @@ heartbeatRoutes.openapi(
   async (c) => {
     const nodeId = callerNode(principal(c));
     const body = c.req.valid("json");
-    const result = await recordHeartbeat(appCtx(c), nodeId, {
+    const ctx = appCtx(c);
+    const result = await recordHeartbeat(ctx, nodeId, {
       agentVersion: body.agent_version,
+      agentSha256: body.agent_sha256,
       gpus: body.gpus,
       gpuError: body.gpu_error,
     });
-    return ok(c, HeartbeatResult, { node_id: nodeId, status: result.status, gpus: result.gpus });
+    // The agent fetches from the address it reached the server at (GPUPLANE_PUBLIC_URL may be a proxy's).
+    const upgrade = result.upgrade
+      ? { ...result.upgrade, url: `${new URL(c.req.url).origin}/agent/gpuplane-agent.mjs` }
+      : null;
+    return ok(c, HeartbeatResult, { node_id: nodeId, status: result.status, gpus: result.gpus, upgrade });
   },
 );

@@ -1,6 +1,7 @@
 import { z } from "@hono/zod-openapi";
 import { createJoinToken } from "../../domain/agent/join.js";
 import { createRoute, operator } from "../../http/access.js";
+import { loopbackWarning, publicUrl } from "../../http/agent-files.js";
 import { appCtx, router } from "../../http/env.js";
 import { commonErrors, envelope, jsonBody, jsonResponse, ok } from "../../http/envelope.js";
 import { urlInt } from "../../lib/schemas.js";
@@ -30,7 +31,7 @@ joinTokenRoutes.openapi(
       nodeId: input.node_id,
       ttlSeconds: input.ttl_seconds,
     });
-    const server = ctx.config.publicUrl ?? new URL(c.req.url).origin;
+    const server = publicUrl(ctx, c.req.url);
     return ok(
       c,
       JoinToken,
@@ -40,9 +41,10 @@ joinTokenRoutes.openapi(
         cluster_id: created.clusterId,
         node_id: created.nodeId,
         expires_at: created.expiresAt.toISOString(),
-        // `npx` finds the agent's bin wherever the repository is installed (npm workspaces link it), and an
-        // `npm install -g ./packages/agent` puts it on the PATH: the command works as printed either way.
-        join_command: `npx gpuplane-agent --server ${server} --token ${created.token}`,
+        // install.sh (served with this address filled in) installs the single-file agent as a service: nothing
+        // but Node on the host, no checkout, no npm install.
+        join_command: `curl -fsSL ${server}/agent/install.sh | sudo sh -s -- --token ${created.token}`,
+        join_command_warning: loopbackWarning(ctx, server),
       },
       201,
     );

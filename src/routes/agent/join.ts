@@ -29,6 +29,7 @@ joinRoutes.openapi(
       cpuCores: body.cpu_cores,
       ramGb: body.ram_gb,
       agentVersion: body.agent_version,
+      agentSha256: body.agent_sha256,
       facts: body.facts,
       gpus: body.gpus.map((g) => ({
         index: g.index,

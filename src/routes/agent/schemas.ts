@@ -9,6 +9,11 @@ export function callerNode(p: Principal): number {
   return p.nodeId;
 }
 
+const Sha256 = z
+  .string()
+  .regex(/^[0-9a-f]{64}$/, "must be a sha256 in hex")
+  .openapi({ description: "sha256 of the single file the agent runs from (null: it runs from its sources)" });
+
 export const Health = z.enum(["healthy", "degraded", "unhealthy"]);
 
 export const JoinToken = z
@@ -19,7 +24,11 @@ export const JoinToken = z
     node_id: z.number().int().nullable(),
     expires_at: z.string(),
     join_command: z.string().openapi({
-      description: "Run on the GPU host, in a gpuplane checkout after `npm install` (docs/agent.md)",
+      description:
+        "Run on the GPU host as root: downloads install.sh from this server, which installs the agent as a service (docs/agent.md)",
+    }),
+    join_command_warning: z.string().nullable().openapi({
+      description: "Why the command will not work as printed (it carries a loopback address), or null",
     }),
   })
   .openapi("JoinToken");
@@ -45,6 +54,7 @@ export const JoinBody = z
     cpu_cores: z.number().int().min(0).max(100_000).nullable().optional(),
     ram_gb: z.number().int().min(0).max(1_000_000).nullable().optional(),
     agent_version: z.string().max(64).nullable().optional(),
+    agent_sha256: Sha256.nullable().optional(),
     gpus: z
       .array(
         z.object({
@@ -74,6 +84,7 @@ export const JoinResult = z
 export const HeartbeatBody = z
   .object({
     agent_version: z.string().max(64).nullable().optional(),
+    agent_sha256: Sha256.nullable().optional(),
     gpus: z
       .array(
         z.object({
@@ -94,6 +105,10 @@ export const HeartbeatResult = z
     node_id: z.number().int(),
     status: z.string(),
     gpus: z.array(RegisteredGpu.extend({ health: z.string() })),
+    upgrade: z
+      .object({ version: z.string(), sha256: z.string(), url: z.string() })
+      .nullable()
+      .openapi({ description: "An operator asked this node to run the server's agent build: fetch, verify, restart" }),
   })
   .openapi("AgentHeartbeatResult");
 

@@ -1,14 +1,18 @@
+import type { Context } from "hono";
+import { agentArtifact } from "../../domain/agent/artifact.js";
+import { requestAgentUpgrade } from "../../domain/agent/upgrade.js";
 import {
   createNode,
   deleteNode,
   getNode,
   listNodes,
   type NodeInput,
+  type NodeRow,
   setNodeSchedulable,
   updateNode,
 } from "../../domain/fleet/nodes.js";
 import { createRoute, operator } from "../../http/access.js";
-import { appCtx, router } from "../../http/env.js";
+import { appCtx, type Env, router } from "../../http/env.js";
 import {
   commonErrors,
   envelope,
@@ -23,6 +27,8 @@ import { IntIdParam, Node, NodeBody, NodeListQuery, NodePatch, nodeView } from "
 
 export const nodeRoutes = router();
 const tags = ["Fleet"];
+
+const view = (c: Context<Env>, row: NodeRow) => nodeView(row, agentArtifact(appCtx(c).config).version());
 
 const toInput = (body: Partial<typeof NodeBody._output>): Partial<NodeInput> => ({
   ...(body.cluster_id !== undefined && { clusterId: body.cluster_id }),
@@ -45,7 +51,7 @@ nodeRoutes.openapi(
   }),
   async (c) => {
     const row = await createNode(appCtx(c), toInput(c.req.valid("json")) as NodeInput);
-    return ok(c, Node, nodeView(row), 201);
+    return ok(c, Node, view(c, row), 201);
   },
 );
 
@@ -62,7 +68,7 @@ nodeRoutes.openapi(
   async (c) => {
     const query = c.req.valid("query");
     const page = await listNodes(appCtx(c), query, { clusterId: query.cluster_id, status: query.status });
-    return okList(c, Node, { ...page, items: page.items.map(nodeView) });
+    return okList(c, Node, { ...page, items: page.items.map((n) => view(c, n)) });
   },
 );
 
@@ -77,7 +83,7 @@ nodeRoutes.openapi(
     responses: { 200: jsonResponse(envelope(Node), "Node"), ...commonErrors },
   }),
   async (c) => {
-    return ok(c, Node, nodeView(await getNode(appCtx(c), c.req.valid("param").id)));
+    return ok(c, Node, view(c, await getNode(appCtx(c), c.req.valid("param").id)));
   },
 );
 
@@ -93,7 +99,7 @@ nodeRoutes.openapi(
   }),
   async (c) => {
     const row = await updateNode(appCtx(c), c.req.valid("param").id, toInput(c.req.valid("json")));
-    return ok(c, Node, nodeView(row), 200);
+    return ok(c, Node, view(c, row), 200);
   },
 );
 
@@ -108,7 +114,7 @@ nodeRoutes.openapi(
     responses: { 200: jsonResponse(envelope(Node), "Deleted"), 409: errorResponses[409], ...commonErrors },
   }),
   async (c) => {
-    return ok(c, Node, nodeView(await deleteNode(appCtx(c), c.req.valid("param").id)), 200);
+    return ok(c, Node, view(c, await deleteNode(appCtx(c), c.req.valid("param").id)), 200);
   },
 );
 
@@ -130,7 +136,23 @@ for (const [action, summary] of Object.entries(actions) as [keyof typeof actions
       responses: { 200: jsonResponse(envelope(Node), "Node"), 409: errorResponses[409], ...commonErrors },
     }),
     async (c) => {
-      return ok(c, Node, nodeView(await setNodeSchedulable(appCtx(c), c.req.valid("param").id, action)), 200);
+      return ok(c, Node, view(c, await setNodeSchedulable(appCtx(c), c.req.valid("param").id, action)), 200);
     },
   );
 }
+
+nodeRoutes.openapi(
+  createRoute({
+    method: "post",
+    path: "/nodes/{id}/upgrade",
+    access: operator("write"),
+    tags,
+    summary:
+      "Upgrade the node's agent to the server's build (GET /agent/version): it fetches, verifies and restarts into it between work; containers and jobs keep running",
+    request: { params: IntIdParam },
+    responses: { 202: jsonResponse(envelope(Node), "Requested"), 409: errorResponses[409], ...commonErrors },
+  }),
+  async (c) => {
+    return ok(c, Node, view(c, await requestAgentUpgrade(appCtx(c), c.req.valid("param").id)), 202);
+  },
+);

@@ -1,4 +1,5 @@
 import { z } from "@hono/zod-openapi";
+import { agentOutdated } from "../../domain/agent/artifact.js";
 import type { ClusterRow } from "../../domain/fleet/clusters.js";
 import type { GpuView } from "../../domain/fleet/gpus.js";
 import type { NodeRow } from "../../domain/fleet/nodes.js";
@@ -57,11 +58,20 @@ export const Node = z
     allocated_gpus: z.number().int(),
     last_heartbeat_at: z.string().nullable(),
     agent_version: z.string().nullable(),
+    agent_sha256: z.string().nullable().openapi({ description: "sha256 of the agent file the node runs" }),
+    agent_outdated: z.boolean().nullable().openapi({
+      description: "The node's agent is older than the server's (GET /agent/version); null: no agent reported",
+    }),
+    agent_upgrade_requested_at: z
+      .string()
+      .nullable()
+      .openapi({ description: "POST /nodes/{id}/upgrade asked for the server's build; null once the node runs it" }),
     created_at: z.string(),
   })
   .openapi("Node");
 
-export const nodeView = (n: NodeRow) => ({
+/** A node as the operator sees it; `servedAgent` is the agent version this server hands out. */
+export const nodeView = (n: NodeRow, servedAgent: string) => ({
   id: n.id,
   cluster_id: n.clusterId,
   hostname: n.hostname,
@@ -74,6 +84,9 @@ export const nodeView = (n: NodeRow) => ({
   allocated_gpus: Number(n.allocatedGpus),
   last_heartbeat_at: iso(n.lastHeartbeatAt),
   agent_version: n.agentVersion,
+  agent_sha256: n.agentSha256,
+  agent_outdated: agentOutdated(n.agentVersion, servedAgent),
+  agent_upgrade_requested_at: iso(n.agentUpgradeRequestedAt),
   created_at: iso(n.createdAt),
 });
 

@@ -96,7 +96,7 @@ export function FleetPage() {
     reload();
   });
 
-  const nodeAction = (node: FleetNode, action: "cordon" | "drain" | "uncordon") => async () => {
+  const nodeAction = (node: FleetNode, action: "cordon" | "drain" | "uncordon" | "upgrade") => async () => {
     await api.post(`/nodes/${node.id}/${action}`);
     reload();
   };
@@ -181,10 +181,15 @@ export function FleetPage() {
         {joinToken && (
           <div className="secret" role="status" data-testid="join-command">
             <p>
-              <strong>On the GPU host, in a gpuplane checkout after npm install, run:</strong> the token works once and
-              expires {when(joinToken.expires_at)}.
+              <strong>On the GPU host, as root, run:</strong> it installs the agent as a service (Node 20 or newer
+              needed). The token works once and expires {when(joinToken.expires_at)}.
             </p>
             <code>{joinToken.join_command}</code>
+            {joinToken.join_command_warning ? (
+              <p className="warning" data-testid="join-command-warning">
+                {joinToken.join_command_warning}
+              </p>
+            ) : null}
             <div className="row">
               <button type="button" onClick={() => void navigator.clipboard?.writeText(joinToken.join_command)}>
                 Copy
@@ -278,6 +283,16 @@ export function FleetPage() {
             },
             { label: "Heartbeat", render: (n) => when(n.last_heartbeat_at) },
             {
+              label: "Agent",
+              render: (n) => (
+                <span data-testid="agent-version">
+                  {n.agent_version ?? "—"}
+                  {n.agent_outdated ? <Badge value="outdated" /> : null}
+                  {n.agent_upgrade_requested_at ? <span className="muted small"> upgrading…</span> : null}
+                </span>
+              ),
+            },
+            {
               label: "",
               render: (n) => {
                 const active = n.status !== "cordoned" && n.status !== "draining";
@@ -291,6 +306,9 @@ export function FleetPage() {
                     ) : (
                       <ActionButton onClick={nodeAction(n, "uncordon")}>Uncordon</ActionButton>
                     )}
+                    {n.agent_outdated && !n.agent_upgrade_requested_at ? (
+                      <ActionButton onClick={nodeAction(n, "upgrade")}>Upgrade agent</ActionButton>
+                    ) : null}
                     <ActionButton
                       tone="danger"
                       confirm={`Delete node ${n.hostname} and its GPUs?`}

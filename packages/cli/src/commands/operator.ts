@@ -90,7 +90,28 @@ export const operatorCommands: Command[] = [
           ["STATUS", (n) => n.status],
           ["GPUS", (n) => `${n.allocated_gpus}/${n.gpu_count} used`],
           ["HEARTBEAT", (n) => when(n.last_heartbeat_at)],
+          [
+            "AGENT",
+            (n) =>
+              n.agent_version === null
+                ? "-"
+                : `${n.agent_version}${n.agent_outdated ? " (outdated)" : ""}${n.agent_upgrade_requested_at ? " upgrading" : ""}`,
+          ],
         ]),
+      );
+    },
+  },
+  {
+    path: ["nodes", "upgrade"],
+    summary: "Upgrade a node's agent to the server's build; running work is kept (operator)",
+    args: "<id>",
+    async run(c, a) {
+      const id = intArg(a.positionals[0], "node id");
+      const node = await unwrap(c.api().POST("/api/v1/nodes/{id}/upgrade", { params: { path: { id } } }));
+      c.out.result(
+        node,
+        () =>
+          `node ${id}: upgrade of agent ${node.agent_version} asked; it restarts into the server's build between work`,
       );
     },
   },
@@ -147,7 +168,12 @@ export const operatorCommands: Command[] = [
           body: { ttl_seconds: ttl ? intArg(ttl, "--ttl") : undefined },
         }),
       );
-      c.out.result(token, () => `expires ${when(token.expires_at)}; on the GPU host run:\n\n  ${token.join_command}`);
+      c.out.result(
+        token,
+        () =>
+          `expires ${when(token.expires_at)}; on the GPU host run:\n\n  ${token.join_command}\n` +
+          (token.join_command_warning ? `\nwarning: ${token.join_command_warning}\n` : ""),
+      );
     },
   },
 ];

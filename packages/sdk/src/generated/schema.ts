@@ -7754,6 +7754,102 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/nodes/{id}/upgrade": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Upgrade the node's agent to the server's build (GET /agent/version): it fetches, verifies and restarts into it between work; containers and jobs keep running */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Requested */
+                202: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {string} */
+                            code: "OK";
+                            data: components["schemas"]["Node"];
+                        };
+                    };
+                };
+                /** @description Invalid request: the message names the field */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Missing or invalid API key */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The key lacks the scope or permission */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not found (also another tenant's resource) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Conflict: state, capacity or idempotency */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Rate limited; see Retry-After */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/gpus": {
         parameters: {
             query?: never;
@@ -12128,6 +12224,12 @@ export interface components {
             allocated_gpus: number;
             last_heartbeat_at: string | null;
             agent_version: string | null;
+            /** @description sha256 of the agent file the node runs */
+            agent_sha256: string | null;
+            /** @description The node's agent is older than the server's (GET /agent/version); null: no agent reported */
+            agent_outdated: boolean | null;
+            /** @description POST /nodes/{id}/upgrade asked for the server's build; null once the node runs it */
+            agent_upgrade_requested_at: string | null;
             created_at: string;
         };
         CreateNode: {
@@ -12567,8 +12669,10 @@ export interface components {
             cluster_id: number;
             node_id: number | null;
             expires_at: string;
-            /** @description Run on the GPU host, in a gpuplane checkout after `npm install` (docs/agent.md) */
+            /** @description Run on the GPU host as root: downloads install.sh from this server, which installs the agent as a service (docs/agent.md) */
             join_command: string;
+            /** @description Why the command will not work as printed (it carries a loopback address), or null */
+            join_command_warning: string | null;
         };
         AgentJoinResult: {
             node_id: number;
@@ -12588,6 +12692,8 @@ export interface components {
             cpu_cores?: number | null;
             ram_gb?: number | null;
             agent_version?: string | null;
+            /** @description sha256 of the single file the agent runs from (null: it runs from its sources) */
+            agent_sha256?: string | null;
             gpus: {
                 index: number;
                 uuid: string;
@@ -12608,9 +12714,17 @@ export interface components {
                 uuid: string | null;
                 health: string;
             }[];
+            /** @description An operator asked this node to run the server's agent build: fetch, verify, restart */
+            upgrade: {
+                version: string;
+                sha256: string;
+                url: string;
+            } | null;
         };
         AgentHeartbeat: {
             agent_version?: string | null;
+            /** @description sha256 of the single file the agent runs from (null: it runs from its sources) */
+            agent_sha256?: string | null;
             gpus: {
                 index: number;
                 uuid?: string | null;
