@@ -38,7 +38,10 @@ const runtime: ContainerRuntime = {
   logsTail: async () => "",
   network: async (name, labels) => {
     let n = nets.find((x) => x.name === name);
-    if (!n) nets.push((n = { name, bridge: "", subnets: ["10.89.0.0/24"], labels }));
+    if (!n) {
+      n = { name, bridge: "", subnets: ["10.89.0.0/24"], labels };
+      nets.push(n);
+    }
     return n;
   },
   networks: async () => [...nets],

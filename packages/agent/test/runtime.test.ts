@@ -137,7 +137,10 @@ class MemoryRuntime implements ContainerRuntime {
   readonly nets: NetworkInfo[] = [];
   async network(name: string, labels: Record<string, string>) {
     let n = this.nets.find((x) => x.name === name);
-    if (!n) this.nets.push((n = { name, bridge: "", subnets: [], labels }));
+    if (!n) {
+      n = { name, bridge: "", subnets: [], labels };
+      this.nets.push(n);
+    }
     return n;
   }
   async networks() {
