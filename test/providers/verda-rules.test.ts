@@ -80,7 +80,9 @@ describe("Verda's rules", () => {
 
   it("pins the fixed price offers are sold from: Verda bills the launched instance at price_per_hour, not its dynamic price", async () => {
     const cloud = adapter();
-    const offer = (await cloud.types()).find((t) => t.upstreamType === "1H100.80S.30V" && t.upstreamRegion === "FIN-01")!;
+    const offer = (await cloud.types()).find(
+      (t) => t.upstreamType === "1H100.80S.30V" && t.upstreamRegion === "FIN-01",
+    )!;
     expect(offer.pricePerHourMicros).toBe(2_190_000n);
     const id = await launch(cloud);
     expect(verda.calls("POST", "/instances")[0].body.pricing).toBe("FIXED_PRICE");

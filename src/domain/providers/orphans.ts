@@ -161,11 +161,7 @@ export async function sweepVolumeOrphans(
     .select({ upstreamId: upstreamOrphans.upstreamId })
     .from(upstreamOrphans)
     .where(
-      and(
-        eq(upstreamOrphans.provider, name),
-        eq(upstreamOrphans.kind, "volume"),
-        isNull(upstreamOrphans.terminatedAt),
-      ),
+      and(eq(upstreamOrphans.provider, name), eq(upstreamOrphans.kind, "volume"), isNull(upstreamOrphans.terminatedAt)),
     );
   const still = new Set(orphans.map((v) => v.id));
   const closed = open.map((o) => o.upstreamId).filter((id) => !still.has(id));
