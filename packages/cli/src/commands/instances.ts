@@ -149,10 +149,10 @@ export const instanceCommands: Command[] = [
         const id = a.positionals[0];
         const instance = await unwrap(c.api().POST(`/api/v1/instances/{id}/${action}`, { params: { path: { id } } }));
         if (action === "start" && flag(a, "wait")) return waitAndReport(c, instance, int(a, "timeout", 600)!);
-        // The stop's reason says what it costs (a cloud that keeps charging a stopped instance its full price).
+        // A stop on a cloud that keeps charging a stopped instance its full price says so.
         c.out.result(instance, () =>
-          instance.statusReason
-            ? `${instance.id} ${instance.status} (${instance.statusReason})`
+          action === "stop" && instance.billedWhileStopped
+            ? `${instance.id} ${instance.status} (${instance.billedWhileStopped})`
             : `${instance.id} ${instance.status}`,
         );
       },
