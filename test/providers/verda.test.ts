@@ -309,6 +309,8 @@ describeEachDb(
       expect(verda.calls("POST", "/instances").at(-1)!.body.existing_volumes).toEqual([made.id]);
       const [after] = await h().ctx.db.select().from(volumes).where(eq(volumes.id, volumeId));
       expect(after).toMatchObject({ upstreamProvider: "verda", upstreamRef: made.id });
+      // The nameless hand-made volume is off Verda's contract (the SDKs type `name` as a string) on purpose.
+      verda.violations = verda.violations.filter((v) => !/GET \/volumes → 200: answer \d+\.name/.test(v));
     });
   },
   {
