@@ -178,7 +178,7 @@ try {
     } else if (cloud === "verda") {
       verda.instances.set(ref, {
         id: ref,
-        hostname: `gp-${id}`,
+        hostname: `gp-${id}`.replace(/_/g, "-"),
         type: "1H100.80S.30V",
         location: "FIN-01",
         image: "x",
@@ -188,6 +188,10 @@ try {
         status: "running",
         endedAt: null,
         deleted: false,
+        pricing: "FIXED_PRICE",
+        pricePerHour: "2.19",
+        osVolumeId: `os-${ref}`,
+        goneAt: null,
       });
     } else {
       runpod.pods.set(ref, {

@@ -1544,6 +1544,7 @@ class UpstreamOffer(_UpstreamOfferRequired, _UpstreamOfferOptional):
 
 _UpstreamOrphanRequired = TypedDict("_UpstreamOrphanRequired", {
         "provider": str,
+        "kind": str,
         "upstream_id": str,
         "name": str,
         "upstream_status": str,

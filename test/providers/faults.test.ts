@@ -76,7 +76,9 @@ describeEachDb(
       h().clock.advance(5_000); // past the retry backoff
       expect(await tick(h(), "provisioning")).toMatchObject({ adopted: 1, launched: 0 });
       expect(verda.byHostname(`gp-${id}`)).toHaveLength(1);
-      expect(verda.calls("POST", "/instances").filter((c) => c.body.hostname === `gp-${id}`)).toHaveLength(1);
+      // Verda's hostname is the tag in letters, digits and hyphens (contracts/verda.ts).
+      const hostname = `gp-${id}`.replace("_", "-");
+      expect(verda.calls("POST", "/instances").filter((c) => c.body.hostname === hostname)).toHaveLength(1);
       expect((await view(h(), id, key)).status).toBe("provisioning");
     });
 

@@ -1,5 +1,5 @@
 import { eq } from "drizzle-orm";
-import { afterAll, beforeAll, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, expect, it } from "vitest";
 import { instances, volumes } from "../../src/db/schema/index.js";
 import { divRound, microsToUsd } from "../../src/lib/money.js";
 import { chargedFor } from "../billing/fixtures.js";
@@ -18,6 +18,8 @@ describeEachDb(
     beforeAll(() => {
       verda.reset();
     });
+    // Every request gpuplane sends and every answer the fake gives holds to Verda's contract (contracts/verda.ts).
+    afterEach(() => expect(verda.violations.splice(0)).toEqual([]));
     it("runs seed 001's quickstart: ordered → provisioning → running → deleted, billed for Verda's running time", async () => {
       await connect(h(), { verda });
       const { key, tenantId } = await h().signup();
@@ -307,6 +309,8 @@ describeEachDb(
       expect(verda.calls("POST", "/instances").at(-1)!.body.existing_volumes).toEqual([made.id]);
       const [after] = await h().ctx.db.select().from(volumes).where(eq(volumes.id, volumeId));
       expect(after).toMatchObject({ upstreamProvider: "verda", upstreamRef: made.id });
+      // The nameless hand-made volume is off Verda's contract (the SDKs type `name` as a string) on purpose.
+      verda.violations = verda.violations.filter((v) => !/GET \/volumes → 200: answer \d+\.name/.test(v));
     });
   },
   {

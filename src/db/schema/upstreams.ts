@@ -81,11 +81,17 @@ export const upstreamLaunches = pgTable("upstream_launches", {
   waitlist: integer("waitlist").notNull().default(0),
 });
 
-/** Upstream instances carrying gpuplane's tag with no live gpuplane record: alerted, then terminated after grace. */
+/**
+ * What a resold cloud keeps charging for that gpuplane no longer sells. `instance`: an upstream instance carrying
+ * gpuplane's tag with no live record, alerted, then terminated after grace. `volume`: an upstream volume no live
+ * gpuplane volume or instance claims (an OS volume a delete left, a detached disk), alerted; `terminated_at` is set
+ * when the cloud no longer lists it.
+ */
 export const upstreamOrphans = pgTable(
   "upstream_orphans",
   {
     provider: text("provider").notNull(),
+    kind: text("kind").notNull().default("instance"), // "instance" | "volume"
     upstreamId: text("upstream_id").notNull(),
     name: text("name").notNull(),
     upstreamStatus: text("upstream_status").notNull(),

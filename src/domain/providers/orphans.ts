@@ -1,7 +1,12 @@
-import { and, eq, inArray } from "drizzle-orm";
+import { and, eq, inArray, isNull } from "drizzle-orm";
 import type { AppContext } from "../../context.js";
-import { instances, upstreamOrphans, upstreamProviders } from "../../db/schema/index.js";
-import { instanceIdFromTag, type UpstreamInstance, type UpstreamName } from "../../providers/upstream/types.js";
+import { instances, upstreamOrphans, upstreamProviders, volumes } from "../../db/schema/index.js";
+import {
+  instanceIdFromTag,
+  type UpstreamInstance,
+  type UpstreamName,
+  type UpstreamVolume,
+} from "../../providers/upstream/types.js";
 import { emitEvent } from "../events/emit.js";
 import type { UpstreamProviders } from "../placement/upstream.js";
 
@@ -55,6 +60,7 @@ export async function sweepOrphans(
         .insert(upstreamOrphans)
         .values({
           provider: name,
+          kind: "instance",
           upstreamId: u.id,
           name: u.name,
           upstreamStatus: u.status,
@@ -97,9 +103,81 @@ export async function sweepOrphans(
   return orphans.length;
 }
 
+/**
+ * Volumes gpuplane no longer sells that the cloud keeps charging for (Verda: "Storage not marked for deletion will
+ * continue to charge your account", verda-cli `cmd/vm/action.go`): an OS volume a delete left, a detached disk whose
+ * gpuplane volume is deleted, a volume made by hand. One volume list per pass; a volume is claimed by a live gpuplane
+ * volume (`upstream_ref`), or by the instance it is attached to while the cloud still lists that instance (an orphan
+ * instance's own OS volume goes with its terminate). Each unclaimed volume is recorded (`kind: volume`) and announced
+ * to the operator (`provider.orphan_found`) once; gpuplane never deletes a volume it cannot prove it made, so the
+ * operator deletes it (or attaches it to a gpuplane volume). One the cloud no longer lists is closed (`terminated_at`).
+ * Returns how many are open.
+ */
+export async function sweepVolumeOrphans(
+  ctx: AppContext,
+  name: UpstreamName,
+  listedVolumes: UpstreamVolume[],
+  listedInstances: UpstreamInstance[],
+): Promise<number> {
+  const now = ctx.clock.now();
+  const live = new Set(listedInstances.filter((u) => u.state !== "gone").map((u) => u.id));
+  const sold = await ctx.db
+    .select({ ref: volumes.upstreamRef })
+    .from(volumes)
+    .where(and(eq(volumes.upstreamProvider, name), inArray(volumes.status, ["available", "attached"])));
+  const claimed = new Set(sold.map((v) => v.ref));
+  const orphans = listedVolumes.filter(
+    (v) => !claimed.has(v.id) && !(v.instanceId && live.has(v.instanceId)) && v.status !== "deleted",
+  );
+  for (const v of orphans) {
+    await ctx.db.transaction(async (tx) => {
+      const [inserted] = await tx
+        .insert(upstreamOrphans)
+        .values({
+          provider: name,
+          kind: "volume",
+          upstreamId: v.id,
+          name: v.name,
+          upstreamStatus: v.status,
+          firstSeenAt: now,
+          lastSeenAt: now,
+        })
+        .onConflictDoNothing()
+        .returning();
+      if (inserted) {
+        const data = { ...orphanData(inserted), size_gb: v.sizeGb, location: v.location, is_os_volume: v.isOsVolume };
+        await emitEvent(tx, null, "provider.orphan_found", data, now);
+        ctx.log.warn({ provider: name, volume: v.id, name: v.name }, "orphan upstream volume found: still charged");
+        return;
+      }
+      await tx
+        .update(upstreamOrphans)
+        .set({ lastSeenAt: now, upstreamStatus: v.status, terminatedAt: null })
+        .where(and(eq(upstreamOrphans.provider, name), eq(upstreamOrphans.upstreamId, v.id)));
+    });
+  }
+  // Those the cloud no longer lists (the operator deleted them, or a gpuplane volume claimed them) are closed.
+  const open = await ctx.db
+    .select({ upstreamId: upstreamOrphans.upstreamId })
+    .from(upstreamOrphans)
+    .where(
+      and(eq(upstreamOrphans.provider, name), eq(upstreamOrphans.kind, "volume"), isNull(upstreamOrphans.terminatedAt)),
+    );
+  const still = new Set(orphans.map((v) => v.id));
+  const closed = open.map((o) => o.upstreamId).filter((id) => !still.has(id));
+  if (closed.length) {
+    await ctx.db
+      .update(upstreamOrphans)
+      .set({ terminatedAt: now })
+      .where(and(eq(upstreamOrphans.provider, name), inArray(upstreamOrphans.upstreamId, closed)));
+  }
+  return orphans.length;
+}
+
 function orphanData(row: typeof upstreamOrphans.$inferSelect) {
   return {
     provider: row.provider,
+    kind: row.kind,
     upstream_id: row.upstreamId,
     name: row.name,
     upstream_status: row.upstreamStatus,

@@ -16,7 +16,7 @@ import { lockInstance, transition } from "../instances/record.js";
 import { itemFailed } from "../loops/isolate.js";
 import { providers } from "../placement/registry.js";
 import type { UpstreamProviders } from "../placement/upstream.js";
-import { sweepOrphans } from "./orphans.js";
+import { sweepOrphans, sweepVolumeOrphans } from "./orphans.js";
 import { DEFAULT_PROVISIONING_TIMEOUT_SECONDS } from "./settings.js";
 
 export interface ReconcileStats {
@@ -28,6 +28,8 @@ export interface ReconcileStats {
   deleted: number;
   stopped: number;
   orphans: number;
+  /** Upstream volumes gpuplane no longer sells (clouds with volumes: Verda). */
+  orphanVolumes?: number;
   error?: string;
 }
 
@@ -150,6 +152,14 @@ async function reconcileOne(ctx: AppContext, upstream: UpstreamProviders, name: 
       .where(sql`${upstreamLaunches.instanceId} = any(${textArray(alive)}::text[])`);
   }
   stats.orphans = await sweepOrphans(ctx, upstream, name, listed, claimed, inFlight);
+  if (cloud.volumes?.list) {
+    // Volumes are reconciled as instances are; a volume list that fails leaves them for the next pass.
+    try {
+      stats.orphanVolumes = await sweepVolumeOrphans(ctx, name, await cloud.volumes.list(), listed);
+    } catch (error) {
+      ctx.log.warn({ err: error, provider: name }, "status sync: could not reconcile the upstream's volumes");
+    }
+  }
   return stats;
 }
 

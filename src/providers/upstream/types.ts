@@ -65,6 +65,23 @@ export interface UpstreamVolumes {
   findByName(name: string, location: string): Promise<string | null>;
   /** Deletes it for good; one already gone is not an error. */
   delete(id: string): Promise<void>;
+  /**
+   * Every volume of the account (not those in a trash), for the status sync to find what gpuplane no longer sells: an
+   * OS volume a delete left, a detached disk no gpuplane volume claims (`upstream_orphans` of kind `volume`).
+   */
+  list?(): Promise<UpstreamVolume[]>;
+}
+
+/** A cloud's volume, in gpuplane's words. */
+export interface UpstreamVolume {
+  id: string;
+  name: string;
+  status: string;
+  sizeGb: number;
+  location: string | null;
+  isOsVolume: boolean;
+  /** The instance it is attached to, or null when detached. */
+  instanceId: string | null;
 }
 
 /**

@@ -8,6 +8,7 @@ import type {
   UpstreamCloud,
   UpstreamInstance,
   UpstreamType,
+  UpstreamVolume,
   UpstreamVolumes,
 } from "../upstream/types.js";
 
@@ -29,6 +30,8 @@ const typesBody = z.array(
     memory: z.object({ size_in_gigabytes: z.number() }),
     gpu_memory: z.object({ size_in_gigabytes: z.number() }),
     storage: z.object({ size_in_gigabytes: z.number() }).partial().nullish(),
+    // Asked for in USD (`?currency=usd`); an answer in another currency is not a price gpuplane can sell from.
+    currency: z.enum(["usd", "USD"]).optional(),
   }),
 );
 /**
@@ -36,20 +39,47 @@ const typesBody = z.array(
  * a volume made outside gpuplane without a name or location does not make the whole answer unreadable.
  */
 const volumesBody = z.array(
-  z.object({ id: z.string(), name: z.string().nullish(), location: z.string().nullish() }).passthrough(),
+  z
+    .object({
+      id: z.string(),
+      name: z.string().nullish(),
+      location: z.string().nullish(),
+      status: z.string().nullish(),
+      size: z.number().nullish(),
+      is_os_volume: z.boolean().nullish(),
+      instance_id: z.string().nullish(),
+    })
+    .passthrough(),
 );
 const availabilityBody = z.array(z.object({ location_code: z.string(), availabilities: z.array(z.string()) }));
 const instancesBody = z.array(
-  z.object({ id: z.string(), hostname: z.string().nullish(), ip: z.string().nullish(), status: z.string() }),
+  z.object({
+    id: z.string(),
+    hostname: z.string().nullish(),
+    ip: z.string().nullish(),
+    status: z.string(),
+    os_volume_id: z.string().nullish(),
+  }),
+);
+/** An action answered 202/207 carries one result per instance (Go SDK `InstanceActionResult`); a 204, nothing. */
+const actionResults = z.array(
+  z.object({
+    instanceId: z.string(),
+    status: z.string(),
+    error: z.string().nullish(),
+    statusCode: z.number().nullish(),
+  }),
 );
 const sshKeysBody = z.array(z.object({ id: z.string(), name: z.string() }));
 
-/** Verda's statuses (datacrunch-python constants, SkyPilot verda/instance.py). */
+/** Verda's statuses (Go SDK `instances_types.go`, Python SDK `constants.py`; test/providers/contracts/verda.ts). */
 const states: Record<string, UpstreamInstance["state"]> = {
   ordered: "pending",
   new: "pending",
   provisioning: "pending",
   validating: "pending",
+  pending: "pending",
+  notfound: "gone",
   running: "running",
   offline: "stopped",
   starting_hibernation: "stopped",
@@ -65,9 +95,25 @@ const states: Record<string, UpstreamInstance["state"]> = {
 const CAPACITY = /capacity|no longer available|not available|insufficient resources|unavailable/i;
 
 /**
- * Verda (formerly DataCrunch): OAuth2 client credentials with a refreshed token, `{code,message}` errors, a new
- * instance's id answered as plain text, batch actions with `PUT /instances`. Its launch names the instance by
- * `hostname`, which carries gpuplane's tag.
+ * The hostname an instance is launched with: gpuplane's tag (`gp-inst_…`) in the letters, digits and hyphens Verda
+ * takes (verda-cli `cmd/util/hostname.go`, the console's rule). Ids are `<prefix>_<base32>`, so the first hyphen after
+ * `gp-` is the underscore and `tagOfHostname` gives the tag back: adoption by tag and orphan detection read it.
+ */
+export function verdaHostname(tag: string): string {
+  return tag.replace(/_/g, "-");
+}
+
+export function tagOfHostname(hostname: string): string {
+  const m = /^gp-([a-z0-9]+)-([a-z0-9-]+)$/.exec(hostname);
+  return m ? `gp-${m[1]}_${m[2]}` : hostname;
+}
+
+/**
+ * Verda (formerly DataCrunch), as its official SDKs state its API (test/providers/contracts/verda.ts): OAuth2 client
+ * credentials with a refreshed token, `{code,message}` errors, a new instance's id answered as plain text, batch actions
+ * with `PUT /instances`. Its launch names the instance by `hostname`, which carries gpuplane's tag in letters, digits
+ * and hyphens; it pins `pricing: FIXED_PRICE` (the price offers are sold from; Verda's default is dynamic, as dstack
+ * found) and reads prices in USD (`?currency=usd`). A delete names the OS volume to delete with it, for good.
  */
 export class VerdaCloud implements UpstreamCloud {
   readonly name = "verda" as const;
@@ -79,9 +125,10 @@ export class VerdaCloud implements UpstreamCloud {
     whileStopped: "full",
     incrementSeconds: 1,
     minimumSeconds: 0,
-    source: "verda-cloud/verda-cli vm/action.go (read 2026-12-04): shutdown instances continue to charge your account",
+    source:
+      "docs.verda.com/cpu-and-gpu-instances/shutdown-hibernate-and-delete and verda-cloud/verda-cli v1.7.2 cmd/vm/action.go (read 2026-12-05): shut-down instances continue to charge the account; storage not deleted with the instance charges on",
   } as const;
-  readonly stopNote = "a stopped Verda instance keeps its OS volume; billing for it stops";
+  readonly stopNote = "Verda keeps charging a shut-down instance its full price: delete it to stop billing";
   private http: UpstreamHttp;
   private token: { access: string; refresh: string | null; refreshAt: number } | null = null;
   private sshKeyIds = new Map<string, string>();
@@ -117,7 +164,9 @@ export class VerdaCloud implements UpstreamCloud {
 
   async types(): Promise<UpstreamType[]> {
     const [types, availability] = await Promise.all([
-      this.call("GET", "/instance-types").then((b) => parseAnswer("verda", typesBody, b, "instance-types")),
+      this.call("GET", "/instance-types?currency=usd").then((b) =>
+        parseAnswer("verda", typesBody, b, "instance-types"),
+      ),
       this.call("GET", "/instance-availability").then((b) =>
         parseAnswer("verda", availabilityBody, b, "instance-availability"),
       ),
@@ -153,10 +202,12 @@ export class VerdaCloud implements UpstreamCloud {
         instance_type: request.upstreamType,
         image: request.image,
         ssh_key_ids: sshKeyIds,
-        hostname: request.name,
+        hostname: verdaHostname(request.name),
         description: request.name,
         location_code: request.upstreamRegion,
         is_spot: false,
+        // The price the offer was sold from: without it Verda bills its dynamic price (dstack verda/compute.py).
+        pricing: "FIXED_PRICE",
         existing_volumes: request.volumeIds ?? [],
       },
     });
@@ -167,7 +218,7 @@ export class VerdaCloud implements UpstreamCloud {
     const body = parseAnswer("verda", instancesBody, await this.call("GET", "/instances"), "instances");
     return body.map((i) => ({
       id: i.id,
-      name: i.hostname ?? "",
+      name: tagOfHostname(i.hostname ?? ""),
       status: i.status,
       state: states[i.status] ?? "unknown",
       ipAddress: i.ip ?? null,
@@ -194,6 +245,18 @@ export class VerdaCloud implements UpstreamCloud {
       const listed = parseAnswer("verda", volumesBody, await this.call("GET", "/volumes"), "volumes");
       return listed.find((v) => v.name === name && v.location === location)?.id ?? null;
     },
+    list: async (): Promise<UpstreamVolume[]> => {
+      const listed = parseAnswer("verda", volumesBody, await this.call("GET", "/volumes"), "volumes");
+      return listed.map((v) => ({
+        id: v.id,
+        name: v.name ?? "",
+        status: v.status ?? "unknown",
+        sizeGb: v.size ?? 0,
+        location: v.location ?? null,
+        isOsVolume: v.is_os_volume ?? false,
+        instanceId: v.instance_id ?? null,
+      }));
+    },
     delete: async (id) => {
       try {
         await this.call("PUT", "/volumes", { text: true, body: { id: [id], action: "delete", is_permanent: true } });
@@ -203,8 +266,19 @@ export class VerdaCloud implements UpstreamCloud {
     },
   };
 
-  terminate(ids: string[]): Promise<void> {
-    return this.action(ids, "delete");
+  /**
+   * Deletes the instances and, with them, their OS volumes for good: Verda keeps (and charges for) every volume a delete
+   * does not name (verda-cli `cmd/vm/action.go`; SDK `action(volume_ids, delete_permanently)`). A customer's volume
+   * attached at launch is not named: it stays, detached, for gpuplane's volume.
+   */
+  async terminate(ids: string[]): Promise<void> {
+    if (!ids.length) return;
+    const listed = parseAnswer("verda", instancesBody, await this.call("GET", "/instances"), "instances");
+    const osVolumes = listed.filter((i) => ids.includes(i.id) && i.os_volume_id).map((i) => i.os_volume_id!);
+    const body = osVolumes.length
+      ? { id: ids, action: "delete", volume_ids: osVolumes, delete_permanently: true }
+      : { id: ids, action: "delete" };
+    await this.act(body);
   }
 
   stop(id: string): Promise<void> {
@@ -217,8 +291,26 @@ export class VerdaCloud implements UpstreamCloud {
 
   private async action(ids: string[], action: string): Promise<void> {
     if (!ids.length) return;
-    const body = action === "delete" ? { id: ids, action, delete_permanently: true } : { id: ids, action };
-    await this.call("PUT", "/instances", { body, text: true });
+    await this.act({ id: ids, action });
+  }
+
+  /** One `PUT /instances`; a 202/207 whose results carry an error for an instance is that instance's refusal. */
+  private async act(body: { id: string[]; action: string; volume_ids?: string[]; delete_permanently?: boolean }) {
+    const answer = String(await this.call("PUT", "/instances", { body, text: true })).trim();
+    if (!answer) return;
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(answer);
+    } catch {
+      return; // Verda has answered actions with an empty or plain-text body: the status said it was accepted.
+    }
+    const results = actionResults.safeParse(parsed);
+    if (!results.success) return;
+    const failed = results.data.find((r) => r.error);
+    if (!failed) return;
+    const message = `${body.action} ${failed.instanceId}: ${failed.error}`;
+    const gone = failed.statusCode === 404 || /invalid instance id/i.test(failed.error ?? "");
+    throw new UpstreamError("verda", gone ? "gone" : "rejected", message);
   }
 
   /** Every call but the token's: a 401 (token expired or revoked early) logs in again once and repeats the call. */

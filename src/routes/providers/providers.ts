@@ -155,7 +155,8 @@ providerRoutes.openapi(
     path: "/providers/orphans",
     access: operator("read"),
     tags,
-    summary: "Tagged upstream instances with no gpuplane record: found, and terminated after the grace (operator)",
+    summary:
+      "What a resold cloud charges for that gpuplane no longer sells: tagged instances with no record (terminated after the grace) and unclaimed volumes (operator)",
     request: { query: z.object({ open: z.enum(["true", "false"]).optional() }) },
     responses: { 200: jsonResponse(envelope(z.array(Orphan)), "Orphans"), ...commonErrors },
   }),
@@ -163,6 +164,7 @@ providerRoutes.openapi(
     const rows = await listOrphans(appCtx(c), c.req.valid("query").open === "true");
     const data = rows.map((o) => ({
       provider: o.provider,
+      kind: o.kind as "instance" | "volume",
       upstream_id: o.upstreamId,
       name: o.name,
       upstream_status: o.upstreamStatus,

@@ -104,6 +104,10 @@ export const UpstreamOffer = z
 export const Orphan = z
   .object({
     provider: z.string(),
+    kind: z.enum(["instance", "volume"]).openapi({
+      description:
+        "instance: a tagged upstream instance with no record (terminated after the grace); volume: an upstream volume no gpuplane volume or instance claims (an OS volume left by a delete, a detached disk), still charged by the cloud until the operator deletes it",
+    }),
     upstream_id: z.string(),
     name: z.string(),
     upstream_status: z.string(),

@@ -111,3 +111,21 @@ describe("E2E Networks' contract", () => {
     );
   });
 });
+
+describe("Verda's contract (contracts/verda.ts, from its SDKs and CLI)", () => {
+  it("refuses what Verda refuses: a hostname with an underscore, delete_permanently without volume_ids", async () => {
+    const { verdaContract } = await import("./verda.js");
+    const create = { instance_type: "1H100.80S.30V", image: "ubuntu-24.04", description: "d", pricing: "FIXED_PRICE" };
+    const post = (hostname: string) =>
+      requestViolations(verdaContract, { method: "POST", path: "/instances", body: { ...create, hostname } });
+    expect(post("gp-inst-01jd5x")).toEqual([]);
+    expect(post("gp-inst_01jd5x").join()).toMatch(/hostname/);
+    expect(post("-gp").join()).toMatch(/hostname/);
+    const put = (body: unknown) => requestViolations(verdaContract, { method: "PUT", path: "/instances", body });
+    expect(put({ id: ["i"], action: "delete", volume_ids: ["v"], delete_permanently: true })).toEqual([]);
+    expect(put({ id: ["i"], action: "delete", delete_permanently: true }).join()).toMatch(/volume_ids/);
+    expect(
+      requestViolations(verdaContract, { method: "GET", path: "/instance-types?currency=gbp", body: undefined }).join(),
+    ).toMatch(/currency/);
+  });
+});

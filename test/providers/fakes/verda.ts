@@ -1,5 +1,7 @@
 import { randomBytes, randomUUID } from "node:crypto";
 import type { IncomingMessage } from "node:http";
+import type { CloudContract } from "../contracts/contract.js";
+import { verdaContract } from "../contracts/verda.js";
 import { type FakeAnswer, FakeCloud, fakeIp } from "./server.js";
 
 interface VerdaInstance {
@@ -17,12 +19,18 @@ interface VerdaInstance {
   /** Deleted instances stay here for the test's accounts, and leave every listing. */
   deleted: boolean;
   /** A shutdown or delete under way (with `actionMs`): the instance runs, and is billed by Verda, until `at`. */
-  pending?: { action: "shutdown" | "delete"; at: number };
+  pending?: { action: "shutdown" | "delete"; at: number; volumeIds: string[]; permanently: boolean };
+  /** `FIXED_PRICE` or `DYNAMIC_PRICE` (Verda's default when a create names none), and the hourly price it got. */
+  pricing: "FIXED_PRICE" | "DYNAMIC_PRICE";
+  pricePerHour: string;
+  osVolumeId: string;
+  /** When Verda's charge ended (the delete carried out); null while it exists, running or shut down. */
+  goneAt: number | null;
 }
 
 interface VerdaVolume {
   id: string;
-  status: "detached" | "attached";
+  status: "detached" | "attached" | "deleted";
   name: string;
   size: number;
   type: "NVMe" | "HDD";
@@ -34,14 +42,30 @@ interface VerdaVolume {
   ssh_key_ids: string[];
 }
 
+/** What the fake's account is billed in when a call names no currency (`GET /instance-types?currency=`). */
+const EUR_PER_USD = 0.92;
+
 const error = (status: number, code: string, message: string): FakeAnswer => ({ status, body: { code, message } });
 
 /**
- * Verda (formerly DataCrunch) as its Python SDK and the SkyPilot/dstack adapters see it: OAuth2 client credentials
- * with tokens that expire after `tokenTtlS` (401 `unauthorized_request` after), a new instance's id answered as plain
- * text, `PUT /instances {id:[…], action}`, and instances that go ordered → provisioning → running on the clock.
+ * Verda (formerly DataCrunch), held to the contract of its official SDKs (test/providers/contracts/verda.ts): OAuth2
+ * client credentials with tokens that expire after `tokenTtlS` (401 `unauthorized_request` after), a new instance's id
+ * answered as plain text, `PUT /instances {id:[…], action, volume_ids, delete_permanently}` answered with one result
+ * per instance, and instances that go ordered → provisioning → running on the clock. Its real rules:
+ *
+ * - a hostname that is not letters, digits and hyphens is refused (`invalid_request`), as the CLI and console refuse it;
+ * - a create that names no `pricing` gets Verda's dynamic price, not the fixed `price_per_hour` of `GET /instance-types`;
+ * - `GET /instance-types` without `currency` prices in the account's currency (`accountCurrency`);
+ * - every instance gets an OS volume; a delete deletes only the volumes its `volume_ids` name (to the trash, or for good
+ *   with `delete_permanently`); the others are detached and kept, and charge on;
+ * - Verda charges an instance from its create until it is deleted, shut down or not (`charge`).
  */
 export class VerdaFake extends FakeCloud {
+  override contract: CloudContract | null = verdaContract;
+  /** The currency of the account: what `GET /instance-types` prices in when asked for none. */
+  accountCurrency: "usd" | "eur" = "usd";
+  /** Volumes a delete moved to the trash (`GET /volumes/trash`), out of `GET /volumes`. */
+  trash = new Map<string, VerdaVolume>();
   clientId = `client_${randomBytes(4).toString("hex")}`;
   clientSecret = `secret_${randomBytes(8).toString("hex")}`;
   tokenTtlS = 3600;
@@ -69,19 +93,30 @@ export class VerdaFake extends FakeCloud {
   override reset(): void {
     super.reset();
     this.actionMs = 0;
+    this.accountCurrency = "usd";
     this.instances.clear();
     this.volumes.clear();
+    this.trash.clear();
     this.sshKeys.clear();
+  }
+
+  /** A request Verda does not accept: `400 invalid_request`, naming what is wrong. */
+  protected override refuse(problems: string[]): FakeAnswer {
+    return error(400, "invalid_request", problems.join("; "));
   }
 
   protected handle(method: string, path: string, body: any, req: IncomingMessage): FakeAnswer {
     const route = `${method} ${path.split("?")[0]}`;
+    const query = new URLSearchParams(path.split("?")[1] ?? "");
     if (route === "POST /oauth2/token") return this.token(body);
     const bearer = req.headers.authorization?.replace(/^Bearer /, "") ?? "";
     const expires = this.tokens.get(bearer);
     if (expires === undefined) return error(401, "unauthorized_request", "Invalid access token");
     if (Date.now() >= expires) return error(401, "unauthorized_request", "Access token is expired");
-    if (route === "GET /instance-types") return { status: 200, body: types };
+    if (route === "GET /instance-types") {
+      const currency = (query.get("currency") as "usd" | "eur" | null) ?? this.accountCurrency;
+      return { status: 200, body: types.map((t) => priced(t, currency)) };
+    }
     if (route === "GET /images") return { status: 200, body: images };
     if (route === "GET /instance-availability") {
       return {
@@ -104,6 +139,11 @@ export class VerdaFake extends FakeCloud {
     if (route === "POST /volumes") return this.createVolume(body);
     if (route === "PUT /volumes") return this.volumeAction(body);
     if (route === "GET /instances") return { status: 200, body: this.live().map((i) => this.view(i)) };
+    if (method === "GET" && path.startsWith("/instances/")) {
+      const i = this.instances.get(path.split("?")[0].slice("/instances/".length));
+      if (!i || i.deleted) return error(404, "not_found", "Invalid instance id");
+      return { status: 200, body: this.view(i) };
+    }
     if (route === "POST /instances") return this.create(body);
     if (route === "PUT /instances") return this.action(body);
     return error(404, "not_found", `no route ${route}`);
@@ -117,8 +157,23 @@ export class VerdaFake extends FakeCloud {
     return Math.floor(((i.endedAt ?? this.now()) - i.runningAt) / 1000);
   }
 
+  /**
+   * What Verda charges for an instance so far, in micro-dollars at the price it was created with: from its create until
+   * its delete is carried out, shut down or not ("Shutdown instances continue to charge your account", verda-cli
+   * `cmd/vm/action.go`), by the second.
+   */
+  charge(id: string): bigint {
+    const i = this.instances.get(id)!;
+    this.advance(i);
+    const seconds = BigInt(Math.floor(((i.goneAt ?? this.now()) - i.createdAt) / 1000));
+    const micros = BigInt(Math.round(Number(i.pricePerHour) * 1_000_000));
+    return (micros * seconds + 3_599n) / 3_600n;
+  }
+
+  /** The live instances of a hostname; a gpuplane tag (`gp-inst_…`) is looked up as the hostname it becomes. */
   byHostname(hostname: string) {
-    return this.live().filter((i) => i.hostname === hostname);
+    const wanted = hostname.replace(/_/g, "-");
+    return this.live().filter((i) => i.hostname === wanted);
   }
 
   live(): VerdaInstance[] {
@@ -130,7 +185,9 @@ export class VerdaFake extends FakeCloud {
   removeBehindBack(id: string): void {
     const i = this.instances.get(id)!;
     if (i.status === "running") i.endedAt = this.now();
+    i.goneAt = this.now();
     i.deleted = true;
+    this.releaseVolumes(i.id, [], false);
   }
 
   private token(body: any): FakeAnswer {
@@ -192,7 +249,28 @@ export class VerdaFake extends FakeCloud {
       v.instance_id = id;
       v.status = "attached";
     }
+    // Its OS volume, named and sized as asked (`os_volume`) or by Verda.
+    const osVolumeId = randomUUID();
+    this.volumes.set(osVolumeId, {
+      id: osVolumeId,
+      status: "attached",
+      name: body.os_volume?.name ?? `OS-NVMe-${body.hostname}`,
+      size: body.os_volume?.size ?? 50,
+      type: "NVMe",
+      is_os_volume: true,
+      created_at: new Date(this.now()).toISOString(),
+      target: "vda",
+      location,
+      instance_id: id,
+      ssh_key_ids: body.ssh_key_ids ?? [],
+    });
+    const type = types.find((t) => t.instance_type === body.instance_type)!;
+    const pricing = body.pricing === "FIXED_PRICE" ? "FIXED_PRICE" : "DYNAMIC_PRICE";
     this.instances.set(id, {
+      pricing,
+      pricePerHour: pricing === "FIXED_PRICE" ? type.price_per_hour : type.dynamic_price,
+      osVolumeId,
+      goneAt: null,
       id,
       hostname: body.hostname,
       type: body.instance_type,
@@ -212,16 +290,27 @@ export class VerdaFake extends FakeCloud {
     const ids: string[] = Array.isArray(body?.id) ? body.id : [body?.id];
     const found = ids.map((id) => this.instances.get(id)).map((i) => (i?.deleted ? undefined : i));
     if (found.some((i) => !i)) return error(404, "not_found", "Invalid instance id");
+    const volumeIds: string[] = body.volume_ids ?? [];
+    const permanently = body.delete_permanently === true;
+    if (body.action === "delete") {
+      // The volumes a delete names must be the instance's own.
+      const owned = new Set(
+        [...this.volumes.values()].filter((v) => ids.includes(v.instance_id ?? "")).map((v) => v.id),
+      );
+      const stray = volumeIds.find((v) => !owned.has(v));
+      if (stray) return error(400, "invalid_request", `Volume ${stray} is not attached to the instance`);
+    }
     for (const i of found as VerdaInstance[]) {
       this.advance(i);
       if ((body.action === "delete" || body.action === "shutdown") && i.status === "running" && this.actionMs > 0) {
-        i.pending ??= { action: body.action, at: this.now() + this.actionMs };
+        i.pending ??= { action: body.action, at: this.now() + this.actionMs, volumeIds, permanently };
         continue;
       }
       if (body.action === "delete") {
         if (i.status === "running") i.endedAt ??= this.now();
+        i.goneAt = this.now();
         i.deleted = true;
-        this.releaseVolumes(i.id, body.volume_ids ?? []);
+        this.releaseVolumes(i.id, volumeIds, permanently);
       } else if (body.action === "shutdown") {
         if (i.status === "provisioning" || i.status === "ordered") {
           return error(400, "forbidden_action", "Can't shutdown a provisioning instance");
@@ -236,7 +325,8 @@ export class VerdaFake extends FakeCloud {
         return error(400, "invalid_request", `Invalid action ${body.action}`);
       }
     }
-    return { status: 202, text: "" };
+    const results = ids.map((instanceId) => ({ action: body.action, instanceId, status: "success" }));
+    return { status: 202, body: results };
   }
 
   private createVolume(body: any): FakeAnswer {
@@ -274,16 +364,24 @@ export class VerdaFake extends FakeCloud {
         return error(400, "forbidden_action", "Can't delete a volume attached to a running instance");
       }
     }
-    for (const v of found as VerdaVolume[]) this.volumes.delete(v.id);
+    for (const v of found as VerdaVolume[]) {
+      this.volumes.delete(v.id);
+      if (!body.is_permanent) this.trash.set(v.id, { ...v, status: "deleted", instance_id: null });
+    }
     return { status: 202, text: "" };
   }
 
-  /** An instance's delete: the volumes named in `volume_ids` go with it; the others are detached and kept. */
-  private releaseVolumes(instanceId: string, deleteIds: string[]) {
+  /**
+   * An instance's delete: the volumes named in `volume_ids` go with it (for good with `delete_permanently`, else to the
+   * trash); the others, its OS volume included, are detached and kept.
+   */
+  private releaseVolumes(instanceId: string, deleteIds: string[], permanently: boolean) {
     for (const v of [...this.volumes.values()]) {
       if (v.instance_id !== instanceId) continue;
-      if (deleteIds.includes(v.id)) this.volumes.delete(v.id);
-      else {
+      if (deleteIds.includes(v.id)) {
+        this.volumes.delete(v.id);
+        if (!permanently) this.trash.set(v.id, { ...v, status: "deleted", instance_id: null });
+      } else {
         v.instance_id = null;
         v.status = "detached";
       }
@@ -294,7 +392,8 @@ export class VerdaFake extends FakeCloud {
     if (i.pending && this.now() >= i.pending.at) {
       if (i.pending.action === "delete") {
         i.deleted = true;
-        this.releaseVolumes(i.id, []);
+        i.goneAt = i.pending.at;
+        this.releaseVolumes(i.id, i.pending.volumeIds, i.pending.permanently);
       } else i.status = "offline";
       i.endedAt = i.pending.at;
       i.pending = undefined;
@@ -311,50 +410,95 @@ export class VerdaFake extends FakeCloud {
 
   private view(i: VerdaInstance) {
     this.advance(i);
+    const type = types.find((t) => t.instance_type === i.type)!;
     return {
       id: i.id,
       instance_type: i.type,
       image: i.image,
-      price_per_hour: types.find((t) => t.instance_type === i.type)!.price_per_hour,
+      price_per_hour: i.pricePerHour,
       hostname: i.hostname,
       description: i.hostname,
       ip: i.status === "running" ? fakeIp(100 + i.n) : null,
       status: i.status,
       created_at: new Date(i.createdAt).toISOString(),
       ssh_key_ids: [],
-      cpu: { description: "30 CPU", number_of_cores: 30 },
-      gpu: { description: "1x H100 SXM5 80GB", number_of_gpus: 1 },
+      cpu: type.cpu,
+      gpu: type.gpu,
+      memory: type.memory,
+      gpu_memory: type.gpu_memory,
+      storage: type.storage,
+      os_volume_id: i.osVolumeId,
+      startup_script_id: null,
       location: i.location,
       is_spot: false,
+      contract: "PAY_AS_YOU_GO" as const,
+      pricing: i.pricing,
+      volume_ids: [...this.volumes.values()].filter((v) => v.instance_id === i.id).map((v) => v.id),
     };
   }
 }
 
-/** Verda's instance types, in its own shapes (prices as decimal strings, as its API answers them). */
+/**
+ * Verda's instance types, in its own shapes (prices as decimal strings in USD, as its API answers them). Dynamic prices
+ * move with demand; here they stand above the fixed price, as they may.
+ */
 const types = [
   {
     id: "c01dd00d-0000-4000-8000-000000000001",
     instance_type: "1H100.80S.30V",
     price_per_hour: "2.19",
+    spot_price: "0.99",
+    dynamic_price: "2.59",
+    max_dynamic_price: "3.29",
+    model: "H100",
+    name: "H100 SXM5 80GB",
+    display_name: "1x H100 SXM5 80GB",
     description: "Dedicated Hardware Instance",
     cpu: { description: "30 CPU", number_of_cores: 30 },
     gpu: { description: "1x H100 SXM5 80GB", number_of_gpus: 1 },
     memory: { description: "120GB RAM", size_in_gigabytes: 120 },
     gpu_memory: { description: "80GB GPU RAM", size_in_gigabytes: 80 },
     storage: { description: "dynamic" },
+    best_for: ["Training", "Inference"],
+    p2p: "",
+    manufacturer: "NVIDIA",
+    supported_os: ["ubuntu-22.04-cuda-12.4-docker", "ubuntu-24.04-cuda-12.8-open-docker", "ubuntu-24.04"],
   },
   {
     id: "c01dd00d-0000-4000-8000-000000000002",
     instance_type: "1A100.22V",
     price_per_hour: "1.29",
+    spot_price: "0.59",
+    dynamic_price: "1.49",
+    max_dynamic_price: "1.99",
+    model: "A100",
+    name: "A100 SXM4 80GB",
+    display_name: "1x A100 SXM4 80GB",
     description: "Dedicated Hardware Instance",
     cpu: { description: "22 CPU", number_of_cores: 22 },
     gpu: { description: "1x A100 SXM4 80GB", number_of_gpus: 1 },
     memory: { description: "120GB RAM", size_in_gigabytes: 120 },
     gpu_memory: { description: "80GB GPU RAM", size_in_gigabytes: 80 },
     storage: { description: "dynamic" },
+    best_for: ["Training", "Inference"],
+    p2p: "",
+    manufacturer: "NVIDIA",
+    supported_os: ["ubuntu-22.04-cuda-12.4-docker", "ubuntu-24.04-cuda-12.8-open-docker", "ubuntu-24.04"],
   },
 ];
+
+/** A type as `GET /instance-types` answers it in a currency (USD as listed; EUR converted). */
+function priced(t: (typeof types)[number], currency: "usd" | "eur") {
+  const convert = (usd: string) => (currency === "usd" ? usd : (Number(usd) * EUR_PER_USD).toFixed(2));
+  return {
+    ...t,
+    price_per_hour: convert(t.price_per_hour),
+    spot_price: convert(t.spot_price),
+    dynamic_price: convert(t.dynamic_price),
+    max_dynamic_price: convert(t.max_dynamic_price),
+    currency,
+  };
+}
 
 /** Verda's OS images (GET /images): launched by `image_type`. */
 const images = [

@@ -14,6 +14,7 @@ function showInstance(i: Instance): string {
     ["id", i.id],
     ["name", i.name],
     ["status", i.statusReason ? `${i.status} (${i.statusReason})` : i.status],
+    ["billing", i.billedWhileStopped],
     ["plan", `${i.planId} (${i.clusterType})`],
     ["gpus", `${i.gpuCount}× ${i.gpuType}`],
     ["region", i.region],
@@ -139,14 +140,21 @@ export const instanceCommands: Command[] = [
     (action): Command => ({
       path: ["instances", action],
       summary:
-        action === "stop" ? "Stop an instance (billing stops when the stop is confirmed)" : "Start a stopped instance",
+        action === "stop"
+          ? "Stop an instance (billing stops when the stop is confirmed, unless its cloud charges stopped instances: it says so)"
+          : "Start a stopped instance",
       args: "<id>",
       options: action === "start" ? waitOptions : [],
       async run(c, a) {
         const id = a.positionals[0];
         const instance = await unwrap(c.api().POST(`/api/v1/instances/{id}/${action}`, { params: { path: { id } } }));
         if (action === "start" && flag(a, "wait")) return waitAndReport(c, instance, int(a, "timeout", 600)!);
-        c.out.result(instance, () => `${instance.id} ${instance.status}`);
+        // A stop on a cloud that keeps charging a stopped instance its full price says so.
+        c.out.result(instance, () =>
+          action === "stop" && instance.billedWhileStopped
+            ? `${instance.id} ${instance.status} (${instance.billedWhileStopped})`
+            : `${instance.id} ${instance.status}`,
+        );
       },
     }),
   ),

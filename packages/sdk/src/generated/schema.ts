@@ -11208,7 +11208,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Tagged upstream instances with no gpuplane record: found, and terminated after the grace (operator) */
+        /** What a resold cloud charges for that gpuplane no longer sells: tagged instances with no record (terminated after the grace) and unclaimed volumes (operator) */
         get: {
             parameters: {
                 query?: {
@@ -12853,6 +12853,11 @@ export interface components {
         };
         UpstreamOrphan: {
             provider: string;
+            /**
+             * @description instance: a tagged upstream instance with no record (terminated after the grace); volume: an upstream volume no gpuplane volume or instance claims (an OS volume left by a delete, a detached disk), still charged by the cloud until the operator deletes it
+             * @enum {string}
+             */
+            kind: "instance" | "volume";
             upstream_id: string;
             name: string;
             upstream_status: string;

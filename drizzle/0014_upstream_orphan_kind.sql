@@ -1,0 +1,1 @@
+ALTER TABLE "upstream_orphans" ADD COLUMN "kind" text DEFAULT 'instance' NOT NULL;
