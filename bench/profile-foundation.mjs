@@ -34,7 +34,6 @@ const file = readdirSync(dir)
   .map((f) => `${dir}/${f}`)
   .sort((a, b) => statSync(b).size - statSync(a).size)[0];
 const prof = JSON.parse(readFileSync(file, "utf8"));
-const self = new Map();
 const byId = new Map(prof.nodes.map((n) => [n.id, n]));
 const dt = new Map();
 for (let i = 0; i < prof.samples.length; i++)
