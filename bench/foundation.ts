@@ -193,6 +193,63 @@ function queryAlone(url: string): Promise<number> {
   });
 }
 
+/**
+ * The same authenticated list through a real `gpuplane serve` with GPUPLANE_PROCESSES=n (node:cluster, one port),
+ * PostgreSQL, background loops off, limits raised as for --app: one process against every core, same method.
+ */
+async function servedBy(url: string, processes: number) {
+  const port = 30_000 + Math.floor(Math.random() * 20_000);
+  const child = spawn(process.execPath, ["bin/gpuplane.mjs", "serve"], {
+    env: {
+      ...process.env,
+      PORT: String(port),
+      DATABASE_URL: url,
+      GPUPLANE_PROCESSES: String(processes),
+      GPUPLANE_WORKERS: "off",
+      GPUPLANE_RATE_LIMITS: JSON.stringify({ read: 100_000_000 }),
+      LOG_LEVEL: "info",
+      GPUPLANE_ADMIN_KEY: `gpk_${"c".repeat(64)}`,
+    },
+    stdio: ["ignore", "ignore", "inherit"],
+  });
+  try {
+    const base = `http://127.0.0.1:${port}`;
+    const until = Date.now() + 120_000;
+    for (;;) {
+      if (Date.now() > until || child.exitCode !== null) throw new Error("server did not come up");
+      const up = await fetch(`${base}/healthz`).then(
+        (r) => r.ok,
+        () => false,
+      );
+      if (up) break;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    // Every process up before the clock starts (the first listens alone, then the rest fork).
+    await new Promise((r) => setTimeout(r, 3_000));
+    const signup = await fetch(`${base}/api/v1/auth/register`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({
+        email: `bench-${randomBytes(4).toString("hex")}@example.com`,
+        password: "bench password",
+      }),
+    });
+    const key = (await signup.json()).data.api_key.key;
+    for (let i = 0; i < 4; i++) {
+      await fetch(`${base}/api/v1/api-keys`, {
+        method: "POST",
+        headers: { "content-type": "application/json", "x-api-key": key },
+        body: JSON.stringify({ label: `bench-${i}` }),
+      });
+    }
+    await load(port, { "x-api-key": key }, 2);
+    return await load(port, { "x-api-key": key }, seconds);
+  } finally {
+    child.kill("SIGTERM");
+    await new Promise((r) => child.once("exit", r));
+  }
+}
+
 /** VmRSS of a real `gpuplane serve`, once it answers /healthz and has sat idle for a few seconds. */
 async function restingRss(env: Record<string, string | undefined>): Promise<number> {
   const port = 30_000 + Math.floor(Math.random() * 20_000);
@@ -249,7 +306,19 @@ async function main() {
         `postgres   the list's query alone through pg (pool of 10, ${connections} in flight, no HTTP): ${qps} queries/s` +
           ` = ${((qps / run.bare.rps) * 100).toFixed(1)}% of bare node:http`,
       );
-      return { ...run, query_alone_qps: qps };
+      const one = await servedBy(url, 1);
+      const all = await servedBy(url, cpus().length);
+      console.log(
+        `postgres   gpuplane serve, one process: ${one.rps} req/s (p50 ${one.p50} ms, p99 ${one.p99} ms)` +
+          ` | GPUPLANE_PROCESSES=${cpus().length} (every core): ${all.rps} req/s (p50 ${all.p50} ms, p99 ${all.p99} ms)` +
+          ` | ${(all.rps / one.rps).toFixed(2)}x; the query alone ${qps} q/s, so ${((all.rps / qps) * 100).toFixed(0)}% of it`,
+      );
+      return {
+        ...run,
+        query_alone_qps: qps,
+        serve_one_process: one,
+        serve_every_core: { processes: cpus().length, ...all },
+      };
     });
   }
 

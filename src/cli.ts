@@ -1,11 +1,11 @@
+import { serveOnEveryCore } from "./cluster.js";
 import { loadConfig } from "./config.js";
 import { DataDirLockedError, openDatabase } from "./db/client.js";
-import { startServer } from "./server.js";
 
 const usage = `gpuplane — a control plane for running a GPU cloud
 
 usage:
-  gpuplane serve                 run the server (PORT, DATABASE_URL or GPUPLANE_DATA_DIR, …; see README)
+  gpuplane serve                 run the server (PORT, DATABASE_URL or GPUPLANE_DATA_DIR, GPUPLANE_PROCESSES, …; see README)
   gpuplane migrate               apply database migrations and exit
   gpuplane admin-key [--label L] issue a new operator key into the database and print it (recovers operator access)
   gpuplane agent --server URL --token T [--once] [--dry-run]
@@ -16,7 +16,7 @@ usage:
 
 const commands: Record<string, (args: string[]) => Promise<void>> = {
   async serve() {
-    await startServer(loadConfig());
+    await serveOnEveryCore(loadConfig());
   },
   async migrate() {
     const config = loadConfig();

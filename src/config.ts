@@ -1,3 +1,4 @@
+import { availableParallelism } from "node:os";
 import { z } from "zod";
 import { usdToMicros } from "./lib/money.js";
 import { upstreamConfig } from "./providers/upstream/config.js";
@@ -55,6 +56,11 @@ const env = z.object({
   GPUPLANE_LOW_BALANCE_USD: z.string().default("10,5,1"),
   GPUPLANE_RATE_LIMITS: z.string().optional(),
   GPUPLANE_WORKERS: z.enum(["on", "off"]).default("on"),
+  /** Server processes sharing the port (node:cluster): a count, or `auto` for one per core. PostgreSQL only. */
+  GPUPLANE_PROCESSES: z
+    .string()
+    .regex(/^(auto|[1-9][0-9]{0,2})$/, "GPUPLANE_PROCESSES must be a count (1–999) or auto")
+    .default("1"),
   GPUPLANE_SIMULATOR: z.enum(["on", "off"]).default("on"),
   GPUPLANE_SIMULATOR_PROVISION_S: z.coerce.number().min(0).default(5),
   GPUPLANE_SIMULATOR_FAILURE_RATE: z.coerce.number().min(0).max(1).default(0),
@@ -113,6 +119,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       .sort((a, b) => (a > b ? -1 : 1)),
     rateLimits,
     workers: e.GPUPLANE_WORKERS === "on",
+    processes: e.GPUPLANE_PROCESSES === "auto" ? availableParallelism() : Number(e.GPUPLANE_PROCESSES),
     simulator: e.GPUPLANE_SIMULATOR === "on",
     simulatorProvisionMs: e.GPUPLANE_SIMULATOR_PROVISION_S * 1000,
     simulatorFailureRate: e.GPUPLANE_SIMULATOR_FAILURE_RATE,

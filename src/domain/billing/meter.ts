@@ -62,9 +62,16 @@ export async function chargeDue(tx: Executor, now: Date, scope: { instanceId?: s
   const dueJobs = one ? sql`false` : dueJobsAll;
   const dueVolumes = one ? sql`false` : dueVolumesAll;
   // One pass at a time: a second replica's pass waits here and then sees this one's committed metered_until.
-  if (!one) await tx.execute(sql`select pg_advisory_xact_lock(hashtext('gpuplane:meter'))`);
+  // For this transaction only: room to sort and hash 100k rows in memory, and no JIT (compiling the ledger insert's
+  // expressions cost more than the whole insert; plans here are cheap to run as they are). Durability is untouched.
+  await tx.execute(
+    one
+      ? sql`select set_config('work_mem', '64MB', true), set_config('jit', 'off', true)`
+      : sql`select pg_advisory_xact_lock(hashtext('gpuplane:meter')), set_config('work_mem', '64MB', true), set_config('jit', 'off', true)`,
+  );
   // Ledger writers (sign-up, grants, top-ups) lock the tenant row; lock the same rows, in id order, so every
-  // balance_after below follows the newest entry. A separate statement: the charge below must see what they committed.
+  // balance_after below follows the newest entry. A separate statement: the charge below must see what they committed
+  // (its snapshot is taken when it starts, after these locks are held).
   await tx.execute(sql`
     select id from tenants where id in (
       select tenant_id from instances where ${dueInstances}
@@ -77,14 +84,12 @@ export async function chargeDue(tx: Executor, now: Date, scope: { instanceId?: s
   const lock = one ? sql`for update` : sql`for update skip locked`;
   // Instances read their upstream launch (cost) through an outer join: only the instance rows are locked.
   const lockInstances = one ? sql`for update of i` : sql`for update of i skip locked`;
-  // For this transaction only: room to sort and hash 100k rows in memory, and no JIT (compiling the ledger insert's
-  // expressions cost more than the whole insert; plans here are cheap to run as they are). Durability is untouched.
-  await tx.execute(sql`select set_config('work_mem', '64MB', true), set_config('jit', 'off', true)`);
-  // The charges of this pass, computed once into a temporary table (the planner then knows its size from its pages,
-  // without an ANALYZE; CTE estimates of 1 row sent 100k-row joins into nested loops). The rows read are locked
-  // until commit.
-  await tx.execute(sql`
-    create temp table meter_charges on commit drop as
+  // The whole pass in one statement: the due rows are read (and locked) once, priced once (\`charges\`, materialised),
+  // and the same statement moves metered_until and writes the ledger rows (data-modifying CTEs), so nothing crosses
+  // to JavaScript but one row per tenant charged. All of it commits with the transaction or none of it does.
+  const rows = await queryRows<{ tenant_id: number | null; balance: unknown; charged: unknown; closed: unknown }>(
+    tx,
+    sql`
     with due_instances as (
       select 'instance'::text as subject, i.id::text as subject_id, i.tenant_id,
              i.running_since as r,
@@ -133,7 +138,8 @@ export async function chargeDue(tx: Executor, now: Date, scope: { instanceId?: s
       select x.*, greatest(x.done_s,
                (case when x.closing then ceil(x.total_s / x.g) else floor(x.total_s / x.g) end)::bigint * x.g) as new_s
         from elapsed x
-    )
+    ),
+    charges as materialized (
     select b.subject, b.subject_id, b.total_s, b.tenant_id, b.r, b.s, b.closing, b.done_s, b.new_s,
            -- A resold instance's upstream cost for the same seconds, as its cloud rounds them (cost_g, its increment):
            -- the customer's seconds are rounded to a multiple of it, so these are never more than what was billed.
@@ -148,37 +154,36 @@ export async function chargeDue(tx: Executor, now: Date, scope: { instanceId?: s
            'usage:' || b.subject || ':' || b.subject_id || ':' || floor(extract(epoch from b.r) * 1000000)::bigint
              || ':' || floor(extract(epoch from b.s) * 1000000)::bigint as reference
       from billed b
-     where b.new_s > b.done_s or b.closing`);
-
-  // Move metered_until (a closed run also clears running_since, so the next start opens a new run).
-  await tx.execute(sql`
-    update instances i
-       set metered_until = case when p.closing then null else p.r + p.new_s * interval '1 second' end,
-           running_since = case when p.closing then null else i.running_since end
-      from meter_charges p
-     where p.subject = 'instance' and i.id = p.subject_id`);
-  await tx.execute(sql`
-    update jobs j set metered_until = p.r + p.new_s * interval '1 second'
-      from meter_charges p where p.subject = 'job' and j.id::text = p.subject_id`);
-  await tx.execute(sql`
-    update volumes v set metered_until = p.r + p.new_s * interval '1 second'
-      from meter_charges p where p.subject = 'volume' and v.id = p.subject_id`);
-
-  // One insert: balance_after runs per tenant from its newest entry, in the order the rows are inserted (ids ascend).
-  const rows = await queryRows<{ tenant_id: number; balance: unknown; charged: unknown }>(
-    tx,
-    sql`
-    with opening as materialized (
+     where b.new_s > b.done_s or b.closing
+    ),
+    -- Move metered_until (a closed run also clears running_since, so the next start opens a new run).
+    moved_instances as (
+      update instances i
+         set metered_until = case when p.closing then null else p.r + p.new_s * interval '1 second' end,
+             running_since = case when p.closing then null else i.running_since end
+        from charges p
+       where p.subject = 'instance' and i.id = p.subject_id
+    ),
+    moved_jobs as (
+      update jobs j set metered_until = p.r + p.new_s * interval '1 second'
+        from charges p where p.subject = 'job' and j.id::text = p.subject_id
+    ),
+    moved_volumes as (
+      update volumes v set metered_until = p.r + p.new_s * interval '1 second'
+        from charges p where p.subject = 'volume' and v.id = p.subject_id
+    ),
+    -- One insert: balance_after runs per tenant from its newest entry, in the order the rows are inserted (ids ascend).
+    opening as materialized (
       select t.tenant_id,
              coalesce((select l.balance_after_micros from ledger_entries l
                         where l.tenant_id = t.tenant_id order by l.id desc limit 1), 0) as balance
-        from (select distinct tenant_id from meter_charges where amount > 0 and tenant_id is not null) t
+        from (select distinct tenant_id from charges where amount > 0 and tenant_id is not null) t
     ),
     ordered as (
       select c.*, o.balance - sum(c.amount) over (
                partition by c.tenant_id order by c.subject, c.subject_id collate "C" rows between unbounded preceding and current row
              ) as balance_after
-        from meter_charges c join opening o using (tenant_id)
+        from charges c join opening o using (tenant_id)
        where c.amount > 0
     ),
     inserted as (
@@ -198,21 +203,24 @@ export async function chargeDue(tx: Executor, now: Date, scope: { instanceId?: s
       on conflict (reference) do nothing
       returning tenant_id, balance_after_micros
     )
-    select tenant_id, min(balance_after_micros) as balance, count(*) as charged from inserted group by tenant_id`,
+    select tenant_id, min(balance_after_micros) as balance, count(*) as charged, null::bigint as closed
+      from inserted group by tenant_id
+    union all
+    select null, null, null, (select count(*) from charges where closing)`,
   );
-  const [{ closed }] = await queryRows<{ closed: unknown }>(
-    tx,
-    sql`select count(*) as closed from meter_charges where closing`,
-  );
-  await tx.execute(sql`drop table meter_charges`);
 
   const balances = new Map<number, bigint>();
   let charged = 0;
+  let closed = 0;
   for (const row of rows) {
+    if (row.tenant_id === null) {
+      closed = Number(row.closed);
+      continue;
+    }
     balances.set(Number(row.tenant_id), toMicros(row.balance));
     charged += Number(row.charged);
   }
-  return { charged, closed: Number(closed), balances };
+  return { charged, closed, balances };
 }
 
 const dueJobsAll = sql.raw(
