@@ -172,6 +172,12 @@ export const instanceCommands: Command[] = [
     async run(c, a) {
       const [id, ...extra] = a.positionals;
       const instance = await get(c, id);
+      if (instance.provider === "simulator") {
+        throw new UsageError(
+          `${id} is a simulated instance (this server's simulator provider): there is no machine behind it to SSH into`,
+          false,
+        );
+      }
       if (instance.status !== "running" || !instance.ipAddress) {
         throw new UsageError(`${id} is ${instance.status}, not running: there is nothing to connect to yet`);
       }
