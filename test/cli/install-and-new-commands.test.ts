@@ -49,13 +49,14 @@ describe("gpuplane CLI: install on a clean prefix and the day-one commands", () 
     const version = spawnSync(bin, ["--version"], { cwd: work, env, encoding: "utf8" });
     expect(version.stderr).toBe("");
     expect(version.stdout).toBe("gpuplane 0.1.0\n");
-    const offers = spawnSync(bin, ["offers", "--gpu", "A100", "--json"], {
-      cwd: work,
+    // Asynchronous: the server under test answers from this process.
+    const offers = await runCli(["offers", "--gpu", "A100", "--json"], {
+      home: work,
+      bin,
       env: { ...env, GPUPLANE_URL: server.url, GPUPLANE_API_KEY: (await server.signup()).key },
-      encoding: "utf8",
     });
-    expect(offers.status, offers.stderr).toBe(0);
-    expect(JSON.parse(offers.stdout).length).toBeGreaterThan(0);
+    expect(offers.code, offers.stderr).toBe(0);
+    expect(offers.json().length).toBeGreaterThan(0);
   }, 120_000);
 
   it("installs with docs/cli.md's own command (the folders) on a clean prefix", () => {
