@@ -16,6 +16,7 @@ const all = [
   "replay",
   "containers",
   "upstreams",
+  "cli",
 ];
 const wanted = process.argv.slice(2);
 const chosen = wanted.length ? wanted : all;

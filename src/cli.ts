@@ -14,11 +14,27 @@ usage:
                                  replay a GPU cluster trace through the scheduler (--help: all options)
 `;
 
+/** serve and migrate take no arguments: --help prints the usage, anything else is refused before a server starts. */
+function noArguments(name: string, args: string[]): boolean {
+  if (args.length === 0) return false;
+  if (args.some((a) => a === "--help" || a === "-h")) {
+    process.stdout.write(usage);
+    return true;
+  }
+  process.stderr.write(
+    `gpuplane ${name}: unexpected ${args.join(" ")} (it is configured by environment; see README)\n\n${usage}`,
+  );
+  process.exitCode = 2;
+  return true;
+}
+
 const commands: Record<string, (args: string[]) => Promise<void>> = {
-  async serve() {
+  async serve(args) {
+    if (noArguments("serve", args)) return;
     await serveOnEveryCore(loadConfig());
   },
-  async migrate() {
+  async migrate(args) {
+    if (noArguments("migrate", args)) return;
     const config = loadConfig();
     const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
     await database.close();

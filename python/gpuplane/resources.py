@@ -59,6 +59,9 @@ class Instances(_Resource):
         volume_ids: Optional[List[str]] = None,
         idempotency_key: Optional[str] = None,
     ) -> t.Instance:
+        """Launch an instance. Without `ssh_key_ids` every SSH key of the account is installed, as the CLI does."""
+        if ssh_key_ids is None:
+            ssh_key_ids = [key["id"] for key in self._t.paginate("/api/v1/ssh-keys")]
         body = {
             "name": name or f"gpu-{int(time.time())}",
             "planId": plan_id,

@@ -420,6 +420,7 @@ _InstanceRequired = TypedDict("_InstanceRequired", {
         "pricePerHourUsd": float,
         "billing": str,
         "billedWhileStopped": Optional[str],
+        "provider": str,
         "ipAddress": Optional[str],
         "sshUser": Optional[str],
         "sshPort": Optional[int],

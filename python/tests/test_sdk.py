@@ -269,3 +269,14 @@ def test_jobs_submit_list_get_cancel(server):
     assert job["id"] in [j["id"] for j in operator.jobs.list(cluster_id=cluster["id"])]
     assert operator.jobs.get(job["id"])["command"] == "python train.py"
     assert operator.jobs.cancel(job["id"])["status"] == "cancelled"
+
+
+def test_create_without_ssh_key_ids_installs_all_the_accounts_keys(server):
+    # Issue 20: the CLI installs every key when none is named; the SDK sent no sshKeyIds and got a 400.
+    client, _ = server.customer(fund_usd="100")
+    first = client.ssh_keys.create("laptop", ssh_public_key("me@laptop"))
+    second = client.ssh_keys.create("desktop", ssh_public_key("me@desktop"))
+    offer = client.offers.list(available="true")[0]
+    instance = client.instances.create(offer["plan_id"])
+    assert sorted(instance["sshKeyIds"]) == sorted([first["id"], second["id"]])
+    client.instances.delete(instance["id"])

@@ -112,13 +112,26 @@ function report(error: unknown, command: Command, json: boolean): number {
     process.stderr.write(`${JSON.stringify(body)}\n`);
   } else if (error instanceof GpuplaneError) {
     const id = error.requestId ? `, request id ${error.requestId}` : "";
-    process.stderr.write(`gpuplane: ${error.message} (${error.code}${id})\n`);
+    process.stderr.write(`gpuplane: ${forPeople(error.message)} (${error.code}${id})\n`);
   } else if (error instanceof UsageError) {
     process.stderr.write(`gpuplane: ${error.message}\n${error.showUsage ? `\n${commandHelp(command)}` : ""}`);
   } else {
     process.stderr.write(`gpuplane: ${(error as Error).message ?? String(error)}\n`);
   }
   return code;
+}
+
+/** API routes the server's messages point to, and the command a CLI user runs instead. */
+const routeCommands: [RegExp, string][] = [
+  [/GET \/api\/v1\/plans( or GET \/api\/v1\/gpus\/available)?/g, "run `gpuplane offers`"],
+  [/GET \/api\/v1\/gpus\/available/g, "run `gpuplane offers`"],
+  [/GET \/api\/v1\/(templates|images)/g, "run `gpuplane images`"],
+  [/GET \/api\/v1\/regions/g, "run `gpuplane offers` for the regions"],
+];
+
+/** A server message with the API routes it names replaced by the commands that show the same thing. */
+export function forPeople(message: string): string {
+  return routeCommands.reduce((text, [route, command]) => text.replace(route, command), message);
 }
 
 export function exitCodeFor(error: unknown): number {

@@ -64,6 +64,10 @@ export const Instance = z
     billedWhileStopped: z.string().nullable().openapi({
       description: "Why a stopped instance keeps billing (its cloud keeps charging it); null when a stop ends billing",
     }),
+    provider: z.string().openapi({
+      description: "Where it runs: fleet, a resold cloud, or simulator (no machine behind it: nothing to SSH into)",
+      example: "fleet",
+    }),
     ipAddress: z.string().nullable(),
     sshUser: z.string().nullable(),
     sshPort: z.number().int().nullable(),
@@ -96,6 +100,7 @@ export const instanceView = ({ row: r, planId, clusterType, volumeIds }: Instanc
   pricePerHourUsd: microsToUsdNumber(r.pricePerHourMicros),
   billing: billingName(r.billingGranularitySeconds),
   billedWhileStopped: billedWhileStoppedNote(r.provider, r.billedWhileStopped),
+  provider: r.provider,
   ipAddress: r.status === "running" ? r.ipAddress : null,
   sshUser: r.sshUser,
   sshPort: r.sshPort,

@@ -9,6 +9,12 @@ const tenant = (a: { options: Record<string, unknown> }) => {
   return typeof value === "string" ? intArg(value, "--tenant") : undefined;
 };
 
+/** How long the balance lasts at the burn rate (prepaid), as a person reads it. */
+function runway(seconds: number | null, warning: boolean): string {
+  if (seconds === null) return "-";
+  return `${duration(seconds)} until running instances are stopped${warning ? " (soon: top up)" : ""}`;
+}
+
 export const billingCommands: Command[] = [
   {
     path: ["balance"],
@@ -23,6 +29,11 @@ export const billingCommands: Command[] = [
           ["balance", usd(balance.balance)],
           ["minimum to launch", `$${balance.minimum_balance_usd}`],
           ["can launch", balance.can_deploy ? "yes" : "no: top up or ask for credit"],
+          [
+            "burn rate",
+            balance.burn_rate_usd_per_hour ? `${usd(balance.burn_rate_usd_per_hour)}/hour` : "nothing running",
+          ],
+          ["runway", runway(balance.runway_seconds, balance.auto_stop_warning)],
           ["billing", balance.billing_mode],
         ]),
       );

@@ -1,6 +1,7 @@
 /** Every command of the CLI, in the order `--help` lists them. */
 import { candidates, completionScript } from "../help.js";
 import { type Command, UsageError } from "../spec.js";
+import { accountCommands } from "./account.js";
 import { authCommands } from "./auth.js";
 import { billingCommands } from "./billing.js";
 import { instanceCommands } from "./instances.js";
@@ -39,6 +40,7 @@ export const completeCommand: Command = {
 
 export const commands: Command[] = [
   ...authCommands,
+  ...accountCommands,
   ...offerCommands,
   ...instanceCommands,
   ...sshKeyCommands,

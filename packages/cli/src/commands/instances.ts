@@ -183,6 +183,14 @@ export const instanceCommands: Command[] = [
       if (instance.status !== "running" || !instance.ipAddress) {
         throw new UsageError(`${id} is ${instance.status}, not running: there is nothing to connect to yet`);
       }
+      // A simulated instance has an address no machine answers on: real ssh would hang until its timeout. --print and
+      // a stand-in program (GPUPLANE_SSH, as tests use) still get the command.
+      if (instance.provider === "simulator" && !flag(a, "print") && !c.env.GPUPLANE_SSH) {
+        throw new UsageError(
+          `${id} is a simulated instance (this server's simulator provider): there is no machine behind it to SSH into`,
+          false,
+        );
+      }
       const identity = str(a, "identity");
       const args = [
         "-p",

@@ -11740,6 +11740,11 @@ export interface components {
             billing: string;
             /** @description Why a stopped instance keeps billing (its cloud keeps charging it); null when a stop ends billing */
             billedWhileStopped: string | null;
+            /**
+             * @description Where it runs: fleet, a resold cloud, or simulator (no machine behind it: nothing to SSH into)
+             * @example fleet
+             */
+            provider: string;
             ipAddress: string | null;
             sshUser: string | null;
             sshPort: number | null;
