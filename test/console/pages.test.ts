@@ -129,7 +129,7 @@ describe.skipIf(!existsSync(chromiumPath))("the console's instance, volumes and 
     await page.context().close();
   }, 60_000);
 
-  it("narrows the offers by GPU model and by price", async () => {
+  it("narrows the offers by GPU model, count and price", async () => {
     const page = await customerPage();
     await page.goto("/instances/new");
     const offers = page.locator(".offer");
@@ -148,6 +148,15 @@ describe.skipIf(!existsSync(chromiumPath))("the console's instance, volumes and 
     expect(byModel).toBeLessThan(all);
     for (const text of await offers.allTextContents()) expect(text).toContain(picked);
     await shot(page, "customer-launch-filtered");
+
+    // And a GPU count: only that size of that model.
+    const counts = (await page.getByLabel("GPUs").locator("option").allTextContents()).filter((c) => c !== "Any");
+    const count = counts[counts.length - 1];
+    await page.getByLabel("GPUs").selectOption(count);
+    const titles = await page.locator(".offer-title").allTextContents();
+    expect(titles.length).toBeGreaterThan(0);
+    expect(titles.length).toBeLessThan(byModel);
+    for (const title of titles) expect(title).toMatch(new RegExp(`^${count.replace("×", "")}× .*${picked}`));
 
     // A price ceiling at the cheapest offer's price: nothing dearer is shown.
     await page.getByRole("button", { name: "Clear filters" }).click();
