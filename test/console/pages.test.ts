@@ -22,6 +22,12 @@ function listen(h: Harness): Promise<{ http: Server; baseURL: string }> {
   });
 }
 
+/** Nothing overflows sideways at a phone's width. */
+async function fitsPhone(page: Page): Promise<boolean> {
+  await page.setViewportSize({ width: 390, height: 844 });
+  return page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth);
+}
+
 const dollarsOf = (price: string) => Number(price.replace(/[^0-9.]/g, ""));
 
 describe.skipIf(!existsSync(chromiumPath))("the console's instance, volumes and launch pages", () => {
@@ -96,6 +102,9 @@ describe.skipIf(!existsSync(chromiumPath))("the console's instance, volumes and 
     await page.getByTestId("instance-utilization-chart").waitFor();
     await page.getByTestId("instance-volumes").getByText("No volumes attached").waitFor();
     await shot(page, "customer-instance-page");
+    await expect(fitsPhone(page)).resolves.toBe(true);
+    await shot(page, "customer-instance-page-phone");
+    await page.setViewportSize({ width: 1280, height: 900 });
 
     // Stopped from its page: the history grows by the stop, with no reload.
     await page.getByRole("button", { name: "Stop" }).click();
@@ -121,6 +130,8 @@ describe.skipIf(!existsSync(chromiumPath))("the console's instance, volumes and 
     const [volume] = (await h.get("/api/v1/volumes", account.key)).body.data;
     expect(volume).toMatchObject({ name: "datasets", size_gb: 250, region: "FIN-01", status: "available" });
     await shot(page, "customer-volumes");
+    await expect(fitsPhone(page)).resolves.toBe(true);
+    await page.setViewportSize({ width: 1280, height: 900 });
 
     await row.getByRole("button", { name: "Delete" }).click();
     await page.getByText("No volumes yet").waitFor();
