@@ -106,6 +106,13 @@ describe.skipIf(!existsSync(chromiumPath))("the console's instance, volumes and 
     await shot(page, "customer-instance-page-phone");
     await page.setViewportSize({ width: 1280, height: 900 });
 
+    // An hour later the meter has charged it an hour of its $2.49/h.
+    h.clock.advance(3_600_000);
+    await h.runWorker("meter");
+    await page.reload();
+    await page.getByTestId("instance-cost").locator(".kpi-value").getByText("$2.49", { exact: true }).waitFor();
+    await expect(page.getByTestId("instance-cost").textContent()).resolves.toMatch(/Cost so far\$2\.49.*1 h billed/);
+
     // Stopped from its page: the history grows by the stop, with no reload.
     await page.getByRole("button", { name: "Stop" }).click();
     await history.getByRole("row", { name: /running → stopped/ }).waitFor();
