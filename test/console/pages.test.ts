@@ -119,7 +119,7 @@ describe.skipIf(!existsSync(chromiumPath))("the console's instance, volumes and 
     await page.context().close();
   }, 60_000);
 
-  it("creates a volume on the Volumes page, and deletes it", async () => {
+  it("creates a volume on the Volumes page, attaches and detaches it, and deletes it", async () => {
     const page = await customerPage();
     await page.goto("/instances");
     await page.locator("nav").getByRole("link", { name: "Volumes", exact: true }).click();
@@ -139,6 +139,16 @@ describe.skipIf(!existsSync(chromiumPath))("the console's instance, volumes and 
     await shot(page, "customer-volumes");
     await expect(fitsPhone(page)).resolves.toBe(true);
     await page.setViewportSize({ width: 1280, height: 900 });
+
+    // Attached to the (stopped) instance of the first test, in the same region, then detached.
+    await row.getByLabel("Instance to attach datasets to").selectOption({ label: "page-run" });
+    await row.getByRole("button", { name: "Attach" }).click();
+    await row.getByRole("link", { name: "page-run" }).waitFor();
+    expect((await h.get(`/api/v1/volumes/${volume.id}`, account.key)).body.data.instance_id).toMatch(/^inst_/);
+    await shot(page, "customer-volumes-attached");
+    await row.getByRole("button", { name: "Detach" }).click();
+    await row.getByRole("button", { name: "Delete" }).waitFor();
+    expect((await h.get(`/api/v1/volumes/${volume.id}`, account.key)).body.data.instance_id).toBeNull();
 
     await row.getByRole("button", { name: "Delete" }).click();
     await page.getByText("No volumes yet").waitFor();
