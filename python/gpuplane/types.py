@@ -442,10 +442,9 @@ class Instance(_InstanceRequired, _InstanceOptional):
     "The API's Instance."
 
 
-_CreateInstanceRequired = TypedDict("_CreateInstanceRequired", {
-        "name": str,
-    })
+_CreateInstanceRequired = TypedDict("_CreateInstanceRequired", {})
 _CreateInstanceOptional = TypedDict("_CreateInstanceOptional", {
+        "name": str,
         "planId": str,
         "plan_id": str,
         "templateSlug": str,
@@ -462,6 +461,22 @@ _CreateInstanceOptional = TypedDict("_CreateInstanceOptional", {
 
 class CreateInstance(_CreateInstanceRequired, _CreateInstanceOptional):
     "The API's CreateInstance."
+
+
+_InstanceEventRequired = TypedDict("_InstanceEventRequired", {
+        "id": str,
+        "type": str,
+        "status": Optional[str],
+        "previous_status": Optional[str],
+        "reason": Optional[str],
+        "volume_id": Optional[str],
+        "created_at": str,
+    })
+_InstanceEventOptional = TypedDict("_InstanceEventOptional", {}, total=False)
+
+
+class InstanceEvent(_InstanceEventRequired, _InstanceEventOptional):
+    "The API's InstanceEvent."
 
 
 _DeploymentRequired = TypedDict("_DeploymentRequired", {

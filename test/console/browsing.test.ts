@@ -80,7 +80,7 @@ describe.skipIf(!existsSync(chromiumPath))("the console in a browser, at the def
         if (path.startsWith("/api/v1/billing/") && res.request().method() === "GET") billingReads++;
       });
       await page.goto("/instances");
-      const pages = ["Instances", "Waitlist", "SSH keys", "Billing", "API keys", "Webhooks"];
+      const pages = ["Instances", "Volumes", "Waitlist", "SSH keys", "Billing", "API keys", "Webhooks"];
       const end = Date.now() + 60_000;
       for (let i = 0; Date.now() < end; i++) {
         await page

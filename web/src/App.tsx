@@ -10,9 +10,11 @@ import { TenantsPage } from "./operator/Tenants.js";
 import { ApiKeysPage } from "./pages/ApiKeys.js";
 import { AuthPage } from "./pages/Auth.js";
 import { BillingPage } from "./pages/Billing.js";
+import { InstancePage } from "./pages/Instance.js";
 import { InstancesPage } from "./pages/Instances.js";
 import { LaunchPage } from "./pages/Launch.js";
 import { SshKeysPage } from "./pages/SshKeys.js";
+import { VolumesPage } from "./pages/Volumes.js";
 import { WaitlistPage } from "./pages/Waitlist.js";
 import { WebhooksPage } from "./pages/Webhooks.js";
 import { type Me, useSession } from "./session.js";
@@ -22,7 +24,9 @@ import { Link } from "./ui.js";
 interface Page {
   path: string;
   label: string;
-  render: () => ReactNode;
+  render: (path: string) => ReactNode;
+  /** Also every path under `path` ("/instances/" serves "/instances/{id}"); an exact match wins. */
+  prefix?: boolean;
   /** Hidden from the navigation (reached from another page). */
   hidden?: boolean;
 }
@@ -30,6 +34,14 @@ interface Page {
 const customerPages: Page[] = [
   { path: "/instances", label: "Instances", render: () => <InstancesPage /> },
   { path: "/instances/new", label: "Launch", render: () => <LaunchPage />, hidden: true },
+  {
+    path: "/instances/",
+    label: "Instance",
+    render: (path) => <InstancePage key={path} id={decodeURIComponent(path.slice("/instances/".length))} />,
+    hidden: true,
+    prefix: true,
+  },
+  { path: "/volumes", label: "Volumes", render: () => <VolumesPage /> },
   { path: "/waitlist", label: "Waitlist", render: () => <WaitlistPage /> },
   { path: "/ssh-keys", label: "SSH keys", render: () => <SshKeysPage /> },
   { path: "/billing", label: "Billing", render: () => <BillingPage /> },
@@ -91,7 +103,8 @@ function Redirect({ to }: { to: string }) {
 
 function Shell({ me, pages, path }: { me: Me; pages: Page[]; path: string }) {
   const { signOut } = useSession();
-  const page = pages.find((p) => p.path === path);
+  const page =
+    pages.find((p) => p.path === path) ?? pages.find((p) => p.prefix && path.startsWith(p.path) && path !== p.path);
   if (!page) return <Redirect to={pages[0].path} />;
   const who = me.operator ? "Operator" : (me.tenant?.name ?? me.tenant?.contact_email ?? `Tenant ${me.tenant_id}`);
   return (
@@ -131,7 +144,7 @@ function Shell({ me, pages, path }: { me: Me; pages: Page[]; path: string }) {
       </aside>
       <main className="content">
         {me.operator ? null : <CreditBanner />}
-        {page.render()}
+        {page.render(path)}
       </main>
     </div>
   );

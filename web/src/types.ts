@@ -48,3 +48,6 @@ export type Invoice = Item<"/api/v1/billing/invoices">;
 export type Revenue = Data<"/api/v1/dashboard/revenue", "get">;
 export type TenantSummary = Data<"/api/v1/billing/summary", "get">["tenants"][number];
 export type FleetSeries = Data<"/api/v1/metrics/fleet", "get">;
+export type InstanceEvent = Item<"/api/v1/instances/{id}/events">;
+export type Volume = Schema<"Volume">;
+export type Region = Schema<"Region">;

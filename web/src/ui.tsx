@@ -280,3 +280,27 @@ export function Money({ value, className }: { value: string | null | undefined; 
     </span>
   );
 }
+
+/** Copies `value` to the clipboard and says so (a command to paste, an id). */
+export function CopyButton({ value, label = "Copy" }: { value: string; label?: string }) {
+  const [copied, setCopied] = useState(false);
+  return (
+    <button
+      type="button"
+      className="copy"
+      aria-label={label}
+      title={label}
+      onClick={() => {
+        void navigator.clipboard
+          ?.writeText(value)
+          .then(() => {
+            setCopied(true);
+            setTimeout(() => setCopied(false), 2000);
+          })
+          .catch(() => setCopied(false));
+      }}
+    >
+      {copied ? "Copied" : "Copy"}
+    </button>
+  );
+}

@@ -154,7 +154,11 @@ export const events = pgTable(
     data: jsonb("data").notNull(),
     createdAt: createdAt(),
   },
-  (t) => [index("events_tenant_idx").on(t.tenantId, t.id)],
+  (t) => [
+    index("events_tenant_idx").on(t.tenantId, t.id),
+    // An instance's history (GET /instances/{id}/events): its instance.* and volume.* events, newest first.
+    index("events_instance_idx").on(sql`(${t.data}->>'instance_id')`, t.id).where(sql`${t.data} ? 'instance_id'`),
+  ],
 );
 
 /** Durable outbox: one row per event per endpoint, claimed with FOR UPDATE SKIP LOCKED. */

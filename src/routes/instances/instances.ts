@@ -1,5 +1,7 @@
+import { randomBytes } from "node:crypto";
 import { z } from "@hono/zod-openapi";
 import type { Context } from "hono";
+import { listInstanceEvents } from "../../domain/events/list.js";
 import { isOperator } from "../../domain/identity/principal.js";
 import { createInstance } from "../../domain/instances/create.js";
 import { deleteInstance, startInstance, stopInstance } from "../../domain/instances/lifecycle.js";
@@ -36,7 +38,9 @@ const errors = { ...commonErrors, ...errorResponses };
 
 const CreateInstance = z
   .object({
-    name: safeName(128).openapi({ example: "training-run-01" }),
+    name: safeName(128)
+      .optional()
+      .openapi({ example: "training-run-01", description: 'Default: a generated one ("gpu-3f9a1c")' }),
     planId: z.string().min(1).max(64).optional().openapi({ example: "GPU.H100.1x" }),
     plan_id: z.string().min(1).max(64).optional(),
     templateSlug: z.string().min(1).max(128).optional().openapi({ example: "pytorch-cuda" }),
@@ -82,7 +86,7 @@ instanceRoutes.openapi(
       ...(b.sshKeyIds ?? []),
     ];
     const row = await createInstance(ctx, actingFor(c, b.tenantId), {
-      name: b.name,
+      name: b.name ?? `gpu-${randomBytes(3).toString("hex")}`,
       instanceType: plan,
       image: template,
       regionId: b.region,
@@ -135,6 +139,50 @@ instanceRoutes.openapi(
   async (c) => {
     const row = await getInstance(appCtx(c), tenantScope(c), c.req.valid("param").id);
     return ok(c, Instance, instanceView((await withDetails(appCtx(c), [row]))[0]));
+  },
+);
+
+const InstanceEvent = z
+  .object({
+    id: z.string().openapi({ example: "evt_01jd5x8k2m3n4p5q6r7s8t9v0w" }),
+    type: z.string().openapi({ example: "instance.running" }),
+    status: z.string().nullable().openapi({ description: "instance.* events: the status entered", example: "running" }),
+    previous_status: z.string().nullable().openapi({ example: "provisioning" }),
+    reason: z.string().nullable().openapi({ description: "Why it stopped, failed or was lost, where known" }),
+    volume_id: z.string().nullable().openapi({ description: "volume.* events: the volume attached or detached" }),
+    created_at: z.string(),
+  })
+  .openapi("InstanceEvent");
+
+const str = (v: unknown) => (typeof v === "string" ? v : null);
+
+instanceRoutes.openapi(
+  createRoute({
+    method: "get",
+    path: "/instances/{id}/events",
+    access: tenant("instances", "read"),
+    tags,
+    summary: "An instance's history, newest first: each status it entered (with why) and volumes attached or detached",
+    request: { params: InstanceId, query: PageQuery },
+    responses: { 200: jsonResponse(listEnvelope(InstanceEvent), "Events"), ...commonErrors },
+  }),
+  async (c) => {
+    const ctx = appCtx(c);
+    // Another tenant's instance is a 404 here, before any event is read.
+    const row = await getInstance(ctx, tenantScope(c), c.req.valid("param").id);
+    const page = await listInstanceEvents(ctx, row.tenantId, row.id, c.req.valid("query"));
+    return okList(c, InstanceEvent, {
+      ...page,
+      items: page.items.map((e) => ({
+        id: e.id,
+        type: e.type,
+        status: e.type.startsWith("instance.") ? str(e.data.status) : null,
+        previous_status: str(e.data.previous_status),
+        reason: str(e.data.reason),
+        volume_id: str(e.data.volume_id),
+        created_at: e.createdAt.toISOString(),
+      })),
+    });
   },
 );
 

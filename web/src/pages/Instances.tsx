@@ -4,7 +4,7 @@ import { LineChart, linePoints, megabytes, percent } from "../charts.js";
 import { short, text } from "../format.js";
 import { usePagedList, useResource } from "../hooks.js";
 import type { Instance, InstanceMetrics, Tenant } from "../types.js";
-import { ActionButton, Badge, DataTable, ErrorNote, Link, Money, PageHeader, Pager } from "../ui.js";
+import { ActionButton, Badge, CopyButton, DataTable, ErrorNote, Link, Money, PageHeader, Pager } from "../ui.js";
 
 const gone = new Set(["deleted", "deleting"]);
 
@@ -17,7 +17,7 @@ export function sshCommand(instance: Instance): string | null {
 }
 
 /** The instance's GPU utilization and memory over the last hour, where its GPUs are on a fleet that reports them. */
-function InstanceMetricsPanel({ instance }: { instance: Instance }) {
+export function InstanceMetricsPanel({ instance }: { instance: Instance }) {
   const metrics = useResource<InstanceMetrics>(`/instances/${encodeURIComponent(instance.id)}/metrics?step=2m`, 30000);
   const empty = "No GPU metrics for this instance in the last hour (its GPUs report them only on a fleet node).";
   return (
@@ -118,7 +118,13 @@ export function InstancesPage({ operator = false }: { operator?: boolean }) {
             render: (i) => {
               return (
                 <div>
-                  <strong>{i.name}</strong>
+                  {operator ? (
+                    <strong>{i.name}</strong>
+                  ) : (
+                    <Link to={`/instances/${encodeURIComponent(i.id)}`}>
+                      <strong>{i.name}</strong>
+                    </Link>
+                  )}
                   <div className="muted small">
                     {operator ? `${tenantName(i.tenantId)} · ` : ""}
                     {short(i.createdAt)}
@@ -162,7 +168,14 @@ export function InstancesPage({ operator = false }: { operator?: boolean }) {
             label: "Access",
             render: (i) => {
               const command = i.status === "running" ? sshCommand(i) : null;
-              return command ? <code className="ssh">{command}</code> : <span className="muted">—</span>;
+              return command ? (
+                <span className="row">
+                  <code className="ssh">{command}</code>
+                  <CopyButton value={command} label="Copy the ssh command" />
+                </span>
+              ) : (
+                <span className="muted">—</span>
+              );
             },
           },
           {

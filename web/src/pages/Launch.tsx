@@ -11,6 +11,7 @@ interface Choice {
   /** The id the instances route is asked with: the plan id. */
   launchId: string;
   gpuModel: string;
+  gpuCount: number;
   title: string;
   detail: string;
   price: string;
@@ -38,6 +39,7 @@ function fromOffer(offer: Offer): Choice {
     id: offer.cluster_type,
     launchId: offer.plan_id,
     gpuModel: offer.gpu.model,
+    gpuCount: offer.gpu.count,
     title: offer.name,
     detail: describe(offer.gpu, offer.name, offer.specs),
     price: offer.price_per_hour,
@@ -52,6 +54,7 @@ function fromPlan(plan: Plan): Choice {
     id: plan.cluster_type,
     launchId: plan.id,
     gpuModel: plan.gpu_type,
+    gpuCount: plan.gpu_count,
     title: plan.name,
     detail: describe(gpu, plan.name, plan),
     price: plan.price_per_hour,
@@ -80,6 +83,106 @@ function fits(image: Image, choice: Choice | undefined): boolean {
   return gpus.some((g) => choice.gpuModel.toLowerCase().includes(g.toLowerCase()));
 }
 
+interface Filters {
+  model: string;
+  count: string;
+  region: string;
+  maxPrice: string;
+}
+
+const noFilters: Filters = { model: "", count: "", region: "", maxPrice: "" };
+
+/** Offers that match every filter set; an offer without listed regions (a plan) is not ruled out by region. */
+function matches(choice: Choice, f: Filters): boolean {
+  if (f.model && choice.gpuModel !== f.model) return false;
+  if (f.count && choice.gpuCount !== Number(f.count)) return false;
+  if (f.region && choice.regions.length > 0 && !choice.regions.some((r) => r.id === f.region)) return false;
+  const max = Number(f.maxPrice);
+  if (f.maxPrice.trim() !== "" && Number.isFinite(max) && dollars(choice.price) > max) return false;
+  return true;
+}
+
+const sorted = <T,>(values: Iterable<T>) => [...new Set(values)].sort();
+
+/** GPU model, count, region and a price ceiling, narrowing the offers shown. */
+function OfferFilters({
+  choices,
+  filters,
+  onChange,
+}: {
+  choices: Choice[];
+  filters: Filters;
+  onChange: (f: Filters) => void;
+}) {
+  const set = (field: keyof Filters) => (e: { target: { value: string } }) =>
+    onChange({ ...filters, [field]: e.target.value });
+  const models = sorted(choices.map((c) => c.gpuModel));
+  const counts = [...new Set(choices.map((c) => c.gpuCount))].sort((a, b) => a - b);
+  const regions = sorted(choices.flatMap((c) => c.regions.map((r) => r.id)));
+  return (
+    <fieldset className="filters" aria-label="Filter offers">
+      <label>
+        GPU model
+        <select value={filters.model} onChange={set("model")}>
+          <option value="">Any</option>
+          {models.map((m) => (
+            <option key={m} value={m}>
+              {m}
+            </option>
+          ))}
+        </select>
+      </label>
+      <label>
+        GPUs
+        <select value={filters.count} onChange={set("count")}>
+          <option value="">Any</option>
+          {counts.map((n) => (
+            <option key={n} value={n}>
+              {n}×
+            </option>
+          ))}
+        </select>
+      </label>
+      {regions.length > 0 && (
+        <label>
+          Region
+          <select value={filters.region} onChange={set("region")}>
+            <option value="">Any</option>
+            {regions.map((r) => (
+              <option key={r} value={r}>
+                {r}
+              </option>
+            ))}
+          </select>
+        </label>
+      )}
+      <label>
+        Max $ / hr
+        <input
+          type="number"
+          min={0}
+          step="0.01"
+          inputMode="decimal"
+          placeholder="Any"
+          value={filters.maxPrice}
+          onChange={set("maxPrice")}
+        />
+      </label>
+      {JSON.stringify(filters) !== JSON.stringify(noFilters) && (
+        <button type="button" className="link" onClick={() => onChange(noFilters)}>
+          Clear filters
+        </button>
+      )}
+    </fieldset>
+  );
+}
+
+/** A name for the waitlist's deploy, which needs one, when the form left it empty (as the server does for launches). */
+function generatedName(): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(3));
+  return `gpu-${[...bytes].map((b) => b.toString(16).padStart(2, "0")).join("")}`;
+}
+
 export function LaunchPage() {
   const offers = useResource<Offer[]>("/gpus/available");
   const plans = useResource<Plan[]>(offers.error || (offers.data && offers.data.length === 0) ? "/plans" : null);
@@ -89,6 +192,7 @@ export function LaunchPage() {
   const [error, setError] = useState<unknown>();
   const [waitlist, setWaitlist] = useState<WaitlistOffer>();
   const [busy, setBusy] = useState(false);
+  const [filters, setFilters] = useState<Filters>(noFilters);
 
   const choices = useMemo(() => {
     const source =
@@ -102,7 +206,8 @@ export function LaunchPage() {
     // Cheapest first: a newcomer's sign-up credit pays for the first hour of the types at the top.
     return list.sort((a, b) => dollars(a.price) - dollars(b.price));
   }, [offers.data, plans.data]);
-  const selected = choices.find((o) => o.id === chosen);
+  const shown = choices.filter((c) => matches(c, filters));
+  const selected = shown.find((o) => o.id === chosen);
 
   async function submit(event: FormEvent<HTMLFormElement>) {
     event.preventDefault();
@@ -114,8 +219,10 @@ export function LaunchPage() {
     const sshKeyIds = form.getAll("ssh_key").map(String);
     const region = String(form.get("region") ?? "");
     // The instances route takes the 000 seed's camelCase body.
+    // No name: the server generates one.
+    const name = String(form.get("name") ?? "").trim();
     const body = {
-      name: String(form.get("name") ?? "").trim(),
+      ...(name ? { name } : {}),
       planId: selected.launchId,
       templateSlug: String(form.get("image") ?? ""),
       ...(sshKeyIds.length === 1 ? { sshKeyId: sshKeyIds[0] } : {}),
@@ -138,7 +245,7 @@ export function LaunchPage() {
           region: pointer.region ?? region,
           deploy: {
             image: body.templateSlug,
-            hostname: body.name,
+            hostname: name || generatedName(),
             ssh_key_ids: sshKeyIds,
           },
         });
@@ -168,8 +275,14 @@ export function LaunchPage() {
           {choices.length === 0 && !offers.loading && !plans.loading ? (
             <p className="empty">No GPU offers are listed right now.</p>
           ) : null}
+          {choices.length > 0 && <OfferFilters choices={choices} filters={filters} onChange={setFilters} />}
+          {choices.length > 0 && shown.length === 0 ? (
+            <p className="empty" data-testid="no-matching-offers">
+              No offer matches these filters.
+            </p>
+          ) : null}
           <div className="offers" role="radiogroup" aria-label="GPU offer">
-            {choices.map((offer) => (
+            {shown.map((offer) => (
               <label key={offer.id} className={`offer ${chosen === offer.id ? "chosen" : ""}`}>
                 <input
                   type="radio"
@@ -193,9 +306,13 @@ export function LaunchPage() {
             <label>
               Region
               <select
-                key={selected.id}
+                key={`${selected.id}-${filters.region}`}
                 name="region"
-                defaultValue={(selected.regions.find((r) => r.available) ?? selected.regions[0]).id}
+                defaultValue={
+                  selected.regions.some((r) => r.id === filters.region)
+                    ? filters.region
+                    : (selected.regions.find((r) => r.available) ?? selected.regions[0]).id
+                }
               >
                 {selected.regions.map((r) => (
                   <option key={r.id} value={r.id}>
@@ -223,7 +340,7 @@ export function LaunchPage() {
             </label>
             <label>
               Name
-              <input name="name" required maxLength={63} placeholder="training-run-01" />
+              <input name="name" maxLength={63} placeholder="optional: a name is generated" />
             </label>
           </div>
         </section>

@@ -2487,6 +2487,98 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/instances/{id}/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** An instance's history, newest first: each status it entered (with why) and volumes attached or detached */
+        get: {
+            parameters: {
+                query?: {
+                    limit?: number;
+                    /** @description The `meta.cursor` of the previous page */
+                    cursor?: string;
+                };
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Events */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {string} */
+                            code: "OK";
+                            data: components["schemas"]["InstanceEvent"][];
+                            meta: components["schemas"]["PageMeta"];
+                        };
+                    };
+                };
+                /** @description Invalid request: the message names the field */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Missing or invalid API key */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The key lacks the scope or permission */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not found (also another tenant's resource) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Rate limited; see Retry-After */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/instances/{id}/start": {
         parameters: {
             query?: never;
@@ -11761,8 +11853,11 @@ export interface components {
             deletedAt: string | null;
         };
         CreateInstance: {
-            /** @example training-run-01 */
-            name: string;
+            /**
+             * @description Default: a generated one ("gpu-3f9a1c")
+             * @example training-run-01
+             */
+            name?: string;
             /** @example GPU.H100.1x */
             planId?: string;
             plan_id?: string;
@@ -11779,6 +11874,24 @@ export interface components {
             waitlist?: boolean;
             /** @description Operators: the tenant to act for */
             tenantId?: number;
+        };
+        InstanceEvent: {
+            /** @example evt_01jd5x8k2m3n4p5q6r7s8t9v0w */
+            id: string;
+            /** @example instance.running */
+            type: string;
+            /**
+             * @description instance.* events: the status entered
+             * @example running
+             */
+            status: string | null;
+            /** @example provisioning */
+            previous_status: string | null;
+            /** @description Why it stopped, failed or was lost, where known */
+            reason: string | null;
+            /** @description volume.* events: the volume attached or detached */
+            volume_id: string | null;
+            created_at: string;
         };
         Deployment: {
             id: string;

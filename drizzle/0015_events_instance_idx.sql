@@ -1,0 +1,1 @@
+CREATE INDEX "events_instance_idx" ON "events" USING btree (("data"->>'instance_id'),"id") WHERE "events"."data" ? 'instance_id';
