@@ -4,7 +4,7 @@
  * 1. create → upstream launch call: from a customer's POST /api/v1/instances entering the server to the Lambda fake
  *    receiving the launch (workers on: the create kicks the provisioning worker, which claims and launches outside the
  *    transaction). Baseline in the same run: a bare fetch of the same launch call to the same fake. Target p99 < 100 ms.
- * 2. one status-sync pass over 10,000 upstream-backed running instances across Lambda, Verda and RunPod (one list
+ * 2. one status-sync pass over 10,000 upstream-backed running instances across Lambda, Verda, RunPod and E2E Networks (one list
  *    call each, compared in memory, last-seen written in one statement per cloud). Baseline in the same run: the
  *    three bare list fetches of the same fakes. Target < 2 s.
  *
@@ -22,6 +22,7 @@ import { newId } from "../src/lib/ids.js";
 import { usdToMicros } from "../src/lib/money.js";
 import { buildServer } from "../src/server.js";
 import { sshPublicKey } from "../test/instances/fixtures.js";
+import { E2eFake } from "../test/providers/fakes/e2e.js";
 import { LambdaFake } from "../test/providers/fakes/lambda.js";
 import { RunPodFake } from "../test/providers/fakes/runpod.js";
 import { VerdaFake } from "../test/providers/fakes/verda.js";
@@ -43,9 +44,11 @@ const round = (n: number) => Number(n.toFixed(2));
 const lambda = await new LambdaFake().start();
 const verda = await new VerdaFake().start();
 const runpod = await new RunPodFake().start();
+const e2e = await new E2eFake().start();
 // The fakes' contract checks (a zod parse of every 10,000-pod answer) would be timed inside the passes: off here.
 lambda.contract = null;
 runpod.contract = null;
+e2e.contract = null;
 const fresh = await freshDatabase("gp_bench_up");
 const database = await openDatabase({ databaseUrl: fresh.url, poolSize: 10 });
 const adminKey = `gpk_${randomBytes(32).toString("hex")}`;
@@ -57,6 +60,8 @@ const config = loadConfig({
   ...lambda.env(),
   ...verda.env(),
   ...runpod.env(),
+  ...e2e.env(),
+  GPUPLANE_E2E_LOCATIONS: "Delhi",
 });
 const server = await buildServer(config, {
   database,
@@ -148,21 +153,39 @@ try {
   }
   await server.close(); // part 2 runs passes by hand
 
-  // 2. 10,000 running instances across the three fakes, each with its gpuplane record.
+  // 2. 10,000 running instances across the four fakes, each with its gpuplane record.
   lambda.instances.clear();
   const past = Date.now() - 3_600_000;
   const rows: (typeof instances.$inferInsert)[] = [];
   const template = (await ctx.db.select().from(instances).limit(1))[0];
   for (let i = 0; i < FLEET; i++) {
     const id = newId("inst");
-    const cloud = (["lambda", "verda", "runpod"] as const)[i % 3];
+    const cloud = (["lambda", "verda", "runpod", "e2e"] as const)[i % 4];
+    const e2eId = 500_000 + i;
     const ref =
       cloud === "runpod"
         ? randomBytes(7).toString("hex")
         : cloud === "verda"
           ? randomUUID()
-          : randomBytes(16).toString("hex");
-    if (cloud === "lambda") {
+          : cloud === "e2e"
+            ? `${e2eId}@Delhi`
+            : randomBytes(16).toString("hex");
+    if (cloud === "e2e") {
+      e2e.nodes.set(e2eId, {
+        id: e2eId,
+        name: `gp-${id}`,
+        plan: "x",
+        sku: "GDC3.H100-1x",
+        image: "x",
+        location: "Delhi",
+        sshKeys: [],
+        n: i,
+        status: "Running",
+        createdAt: past,
+        readyAt: past,
+        deletedAt: null,
+      });
+    } else if (cloud === "lambda") {
       lambda.instances.set(ref, {
         id: ref,
         name: `gp-${id}`,
@@ -238,7 +261,18 @@ try {
   }
   // The fakes' own views must match (IP numbering by their counters): read them back and align the records.
   const listed = new Map<string, { ip: string | null; port: number | null }>();
-  const [l, v, r] = await Promise.all([
+  const e2eList = async () => {
+    const all: any[] = [];
+    const q = `apikey=${e2e.apiKey}&project_id=${e2e.projectId}&location=Delhi&per_page=100`;
+    for (let page = 1; ; page++) {
+      const answer = (await (
+        await fetch(`${e2e.url}/nodes/?${q}&page_no=${page}`, { headers: { authorization: `Bearer ${e2e.authToken}` } })
+      ).json()) as any;
+      all.push(...answer.data);
+      if (page >= answer.total_page_number) return all;
+    }
+  };
+  const [l, v, r, e] = await Promise.all([
     fetch(`${lambda.url}/instances`, { headers: { authorization: `Bearer ${lambda.apiKey}` } }).then(
       (x) => x.json() as any,
     ),
@@ -261,10 +295,12 @@ try {
     fetch(`${runpod.url}/v2/pods`, { headers: { authorization: `Bearer ${runpod.apiKey}` } }).then(
       async (x) => ((await x.json()) as any).pods,
     ),
+    e2eList(),
   ]);
   for (const i of l.data) listed.set(i.id, { ip: i.ip, port: 22 });
   for (const i of v) listed.set(i.id, { ip: i.ip, port: 22 });
   for (const p of r) listed.set(p.id, { ip: p.ssh.direct.host, port: p.ssh.direct.port });
+  for (const n of e) listed.set(`${n.id}@Delhi`, { ip: n.public_ip_address, port: 22 });
   for (const row of rows) {
     const seen = listed.get(row.providerRef!)!;
     row.ipAddress = seen.ip;
@@ -294,6 +330,7 @@ try {
         const token = [...verda.tokens.keys()].at(-1)!;
         return (await fetch(`${verda.url}/instances`, { headers: { authorization: `Bearer ${token}` } })).json();
       })(),
+      e2eList(),
     ]);
     if (i > 0) bareLists.push(performance.now() - t0);
   }
@@ -327,7 +364,7 @@ try {
     `create → Lambda launch call: p50 ${launch.p50} ms, p99 ${launch.p99} ms over ${CREATES} creates; ` +
       `(create's own response p50 ${stats(createResponse).p50} ms, p99 ${stats(createResponse).p99} ms); bare launch fetch p50 ${bare.p50} ms, p99 ${bare.p99} ms (ratio p99 ${summary.create_ratio_p99}×); ` +
       `target p99 < 100 ms: ${summary.create_meets_target ? "met" : "MISSED"}\n` +
-      `status-sync pass over ${FLEET} instances (3 clouds): p50 ${pass.p50} ms, max ${pass.max} ms; ` +
+      `status-sync pass over ${FLEET} instances (4 clouds): p50 ${pass.p50} ms, max ${pass.max} ms; ` +
       `bare list fetches p50 ${lists.p50} ms (ratio ${summary.sync_ratio_p50}×); changes in a steady pass: ${changed}; ` +
       `target < 2 s: ${summary.sync_meets_target ? "met" : "MISSED"}`,
   );
@@ -337,5 +374,5 @@ try {
   await server.close().catch(() => {});
   await database.close();
   await fresh.drop();
-  await Promise.all([lambda.stop(), verda.stop(), runpod.stop()]);
+  await Promise.all([lambda.stop(), verda.stop(), runpod.stop(), e2e.stop()]);
 }
