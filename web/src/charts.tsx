@@ -30,6 +30,25 @@ function topSeries(points: BarPoint[], keep: number): BarPoint[] {
   return points.map((p) => (kept.has(p.series) ? p : { ...p, series: OTHER, title: undefined }));
 }
 
+/** Horizontal grid lines at 0, half and the top of the scale, each labelled on the left. */
+function ValueGrid(props: {
+  left: number;
+  right: number;
+  max: number;
+  y: (value: number) => number;
+  format: (value: number) => string;
+}) {
+  const { left, right, max, y, format } = props;
+  return [0, 0.5, 1].map((f) => (
+    <g key={f}>
+      <line x1={left} x2={right} y1={y(max * f)} y2={y(max * f)} className="grid" />
+      <text x={left - 6} y={y(max * f) + 4} textAnchor="end" className="axis">
+        {format(max * f)}
+      </text>
+    </g>
+  ));
+}
+
 export function StackedBars({
   points,
   label,
@@ -73,14 +92,7 @@ export function StackedBars({
   return (
     <figure className="chart" data-testid={testId}>
       <svg viewBox={`0 0 ${width} ${height}`} role="img" aria-label={label} preserveAspectRatio="none">
-        {[0, 0.5, 1].map((f) => (
-          <g key={f}>
-            <line x1={pad.left} x2={width - pad.right} y1={y(max * f)} y2={y(max * f)} className="grid" />
-            <text x={pad.left - 6} y={y(max * f) + 4} textAnchor="end" className="axis">
-              {format(max * f)}
-            </text>
-          </g>
-        ))}
+        <ValueGrid left={pad.left} right={width - pad.right} max={max} y={y} format={format} />
         {xs.map((x, i) => {
           let base = 0;
           const cx = pad.left + band * i + (band - barW) / 2;
@@ -286,14 +298,7 @@ export function LineChart({
   return (
     <figure className="chart line-chart" data-testid={testId}>
       <svg viewBox={`0 0 ${width} ${height}`} role="img" aria-label={label} preserveAspectRatio="none">
-        {[0, 0.5, 1].map((f) => (
-          <g key={f}>
-            <line x1={pad.left} x2={width - pad.right} y1={y(max * f)} y2={y(max * f)} className="grid" />
-            <text x={pad.left - 6} y={y(max * f) + 4} textAnchor="end" className="axis">
-              {format(max * f)}
-            </text>
-          </g>
-        ))}
+        <ValueGrid left={pad.left} right={width - pad.right} max={max} y={y} format={format} />
         {segments.map((d) => (
           <path key={d} d={d} className="line" data-segment="" />
         ))}
