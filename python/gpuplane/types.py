@@ -36,6 +36,8 @@ _CreatedApiKeyRequired = TypedDict("_CreatedApiKeyRequired", {
         "expires_at": Optional[str],
         "last_used_at": Optional[str],
         "revoked_at": Optional[str],
+        "created_by_session_id": Optional[str],
+        "login_email": Optional[str],
         "key": str,
     })
 _CreatedApiKeyOptional = TypedDict("_CreatedApiKeyOptional", {}, total=False)
@@ -57,6 +59,8 @@ _ApiKeyRequired = TypedDict("_ApiKeyRequired", {
         "expires_at": Optional[str],
         "last_used_at": Optional[str],
         "revoked_at": Optional[str],
+        "created_by_session_id": Optional[str],
+        "login_email": Optional[str],
     })
 _ApiKeyOptional = TypedDict("_ApiKeyOptional", {}, total=False)
 
@@ -143,6 +147,41 @@ _PageMetaOptional = TypedDict("_PageMetaOptional", {}, total=False)
 
 class PageMeta(_PageMetaRequired, _PageMetaOptional):
     "The API's PageMeta."
+
+
+_SessionRequired = TypedDict("_SessionRequired", {
+        "id": str,
+        "tenant_id": Optional[int],
+        "prefix": str,
+        "login_email": Optional[str],
+        "created_at": str,
+        "expires_at": Optional[str],
+        "last_used_at": Optional[str],
+        "revoked_at": Optional[str],
+    })
+_SessionOptional = TypedDict("_SessionOptional", {}, total=False)
+
+
+class Session(_SessionRequired, _SessionOptional):
+    "The API's Session."
+
+
+_RevokedSessionRequired = TypedDict("_RevokedSessionRequired", {
+        "id": str,
+        "tenant_id": Optional[int],
+        "prefix": str,
+        "login_email": Optional[str],
+        "created_at": str,
+        "expires_at": Optional[str],
+        "last_used_at": Optional[str],
+        "revoked_at": Optional[str],
+        "revoked_keys": int,
+    })
+_RevokedSessionOptional = TypedDict("_RevokedSessionOptional", {}, total=False)
+
+
+class RevokedSession(_RevokedSessionRequired, _RevokedSessionOptional):
+    "The API's RevokedSession."
 
 
 _CreateTenantRequired = TypedDict("_CreateTenantRequired", {

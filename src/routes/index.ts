@@ -7,6 +7,7 @@ import { routers as dashboard } from "./dashboard/index.js";
 import { routers as fleet } from "./fleet/index.js";
 import { apiKeyRoutes } from "./identity/api-keys.js";
 import { authRoutes } from "./identity/auth.js";
+import { sessionRoutes } from "./identity/sessions.js";
 import { tenantRoutes } from "./identity/tenants.js";
 import { whoamiRoutes } from "./identity/whoami.js";
 import { routers as instances } from "./instances/index.js";
@@ -24,6 +25,7 @@ export function mountRoutes(app: Router) {
     authRoutes,
     whoamiRoutes,
     apiKeyRoutes,
+    sessionRoutes,
     tenantRoutes,
     ...catalog,
     ...instances,

@@ -352,6 +352,8 @@ describe.skipIf(!existsSync(chromiumPath))("web console in a browser", () => {
       await expect(page.getByTestId("secret").textContent()).resolves.toMatch(/^gpk_[0-9a-f]{64}$/);
       const row = page.getByTestId("api-keys").getByRole("row", { name: /ci-pipeline/ });
       await row.waitFor();
+      // A key made in the console is tied to the person who was logged in.
+      await expect(row.textContent()).resolves.toContain(`made in the console by ${email}`);
       page.once("dialog", (dialog) => void dialog.accept());
       await row.getByRole("button", { name: "Revoke" }).click();
       await row.waitFor({ state: "detached" });

@@ -129,3 +129,102 @@ describeEachDb("fuzzing every operation from its declared schema", (h) => {
     expect(problems).toEqual([]);
   });
 });
+
+/** A private IPv4 address (loopback, RFC 1918, link-local with the metadata service, CGNAT) as its four octets. */
+const privateIPv4 = fc.oneof(
+  fc.tuple(fc.constant(127), fc.nat(255), fc.nat(255), fc.nat(255)),
+  fc.tuple(fc.constant(10), fc.nat(255), fc.nat(255), fc.nat(255)),
+  fc.tuple(fc.constant(192), fc.constant(168), fc.nat(255), fc.nat(255)),
+  fc.tuple(fc.constant(172), fc.integer({ min: 16, max: 31 }), fc.nat(255), fc.nat(255)),
+  fc.tuple(fc.constant(169), fc.constant(254), fc.nat(255), fc.nat(255)),
+  fc.tuple(fc.constant(100), fc.integer({ min: 64, max: 127 }), fc.nat(255), fc.nat(255)),
+);
+const hex = (n: number) => n.toString(16);
+/** The IPv6 forms that carry an IPv4 address: mapped, compatible, NAT64, 6to4, Teredo (server, and inverted client). */
+const embeddings: Record<string, (o: number[]) => string> = {
+  mapped: (o) => `::ffff:${o.join(".")}`,
+  mappedHex: (o) => `::ffff:${hex(o[0] * 256 + o[1])}:${hex(o[2] * 256 + o[3])}`,
+  compatible: (o) => `::${o.join(".")}`,
+  nat64: (o) => `64:ff9b::${hex(o[0] * 256 + o[1])}:${hex(o[2] * 256 + o[3])}`,
+  sixToFour: (o) => `2002:${hex(o[0] * 256 + o[1])}:${hex(o[2] * 256 + o[3])}::1`,
+  teredoServer: (o) => `2001:0:${hex(o[0] * 256 + o[1])}:${hex(o[2] * 256 + o[3])}::1`,
+  teredoClient: (o) =>
+    `2001:0:4136:e378:8000:63bf:${hex((o[0] * 256 + o[1]) ^ 0xffff)}:${hex((o[2] * 256 + o[3]) ^ 0xffff)}`,
+};
+const embeddedUrl = fc
+  .record({
+    octets: privateIPv4,
+    form: fc.constantFrom(...Object.keys(embeddings)),
+    scheme: fc.constantFrom("http", "https"),
+    port: fc.constantFrom("", ":80", ":8080", ":443"),
+    path: fc.constantFrom("/", "/hook", "/latest/meta-data/"),
+    upper: fc.boolean(),
+  })
+  .map(({ octets, form, scheme, port, path, upper }) => {
+    const host = embeddings[form](octets);
+    return `${scheme}://[${upper ? host.toUpperCase() : host}]${port}${path}`;
+  });
+/** The ones issue 23 named, always sent. */
+const namedEmbeddings = [
+  "http://[::ffff:127.0.0.1]/",
+  "http://[::127.0.0.1]/",
+  "http://[64:ff9b::7f00:1]/",
+  "http://[2002:7f00:1::]/",
+  "http://[64:ff9b::a9fe:a9fe]/latest/meta-data/",
+  "http://[2001:0:4136:e378:8000:63bf:80ff:fffe]/",
+];
+
+/**
+ * A valid body for each operation that takes a URL, and the collection that lists what it writes. An operation with a
+ * URL field missing here fails the test, so a URL field added later is fuzzed too.
+ */
+const urlOperations: Record<string, { body: (url: string) => Record<string, unknown>; list: string }> = {
+  "POST /api/v1/webhooks": { body: (url) => ({ url, events: ["instance.*"] }), list: "/api/v1/webhooks" },
+  "PATCH /api/v1/webhooks/{id}": { body: (url) => ({ url }), list: "/api/v1/webhooks" },
+};
+
+/** Body fields whose name says they hold a URL (url, base_url, callback_url, …), one level down. */
+function urlFields(doc: any, o: Operation): string[] {
+  if (!o.body) return [];
+  const s = resolve(doc, o.body);
+  return Object.keys(s.properties ?? {}).filter((k) => /(^|_)url$/i.test(k));
+}
+
+describeEachDb(
+  "fuzzing every URL field with IPv4 addresses embedded in IPv6",
+  (h) => {
+    it("answers 4xx and writes nothing, for each embedding of a private IPv4 address", {
+      timeout: 120_000,
+    }, async () => {
+      const doc = (await h().get("/openapi.json", null)).body;
+      const ops = operations(doc, h().app.openAPIRegistry.definitions).filter((o) => urlFields(doc, o).length);
+      const keyOf = (o: Operation) => `${o.method} ${o.path}`;
+      expect(ops.map(keyOf).sort()).toEqual(Object.keys(urlOperations).sort());
+      const { key } = await h().signup();
+      // A resource for the operations that change one, registered at a public address.
+      const existing = await h().post("/api/v1/webhooks", { url: "https://example.com/hook", events: ["*"] }, key);
+      expect(existing.status).toBe(201);
+      const problems: string[] = [];
+      for (const o of ops) {
+        const { body, list } = urlOperations[keyOf(o)];
+        const path = fillPath(o.path, () => existing.body.data.id);
+        const before = (await h().get(`${list}?limit=100`, key)).body.data;
+        const send = async (url: string) => {
+          for (const field of urlFields(doc, o)) {
+            const res = await h().request(o.method, path, { key, body: { ...body(url), [field]: url } });
+            if (res.status < 400 || res.status >= 500)
+              problems.push(`${o.method} ${path} ${field}=${url} → ${res.status}`);
+          }
+        };
+        for (const url of namedEmbeddings) await send(url);
+        await fc.assert(
+          fc.asyncProperty(embeddedUrl, async (url) => send(url)),
+          { numRuns: RUNS * 4, seed: SEED },
+        );
+        expect((await h().get(`${list}?limit=100`, key)).body.data, `${o.method} ${o.path} wrote`).toEqual(before);
+      }
+      expect(problems).toEqual([]);
+    });
+  },
+  { env: { GPUPLANE_WEBHOOK_ALLOW_PRIVATE: "off" } },
+);

@@ -51,8 +51,16 @@ export const apiKeys = pgTable(
     lastUsedAt: tstz("last_used_at"),
     /** A console log-in's short-lived token: it expires and is not listed among the tenant's API keys. */
     session: boolean("session").notNull().default(false),
+    /** The console session a key was created from; null for a key made otherwise (and for a session itself). */
+    createdBySessionId: text("created_by_session_id"),
+    /** The login email of the person whose console session created the key, or who logged in (a session row). */
+    loginEmail: text("login_email"),
   },
-  (t) => [uniqueIndex("api_keys_key_hash_key").on(t.keyHash), index("api_keys_tenant_idx").on(t.tenantId)],
+  (t) => [
+    uniqueIndex("api_keys_key_hash_key").on(t.keyHash),
+    index("api_keys_tenant_idx").on(t.tenantId),
+    index("api_keys_created_by_session_idx").on(t.createdBySessionId),
+  ],
 );
 
 /** Stored responses for `Idempotency-Key`, shared by every replica. */

@@ -22,6 +22,10 @@ export interface CreateKeyInput {
   expiresAt?: Date | null;
   /** A console session token (signup.ts login): never listed among API keys. */
   session?: boolean;
+  /** The console session this key is created from (its principal's keyId), to tie the key to the person. */
+  createdBySessionId?: string | null;
+  /** The login email of that person (for a session row: who logged in). */
+  loginEmail?: string | null;
 }
 
 /** Creates a key and returns its row with the secret, which is never retrievable again. */
@@ -40,10 +44,29 @@ export async function createKey(ctx: AppContext, tx: Executor, input: CreateKeyI
       permissions: input.permissions?.length ? [...new Set(input.permissions)] : ["read", "write"],
       expiresAt: input.expiresAt ?? null,
       session: input.session ?? false,
+      createdBySessionId: input.createdBySessionId ?? null,
+      loginEmail: input.loginEmail ?? null,
       createdAt: ctx.clock.now(),
     })
     .returning();
   return { ...row, key };
+}
+
+/**
+ * What ties a key to the console session creating it: the session's id and the person's login email (the session
+ * row's, or the tenant's login for a session opened before emails were recorded). Nothing for an API key caller.
+ */
+export async function sessionOrigin(
+  ctx: AppContext,
+  caller: Principal,
+): Promise<Pick<CreateKeyInput, "createdBySessionId" | "loginEmail">> {
+  if (!caller.session) return {};
+  const [row] = await ctx.db
+    .select({ loginEmail: apiKeys.loginEmail, tenantEmail: tenants.email })
+    .from(apiKeys)
+    .leftJoin(tenants, eq(tenants.id, apiKeys.tenantId))
+    .where(eq(apiKeys.id, caller.keyId));
+  return { createdBySessionId: caller.keyId, loginEmail: row?.loginEmail ?? row?.tenantEmail ?? null };
 }
 
 /**
@@ -174,19 +197,86 @@ export async function revokeKey(ctx: AppContext, id: string, caller: Principal, 
   return updated;
 }
 
-/** Log-out: revokes the session token the caller presented; a real API key is left alone (409). */
-export async function endSession(ctx: AppContext, keyId: string): Promise<void> {
-  const ended = await ctx.db
+/**
+ * Log-out: revokes the session token the caller presented; a real API key is left alone (409). With `revokeMinted`
+ * the API keys created from this session are revoked too. Returns how many minted keys were revoked.
+ */
+export async function endSession(ctx: AppContext, keyId: string, revokeMinted = false): Promise<number> {
+  const revoked = await ctx.db.transaction(async (tx) => {
+    const ended = await tx
+      .update(apiKeys)
+      .set({ revokedAt: ctx.clock.now() })
+      .where(and(eq(apiKeys.id, keyId), eq(apiKeys.session, true), isNull(apiKeys.revokedAt)))
+      .returning({ id: apiKeys.id });
+    if (!ended.length)
+      throw new ApiError(
+        "CONFLICT",
+        "this credential is an API key, not a console session: revoke it with DELETE /api/v1/api-keys/{id}",
+      );
+    return revokeMinted ? revokeMintedKeys(ctx, tx, keyId) : 0;
+  });
+  forgetVerifiedKeys(ctx);
+  return revoked;
+}
+
+/** Revokes the active API keys created from a console session. */
+async function revokeMintedKeys(ctx: AppContext, tx: Executor, sessionId: string): Promise<number> {
+  const done = await tx
     .update(apiKeys)
     .set({ revokedAt: ctx.clock.now() })
-    .where(and(eq(apiKeys.id, keyId), eq(apiKeys.session, true), isNull(apiKeys.revokedAt)))
+    .where(and(eq(apiKeys.createdBySessionId, sessionId), isNull(apiKeys.revokedAt)))
     .returning({ id: apiKeys.id });
-  if (!ended.length)
-    throw new ApiError(
-      "CONFLICT",
-      "this credential is an API key, not a console session: revoke it with DELETE /api/v1/api-keys/{id}",
-    );
+  return done.length;
+}
+
+/** Console sessions still open (not revoked, not expired): a tenant's own, or every tenant's (null). */
+export async function listSessions(ctx: AppContext, tenantId: number | null, query: PageQuery) {
+  const base = and(
+    eq(apiKeys.session, true),
+    isNull(apiKeys.revokedAt),
+    or(isNull(apiKeys.expiresAt), gt(apiKeys.expiresAt, ctx.clock.now())),
+    tenantId !== null ? eq(apiKeys.tenantId, tenantId) : undefined,
+  );
+  const total = sql<number>`(select count(*) from ${apiKeys} where ${base})`.mapWith(Number);
+  return paginateCounted(
+    query,
+    (after, take) =>
+      ctx.db
+        .select({ row: apiKeys, total })
+        .from(apiKeys)
+        .where(and(base, after !== undefined ? lt(apiKeys.id, String(after)) : undefined))
+        .orderBy(desc(apiKeys.id))
+        .limit(take),
+    async () => (await ctx.db.select({ n: count() }).from(apiKeys).where(base))[0].n,
+    "text",
+  );
+}
+
+/**
+ * Revokes a console session (a tenant its own, another's is 404; the operator any), at once on this replica (the
+ * verified-key cache is cleared; other replicas within their cache TTL). With `revokeMinted`, the API keys created
+ * from it are revoked in the same transaction. Revoking a session already ended answers it again, unchanged, but
+ * still revokes what it minted when asked.
+ */
+export async function revokeSession(
+  ctx: AppContext,
+  id: string,
+  tenantId: number | null,
+  revokeMinted: boolean,
+): Promise<{ session: ApiKeyRow; revokedKeys: number }> {
+  const [row] = await ctx.db.select().from(apiKeys).where(eq(apiKeys.id, id));
+  if (!row?.session || (tenantId !== null && row.tenantId !== tenantId)) throw notFound("session");
+  const result = await ctx.db.transaction(async (tx) => {
+    const [done] = await tx
+      .update(apiKeys)
+      .set({ revokedAt: ctx.clock.now() })
+      .where(and(eq(apiKeys.id, id), isNull(apiKeys.revokedAt)))
+      .returning();
+    const revokedKeys = revokeMinted ? await revokeMintedKeys(ctx, tx, id) : 0;
+    return { session: done ?? row, revokedKeys };
+  });
   forgetVerifiedKeys(ctx);
+  return result;
 }
 
 const isOperatorAdminKey = (row: ApiKeyRow) =>

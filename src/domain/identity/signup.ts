@@ -65,6 +65,7 @@ export async function login(ctx: AppContext, input: { email: string; password: s
     tenantId: tenant.id,
     expiresAt: new Date(ctx.clock.now().getTime() + CONSOLE_SESSION_MS),
     session: true,
+    loginEmail: email,
   });
   return { tenant, apiKey };
 }

@@ -1,5 +1,5 @@
 import { z } from "@hono/zod-openapi";
-import { checkKeyGrant, createKey, listKeys, revokeKey } from "../../domain/identity/keys.js";
+import { checkKeyGrant, createKey, listKeys, revokeKey, sessionOrigin } from "../../domain/identity/keys.js";
 import { isOperator } from "../../domain/identity/principal.js";
 import { getTenant } from "../../domain/identity/tenants.js";
 import { createRoute, listTenant, tenant, tenantScope } from "../../http/access.js";
@@ -55,7 +55,7 @@ apiKeyRoutes.openapi(
     if (input.expiresAt && input.expiresAt <= ctx.clock.now())
       throw new ApiError("BAD_REQUEST", "expires_at must be in the future");
     if (tenantId !== null) await getTenant(ctx, tenantId);
-    const created = await createKey(ctx, ctx.db, input);
+    const created = await createKey(ctx, ctx.db, { ...input, ...(await sessionOrigin(ctx, caller)) });
     return ok(c, CreatedApiKey, keyView(created), 201);
   },
 );

@@ -5,7 +5,7 @@ import { anyKey, createRoute, publicAccess } from "../../http/access.js";
 import { appCtx, principal, router } from "../../http/env.js";
 import { commonErrors, envelope, errorResponses, jsonBody, jsonResponse, ok } from "../../http/envelope.js";
 import { safeName } from "../../lib/schemas.js";
-import { CreatedApiKey, keyView, Tenant, tenantView } from "./schemas.js";
+import { CreatedApiKey, keyView, RevokeMintedQuery, Tenant, tenantView } from "./schemas.js";
 
 const Credentials = z
   .object({
@@ -62,11 +62,13 @@ authRoutes.openapi(
     path: "/auth/logout",
     access: anyKey,
     tags: ["Auth"],
-    summary: "Log out: ends the console session token presented (an API key is refused: revoke it instead)",
+    summary:
+      "Log out: ends the console session token presented (an API key is refused: revoke it instead); revoke_minted=true also revokes the API keys created from it",
+    request: { query: RevokeMintedQuery },
     responses: { 204: { description: "Session ended" }, 409: errorResponses[409], ...commonErrors },
   }),
   async (c) => {
-    await endSession(appCtx(c), principal(c).keyId);
+    await endSession(appCtx(c), principal(c).keyId, c.req.valid("query").revoke_minted === "true");
     return c.body(null, 204);
   },
 );

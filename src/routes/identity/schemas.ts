@@ -43,6 +43,10 @@ export const ApiKey = z
     expires_at: z.string().nullable(),
     last_used_at: z.string().nullable(),
     revoked_at: z.string().nullable(),
+    created_by_session_id: z.string().nullable().openapi({
+      description: "The console session this key was created from (a person logged in), or null",
+    }),
+    login_email: z.string().nullable().openapi({ description: "The login email of the person whose session made it" }),
   })
   .openapi("ApiKey");
 
@@ -62,7 +66,39 @@ export const keyView = (k: ApiKeyRow & { key?: string }) => ({
   expires_at: k.expiresAt?.toISOString() ?? null,
   last_used_at: k.lastUsedAt?.toISOString() ?? null,
   revoked_at: k.revokedAt?.toISOString() ?? null,
+  created_by_session_id: k.createdBySessionId,
+  login_email: k.loginEmail,
   ...(k.key ? { key: k.key } : {}),
+});
+
+export const Session = z
+  .object({
+    id: z.string(),
+    tenant_id: z.number().int().nullable(),
+    prefix: z.string().openapi({ description: "The first characters of the session token" }),
+    login_email: z.string().nullable().openapi({ description: "Who logged in" }),
+    created_at: z.string(),
+    expires_at: z.string().nullable(),
+    last_used_at: z.string().nullable(),
+    revoked_at: z.string().nullable(),
+  })
+  .openapi("Session");
+
+export const sessionView = (k: ApiKeyRow) => ({
+  id: k.id,
+  tenant_id: k.tenantId,
+  prefix: k.displayPrefix,
+  login_email: k.loginEmail,
+  created_at: k.createdAt.toISOString(),
+  expires_at: k.expiresAt?.toISOString() ?? null,
+  last_used_at: k.lastUsedAt?.toISOString() ?? null,
+  revoked_at: k.revokedAt?.toISOString() ?? null,
+});
+
+export const RevokeMintedQuery = z.object({
+  revoke_minted: z.enum(["true", "false"]).optional().openapi({
+    description: "true: also revoke the API keys created from this session",
+  }),
 });
 
 export const CreateKeyBody = z

@@ -55,6 +55,9 @@ export function ApiKeysPage() {
               <div>
                 <strong>{text(k.label)}</strong>
                 {k.id === me?.key_id && <span className="badge blue">this session</span>}
+                {k.created_by_session_id && (
+                  <div className="muted">made in the console by {text(k.login_email ?? "a session")}</div>
+                )}
               </div>
             ),
           },

@@ -167,10 +167,13 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Log out: ends the console session token presented (an API key is refused: revoke it instead) */
+        /** Log out: ends the console session token presented (an API key is refused: revoke it instead); revoke_minted=true also revokes the API keys created from it */
         post: {
             parameters: {
-                query?: never;
+                query?: {
+                    /** @description true: also revoke the API keys created from this session */
+                    revoke_minted?: "true" | "false";
+                };
                 header?: never;
                 path?: never;
                 cookie?: never;
@@ -568,6 +571,188 @@ export interface paths {
                 };
                 /** @description Conflict: state, capacity or idempotency */
                 409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Rate limited; see Retry-After */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/sessions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List open console sessions, newest first (a tenant's own; an operator's: every tenant's, or tenant_id's) */
+        get: {
+            parameters: {
+                query?: {
+                    limit?: number;
+                    /** @description The `meta.cursor` of the previous page */
+                    cursor?: string;
+                    /** @description Operator keys: one tenant's */
+                    tenant_id?: number;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Sessions */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {string} */
+                            code: "OK";
+                            data: components["schemas"]["Session"][];
+                            meta: components["schemas"]["PageMeta"];
+                        };
+                    };
+                };
+                /** @description Invalid request: the message names the field */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Missing or invalid API key */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The key lacks the scope or permission */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not found (also another tenant's resource) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Rate limited; see Retry-After */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/sessions/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Revoke a console session at once; revoke_minted=true also revokes the API keys created from it (another tenant's session is 404) */
+        delete: {
+            parameters: {
+                query?: {
+                    /** @description true: also revoke the API keys created from this session */
+                    revoke_minted?: "true" | "false";
+                };
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Revoked */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {string} */
+                            code: "OK";
+                            data: components["schemas"]["RevokedSession"];
+                        };
+                    };
+                };
+                /** @description Invalid request: the message names the field */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Missing or invalid API key */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The key lacks the scope or permission */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not found (also another tenant's resource) */
+                404: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -11503,6 +11688,10 @@ export interface components {
             expires_at: string | null;
             last_used_at: string | null;
             revoked_at: string | null;
+            /** @description The console session this key was created from (a person logged in), or null */
+            created_by_session_id: string | null;
+            /** @description The login email of the person whose session made it */
+            login_email: string | null;
         };
         Error: {
             /** @example BAD_REQUEST */
@@ -11557,6 +11746,22 @@ export interface components {
             total: number;
             cursor: string | null;
             has_more: boolean;
+        };
+        Session: {
+            id: string;
+            tenant_id: number | null;
+            /** @description The first characters of the session token */
+            prefix: string;
+            /** @description Who logged in */
+            login_email: string | null;
+            created_at: string;
+            expires_at: string | null;
+            last_used_at: string | null;
+            revoked_at: string | null;
+        };
+        RevokedSession: components["schemas"]["Session"] & {
+            /** @description API keys created from the session revoked with it */
+            revoked_keys: number;
         };
         CreateTenant: {
             name: string;
