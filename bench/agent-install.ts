@@ -78,6 +78,9 @@ for (let i = 0; i < RUNS; i++) {
     ],
     { stdio: ["pipe", "ignore", "ignore"], cwd: dir },
   );
+  // Listen for the script's exit now: it starts the agent in the background and returns, often before the node is
+  // active, and a `close` listener added after that would wait forever (the hang this bench had).
+  const closed = new Promise((r) => sh.once("close", r));
   sh.stdin.end(script);
   for (;;) {
     const nodes = (await api("GET", "/api/v1/nodes")).data;
@@ -87,7 +90,7 @@ for (let i = 0; i < RUNS; i++) {
     await new Promise((r) => setTimeout(r, 100));
   }
   install.push(performance.now() - t);
-  await new Promise((r) => sh.once("close", r));
+  await closed;
   const pidFile = join(root, "var/lib/gpuplane-agent/run.pid");
   if (existsSync(pidFile)) pids.push(readFileSync(pidFile, "utf8").trim());
 }

@@ -17,6 +17,8 @@ const all = [
   "containers",
   "upstreams",
   "cli",
+  "agent-install",
+  "agent-rss",
 ];
 const wanted = process.argv.slice(2);
 const chosen = wanted.length ? wanted : all;

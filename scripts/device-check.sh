@@ -12,8 +12,19 @@
 # It only reads the GPUs (nvidia-smi queries); it never changes a setting. Needs Node and this checkout's
 # node_modules (npm ci), and no network beyond 127.0.0.1.
 #   usage: OUT=/tmp/out scripts/device-check.sh
+# From the device kit (`npm run build:device-kit`: this script beside the single-file agent, no node_modules) it runs
+# step 1 with only `node`; steps 2-4 need the server, which the kit does not bundle yet: point GPUPLANE_CHECKOUT at a
+# checkout with node_modules, or the report stops after step 1 and says so.
 set -uo pipefail
-cd "$(dirname "$0")/.."
+KIT="$(cd "$(dirname "$0")" && pwd)"
+if [ -f "$KIT/gpuplane-agent.mjs" ]; then
+  AGENT="$KIT/gpuplane-agent.mjs"
+  CHECKOUT="${GPUPLANE_CHECKOUT:-}"
+else
+  CHECKOUT="$(cd "$KIT/.." && pwd)"
+  AGENT="$CHECKOUT/packages/agent/bin/gpuplane-agent.mjs"
+fi
+[ -n "$CHECKOUT" ] && cd "$CHECKOUT"
 OUT="${OUT:-$(mktemp -d)}"
 mkdir -p "$OUT"
 REPORT="$OUT/device-report.txt"
@@ -47,13 +58,17 @@ if ! command -v nvidia-smi >/dev/null; then say "nvidia-smi not found: not a GPU
 nvidia-smi -L | tee -a "$REPORT"
 
 section "agent --once --dry-run (real nvidia-smi)"
-node packages/agent/bin/gpuplane-agent.mjs --once --dry-run --state-dir "$WORK/dry" >"$WORK/dry-run.json" 2>>"$REPORT"
+node "$AGENT" --once --dry-run --state-dir "$WORK/dry" >"$WORK/dry-run.json" 2>>"$REPORT"
 node -e '
   const d = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
   console.log(`host ${d.host.hostname} ${d.host.ipAddress} cpus=${d.host.cpuCores} ram=${d.host.ramGb}GB nvidia_smi_error=${d.nvidia_smi_error}`);
   for (const g of d.gpus) console.log(`GPU ${g.index} ${g.uuid} ${g.name} bus=${g.busId} driver=${g.driverVersion} vram=${g.memoryTotalMb}MiB util=${g.utilizationPct}% temp=${g.temperatureC}C power=${g.powerDrawW}W ecc_uncorr=${g.eccUncorrectedVolatile} retired_pending=${g.retiredPagesPending} remap_failure=${g.remappedRowsFailure} throttle=[${g.throttle}]`);
   for (const h of d.would_send_heartbeat.gpus) console.log(`health GPU ${h.index}: ${h.health}${h.reason ? " (" + h.reason + ")" : ""}`);' "$WORK/dry-run.json" | tee -a "$REPORT"
 
+if [ -z "$CHECKOUT" ]; then
+  say "server: not in the device kit (set GPUPLANE_CHECKOUT to a checkout with node_modules); stopping after step 1"
+  exit 0
+fi
 section "server"
 PORT=$PORT HOST=127.0.0.1 GPUPLANE_DATA_DIR="$WORK/data" GPUPLANE_ADMIN_KEY="$KEY" GPUPLANE_SIMULATOR=off \
   GPUPLANE_SCHEDULER_INTERVAL_S=2 GPUPLANE_NODE_GRACE_S=30 LOG_LEVEL=warn \
@@ -65,7 +80,7 @@ TOKEN=$(api POST "/api/v1/clusters/$CLUSTER/join-tokens" '{}' | field data.token
 say "cluster $CLUSTER, join token issued: ${TOKEN:0:8}…"
 
 section "agent joined"
-node packages/agent/bin/gpuplane-agent.mjs --server "$SERVER" --token "$TOKEN" --state-dir "$WORK/state" \
+node "$AGENT" --server "$SERVER" --token "$TOKEN" --state-dir "$WORK/state" \
   --interval 2 --wait 10 --runtime none >"$WORK/agent.log" 2>&1 &
 AGENT_PID=$!
 for _ in $(seq 1 30); do [ -f "$WORK/state/credentials.json" ] && break; sleep 1; done
@@ -140,7 +155,7 @@ container_checks() {
   podman image exists "$IMAGE" || scripts/build-test-image.sh podman >>"$REPORT" 2>&1 \
     || { say "no image $IMAGE and it could not be built (no network?): container checks skipped"; return; }
   api PATCH /api/v1/images/ubuntu-22.04-cuda-12.4-cluster "{\"oci_ref\":\"$IMAGE\"}" >/dev/null
-  node packages/agent/bin/gpuplane-agent.mjs --state-dir "$WORK/state" --interval 2 --wait 10 --runtime podman \
+  node "$AGENT" --state-dir "$WORK/state" --interval 2 --wait 10 --runtime podman \
     --ip 127.0.0.1 --publish-ip 127.0.0.1 --ssh-ports 22000-22099 --image "$IMAGE" --job-image "$IMAGE" \
     --name-prefix gpdc >"$WORK/agent-containers.log" 2>&1 &
   AGENT_PID=$!
