@@ -54,5 +54,8 @@ export function dockerReady(): true | string {
       "dockerd has no GPU driver for --gpus (no nvidia-container-runtime-hook on its PATH): restart it with " +
       "scripts/start-test-docker.sh, which puts the fake hook there"
     );
+  // With the hook there, the probe's made-up GPU is refused by name; any other failure means Docker cannot run here.
+  if (probe.status !== 0 && !probe.stderr.includes("gpuplane-probe"))
+    return `docker cannot run a container here: ${(probe.stderr || String(probe.error)).slice(-300)}`;
   return true;
 }
