@@ -12,9 +12,12 @@ if [ ! -x "$DOCKERD" ] || [ -z "$DOCKER" ]; then
   exit 1
 fi
 if "$DOCKER" info >/dev/null 2>&1; then exit 0; fi
+# The fake NVIDIA hook (packages/agent/test/fake-nvidia-hook) last on dockerd's PATH: dockerd registers its `--gpus`
+# driver only when nvidia-container-runtime-hook is on its PATH; a real NVIDIA Container Toolkit's hook comes first.
+HOOKS="$(cd "$(dirname "$0")/.." && pwd)/packages/agent/test/fake-nvidia-hook"
 for driver in overlay2 vfs; do
   # iptables=true: Docker's own NAT for published ports; the agent's GPUPLANE-* chains sit above it.
-  nohup "$DOCKERD" --storage-driver "$driver" --data-root /var/lib/docker-gpuplane-test \
+  PATH="$PATH:$HOOKS" nohup "$DOCKERD" ${GPUPLANE_DOCKERD_ARGS:-} --storage-driver "$driver" --data-root /var/lib/docker-gpuplane-test \
     --exec-root /var/run/docker-gpuplane-test --pidfile /var/run/docker-gpuplane-test.pid \
     >"/tmp/dockerd-$driver.log" 2>&1 &
   pid=$!

@@ -8,9 +8,9 @@ import { serve } from "@hono/node-server";
 import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { gpuAllocations, gpus, instances } from "../../src/db/schema/index.js";
-import { describeOneDb } from "../helpers/harness.js";
+import { describeOneDb, type Harness } from "../helpers/harness.js";
 import { fund } from "../instances/fixtures.js";
-import { podmanEnv, podmanReady, TEST_IMAGE } from "./podman.js";
+import { dockerReady, podmanEnv, podmanReady, TEST_IMAGE } from "./podman.js";
 import { TestHost, until as untilWithin } from "./spawn-agent.js";
 
 /**
@@ -23,10 +23,19 @@ import { TestHost, until as untilWithin } from "./spawn-agent.js";
 const until = <T>(what: string, probe: () => Promise<T | undefined | false | null>, ms = 60_000) =>
   untilWithin(what, probe, ms);
 
-const ready = podmanReady();
-const suite = ready === true ? describeOneDb : (name: string) => describe.skip(`${name} (${ready})`, () => {});
+type Engine = "podman" | "docker";
+const engines: [Engine, () => true | string][] = [
+  ["podman", podmanReady],
+  ["docker", dockerReady],
+];
+for (const [engine, isReady] of engines) {
+  const ready = isReady();
+  if (ready !== true) console.warn(`warning: the container tests on ${engine} are skipped: ${ready}`);
+  const suite = ready === true ? describeOneDb : (name: string) => describe.skip(`${name} (${ready})`, () => {});
+  suite(`instances and jobs as containers on ${engine}`, (h) => containerTests(engine, h));
+}
 
-suite("instances and jobs as containers on podman", (h) => {
+function containerTests(engine: Engine, h: () => Harness) {
   const run = randomBytes(3).toString("hex");
   const kind = `test${run}.gpuplane.dev/gpu`;
   const prefix = `gpt${run}`;
@@ -41,9 +50,14 @@ suite("instances and jobs as containers on podman", (h) => {
   const keys: Record<string, string> = {};
   let uuids: string[] = [];
 
-  const podman = (...args: string[]) => execFileSync("podman", args, { env: podmanEnv(), encoding: "utf8" }).trim();
+  /** The engine's own CLI, as an operator would use it on the host. */
+  const podman = (...args: string[]) => execFileSync(engine, args, { env: podmanEnv(), encoding: "utf8" }).trim();
+  // podman's .State reads "Up 3 seconds" / "Exited (0) …"; docker's is "running" / "exited", its .Status the former.
   const ours = () =>
-    podman("ps", "-a", "--filter", `label=gpuplane.agent=${prefix}`, "--format", "{{.Names}} {{.State}}");
+    podman(
+      ...["ps", "-a", "--filter", `label=gpuplane.agent=${prefix}`],
+      ...["--format", `{{.Names}} {{.${engine === "docker" ? "Status" : "State"}}}`],
+    );
   const ssh = (keyName: string | number, port: number, command: string) =>
     spawnSync(
       "ssh",
@@ -56,7 +70,7 @@ suite("instances and jobs as containers on podman", (h) => {
       { encoding: "utf8", timeout: 20_000 },
     );
   const agentArgs = () => [
-    ...["--runtime", "podman", "--cdi-kind", kind, "--name-prefix", prefix, "--publish-ip", "127.0.0.1"],
+    ...["--runtime", engine, "--cdi-kind", kind, "--name-prefix", prefix, "--publish-ip", "127.0.0.1"],
     ...["--ssh-ports", `${firstPort}-${firstPort + 49}`, "--ip", "127.0.0.1", "--image", TEST_IMAGE],
     ...["--job-image", TEST_IMAGE, "--ssh-ready-timeout", "30", "--data-dir", join(dir, "data")],
   ];
@@ -166,11 +180,15 @@ suite("instances and jobs as containers on podman", (h) => {
     await new Promise((r) => http.close(r));
   });
 
-  it("warns at start-up about a GPU no CDI spec names, with the command that fixes it", async () => {
-    await until("CDI warning", async () => host.output.includes("nvidia-ctk cdi generate"));
-    expect(host.output).toContain(`${kind}=${uuids[3]}`);
-    expect(host.output).toContain("nvidia-ctk cdi generate");
-  });
+  // Docker has no CDI (its GPUs go through --gpus and the NVIDIA hook): the warning is podman's.
+  it.skipIf(engine === "docker")(
+    "warns at start-up about a GPU no CDI spec names, with the command that fixes it",
+    async () => {
+      await until("CDI warning", async () => host.output.includes("nvidia-ctk cdi generate"));
+      expect(host.output).toContain(`${kind}=${uuids[3]}`);
+      expect(host.output).toContain("nvidia-ctk cdi generate");
+    },
+  );
 
   let a: { id: string; port: number; tenant: Awaited<ReturnType<typeof customer>> };
 
@@ -352,7 +370,7 @@ suite("instances and jobs as containers on podman", (h) => {
     expect(await h().ctx.db.select().from(gpuAllocations).where(eq(gpuAllocations.jobId, j.id))).toEqual([]);
   }, 180_000);
 
-  it("a GPU missing from the CDI spec fails the job with podman's message; the agent keeps serving", async () => {
+  it("a GPU missing from the CDI spec fails the job with the runtime's message; the agent keeps serving", async () => {
     const submitted = await h().post("/api/v1/jobs", {
       cluster_id: clusterId,
       name: "all-gpus",
@@ -447,4 +465,4 @@ suite("instances and jobs as containers on podman", (h) => {
         .filter((l) => l.includes(`-j-${job.body.data.id}`)),
     ).toEqual([]);
   }, 180_000);
-});
+}

@@ -32,3 +32,30 @@ export function podmanReady(): true | string {
   if (built.status !== 0) return `scripts/build-test-image.sh failed: ${built.stderr.slice(-500)}`;
   return true;
 }
+
+/**
+ * True when a Docker engine answers, can take `--gpus` (dockerd started with the NVIDIA hook, here the fake one, on
+ * its PATH, as scripts/start-test-docker.sh starts it) and has the test image (built if missing); else why not.
+ */
+export function dockerReady(): true | string {
+  const info = spawnSync("docker", ["info", "--format", "{{.ServerVersion}}"], { encoding: "utf8" });
+  if (info.error || info.status !== 0 || !info.stdout.trim())
+    return "no Docker engine answers here (start one with scripts/start-test-docker.sh)";
+  if (spawnSync("ssh", ["-V"]).error) return "no ssh client here";
+  const script = resolve(import.meta.dirname, "../../scripts/build-test-image.sh");
+  const built = spawnSync(script, ["docker"], { encoding: "utf8", timeout: 180_000 });
+  if (built.status !== 0) return `scripts/build-test-image.sh docker failed: ${built.stderr.slice(-500)}`;
+  const probe = spawnSync("docker", ["run", "--rm", "--gpus", "device=gpuplane-probe", TEST_IMAGE, "true"], {
+    encoding: "utf8",
+    timeout: 60_000,
+  });
+  if (/could not select device driver/.test(probe.stderr))
+    return (
+      "dockerd has no GPU driver for --gpus (no nvidia-container-runtime-hook on its PATH): restart it with " +
+      "scripts/start-test-docker.sh, which puts the fake hook there"
+    );
+  // With the hook there, the probe's made-up GPU is refused by name; any other failure means Docker cannot run here.
+  if (probe.status !== 0 && !probe.stderr.includes("gpuplane-probe"))
+    return `docker cannot run a container here: ${(probe.stderr || String(probe.error)).slice(-300)}`;
+  return true;
+}
