@@ -80,6 +80,15 @@ const env = z.object({
   GPUPLANE_WEBHOOK_ALLOW_PRIVATE: z.enum(["on", "off"]).default("off"),
   /** When set, `/metrics` answers only `Authorization: Bearer <this token>` (Prometheus' `bearer_token`). */
   GPUPLANE_METRICS_TOKEN: z.string().min(16, "GPUPLANE_METRICS_TOKEN must be at least 16 characters").optional(),
+  /**
+   * Bring your own image: the registries a customer's image reference may name (comma-separated hosts, `localhost`
+   * for images already on the nodes), and the largest image (GB, checked by the agent after the pull; 0: no limit).
+   */
+  GPUPLANE_IMAGE_REGISTRIES: z
+    .string()
+    .regex(/^[a-z0-9.:-]+(,[a-z0-9.:-]+)*$/i, "GPUPLANE_IMAGE_REGISTRIES must be comma-separated registry hosts")
+    .default("docker.io,ghcr.io,nvcr.io,quay.io"),
+  GPUPLANE_IMAGE_MAX_GB: z.coerce.number().min(0).max(10_000).default(50),
   STRIPE_SECRET_KEY: z.string().optional(),
   STRIPE_WEBHOOK_SECRET: z.string().optional(),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
@@ -134,6 +143,8 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     trustProxy: e.GPUPLANE_TRUST_PROXY === "on",
     webhookAllowPrivate: e.GPUPLANE_WEBHOOK_ALLOW_PRIVATE === "on",
     metricsToken: e.GPUPLANE_METRICS_TOKEN,
+    imageRegistries: e.GPUPLANE_IMAGE_REGISTRIES.split(",").map((r) => r.toLowerCase()),
+    imageMaxGb: e.GPUPLANE_IMAGE_MAX_GB,
     stripeSecretKey: e.STRIPE_SECRET_KEY,
     stripeWebhookSecret: e.STRIPE_WEBHOOK_SECRET,
     logLevel: e.LOG_LEVEL,

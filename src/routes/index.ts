@@ -12,6 +12,7 @@ import { tenantRoutes } from "./identity/tenants.js";
 import { whoamiRoutes } from "./identity/whoami.js";
 import { routers as instances } from "./instances/index.js";
 import { routers as jobs } from "./jobs/index.js";
+import { routers as launchTemplates } from "./launch-templates/index.js";
 import { routers as metrics } from "./metrics/index.js";
 import { routers as upstreamProviders } from "./providers/index.js";
 import { routers as sshKeys } from "./ssh-keys/index.js";
@@ -29,6 +30,7 @@ export function mountRoutes(app: Router) {
     tenantRoutes,
     ...catalog,
     ...instances,
+    ...launchTemplates,
     ...sshKeys,
     ...volumes,
     ...waitlist,

@@ -58,6 +58,21 @@ export const instances = pgTable(
     sshUser: text("ssh_user"),
     sshKeyIds: text("ssh_key_ids").array().notNull(),
     sshPublicKeys: text("ssh_public_keys").array().notNull(),
+    /**
+     * The customer's own OCI image reference (bring your own image), allowed by the operator's registry policy; null:
+     * the catalog image `image_id`. With it set, `image_id` holds the same reference.
+     */
+    imageRef: text("image_ref"),
+    /** Environment variables for the container; a `secret` entry's value is write-only (never in an API answer). */
+    env: jsonb("env").$type<ContainerEnvVar[]>().notNull().default([]),
+    /** The start command (argv) run in the container beside SSH; null: none. */
+    command: text("command").array(),
+    /** Container disk size asked for (GB), within the instance type's; null: the type's. */
+    diskGb: integer("disk_gb"),
+    /** Ports to expose, as declared. */
+    ports: jsonb("ports").$type<DeclaredPort[]>().notNull().default([]),
+    /** Where each declared port answers, as the agent or the cloud reported it once running. */
+    portMappings: jsonb("port_mappings").$type<PortMapping[]>().notNull().default([]),
     createdAt: createdAt(),
     updatedAt: tstz("updated_at").notNull().defaultNow(),
     /** Start of the current running period (null while not running). */
@@ -71,6 +86,49 @@ export const instances = pgTable(
     index("instances_tenant_idx").on(t.tenantId, t.id),
     index("instances_status_idx").on(t.status),
     index("instances_node_idx").on(t.nodeId),
+  ],
+);
+
+export interface ContainerEnvVar {
+  name: string;
+  value: string;
+  secret: boolean;
+}
+export interface DeclaredPort {
+  port: number;
+  protocol: "http" | "tcp";
+}
+export interface PortMapping extends DeclaredPort {
+  /** The address the port answers on: the node's or the cloud's public IP, or a proxy host. */
+  host: string;
+  hostPort: number;
+  /** An HTTPS URL where the cloud proxies the port (RunPod's `<pod>-<port>.proxy.runpod.net`), else null. */
+  url?: string | null;
+}
+
+/** A tenant's saved launch settings (own image, env, command, disk, ports), reusable for new instances. */
+export const launchTemplates = pgTable(
+  "launch_templates",
+  {
+    id: text("id").primaryKey(),
+    tenantId: integer("tenant_id")
+      .notNull()
+      .references(() => tenants.id, { onDelete: "cascade" }),
+    name: text("name").notNull(),
+    /** An own OCI image reference (checked against the registry policy), or else a catalog image slug: one is set. */
+    image: text("image"),
+    templateSlug: text("template_slug"),
+    instanceType: text("instance_type"),
+    env: jsonb("env").$type<ContainerEnvVar[]>().notNull().default([]),
+    command: text("command").array(),
+    diskGb: integer("disk_gb"),
+    ports: jsonb("ports").$type<DeclaredPort[]>().notNull().default([]),
+    createdAt: createdAt(),
+    updatedAt: tstz("updated_at").notNull().defaultNow(),
+  },
+  (t) => [
+    uniqueIndex("launch_templates_tenant_name").on(t.tenantId, t.name),
+    index("launch_templates_tenant_idx").on(t.tenantId, t.id),
   ],
 );
 

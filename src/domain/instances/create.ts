@@ -5,7 +5,7 @@ import { instances } from "../../db/schema/index.js";
 import { ApiError, badRequest, NoCapacity } from "../../lib/errors.js";
 import { newId } from "../../lib/ids.js";
 import { assertMinimumBalance } from "../billing/balance.js";
-import { resolveImage } from "../catalog/images.js";
+import { type ImageRow, resolveImage } from "../catalog/images.js";
 import { capacityOf } from "../catalog/offers.js";
 import { listRegions, resolveRegion } from "../catalog/regions.js";
 import { type InstanceType, priceIn, resolveInstanceType } from "../catalog/types.js";
@@ -15,6 +15,7 @@ import type { Placement } from "../placement/types.js";
 import { assertQuota } from "../quota.js";
 import { tenantKeysById } from "../ssh-keys/keys.js";
 import { attachVolume, createVolume, type VolumeType } from "../volumes/volumes.js";
+import { assertImageAllowed, type ContainerSettings, checkContainerSettings } from "./container.js";
 import { eventData, transition } from "./record.js";
 import type { InstanceRow } from "./row.js";
 
@@ -31,8 +32,10 @@ export interface CreateInstanceRequest {
   newVolumes?: { name: string; sizeGb: number; type: VolumeType }[];
   /** When a resold cloud's offers all refuse for capacity, wait for capacity instead of failing. */
   waitlist?: boolean;
+  /** Own image, env, start command, disk and ports (src/domain/instances/container.ts). */
+  container?: ContainerSettings;
   /** The request's own field names, so errors speak the caller's dialect ("planId" or "cluster_type"). */
-  fields?: { instanceType?: string; image?: string; region?: string; sshKeyIds?: string };
+  fields?: { instanceType?: string; image?: string; region?: string; sshKeyIds?: string; imageRef?: string };
 }
 
 /**
@@ -45,8 +48,17 @@ export async function createInstance(
   tenantId: number,
   request: CreateInstanceRequest,
 ): Promise<InstanceRow> {
-  const fields = { instanceType: "instance_type", image: "image", region: "region", sshKeyIds: "ssh_key_ids" };
+  const fields = {
+    instanceType: "instance_type",
+    image: "image",
+    region: "region",
+    sshKeyIds: "ssh_key_ids",
+    imageRef: "image",
+  };
   Object.assign(fields, request.fields);
+  const container = request.container ?? {};
+  const imageRef = container.imageRef ?? null;
+  if (imageRef) assertImageAllowed(ctx.config, imageRef, fields.imageRef);
   if (!request.sshKeyIds.length) {
     throw badRequest(`${fields.sshKeyIds} is required: upload a public key with POST /api/v1/ssh-keys`);
   }
@@ -55,11 +67,12 @@ export async function createInstance(
     resolveInstanceType(ctx, request.instanceType).catch((error) => {
       throw error instanceof ApiError ? badRequest(`${fields.instanceType}: ${error.message}`) : error;
     }),
-    resolveImage(ctx.db, request.image, fields.image),
+    imageRef ? ownImage(imageRef) : resolveImage(ctx.db, request.image, fields.image),
     tenantKeysById(ctx.db, tenantId, request.sshKeyIds, fields.sshKeyIds),
     request.regionId ? resolveRegion(ctx.db, request.regionId, fields.region) : null,
   ]);
-  if (!image.compatibleGpus.includes(type.gpuModel)) {
+  checkContainerSettings(container, type.diskGb);
+  if (!imageRef && !image.compatibleGpus.includes(type.gpuModel)) {
     throw badRequest(
       `${fields.image} '${image.id}' does not support ${type.gpuModel} GPUs (it supports ${image.compatibleGpus.join(", ")})`,
     );
@@ -91,6 +104,11 @@ export async function createInstance(
         status: "ordered",
         sshKeyIds: keys.map((k) => k.id),
         sshPublicKeys: keys.map((k) => k.publicKey),
+        imageRef,
+        env: container.env ?? [],
+        command: container.command?.length ? container.command : null,
+        diskGb: container.diskGb ?? null,
+        ports: container.ports ?? [],
         createdAt: now,
         updatedAt: now,
       })
@@ -107,6 +125,7 @@ export async function createInstance(
       waitlist: request.waitlist,
       image,
       volumes: attached,
+      container: { imageRef, env: container.env, command: container.command, ports: container.ports },
     });
     if (!placement) throw noCapacity(request.instanceType, regionId);
     return applyPlacement(ctx, tx, ordered, placement);
@@ -132,6 +151,14 @@ export async function applyPlacement(ctx: AppContext, tx: Executor, row: Instanc
   });
   if (!placement.running) return placed;
   return transition(ctx, tx, placed, "running", { set: { ...placement.running } });
+}
+
+/** An own image stands in for a catalog row: any GPU, launched as is on the fleet and on clouds that run any image. */
+async function ownImage(ref: string): Promise<ImageRow> {
+  return {
+    ...{ id: ref, name: ref, os: "custom", cudaVersion: null, description: null, compatibleGpus: [] },
+    ...{ ociRef: ref, upstreamImages: {}, active: true, createdAt: new Date(0) },
+  };
 }
 
 /** 409 with a pointer to the waitlist, which can notify or auto-deploy when capacity frees up. */

@@ -175,8 +175,11 @@ export async function markInstanceRunning(
   return ctx.db.transaction(async (tx) => {
     const row = await lockInstance(tx, instanceId, null);
     if (row.status === "running") {
-      if (row.ipAddress === endpoint.ipAddress && row.sshUser === endpoint.sshUser && row.sshPort === endpoint.sshPort)
-        return row;
+      const samePorts =
+        !endpoint.portMappings || JSON.stringify(endpoint.portMappings) === JSON.stringify(row.portMappings);
+      const same =
+        row.ipAddress === endpoint.ipAddress && row.sshUser === endpoint.sshUser && row.sshPort === endpoint.sshPort;
+      if (same && samePorts) return row;
       const [updated] = await tx
         .update(instances)
         .set({ ...endpoint, updatedAt: ctx.clock.now() })

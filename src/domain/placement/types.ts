@@ -1,5 +1,6 @@
 import type { AppContext } from "../../context.js";
 import type { Executor } from "../../db/client.js";
+import type { PortMapping } from "../../db/schema/index.js";
 import type { InstanceType } from "../catalog/types.js";
 import type { InstanceRow } from "../instances/row.js";
 
@@ -7,6 +8,8 @@ export interface SshEndpoint {
   ipAddress: string;
   sshUser: string;
   sshPort: number;
+  /** Where each declared port answers (the agent's or the cloud's report); absent: unchanged. */
+  portMappings?: PortMapping[];
 }
 
 /** What a provider says after it accepted an instance: where it is, and whether it is already reachable. */
@@ -31,6 +34,8 @@ export interface ProvisionOptions {
   /** What the create already read, so the provider need not read it again: the image row, the volumes attached. */
   image?: { id: string; upstreamImages: Record<string, string> | null; ociRef: string | null };
   volumes?: { id: string; regionId: string }[];
+  /** What the customer set beyond the catalog (own image, env, command, ports): only some clouds can carry it. */
+  container?: { imageRef?: string | null; env?: unknown[]; command?: string[] | null; ports?: unknown[] };
 }
 
 /** What the provider reports for one instance; `unchanged` when it has nothing newer than the record. */

@@ -8,6 +8,7 @@ import type { ConfiguredCloud } from "../../providers/upstream/setup.js";
 import type { UpstreamCloud, UpstreamName } from "../../providers/upstream/types.js";
 import { upstreamImageFor } from "../catalog/images.js";
 import type { InstanceType } from "../catalog/types.js";
+import { containerAsks } from "../instances/container.js";
 import type { InstanceRow } from "../instances/row.js";
 import { billedWhileStoppedNote } from "../providers/billing-rule.js";
 import type { Placement, Provider, ProvisionOptions } from "./types.js";
@@ -84,6 +85,19 @@ export class UpstreamProviders implements Provider {
     // Only the clouds the image is mapped to sell it (the image map, src/domain/catalog/images.ts).
     const [image] = options.image ? [options.image] : await tx.select().from(images).where(eq(images.id, row.imageId));
     const imageOn = new Map(offered.map((o) => [o.provider, image ? upstreamImageFor(image, o.provider) : null]));
+    // Own images, env, start commands and ports go only to clouds that take them (RunPod); never silently dropped.
+    const asks = containerAsks(options.container ?? row);
+    if (asks.length) {
+      const refused = [...new Set(offered.map((o) => o.provider))].filter(
+        (p) => !this.clouds.get(p as UpstreamName)?.cloud.containerOptions,
+      );
+      for (const p of refused) imageOn.set(p, null);
+      if (offered.length && refused.length === new Set(offered.map((o) => o.provider)).size) {
+        throw badRequest(
+          `${asks.join(", ")} ${asks.length > 1 ? "are" : "is"} not supported on provider ${refused.join(", ")}, the cloud${refused.length > 1 ? "s" : ""} selling ${row.requestedType} here; launch without them or choose a type sold on RunPod or the fleet`,
+        );
+      }
+    }
     const imaged = offered.filter((o) => imageOn.get(o.provider));
     if (offered.length && !imaged.length) {
       const clouds = [...new Set(offered.map((o) => o.provider))].join(", ");

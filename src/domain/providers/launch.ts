@@ -147,6 +147,8 @@ async function launchOne(ctx: AppContext, upstream: UpstreamProviders, claim: Cl
           image: c.upstreamImage ?? instance.imageId,
           sshPublicKeys: instance.sshPublicKeys,
           ...(attached.length ? { volumeIds: await upstreamVolumes(ctx, cloud, c, attached) } : {}),
+          // Planned only onto clouds that take them (UpstreamProviders.provision): the customer's container settings.
+          ...(cloud.containerOptions ? containerLaunch(instance) : {}),
         }));
       upstream.noteOk(c.provider);
       await commitLaunch(ctx, cloud, launch, c, upstreamId, index, tried);
@@ -321,4 +323,14 @@ async function deferLaunch(ctx: AppContext, instanceId: string, index: number, t
     .update(upstreamLaunches)
     .set({ nextCandidate: index, tried, leaseUntil: new Date(ctx.clock.now().getTime() + delay) })
     .where(eq(upstreamLaunches.instanceId, instanceId));
+}
+
+/** The instance's env (secret values too: the cloud's container needs them), start command, disk and ports. */
+function containerLaunch(instance: InstanceRow) {
+  return {
+    env: Object.fromEntries(instance.env.map((v) => [v.name, v.value])),
+    command: instance.command,
+    diskGb: instance.diskGb,
+    ports: instance.ports,
+  };
 }

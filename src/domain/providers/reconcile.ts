@@ -35,13 +35,23 @@ export interface ReconcileStats {
 
 type Row = Pick<
   typeof instances.$inferSelect,
-  "id" | "status" | "providerRef" | "ipAddress" | "sshPort" | "sshUser" | "runningSince" | "stoppedAt" | "updatedAt"
+  | "id"
+  | "status"
+  | "providerRef"
+  | "ipAddress"
+  | "sshPort"
+  | "sshUser"
+  | "runningSince"
+  | "stoppedAt"
+  | "updatedAt"
+  | "portMappings"
 > & { launchedAt: Date | null; lastSeenAt: Date | null };
 
 const rowColumns = {
   id: instances.id,
   status: instances.status,
   providerRef: instances.providerRef,
+  portMappings: instances.portMappings,
   ipAddress: instances.ipAddress,
   sshPort: instances.sshPort,
   sshUser: instances.sshUser,
@@ -174,13 +184,22 @@ async function applyListed(ctx: AppContext, cloud: UpstreamCloud, name: Upstream
   switch (u.state) {
     case "running": {
       if (!reachable(u)) return null; // running without an address yet: it appears on a later pass
-      const endpoint = { ipAddress: u.ipAddress!, sshPort: u.sshPort!, sshUser: row.sshUser ?? u.sshUser };
+      const endpoint = {
+        ipAddress: u.ipAddress!,
+        sshPort: u.sshPort!,
+        sshUser: row.sshUser ?? u.sshUser,
+        ...(u.ports ? { portMappings: u.ports } : {}),
+      };
       if (row.status === "provisioning") {
         await markInstanceRunning(ctx, row.id, { ...endpoint, sshUser: u.sshUser }, runStart(cloud, row, u));
         return "running" as const;
       }
       // A new address or SSH port (RunPod maps port 22 anew on every restart).
-      if (row.status === "running" && (row.ipAddress !== endpoint.ipAddress || row.sshPort !== endpoint.sshPort)) {
+      const moved = row.ipAddress !== endpoint.ipAddress || row.sshPort !== endpoint.sshPort;
+      if (
+        row.status === "running" &&
+        (moved || (u.ports && JSON.stringify(u.ports) !== JSON.stringify(row.portMappings)))
+      ) {
         await markInstanceRunning(ctx, row.id, endpoint);
       }
       return null;

@@ -25,6 +25,23 @@ const pod = z.object({
   status: z.string(),
   ssh: z.object({ direct: sshEndpoint.nullish() }).nullish(),
   startedAt: z.string().nullish(),
+  /** The ports asked for at create ("8888/http", "22/tcp"). */
+  ports: z.array(z.string()).nullish(),
+  /** Where each is published once running: a tcp port's public mapping on the host's IP. */
+  runtime: z
+    .object({
+      ports: z
+        .array(
+          z.object({
+            private: z.number().nullish(),
+            public: z.number().nullish(),
+            type: z.string().nullish(),
+            ip: z.string().nullish(),
+          }),
+        )
+        .nullish(),
+    })
+    .nullish(),
 });
 /** GET /v2/pods: each pod is read on its own, so one pod of a shape we do not know never hides the others. */
 const podsBody = z.object({ pods: z.array(z.unknown()) });
@@ -77,6 +94,8 @@ const states: Record<string, UpstreamInstance["state"]> = {
 export class RunPodCloud implements UpstreamCloud {
   readonly name = "runpod" as const;
   readonly canStop = true;
+  /** Any image, with env, a start command (`args`) and exposed ports (`ports`: "8888/http", "6006/tcp"). */
+  readonly containerOptions = true;
   /**
    * RunPod's docs (runpod/docs `pods/pricing.mdx`, `accounts-billing/billing.mdx`, read at commit a900806e): "Pods are
    * billed by the second for compute and storage". Storage: the container disk costs $0.10/GB/month while the pod
@@ -166,11 +185,16 @@ export class RunPodCloud implements UpstreamCloud {
           dataCenterIds: [request.upstreamRegion],
           // ssh.direct needs 22/tcp; PUBLIC_KEY set here wins over the account's keys that startSsh would inject, so the
           // customer's pod trusts the customer's keys only.
-          ports: ["22/tcp"],
+          // The customer's own ports beside it: RunPod proxies an http one, maps a tcp one to a public port.
+          ports: ["22/tcp", ...(request.ports ?? []).map((p) => `${p.port}/${p.protocol}`)],
           // The container disk RunPod bills while running (in the upstream price); no volume, so a stop costs nothing.
-          disk: RUNPOD_CONTAINER_DISK_GB,
+          // A customer's smaller disk is taken as asked (never more: the price covers this one).
+          disk: Math.min(request.diskGb ?? RUNPOD_CONTAINER_DISK_GB, RUNPOD_CONTAINER_DISK_GB),
           startSsh: true,
-          env: { PUBLIC_KEY: request.sshPublicKeys.join("\n") },
+          // The customer's env (reserved names refused at create), then ours: PUBLIC_KEY always the customer's keys.
+          env: { ...request.env, PUBLIC_KEY: request.sshPublicKeys.join("\n") },
+          // v2 takes the start command as one string, run by the image's shell.
+          ...(request.command?.length ? { args: request.command.map(shellQuote).join(" ") } : {}),
         },
       })
       .catch((error: unknown) => {
@@ -257,6 +281,7 @@ export class RunPodCloud implements UpstreamCloud {
       sshPort: reachable ? direct!.port : null,
       sshUser: "root",
       runningSince: reachable && p.startedAt ? new Date(p.startedAt) : null,
+      ports: reachable ? podPorts(p, direct!.host) : [],
     };
   }
 }
@@ -275,6 +300,34 @@ function placementError(error: unknown): unknown {
   if (error.httpStatus === 403) return new UpstreamError("runpod", "rejected", message, error.requestId, 403);
   return error;
 }
+
+/**
+ * The pod's own ports: an http one through RunPod's HTTPS proxy (`https://<pod>-<port>.proxy.runpod.net`, docs
+ * pods/configuration/expose-ports.mdx), a tcp one at its public mapping in `runtime.ports` (absent: not published).
+ */
+function podPorts(p: z.infer<typeof pod>, ip: string): NonNullable<UpstreamInstance["ports"]> {
+  const out: NonNullable<UpstreamInstance["ports"]> = [];
+  for (const spec of p.ports ?? []) {
+    const [portText, protocol] = spec.split("/");
+    const port = Number(portText);
+    if (!Number.isInteger(port) || port === 22) continue;
+    if (protocol === "http") {
+      out.push({
+        port,
+        protocol,
+        host: `${p.id}-${port}.proxy.runpod.net`,
+        hostPort: 443,
+        url: `https://${p.id}-${port}.proxy.runpod.net`,
+      });
+      continue;
+    }
+    const mapped = p.runtime?.ports?.find((m) => m.private === port && m.public);
+    if (mapped) out.push({ port, protocol: "tcp", host: mapped.ip ?? ip, hostPort: mapped.public!, url: null });
+  }
+  return out;
+}
+
+const shellQuote = (arg: string) => (/^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replaceAll("'", "'\\''")}'`);
 
 function unknownPod(id: string, status: string): UpstreamInstance {
   return { id, name: "", status, state: "unknown", ipAddress: null, sshPort: null, sshUser: "root" };

@@ -25,6 +25,8 @@ export interface UpstreamInstance {
   sshUser: string;
   /** When the upstream says it started running, where the cloud reports it (RunPod's lastStartedAt). */
   runningSince?: Date | null;
+  /** Where the pod's exposed ports answer (RunPod's runtime.ports), by private port. */
+  ports?: { port: number; protocol: "http" | "tcp"; host: string; hostPort: number; url?: string | null }[];
 }
 
 /** An upstream type in one location with its price and whether the upstream says it has capacity. */
@@ -53,6 +55,11 @@ export interface LaunchRequest {
   sshPublicKeys: string[];
   /** The cloud's ids of the customer's volumes to attach at launch (Verda's `existing_volumes`). */
   volumeIds?: string[];
+  /** Only to a cloud with `containerOptions`: the container's env, start command (argv), disk and ports to expose. */
+  env?: Record<string, string>;
+  command?: string[] | null;
+  diskGb?: number | null;
+  ports?: { port: number; protocol: "http" | "tcp" }[];
 }
 
 /** A customer volume as a cloud's own block storage (Verda): created in the instance's location, kept after it. */
@@ -115,6 +122,11 @@ export interface UpstreamCloud {
   readonly billing: UpstreamBillingRule;
   /** What a stop costs the customer, said on the stop (RunPod wipes the container disk). */
   readonly stopNote?: string;
+  /**
+   * True where the cloud runs any container image with the customer's env, start command and exposed ports (RunPod);
+   * elsewhere an instance asking for them is refused (400) rather than launched without them.
+   */
+  readonly containerOptions?: boolean;
   /** Present where the cloud carries gpuplane volumes (Verda); elsewhere an instance with volumes is not sold. */
   readonly volumes?: UpstreamVolumes;
   types(): Promise<UpstreamType[]>;

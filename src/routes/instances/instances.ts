@@ -3,10 +3,12 @@ import { z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import { listInstanceEvents } from "../../domain/events/list.js";
 import { isOperator } from "../../domain/identity/principal.js";
+import type { ContainerSettings } from "../../domain/instances/container.js";
 import { createInstance } from "../../domain/instances/create.js";
 import { deleteInstance, startInstance, stopInstance } from "../../domain/instances/lifecycle.js";
 import { getInstance, listInstances } from "../../domain/instances/queries.js";
 import { instanceStatuses } from "../../domain/instances/states.js";
+import { getLaunchTemplate, withTemplate } from "../../domain/launch-templates/templates.js";
 import { actingFor, createRoute, listTenant, tenant, tenantScope } from "../../http/access.js";
 import { appCtx, type Env, principal, router } from "../../http/env.js";
 import {
@@ -20,8 +22,9 @@ import {
   okList,
 } from "../../http/envelope.js";
 import { PageQuery } from "../../http/pagination.js";
-import { badRequest } from "../../lib/errors.js";
+import { ApiError, badRequest } from "../../lib/errors.js";
 import { int32, safeName, urlInt } from "../../lib/schemas.js";
+import { containerFields, envInput } from "./container-schemas.js";
 import { Instance, instanceView, withDetails } from "./views.js";
 
 /** Seed 000's instance routes: camelCase bodies and responses (snake_case spellings accepted too). */
@@ -50,6 +53,20 @@ const CreateInstance = z
     sshKeyIds: z.array(z.string().min(1).max(64)).max(20).optional(),
     region: z.string().min(1).max(40).optional().openapi({ description: "Default: the first region with capacity" }),
     volumeIds: z.array(z.string().min(1).max(64)).max(16).optional(),
+    image: z.string().min(1).max(512).optional().openapi({
+      description:
+        "Your own OCI image (instead of templateSlug), from a registry the operator allows (GET /api/v1/image-policy)",
+      example: "ghcr.io/org/app:1.2",
+    }),
+    ...containerFields,
+    diskGb: z.number().int().min(1).max(100_000).optional().openapi({
+      description: "Container disk (GB), at most the plan's; default the plan's",
+    }),
+    disk_gb: z.number().int().min(1).max(100_000).optional(),
+    launchTemplateId: z.string().min(1).max(64).optional().openapi({
+      description: "A saved launch template (POST /api/v1/launch-templates): its settings, overridden by this body's",
+    }),
+    launch_template_id: z.string().min(1).max(64).optional(),
     waitlist: z.boolean().optional().openapi({
       description:
         "Resold clouds: when every allowed offer refuses for lack of capacity, the order waits (status ordered, listed in GET /api/v1/waitlist) and launches when one has room, instead of failing",
@@ -76,24 +93,56 @@ instanceRoutes.openapi(
   async (c) => {
     const ctx = appCtx(c);
     const b = c.req.valid("json");
-    const plan = b.planId ?? b.plan_id;
-    const template = b.templateSlug ?? b.template_slug;
+    const tenantId = actingFor(c, b.tenantId);
+    let plan = b.planId ?? b.plan_id;
+    let template = b.templateSlug ?? b.template_slug;
+    let container: ContainerSettings = {
+      imageRef: b.image,
+      env: envInput(b.env),
+      command: b.command,
+      diskGb: b.diskGb ?? b.disk_gb,
+      ports: b.ports,
+    };
+    const launchTemplateId = b.launchTemplateId ?? b.launch_template_id;
+    if (launchTemplateId) {
+      const saved = await getLaunchTemplate(ctx, tenantId, launchTemplateId).catch((error) => {
+        throw error instanceof ApiError ? badRequest(`launchTemplateId: ${error.message}`) : error;
+      });
+      const merged = withTemplate(saved, { instanceType: plan, templateSlug: template, container });
+      plan = merged.instanceType;
+      template = merged.templateSlug;
+      container = merged.container;
+    }
     if (!plan) throw badRequest('planId is required (e.g. "GPU.H100.1x"; see GET /api/v1/plans)');
-    if (!template) throw badRequest('templateSlug is required (e.g. "pytorch-cuda"; see GET /api/v1/templates)');
+    if (container.imageRef && template && !launchTemplateId) {
+      throw badRequest("give either image (your own OCI image) or templateSlug (a catalog image), not both");
+    }
+    if (!template && !container.imageRef) {
+      throw badRequest(
+        'templateSlug is required (e.g. "pytorch-cuda"; see GET /api/v1/templates), or image for your own OCI image',
+      );
+    }
     const keyIds = [
       ...(b.sshKeyId ? [b.sshKeyId] : []),
       ...(b.ssh_key_id ? [b.ssh_key_id] : []),
       ...(b.sshKeyIds ?? []),
     ];
-    const row = await createInstance(ctx, actingFor(c, b.tenantId), {
+    const row = await createInstance(ctx, tenantId, {
       name: b.name ?? `gpu-${randomBytes(3).toString("hex")}`,
       instanceType: plan,
-      image: template,
+      image: template ?? container.imageRef!,
+      container,
       regionId: b.region,
       sshKeyIds: keyIds,
       volumeIds: b.volumeIds,
       waitlist: b.waitlist,
-      fields: { instanceType: "planId", image: "templateSlug", region: "region", sshKeyIds: "sshKeyId" },
+      fields: {
+        instanceType: "planId",
+        image: "templateSlug",
+        region: "region",
+        sshKeyIds: "sshKeyId",
+        imageRef: "image",
+      },
     });
     const [details] = await withDetails(ctx, [row]);
     return ok(c, Instance, instanceView(details), 201);

@@ -2,11 +2,13 @@ import { z } from "@hono/zod-openapi";
 import { inArray } from "drizzle-orm";
 import type { AppContext } from "../../context.js";
 import { instanceTypeAliases } from "../../db/schema/index.js";
+import { envView, portsView } from "../../domain/instances/container.js";
 import type { InstanceRow } from "../../domain/instances/row.js";
 import { instanceStatuses } from "../../domain/instances/states.js";
 import { billedWhileStoppedNote } from "../../domain/providers/billing-rule.js";
 import { volumesOf } from "../../domain/volumes/volumes.js";
 import { microsToUsd, microsToUsdNumber } from "../../lib/money.js";
+import { EnvVar, ExposedPort } from "./container-schemas.js";
 
 /** What both API shapes need beyond the row: the type's other ids and the attached volumes. */
 export interface InstanceDetails {
@@ -75,6 +77,11 @@ export const Instance = z
     sshKeyId: z.string().nullable(),
     sshKeyIds: z.array(z.string()),
     volumeIds: z.array(z.string()),
+    image: z.string().nullable().openapi({ description: "Your own OCI image, when launched from one (else null)" }),
+    env: z.array(EnvVar),
+    command: z.array(z.string()).nullable(),
+    diskGb: z.number().int().nullable(),
+    ports: z.array(ExposedPort),
     tenantId: z.number().int(),
     createdAt: z.string(),
     updatedAt: z.string(),
@@ -108,6 +115,11 @@ export const instanceView = ({ row: r, planId, clusterType, volumeIds }: Instanc
   sshKeyId: r.sshKeyIds[0] ?? null,
   sshKeyIds: r.sshKeyIds,
   volumeIds,
+  image: r.imageRef,
+  env: envView(r.env),
+  command: r.command,
+  diskGb: r.diskGb,
+  ports: portsView(r.ports, r.portMappings, r.status === "running"),
   tenantId: r.tenantId,
   createdAt: r.createdAt.toISOString(),
   updatedAt: r.updatedAt.toISOString(),
@@ -135,6 +147,11 @@ export const Deployment = z
     ssh_command: z.string().nullable().openapi({ example: "ssh -p 22 root@100.64.1.2" }),
     ssh_key_ids: z.array(z.string()),
     volume_ids: z.array(z.string()),
+    image_ref: z.string().nullable().openapi({ description: "Your own OCI image, when launched from one" }),
+    env: z.array(EnvVar),
+    command: z.array(z.string()).nullable(),
+    disk_gb: z.number().int().nullable(),
+    ports: z.array(ExposedPort),
     price_per_hour: z.string(),
     price_per_hour_usd: z.number(),
     billing: z.string(),
@@ -168,6 +185,11 @@ export const deploymentView = ({ row: r, planId, clusterType, volumeIds }: Insta
   ssh_command: sshCommand(r),
   ssh_key_ids: r.sshKeyIds,
   volume_ids: volumeIds,
+  image_ref: r.imageRef,
+  env: envView(r.env),
+  command: r.command,
+  disk_gb: r.diskGb,
+  ports: portsView(r.ports, r.portMappings, r.status === "running"),
   price_per_hour: microsToUsd(r.pricePerHourMicros),
   price_per_hour_usd: microsToUsdNumber(r.pricePerHourMicros),
   billing: billingName(r.billingGranularitySeconds),
