@@ -467,6 +467,11 @@ _InstanceRequired = TypedDict("_InstanceRequired", {
         "sshKeyId": Optional[str],
         "sshKeyIds": List[str],
         "volumeIds": List[str],
+        "image": Optional[str],
+        "env": List["EnvVar"],
+        "command": Optional[List[str]],
+        "diskGb": Optional[int],
+        "ports": List["ExposedPort"],
         "tenantId": int,
         "createdAt": str,
         "updatedAt": str,
@@ -481,6 +486,32 @@ class Instance(_InstanceRequired, _InstanceOptional):
     "The API's Instance."
 
 
+_EnvVarRequired = TypedDict("_EnvVarRequired", {
+        "name": str,
+        "value": Optional[str],
+        "secret": bool,
+    })
+_EnvVarOptional = TypedDict("_EnvVarOptional", {}, total=False)
+
+
+class EnvVar(_EnvVarRequired, _EnvVarOptional):
+    "A secret's value is never returned: null"
+
+
+_ExposedPortRequired = TypedDict("_ExposedPortRequired", {
+        "port": int,
+        "protocol": str,
+        "host_port": Optional[int],
+        "address": Optional[str],
+        "url": Optional[str],
+    })
+_ExposedPortOptional = TypedDict("_ExposedPortOptional", {}, total=False)
+
+
+class ExposedPort(_ExposedPortRequired, _ExposedPortOptional):
+    "The API's ExposedPort."
+
+
 _CreateInstanceRequired = TypedDict("_CreateInstanceRequired", {})
 _CreateInstanceOptional = TypedDict("_CreateInstanceOptional", {
         "name": str,
@@ -493,6 +524,14 @@ _CreateInstanceOptional = TypedDict("_CreateInstanceOptional", {
         "sshKeyIds": List[str],
         "region": str,
         "volumeIds": List[str],
+        "image": str,
+        "env": List[Dict[str, Any]],
+        "command": List[str],
+        "ports": List[Dict[str, Any]],
+        "diskGb": int,
+        "disk_gb": int,
+        "launchTemplateId": str,
+        "launch_template_id": str,
         "waitlist": bool,
         "tenantId": int,
     }, total=False)
@@ -535,6 +574,11 @@ _DeploymentRequired = TypedDict("_DeploymentRequired", {
         "ssh_command": Optional[str],
         "ssh_key_ids": List[str],
         "volume_ids": List[str],
+        "image_ref": Optional[str],
+        "env": List["EnvVar"],
+        "command": Optional[List[str]],
+        "disk_gb": Optional[int],
+        "ports": List["ExposedPort"],
         "price_per_hour": str,
         "price_per_hour_usd": float,
         "billing": str,
@@ -572,6 +616,74 @@ _DeployClusterOptional = TypedDict("_DeployClusterOptional", {
 
 class DeployCluster(_DeployClusterRequired, _DeployClusterOptional):
     "The API's DeployCluster."
+
+
+_LaunchTemplateRequired = TypedDict("_LaunchTemplateRequired", {
+        "id": str,
+        "name": str,
+        "image": Optional[str],
+        "template_slug": Optional[str],
+        "instance_type": Optional[str],
+        "env": List["EnvVar"],
+        "command": Optional[List[str]],
+        "disk_gb": Optional[int],
+        "ports": List[Dict[str, Any]],
+        "tenant_id": int,
+        "created_at": str,
+        "updated_at": str,
+    })
+_LaunchTemplateOptional = TypedDict("_LaunchTemplateOptional", {}, total=False)
+
+
+class LaunchTemplate(_LaunchTemplateRequired, _LaunchTemplateOptional):
+    "The API's LaunchTemplate."
+
+
+_CreateLaunchTemplateRequired = TypedDict("_CreateLaunchTemplateRequired", {
+        "name": str,
+    })
+_CreateLaunchTemplateOptional = TypedDict("_CreateLaunchTemplateOptional", {
+        "image": Optional[str],
+        "template_slug": Optional[str],
+        "instance_type": Optional[str],
+        "env": List[Dict[str, Any]],
+        "command": List[str],
+        "ports": List[Dict[str, Any]],
+        "disk_gb": Optional[int],
+        "tenant_id": int,
+    }, total=False)
+
+
+class CreateLaunchTemplate(_CreateLaunchTemplateRequired, _CreateLaunchTemplateOptional):
+    "The API's CreateLaunchTemplate."
+
+
+_UpdateLaunchTemplateRequired = TypedDict("_UpdateLaunchTemplateRequired", {})
+_UpdateLaunchTemplateOptional = TypedDict("_UpdateLaunchTemplateOptional", {
+        "name": str,
+        "image": Optional[str],
+        "template_slug": Optional[str],
+        "instance_type": Optional[str],
+        "env": List[Dict[str, Any]],
+        "command": List[str],
+        "ports": List[Dict[str, Any]],
+        "disk_gb": Optional[int],
+    }, total=False)
+
+
+class UpdateLaunchTemplate(_UpdateLaunchTemplateRequired, _UpdateLaunchTemplateOptional):
+    "The API's UpdateLaunchTemplate."
+
+
+_ImagePolicyRequired = TypedDict("_ImagePolicyRequired", {
+        "allowed_registries": List[str],
+        "max_image_gb": Optional[float],
+    })
+_ImagePolicyOptional = TypedDict("_ImagePolicyOptional", {}, total=False)
+
+
+class ImagePolicy(_ImagePolicyRequired, _ImagePolicyOptional):
+    "The API's ImagePolicy."
 
 
 _SshKeyRequired = TypedDict("_SshKeyRequired", {

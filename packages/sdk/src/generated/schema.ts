@@ -3672,6 +3672,509 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/launch-templates": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List your launch templates, newest first */
+        get: {
+            parameters: {
+                query?: {
+                    limit?: number;
+                    /** @description The `meta.cursor` of the previous page */
+                    cursor?: string;
+                    tenant_id?: number;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Launch templates */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {string} */
+                            code: "OK";
+                            data: components["schemas"]["LaunchTemplate"][];
+                            meta: components["schemas"]["PageMeta"];
+                        };
+                    };
+                };
+                /** @description Invalid request: the message names the field */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Missing or invalid API key */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The key lacks the scope or permission */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not found (also another tenant's resource) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Rate limited; see Retry-After */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        /**
+         * Save launch settings (own image or catalog image, env, command, disk, ports) to reuse
+         * @description Launch from it with launchTemplateId on POST /api/v1/instances. Secret env values are write-only.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["CreateLaunchTemplate"];
+                };
+            };
+            responses: {
+                /** @description Created */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {string} */
+                            code: "OK";
+                            data: components["schemas"]["LaunchTemplate"];
+                        };
+                    };
+                };
+                /** @description Invalid request: the message names the field */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Missing or invalid API key */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The key lacks the scope or permission */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not found (also another tenant's resource) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Conflict: state, capacity or idempotency */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Rate limited; see Retry-After */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/launch-templates/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get a launch template */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Launch template */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {string} */
+                            code: "OK";
+                            data: components["schemas"]["LaunchTemplate"];
+                        };
+                    };
+                };
+                /** @description Invalid request: the message names the field */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Missing or invalid API key */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The key lacks the scope or permission */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not found (also another tenant's resource) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Rate limited; see Retry-After */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        /** Delete a launch template (instances launched from it are not touched) */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Deleted */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {string} */
+                            code: "OK";
+                            data: components["schemas"]["LaunchTemplate"];
+                        };
+                    };
+                };
+                /** @description Invalid request: the message names the field */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Missing or invalid API key */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The key lacks the scope or permission */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not found (also another tenant's resource) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Rate limited; see Retry-After */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        options?: never;
+        head?: never;
+        /** Change a launch template (env replaces the list; a secret sent without value keeps its stored one) */
+        patch: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["UpdateLaunchTemplate"];
+                };
+            };
+            responses: {
+                /** @description Updated */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {string} */
+                            code: "OK";
+                            data: components["schemas"]["LaunchTemplate"];
+                        };
+                    };
+                };
+                /** @description Invalid request: the message names the field */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Missing or invalid API key */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The key lacks the scope or permission */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not found (also another tenant's resource) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Conflict: state, capacity or idempotency */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Rate limited; see Retry-After */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        trace?: never;
+    };
+    "/api/v1/image-policy": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Which own images this cloud runs: allowed registries and the size limit (GPUPLANE_IMAGE_*) */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Policy */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {string} */
+                            code: "OK";
+                            data: components["schemas"]["ImagePolicy"];
+                        };
+                    };
+                };
+                /** @description Invalid request: the message names the field */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Missing or invalid API key */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The key lacks the scope or permission */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not found (also another tenant's resource) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Rate limited; see Retry-After */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/ssh-keys": {
         parameters: {
             query?: never;
@@ -12050,12 +12553,38 @@ export interface components {
             sshKeyId: string | null;
             sshKeyIds: string[];
             volumeIds: string[];
+            /** @description Your own OCI image, when launched from one (else null) */
+            image: string | null;
+            env: components["schemas"]["EnvVar"][];
+            command: string[] | null;
+            diskGb: number | null;
+            ports: components["schemas"]["ExposedPort"][];
             tenantId: number;
             createdAt: string;
             updatedAt: string;
             runningSince: string | null;
             stoppedAt: string | null;
             deletedAt: string | null;
+        };
+        /** @description A secret's value is never returned: null */
+        EnvVar: {
+            name: string;
+            value: string | null;
+            secret: boolean;
+        };
+        ExposedPort: {
+            port: number;
+            /** @enum {string} */
+            protocol: "http" | "tcp";
+            /** @description Where it is published; null until running */
+            host_port: number | null;
+            /** @example 100.64.1.2:41234 */
+            address: string | null;
+            /**
+             * @description http ports: where to open it
+             * @example http://100.64.1.2:41234
+             */
+            url: string | null;
         };
         CreateInstance: {
             /**
@@ -12075,6 +12604,46 @@ export interface components {
             /** @description Default: the first region with capacity */
             region?: string;
             volumeIds?: string[];
+            /**
+             * @description Your own OCI image (instead of templateSlug), from a registry the operator allows (GET /api/v1/image-policy)
+             * @example ghcr.io/org/app:1.2
+             */
+            image?: string;
+            /** @description Environment variables of the container */
+            env?: {
+                /** @example MODEL */
+                name: string;
+                /** @description Required, except a secret's on a template update (then the stored value is kept) */
+                value?: string | null;
+                /** @description Write-only: stored and passed to the container, never returned (the API shows value null) */
+                secret?: boolean;
+            }[];
+            /**
+             * @description Start command (argv), run in the container beside SSH; its output is the container's log
+             * @example [
+             *       "python3",
+             *       "-m",
+             *       "http.server",
+             *       "8888"
+             *     ]
+             */
+            command?: string[];
+            /** @description Ports to expose: each is published and shown as a URL (http) or host:port (tcp) */
+            ports?: {
+                /** @example 8888 */
+                port: number;
+                /**
+                 * @default http
+                 * @enum {string}
+                 */
+                protocol?: "http" | "tcp";
+            }[];
+            /** @description Container disk (GB), at most the plan's; default the plan's */
+            diskGb?: number;
+            disk_gb?: number;
+            /** @description A saved launch template (POST /api/v1/launch-templates): its settings, overridden by this body's */
+            launchTemplateId?: string;
+            launch_template_id?: string;
             /** @description Resold clouds: when every allowed offer refuses for lack of capacity, the order waits (status ordered, listed in GET /api/v1/waitlist) and launches when one has room, instead of failing */
             waitlist?: boolean;
             /** @description Operators: the tenant to act for */
@@ -12122,6 +12691,12 @@ export interface components {
             ssh_command: string | null;
             ssh_key_ids: string[];
             volume_ids: string[];
+            /** @description Your own OCI image, when launched from one */
+            image_ref: string | null;
+            env: components["schemas"]["EnvVar"][];
+            command: string[] | null;
+            disk_gb: number | null;
+            ports: components["schemas"]["ExposedPort"][];
             price_per_hour: string;
             price_per_hour_usd: number;
             billing: string;
@@ -12163,6 +12738,127 @@ export interface components {
             waitlist?: boolean;
             /** @description Operators: the tenant to act for */
             tenant_id?: number;
+        };
+        LaunchTemplate: {
+            /** @example ltpl_01jd5x8k2m3n4p5q6r7s8t9v0w */
+            id: string;
+            name: string;
+            /**
+             * @description Your own OCI image reference
+             * @example ghcr.io/org/app:1.2
+             */
+            image: string | null;
+            /**
+             * @description Or a catalog image
+             * @example pytorch-cuda
+             */
+            template_slug: string | null;
+            /** @example GPU.H100.1x */
+            instance_type: string | null;
+            env: components["schemas"]["EnvVar"][];
+            command: string[] | null;
+            disk_gb: number | null;
+            ports: {
+                /** @example 8888 */
+                port: number;
+                /** @enum {string} */
+                protocol: "http" | "tcp";
+            }[];
+            tenant_id: number;
+            created_at: string;
+            updated_at: string;
+        };
+        CreateLaunchTemplate: {
+            /** @example jupyter */
+            name: string;
+            /** @example ghcr.io/org/app:1.2 */
+            image?: string | null;
+            template_slug?: string | null;
+            /** @example GPU.H100.1x */
+            instance_type?: string | null;
+            /** @description Environment variables of the container */
+            env?: {
+                /** @example MODEL */
+                name: string;
+                /** @description Required, except a secret's on a template update (then the stored value is kept) */
+                value?: string | null;
+                /** @description Write-only: stored and passed to the container, never returned (the API shows value null) */
+                secret?: boolean;
+            }[];
+            /**
+             * @description Start command (argv), run in the container beside SSH; its output is the container's log
+             * @example [
+             *       "python3",
+             *       "-m",
+             *       "http.server",
+             *       "8888"
+             *     ]
+             */
+            command?: string[];
+            /** @description Ports to expose: each is published and shown as a URL (http) or host:port (tcp) */
+            ports?: {
+                /** @example 8888 */
+                port: number;
+                /**
+                 * @default http
+                 * @enum {string}
+                 */
+                protocol?: "http" | "tcp";
+            }[];
+            disk_gb?: number | null;
+            /** @description Operators: the tenant to act for */
+            tenant_id?: number;
+        };
+        UpdateLaunchTemplate: {
+            name?: string;
+            /** @example ghcr.io/org/app:1.2 */
+            image?: string | null;
+            template_slug?: string | null;
+            /** @example GPU.H100.1x */
+            instance_type?: string | null;
+            /** @description Environment variables of the container */
+            env?: {
+                /** @example MODEL */
+                name: string;
+                /** @description Required, except a secret's on a template update (then the stored value is kept) */
+                value?: string | null;
+                /** @description Write-only: stored and passed to the container, never returned (the API shows value null) */
+                secret?: boolean;
+            }[];
+            /**
+             * @description Start command (argv), run in the container beside SSH; its output is the container's log
+             * @example [
+             *       "python3",
+             *       "-m",
+             *       "http.server",
+             *       "8888"
+             *     ]
+             */
+            command?: string[];
+            /** @description Ports to expose: each is published and shown as a URL (http) or host:port (tcp) */
+            ports?: {
+                /** @example 8888 */
+                port: number;
+                /**
+                 * @default http
+                 * @enum {string}
+                 */
+                protocol?: "http" | "tcp";
+            }[];
+            disk_gb?: number | null;
+        };
+        ImagePolicy: {
+            /**
+             * @example [
+             *       "docker.io",
+             *       "ghcr.io",
+             *       "nvcr.io",
+             *       "quay.io"
+             *     ]
+             */
+            allowed_registries: string[];
+            /** @description Largest image a node runs (null: no limit) */
+            max_image_gb: number | null;
         };
         SshKey: {
             id: string;
