@@ -1615,6 +1615,7 @@ _AgentInstanceReadyRequired = TypedDict("_AgentInstanceReadyRequired", {
     })
 _AgentInstanceReadyOptional = TypedDict("_AgentInstanceReadyOptional", {
         "ssh_port": int,
+        "ports": List[Dict[str, Any]],
     }, total=False)
 
 

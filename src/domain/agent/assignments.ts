@@ -38,6 +38,10 @@ export interface Assignments {
     vcpus: number | null;
     ram_gb: number | null;
     volumes: { id: string; name: string }[];
+    env: Record<string, string>;
+    command: string[] | null;
+    ports: { port: number; protocol: "http" | "tcp" }[];
+    disk_gb: number | null;
   }[];
 }
 
@@ -96,10 +100,14 @@ export async function currentAssignments(ctx: AppContext, nodeId: number): Promi
         gpu_uuids: indices.map((x) => uuidOf.get(x) ?? ""),
         ssh_public_keys: i.sshPublicKeys,
         tenant_id: i.tenantId,
-        image: ociRef ?? defaultOciRef(i.imageId),
+        image: i.imageRef ?? ociRef ?? defaultOciRef(i.imageId),
         vcpus,
         ram_gb: ramGb,
         volumes: attached.filter((v) => v.instanceId === i.id).map((v) => ({ id: v.id, name: v.name })),
+        env: Object.fromEntries(i.env.map((v) => [v.name, v.value])),
+        command: i.command,
+        ports: i.ports,
+        disk_gb: i.diskGb,
       };
     }),
   };

@@ -73,6 +73,17 @@ const InstanceReady = z
     ip_address: z.string().min(1).max(64),
     ssh_user: z.string().min(1).max(64),
     ssh_port: z.number().int().min(1).max(65535).default(22),
+    ports: z
+      .array(
+        z.object({
+          port: z.number().int().min(1).max(65535),
+          protocol: z.enum(["http", "tcp"]),
+          host_port: z.number().int().min(1).max(65535),
+        }),
+      )
+      .max(64)
+      .optional()
+      .openapi({ description: "Where each declared port is published on the node" }),
   })
   .openapi("AgentInstanceReady");
 
@@ -102,6 +113,16 @@ reportRoutes.openapi(
       ipAddress: body.ip_address,
       sshUser: body.ssh_user,
       sshPort: body.ssh_port,
+      ...(body.ports
+        ? {
+            portMappings: body.ports.map((p) => ({
+              port: p.port,
+              protocol: p.protocol,
+              host: body.ip_address,
+              hostPort: p.host_port,
+            })),
+          }
+        : {}),
     });
     return ok(c, InstanceReadyResult, { id: row.id, status: row.status }, 200);
   },

@@ -145,6 +145,12 @@ export const Assignments = z
         vcpus: z.number().int().nullable(),
         ram_gb: z.number().int().nullable(),
         volumes: z.array(z.object({ id: z.string(), name: z.string() })),
+        /** The customer's env (secret values too: the container needs them), start command and ports to publish. */
+        env: z.record(z.string(), z.string()),
+        command: z.array(z.string()).nullable(),
+        ports: z.array(z.object({ port: z.number().int(), protocol: z.enum(["http", "tcp"]) })),
+        /** The container disk asked for (GB); null: the type's. */
+        disk_gb: z.number().int().nullable(),
       }),
     ),
   })

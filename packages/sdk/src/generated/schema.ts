@@ -13783,6 +13783,16 @@ export interface components {
                     id: string;
                     name: string;
                 }[];
+                env: {
+                    [key: string]: string;
+                };
+                command: string[] | null;
+                ports: {
+                    port: number;
+                    /** @enum {string} */
+                    protocol: "http" | "tcp";
+                }[];
+                disk_gb: number | null;
             }[];
         };
         AgentJobReportResult: {
@@ -13811,6 +13821,13 @@ export interface components {
             ssh_user: string;
             /** @default 22 */
             ssh_port?: number;
+            /** @description Where each declared port is published on the node */
+            ports?: {
+                port: number;
+                /** @enum {string} */
+                protocol: "http" | "tcp";
+                host_port: number;
+            }[];
         };
         AgentInstanceFailed: {
             /** @description The container runtime's own message */
