@@ -174,6 +174,7 @@ describe("tenant networks", () => {
     const instance = (id: string, tenant: number) => ({
       ...{ id, status: "provisioning", gpu_indices: [0], gpu_uuids: [`G-${id}`], ssh_public_keys: ["ssh-ed25519 A x"] },
       ...{ tenant_id: tenant, image: null, vcpus: 1, ram_gb: 1, volumes: [] },
+      ...{ env: {}, command: null, ports: [], disk_gb: null },
     });
     await host.apply({ jobs: [], instances: [instance("a", 1), instance("b", 2), instance("c", 1)] });
     expect(runtime.runs.map((r) => [r.name, r.network])).toEqual([
