@@ -223,6 +223,7 @@ describe("SSH ports", () => {
     const instance = (id: string, uuid: string) => ({
       ...{ id, status: "provisioning", gpu_indices: [0], gpu_uuids: [uuid], ssh_public_keys: ["ssh-ed25519 AAAA x"] },
       ...{ tenant_id: 1, image: null, vcpus: 1, ram_gb: 1, volumes: [] },
+      ...{ env: {}, command: null, ports: [], disk_gb: null },
     });
     const three = [instance("a", "G-0"), instance("b", "G-1"), instance("c", "G-2")];
     await host.apply({ jobs: [], instances: three });
