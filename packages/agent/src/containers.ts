@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { Firewall } from "./runtime/firewall.js";
 import { sshAnswers } from "./runtime/probe.js";
-import { SSH_KEYS_MOUNT, sshEntry } from "./runtime/ssh-entry.js";
+import { ENV_MOUNT, SSH_KEYS_MOUNT, sshEntryWith } from "./runtime/ssh-entry.js";
 import {
   type ContainerInfo,
   type ContainerRuntime,
@@ -245,10 +245,22 @@ export class ContainerHost {
       }
       return;
     }
+    const published = instance.ports?.length
+      ? await (this.runtime.publishedPorts?.(name) ?? Promise.resolve(new Map<number, number>())).catch(
+          () => new Map<number, number>(),
+        )
+      : null;
     const ok = await this.out.report(`/agent/instances/${instance.id}/ready`, {
       ip_address: this.out.address() ?? "127.0.0.1",
       ssh_user: "root",
       ssh_port: port,
+      ...(published
+        ? {
+            ports: instance.ports
+              .filter((p) => published.get(p.port))
+              .map((p) => ({ port: p.port, protocol: p.protocol, host_port: published.get(p.port)! })),
+          }
+        : {}),
     });
     if (ok) {
       this.ready.set(instance.id, port);
@@ -264,6 +276,15 @@ export class ContainerHost {
     const keys = `${dir}/authorized_keys`;
     writeFileSync(keys, `${instance.ssh_public_keys.join("\n")}\n`, { mode: 0o644 });
     const mounts: ContainerSpec["mounts"] = [{ source: keys, target: SSH_KEYS_MOUNT, readOnly: true }];
+    // The customer's env as a file the entry sources (as jobs'): never in the runtime CLI's argv or `inspect`.
+    const env = Object.entries(instance.env ?? {}).filter(([k]) => /^[A-Za-z_][A-Za-z0-9_]*$/.test(k));
+    if (env.length) {
+      const file = `${dir}/env.sh`;
+      writeFileSync(file, `${env.map(([k, v]) => `export ${k}='${v.replaceAll("'", "'\\''")}'`).join("\n")}\n`, {
+        mode: 0o600,
+      });
+      mounts.push({ source: file, target: ENV_MOUNT, readOnly: true });
+    }
     for (const v of instance.volumes ?? []) {
       const source = `${this.options.dataDir}/volumes/${safe(v.id)}`;
       mkdirSync(source, { recursive: true, mode: 0o700 });
@@ -281,14 +302,18 @@ export class ContainerHost {
         ...(cpuset ? { [L_CPUSET]: cpuset } : {}),
       }),
       network,
-      ...sshEntry,
+      ...sshEntryWith(instance.command),
       gpuUuids: instance.gpu_uuids,
       cdiKind: this.options.cdiKind,
       cpus,
       cpuset,
       memoryMb: instance.ram_gb ? instance.ram_gb * 1024 : undefined,
       pidsLimit: this.options.pidsLimit,
-      ports: [{ hostIp: this.options.publishIp, host: port, container: 22 }],
+      // SSH on a port of the agent's range; each declared port on one the runtime picks (reported when ready).
+      ports: [
+        { hostIp: this.options.publishIp, host: port, container: 22 },
+        ...(instance.ports ?? []).map((p) => ({ hostIp: this.options.publishIp, host: 0, container: p.port })),
+      ],
       mounts,
     });
     // A port free in our books may still be taken by another program on the host: then the next one is tried.

@@ -132,6 +132,17 @@ export class CliRuntime implements ContainerRuntime {
     return storageVerdict(this.name, driver, fs, pquota);
   }
 
+  async publishedPorts(name: string): Promise<Map<number, number>> {
+    const text = await this.exec(["inspect", "--format", "{{json .NetworkSettings.Ports}}", name]);
+    const ports = (JSON.parse(text) ?? {}) as Record<string, { HostPort?: string }[] | null>;
+    const out = new Map<number, number>();
+    for (const [key, bindings] of Object.entries(ports)) {
+      const host = Number(bindings?.[0]?.HostPort);
+      if (key.endsWith("/tcp") && host) out.set(Number.parseInt(key, 10), host);
+    }
+    return out;
+  }
+
   /** Runs the CLI; resolves with stdout (its last maxBytes when given), rejects with its stderr as the message. */
   private exec(args: string[], maxBytes?: number): Promise<string> {
     return new Promise((resolve, reject) => {
@@ -183,7 +194,7 @@ export function runArgs(runtime: "podman" | "docker", spec: ContainerSpec): stri
   if (spec.pidsLimit) args.push("--pids-limit", String(spec.pidsLimit));
   if (spec.network) args.push("--network", spec.network);
   if (spec.diskGb) args.push("--storage-opt", `size=${spec.diskGb}G`);
-  for (const p of spec.ports) args.push("--publish", `${p.hostIp}:${p.host}:${p.container}`);
+  for (const p of spec.ports) args.push("--publish", `${p.hostIp}:${p.host || ""}:${p.container}`);
   for (const m of spec.mounts) args.push("--volume", `${m.source}:${m.target}${m.readOnly ? ":ro" : ""}`);
   if (spec.entrypoint !== undefined) args.push("--entrypoint", spec.entrypoint);
   args.push(spec.image, ...spec.command);

@@ -6,7 +6,10 @@
  */
 export const SSH_KEYS_MOUNT = "/run/gpuplane/authorized_keys";
 
+export const ENV_MOUNT = "/run/gpuplane/env.sh";
+
 const script = `set -e
+[ -f ${ENV_MOUNT} ] && . ${ENV_MOUNT}
 mkdir -p /root/.ssh
 cp ${SSH_KEYS_MOUNT} /root/.ssh/authorized_keys
 chmod 700 /root /root/.ssh
@@ -23,6 +26,8 @@ if [ ! -x /usr/sbin/sshd ] && ! command -v dropbear >/dev/null 2>&1; then
   else echo "gpuplane: the image has no SSH server (sshd or dropbear) and no package manager to install one" >&2; exit 1
   fi
 fi
+# The customer's start command (the script's own arguments) runs beside SSH; its output is the container's log.
+if [ "$#" -gt 0 ]; then "$@" & fi
 if [ -x /usr/sbin/sshd ]; then
   mkdir -p /run/sshd && chmod 0755 /run/sshd
   ssh-keygen -A >/dev/null
@@ -32,3 +37,9 @@ mkdir -p /etc/dropbear
 exec dropbear -F -E -R -s -p 22`;
 
 export const sshEntry = { entrypoint: "/bin/sh", command: ["-c", script] };
+
+/** The entry with a start command: passed as the script's arguments, so no quoting is needed. */
+export const sshEntryWith = (command: string[] | null | undefined) => ({
+  entrypoint: "/bin/sh",
+  command: command?.length ? ["-c", script, "gpuplane-entry", ...command] : ["-c", script],
+});

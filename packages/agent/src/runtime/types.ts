@@ -18,6 +18,7 @@ export interface ContainerSpec {
   cpuset?: string;
   memoryMb?: number;
   pidsLimit?: number;
+  /** `host` 0: a port the runtime picks. */
   ports: { hostIp: string; host: number; container: number }[];
   mounts: { source: string; target: string; readOnly?: boolean }[];
   /** The tenant's own network (see ContainerRuntime.network); the runtime's default network when absent. */
@@ -83,4 +84,6 @@ export interface ContainerRuntime {
   networks(labelKey: string, labelValue: string): Promise<NetworkInfo[]>;
   removeNetwork(name: string): Promise<void>;
   storage(): Promise<StorageFacts>;
+  /** The host port each container port is published on (tcp), read from the running container. */
+  publishedPorts?(name: string): Promise<Map<number, number>>;
 }
