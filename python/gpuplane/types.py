@@ -1628,3 +1628,22 @@ _ResaleMarginsOptional = TypedDict("_ResaleMarginsOptional", {}, total=False)
 class ResaleMargins(_ResaleMarginsRequired, _ResaleMarginsOptional):
     "The API's ResaleMargins."
 
+
+_AuditEntryRequired = TypedDict("_AuditEntryRequired", {
+        "id": int,
+        "created_at": str,
+        "tenant_id": Optional[int],
+        "actor_kind": str,
+        "actor_key_id": Optional[str],
+        "request_id": Optional[str],
+        "action": str,
+        "target": str,
+        "before": Optional[Dict[str, Any]],
+        "after": Optional[Dict[str, Any]],
+    })
+_AuditEntryOptional = TypedDict("_AuditEntryOptional", {}, total=False)
+
+
+class AuditEntry(_AuditEntryRequired, _AuditEntryOptional):
+    "The API's AuditEntry."
+

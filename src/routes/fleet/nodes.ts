@@ -12,7 +12,7 @@ import {
   updateNode,
 } from "../../domain/fleet/nodes.js";
 import { createRoute, operator } from "../../http/access.js";
-import { appCtx, type Env, router } from "../../http/env.js";
+import { appCtx, auditActor, type Env, router } from "../../http/env.js";
 import {
   commonErrors,
   envelope,
@@ -50,7 +50,7 @@ nodeRoutes.openapi(
     responses: { 201: jsonResponse(envelope(Node), "Created"), 409: errorResponses[409], ...commonErrors },
   }),
   async (c) => {
-    const row = await createNode(appCtx(c), toInput(c.req.valid("json")) as NodeInput);
+    const row = await createNode(appCtx(c), auditActor(c), toInput(c.req.valid("json")) as NodeInput);
     return ok(c, Node, view(c, row), 201);
   },
 );
@@ -98,7 +98,7 @@ nodeRoutes.openapi(
     responses: { 200: jsonResponse(envelope(Node), "Updated"), 409: errorResponses[409], ...commonErrors },
   }),
   async (c) => {
-    const row = await updateNode(appCtx(c), c.req.valid("param").id, toInput(c.req.valid("json")));
+    const row = await updateNode(appCtx(c), auditActor(c), c.req.valid("param").id, toInput(c.req.valid("json")));
     return ok(c, Node, view(c, row), 200);
   },
 );
@@ -114,7 +114,7 @@ nodeRoutes.openapi(
     responses: { 200: jsonResponse(envelope(Node), "Deleted"), 409: errorResponses[409], ...commonErrors },
   }),
   async (c) => {
-    return ok(c, Node, view(c, await deleteNode(appCtx(c), c.req.valid("param").id)), 200);
+    return ok(c, Node, view(c, await deleteNode(appCtx(c), auditActor(c), c.req.valid("param").id)), 200);
   },
 );
 
@@ -136,7 +136,12 @@ for (const [action, summary] of Object.entries(actions) as [keyof typeof actions
       responses: { 200: jsonResponse(envelope(Node), "Node"), 409: errorResponses[409], ...commonErrors },
     }),
     async (c) => {
-      return ok(c, Node, view(c, await setNodeSchedulable(appCtx(c), c.req.valid("param").id, action)), 200);
+      return ok(
+        c,
+        Node,
+        view(c, await setNodeSchedulable(appCtx(c), auditActor(c), c.req.valid("param").id, action)),
+        200,
+      );
     },
   );
 }
@@ -153,6 +158,6 @@ nodeRoutes.openapi(
     responses: { 202: jsonResponse(envelope(Node), "Requested"), 409: errorResponses[409], ...commonErrors },
   }),
   async (c) => {
-    return ok(c, Node, view(c, await requestAgentUpgrade(appCtx(c), c.req.valid("param").id)), 202);
+    return ok(c, Node, view(c, await requestAgentUpgrade(appCtx(c), auditActor(c), c.req.valid("param").id)), 202);
   },
 );

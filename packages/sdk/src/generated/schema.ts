@@ -11653,6 +11653,107 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/audit-log": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The audit trail, newest first: who changed keys, sessions, credits, prices, markups, tenants, quotas, nodes, provider settings, images, webhooks (operator: every entry, or tenant_id's; a tenant: its own tenant's) */
+        get: {
+            parameters: {
+                query?: {
+                    limit?: number;
+                    /** @description The `meta.cursor` of the previous page */
+                    cursor?: string;
+                    /** @description Operator keys: one tenant's entries */
+                    tenant_id?: number;
+                    /** @description The acting key or session id */
+                    actor?: string;
+                    action?: string;
+                    /** @description e.g. tenant:4, node:7 */
+                    target?: string;
+                    /** @description Entries at or after this time */
+                    since?: string;
+                    /** @description Entries before this time */
+                    until?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Audit entries */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {string} */
+                            code: "OK";
+                            data: components["schemas"]["AuditEntry"][];
+                            meta: components["schemas"]["PageMeta"];
+                        };
+                    };
+                };
+                /** @description Invalid request: the message names the field */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Missing or invalid API key */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The key lacks the scope or permission */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not found (also another tenant's resource) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Rate limited; see Retry-After */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -13211,6 +13312,26 @@ export interface components {
                 upstream_cost_usd: string;
                 margin_usd: string;
             }[];
+        };
+        AuditEntry: {
+            id: number;
+            created_at: string;
+            tenant_id: number | null;
+            /** @enum {string} */
+            actor_kind: "operator" | "tenant" | "node" | "system" | "anonymous";
+            /** @description The key or console session that acted; null for the system, anonymous callers, and an operator's key when a tenant reads */
+            actor_key_id: string | null;
+            request_id: string | null;
+            /** @example api_key.create */
+            action: string;
+            /** @example api_key:key_01J… */
+            target: string;
+            before: {
+                [key: string]: unknown;
+            } | null;
+            after: {
+                [key: string]: unknown;
+            } | null;
         };
     };
     responses: never;
