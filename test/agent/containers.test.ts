@@ -7,7 +7,7 @@ import { join, resolve } from "node:path";
 import { serve } from "@hono/node-server";
 import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { gpuAllocations, gpus, instances } from "../../src/db/schema/index.js";
+import { gpuAllocations, gpus } from "../../src/db/schema/index.js";
 import { describeOneDb, type Harness } from "../helpers/harness.js";
 import { fund } from "../instances/fixtures.js";
 import { dockerReady, podmanEnv, podmanReady, TEST_IMAGE } from "./podman.js";
