@@ -467,6 +467,7 @@ _InstanceRequired = TypedDict("_InstanceRequired", {
         "sshKeyId": Optional[str],
         "sshKeyIds": List[str],
         "volumeIds": List[str],
+        "disk": Dict[str, Any],
         "tenantId": int,
         "createdAt": str,
         "updatedAt": str,
@@ -535,6 +536,7 @@ _DeploymentRequired = TypedDict("_DeploymentRequired", {
         "ssh_command": Optional[str],
         "ssh_key_ids": List[str],
         "volume_ids": List[str],
+        "disk": Dict[str, Any],
         "price_per_hour": str,
         "price_per_hour_usd": float,
         "billing": str,
@@ -1024,6 +1026,8 @@ _NodeRequired = TypedDict("_NodeRequired", {
         "agent_sha256": Optional[str],
         "agent_outdated": Optional[bool],
         "agent_upgrade_requested_at": Optional[str],
+        "images": Optional[Dict[str, Any]],
+        "storage": Optional[Dict[str, Any]],
         "created_at": str,
     })
 _NodeOptional = TypedDict("_NodeOptional", {}, total=False)
@@ -1392,6 +1396,7 @@ _AgentJoinResultRequired = TypedDict("_AgentJoinResultRequired", {
         "cluster_id": int,
         "credential": str,
         "gpus": List[Dict[str, Any]],
+        "images": List[str],
     })
 _AgentJoinResultOptional = TypedDict("_AgentJoinResultOptional", {}, total=False)
 
@@ -1412,6 +1417,8 @@ _AgentJoinOptional = TypedDict("_AgentJoinOptional", {
         "agent_version": Optional[str],
         "agent_sha256": Optional[str],
         "facts": Dict[str, Any],
+        "images": Optional[Dict[str, Any]],
+        "storage": Optional[Dict[str, Any]],
     }, total=False)
 
 
@@ -1424,6 +1431,7 @@ _AgentHeartbeatResultRequired = TypedDict("_AgentHeartbeatResultRequired", {
         "status": str,
         "gpus": List[Dict[str, Any]],
         "upgrade": Optional[Dict[str, Any]],
+        "images": List[str],
     })
 _AgentHeartbeatResultOptional = TypedDict("_AgentHeartbeatResultOptional", {}, total=False)
 
@@ -1440,6 +1448,8 @@ _AgentHeartbeatOptional = TypedDict("_AgentHeartbeatOptional", {
         "agent_sha256": Optional[str],
         "gpu_error": Optional[str],
         "running_jobs": List[int],
+        "images": Optional[Dict[str, Any]],
+        "storage": Optional[Dict[str, Any]],
     }, total=False)
 
 

@@ -37,6 +37,8 @@ export interface Assignments {
     image: string | null;
     vcpus: number | null;
     ram_gb: number | null;
+    /** The type's disk size: the agent caps the container's disk at it where its storage can. */
+    disk_gb: number | null;
     volumes: { id: string; name: string }[];
   }[];
 }
@@ -50,7 +52,13 @@ export async function currentAssignments(ctx: AppContext, nodeId: number): Promi
       .where(and(eq(jobs.nodeId, nodeId), inArray(jobs.status, LIVE_JOB_STATUSES)))
       .orderBy(asc(jobs.id)),
     ctx.db
-      .select({ i: instances, ociRef: images.ociRef, vcpus: instanceTypes.vcpus, ramGb: instanceTypes.ramGb })
+      .select({
+        i: instances,
+        ociRef: images.ociRef,
+        vcpus: instanceTypes.vcpus,
+        ramGb: instanceTypes.ramGb,
+        diskGb: instanceTypes.diskGb,
+      })
       .from(instances)
       .leftJoin(images, eq(images.id, instances.imageId))
       .leftJoin(instanceTypes, eq(instanceTypes.id, instances.instanceTypeId))
@@ -84,7 +92,7 @@ export async function currentAssignments(ctx: AppContext, nodeId: number): Promi
         gpu_uuids: indices.map((i) => uuidOf.get(i) ?? ""),
       };
     }),
-    instances: instanceRows.map(({ i, ociRef, vcpus, ramGb }) => {
+    instances: instanceRows.map(({ i, ociRef, vcpus, ramGb, diskGb }) => {
       const indices = nodeGpus
         .filter((g) => g.instanceId === i.id)
         .map((g) => g.index)
@@ -99,6 +107,7 @@ export async function currentAssignments(ctx: AppContext, nodeId: number): Promi
         image: ociRef ?? defaultOciRef(i.imageId),
         vcpus,
         ram_gb: ramGb,
+        disk_gb: diskGb,
         volumes: attached.filter((v) => v.instanceId === i.id).map((v) => ({ id: v.id, name: v.name })),
       };
     }),

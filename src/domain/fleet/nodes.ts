@@ -26,6 +26,8 @@ const withCounts = {
   agentSha256: nodes.agentSha256,
   agentUpgradeRequestedAt: nodes.agentUpgradeRequestedAt,
   facts: nodes.facts,
+  images: nodes.images,
+  storage: nodes.storage,
   createdAt: nodes.createdAt,
   gpuCount: sql<number>`(select count(*)::int from gpus g where g.node_id = "nodes"."id")`,
   allocatedGpus: sql<number>`(select count(*)::int from gpu_allocations a where a.node_id = "nodes"."id")`,

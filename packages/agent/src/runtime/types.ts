@@ -83,4 +83,10 @@ export interface ContainerRuntime {
   networks(labelKey: string, labelValue: string): Promise<NetworkInfo[]>;
   removeNetwork(name: string): Promise<void>;
   storage(): Promise<StorageFacts>;
+  /** Every tag and digest of the runtime's local images (`localhost/x:1`, `repo@sha256:…`, docker's `ubuntu:22.04`). */
+  images(): Promise<string[]>;
+  /** Whether the runtime resolves `ref` to a local image. */
+  hasImage(ref: string): Promise<boolean>;
+  /** Pulls `ref` from its registry; rejects with the runtime's message. */
+  pull(ref: string): Promise<void>;
 }

@@ -12151,6 +12151,11 @@ export interface components {
             sshKeyId: string | null;
             sshKeyIds: string[];
             volumeIds: string[];
+            /** @description The instance type's disk size and whether it is enforced: true where the node's container storage caps it, false where it cannot (the size is a catalog figure there), null where gpuplane cannot tell (not placed, a resold cloud) */
+            disk: {
+                sizeGb: number | null;
+                enforced: boolean | null;
+            };
             tenantId: number;
             createdAt: string;
             updatedAt: string;
@@ -12223,6 +12228,11 @@ export interface components {
             ssh_command: string | null;
             ssh_key_ids: string[];
             volume_ids: string[];
+            /** @description The instance type's disk size and whether it is enforced: true where the node's container storage caps it, false where it cannot (the size is a catalog figure there), null where gpuplane cannot tell (not placed, a resold cloud) */
+            disk: {
+                size_gb: number | null;
+                enforced: boolean | null;
+            };
             price_per_hour: string;
             price_per_hour_usd: number;
             billing: string;
@@ -12654,6 +12664,37 @@ export interface components {
             agent_outdated: boolean | null;
             /** @description POST /nodes/{id}/upgrade asked for the server's build; null once the node runs it */
             agent_upgrade_requested_at: string | null;
+            /** @description The catalog's container images on this node; null: no agent with a runtime reported */
+            images: {
+                /**
+                 * @description The agent's --pull: missing (pulls) or never
+                 * @enum {string}
+                 */
+                pull: "missing" | "never";
+                reported_at: string;
+                /** @description Image references the node's runtime lists */
+                present_count: number;
+                catalog: {
+                    /** @description The catalog image (null: GPUPLANE_NODE_IMAGES) */
+                    image_id: string | null;
+                    oci_ref: string;
+                    /**
+                     * @description present: the node has it; pullable: it will pull it (--pull missing); failed: its pull failed; missing: it lacks it and does not pull
+                     * @enum {string}
+                     */
+                    state: "present" | "pullable" | "failed" | "missing";
+                    /** @description The runtime's message for a failed pull */
+                    error: string | null;
+                }[];
+            } | null;
+            /** @description The agent's storage verdict; null: not reported */
+            storage: {
+                driver: string;
+                backing_fs: string;
+                /** @description Instances' disk sizes are enforced on this node */
+                disk_limit: boolean;
+                reason: string;
+            } | null;
             created_at: string;
         };
         CreateNode: {
@@ -13108,6 +13149,8 @@ export interface components {
                 index: number;
                 uuid: string | null;
             }[];
+            /** @description The images this node should have: the catalog's and the operator's GPUPLANE_NODE_IMAGES */
+            images: string[];
         };
         AgentJoin: {
             token: string;
@@ -13128,6 +13171,29 @@ export interface components {
             facts?: {
                 [key: string]: unknown;
             };
+            /** @description The node's container images (null: no container runtime) */
+            images?: {
+                /** @description Every tag and digest the node's runtime lists */
+                present: string[];
+                /**
+                 * @description missing: the agent pulls the wanted images it lacks (--pull missing); never: it only reports
+                 * @enum {string}
+                 */
+                pull: "missing" | "never";
+                /** @description Wanted images whose last pull failed, with the runtime's message */
+                failed?: {
+                    ref: string;
+                    error: string;
+                }[];
+            } | null;
+            /** @description The runtime's storage and whether it enforces a container's disk size */
+            storage?: {
+                driver: string;
+                backing_fs: string;
+                /** @description A container's disk size (--storage-opt size=) is enforced */
+                disk_limit: boolean;
+                reason: string;
+            } | null;
         };
         AgentHeartbeatResult: {
             node_id: number;
@@ -13144,6 +13210,8 @@ export interface components {
                 sha256: string;
                 url: string;
             } | null;
+            /** @description The images this node should have: the catalog's and the operator's GPUPLANE_NODE_IMAGES */
+            images: string[];
         };
         AgentHeartbeat: {
             agent_version?: string | null;
@@ -13158,6 +13226,29 @@ export interface components {
             }[];
             gpu_error?: string | null;
             running_jobs?: number[];
+            /** @description The node's container images (null: no container runtime) */
+            images?: {
+                /** @description Every tag and digest the node's runtime lists */
+                present: string[];
+                /**
+                 * @description missing: the agent pulls the wanted images it lacks (--pull missing); never: it only reports
+                 * @enum {string}
+                 */
+                pull: "missing" | "never";
+                /** @description Wanted images whose last pull failed, with the runtime's message */
+                failed?: {
+                    ref: string;
+                    error: string;
+                }[];
+            } | null;
+            /** @description The runtime's storage and whether it enforces a container's disk size */
+            storage?: {
+                driver: string;
+                backing_fs: string;
+                /** @description A container's disk size (--storage-opt size=) is enforced */
+                disk_limit: boolean;
+                reason: string;
+            } | null;
         };
         AgentAssignments: {
             version: string;
@@ -13184,6 +13275,8 @@ export interface components {
                 image: string | null;
                 vcpus: number | null;
                 ram_gb: number | null;
+                /** @description The instance type's disk size: set as the container's size where the node's storage enforces it */
+                disk_gb: number | null;
                 volumes: {
                     id: string;
                     name: string;
