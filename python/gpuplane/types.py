@@ -519,6 +519,21 @@ class InstanceEvent(_InstanceEventRequired, _InstanceEventOptional):
     "The API's InstanceEvent."
 
 
+_InstanceLogsRequired = TypedDict("_InstanceLogsRequired", {
+        "instance_id": str,
+        "available": bool,
+        "reason": Optional[str],
+        "lines": List[Dict[str, Any]],
+        "next_since": Optional[str],
+        "window": Dict[str, Any],
+    })
+_InstanceLogsOptional = TypedDict("_InstanceLogsOptional", {}, total=False)
+
+
+class InstanceLogs(_InstanceLogsRequired, _InstanceLogsOptional):
+    "The API's InstanceLogs."
+
+
 _DeploymentRequired = TypedDict("_DeploymentRequired", {
         "id": str,
         "hostname": str,
@@ -1548,6 +1563,26 @@ _AgentOrphansOptional = TypedDict("_AgentOrphansOptional", {}, total=False)
 
 class AgentOrphans(_AgentOrphansRequired, _AgentOrphansOptional):
     "The API's AgentOrphans."
+
+
+_AgentLogBatchResultRequired = TypedDict("_AgentLogBatchResultRequired", {
+        "stored": int,
+    })
+_AgentLogBatchResultOptional = TypedDict("_AgentLogBatchResultOptional", {}, total=False)
+
+
+class AgentLogBatchResult(_AgentLogBatchResultRequired, _AgentLogBatchResultOptional):
+    "The API's AgentLogBatchResult."
+
+
+_AgentLogBatchRequired = TypedDict("_AgentLogBatchRequired", {
+        "lines": List[Dict[str, Any]],
+    })
+_AgentLogBatchOptional = TypedDict("_AgentLogBatchOptional", {}, total=False)
+
+
+class AgentLogBatch(_AgentLogBatchRequired, _AgentLogBatchOptional):
+    "The API's AgentLogBatch."
 
 
 _UpstreamProviderRequired = TypedDict("_UpstreamProviderRequired", {

@@ -3010,6 +3010,98 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/instances/{id}/logs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The container's output (stdout and stderr), oldest first: the last lines the node agent streamed */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description The last this many lines (at most 2000, the window kept) */
+                    tail?: number;
+                    /** @description Only lines printed after this time (RFC 3339, microseconds kept): poll with the last `next_since` */
+                    since?: string;
+                };
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Log lines */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {string} */
+                            code: "OK";
+                            data: components["schemas"]["InstanceLogs"];
+                        };
+                    };
+                };
+                /** @description Invalid request: the message names the field */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Missing or invalid API key */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The key lacks the scope or permission */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not found (also another tenant's resource) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Rate limited; see Retry-After */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/deployments/clusters": {
         parameters: {
             query?: never;
@@ -11025,6 +11117,97 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/agent/instances/{id}/logs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** The agent sends lines an instance's container printed; a batch sent again stores nothing twice, and the server keeps a window of the last lines per instance */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["AgentLogBatch"];
+                };
+            };
+            responses: {
+                /** @description Stored (new lines counted) */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {string} */
+                            code: "OK";
+                            data: components["schemas"]["AgentLogBatchResult"];
+                        };
+                    };
+                };
+                /** @description Invalid request: the message names the field */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Missing or invalid API key */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The key lacks the scope or permission */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not found (also another tenant's resource) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Rate limited; see Retry-After */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/providers": {
         parameters: {
             query?: never;
@@ -12204,6 +12387,25 @@ export interface components {
             volume_id: string | null;
             created_at: string;
         };
+        InstanceLogs: {
+            instance_id: string;
+            /** @description False where nothing streams this instance's output (see reason) */
+            available: boolean;
+            /** @description Why there are no logs: an upstream cloud, a simulation */
+            reason: string | null;
+            lines: {
+                /** @description When the container printed it (microseconds) */
+                at: string;
+                line: string;
+            }[];
+            /** @description Pass as `since` to get only newer lines */
+            next_since: string | null;
+            /** @description What the server keeps per instance; older lines are dropped */
+            window: {
+                lines: number;
+                bytes: number;
+            };
+        };
         Deployment: {
             id: string;
             hostname: string;
@@ -13327,6 +13529,22 @@ export interface components {
                 kind: string;
                 id: string;
                 state: string;
+            }[];
+        };
+        AgentLogBatchResult: {
+            stored: number;
+        };
+        AgentLogBatch: {
+            lines: {
+                /**
+                 * Format: date-time
+                 * @description The runtime's timestamp of the line (RFC 3339, up to nanoseconds)
+                 */
+                at: string;
+                /** @description Its place among lines of the same microsecond; -1 for a note of the agent's */
+                seq: number;
+                /** @description Longer than 4 KiB: cut, saying so */
+                line: string;
             }[];
         };
         UpstreamProvider: {
