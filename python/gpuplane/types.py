@@ -591,6 +591,19 @@ class DeployCluster(_DeployClusterRequired, _DeployClusterOptional):
     "The API's DeployCluster."
 
 
+_TerminalTicketRequired = TypedDict("_TerminalTicketRequired", {
+        "ticket": str,
+        "url": str,
+        "expires_at": str,
+        "instance_id": str,
+    })
+_TerminalTicketOptional = TypedDict("_TerminalTicketOptional", {}, total=False)
+
+
+class TerminalTicket(_TerminalTicketRequired, _TerminalTicketOptional):
+    "The API's TerminalTicket."
+
+
 _SshKeyRequired = TypedDict("_SshKeyRequired", {
         "id": str,
         "name": str,

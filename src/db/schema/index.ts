@@ -5,4 +5,5 @@ export * from "./fleet.js";
 export * from "./identity.js";
 export * from "./jobs.js";
 export * from "./logs.js";
+export * from "./terminal.js";
 export * from "./upstreams.js";

@@ -3,6 +3,7 @@ import { and, asc, eq, inArray } from "drizzle-orm";
 import type { AppContext } from "../../context.js";
 import { gpuAllocations, gpus, images, instances, instanceTypes, jobs, volumes } from "../../db/schema/index.js";
 import { defaultOciRef } from "../catalog/images.js";
+import { authorizedKeys } from "../terminal/keys.js";
 
 /** Job statuses a node should be running; anything else (cancelled, preempted, lost, …) means "stop it". */
 const LIVE_JOB_STATUSES = ["scheduled", "running"];
@@ -102,7 +103,7 @@ export async function currentAssignments(ctx: AppContext, nodeId: number): Promi
         status: i.status,
         gpu_indices: indices,
         gpu_uuids: indices.map((x) => uuidOf.get(x) ?? ""),
-        ssh_public_keys: i.sshPublicKeys,
+        ssh_public_keys: authorizedKeys(ctx, i),
         tenant_id: i.tenantId,
         image: ociRef ?? defaultOciRef(i.imageId),
         vcpus,

@@ -6,6 +6,7 @@ import type { Instance, InstanceEvent, Usage, Volume } from "../types.js";
 import { ActionButton, Badge, CopyButton, DataTable, ErrorNote, Link, Money, PageHeader, Pager } from "../ui.js";
 import { InstanceLogsPanel } from "./InstanceLogs.js";
 import { InstanceMetricsPanel, sshCommand } from "./Instances.js";
+import { InstanceTerminal } from "./Terminal.js";
 
 /** The billing report's window: usage older than this is not in it. */
 const usageDays = 90;
@@ -196,6 +197,8 @@ export function InstancePage({ id }: { id: string }) {
           <p className="muted">The ssh command shows here once the instance is running.</p>
         )}
       </section>
+
+      <InstanceTerminal instance={i} />
 
       {i.status === "running" && <InstanceMetricsPanel instance={i} />}
 
