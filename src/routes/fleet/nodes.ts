@@ -161,6 +161,11 @@ nodeRoutes.openapi(
     responses: { 202: jsonResponse(envelope(Node), "Requested"), 409: errorResponses[409], ...commonErrors },
   }),
   async (c) => {
-    return ok(c, Node, await view(c, await requestAgentUpgrade(appCtx(c), auditActor(c), c.req.valid("param").id)), 202);
+    return ok(
+      c,
+      Node,
+      await view(c, await requestAgentUpgrade(appCtx(c), auditActor(c), c.req.valid("param").id)),
+      202,
+    );
   },
 );
