@@ -1,8 +1,11 @@
 /** The lists and settings that bench/replay.ts and bench/replay-variants.ts replay. */
+import { existsSync } from "node:fs";
 import { loadTrace, type Trace } from "../src/domain/jobs/replay/trace.js";
 
 export interface ReplaySetting {
   label: string;
+  /** "tuning": a list the rules were chosen on; "report": a list only reported on (never used to choose). */
+  role?: "tuning" | "report";
   trace: () => Trace;
   arrivalScale: number;
   nodeFraction: number;
@@ -91,4 +94,62 @@ export function freshLists(firstSeed = 201, arrivalScale = 150) {
     }
   }
   return { settings };
+}
+
+/**
+ * The 24 pod lists of cluster-trace-gpu-v2023/csv in the public alibaba/clusterdata repository (commit 7a6c496).
+ * Timed lists (qos, creation/deletion/scheduled times) can be replayed; the multigpu lists have no times or qos, so
+ * they can only be filled (--fill). The rules of plan.ts were chosen on `tuningLists` (and seeded subsamples of
+ * them); every other timed list is only reported on. The nine cpu* lists differ from default only in their CPU-only
+ * tasks, which the GPU replay leaves out: their GPU tasks (sizes, types, qos, times) are default's.
+ */
+export const tuningLists = ["default", "gpuspec10", "gpushare40"];
+export const reportLists = [
+  ...["cpu0", "cpu037", "cpu050", "cpu072", "cpu100", "cpu200", "cpu235", "cpu250", "cpu300"],
+  ...["gpushare20", "gpushare60", "gpushare80", "gpushare100"],
+  ...["gpuspec05", "gpuspec20", "gpuspec25", "gpuspec33"],
+];
+export const untimedLists = ["multigpu20", "multigpu30", "multigpu40", "multigpu50"];
+
+/**
+ * Where a pod list is: `$TRACE_DIR/openb_pod_list_NAME.csv` (the shared folder holds default, gpuspec10,
+ * gpushare40, multigpu30), else the gzipped copy in bench/replay-traces/ (the seventeen other timed lists, 1.9 MB).
+ */
+export function openbListPath(name: string): string {
+  const dir = process.env.TRACE_DIR ?? "/work/shared/traces/alibaba-openb-2023";
+  for (const path of [`${dir}/openb_pod_list_${name}.csv`, `bench/replay-traces/openb_pod_list_${name}.csv.gz`]) {
+    if (existsSync(path)) return path;
+  }
+  throw new Error(
+    `openb_pod_list_${name}.csv: not in ${dir} nor bench/replay-traces/; get it from github.com/alibaba/clusterdata, ` +
+      "cluster-trace-gpu-v2023/csv/, and set TRACE_DIR to its folder",
+  );
+}
+
+/**
+ * Every timed openb list at ×100 and ×200 on 10% of the nodes: the issue's matrix (20 lists × 2 loads), the
+ * tuning lists first. `only`: the names to keep (a subset while developing).
+ */
+export function openbMatrix(only?: string[], loads = [100, 200]) {
+  const dir = process.env.TRACE_DIR ?? "/work/shared/traces/alibaba-openb-2023";
+  const nodes = `${dir}/openb_node_list_gpu_node.csv`;
+  const settings: ReplaySetting[] = [];
+  for (const [role, names] of [
+    ["tuning", tuningLists],
+    ["report", reportLists],
+  ] as const) {
+    for (const name of names) {
+      if (only && !only.includes(name)) continue;
+      for (const arrivalScale of loads) {
+        settings.push({
+          label: `${role === "tuning" ? "tuning" : "report"}: ${name} ×${arrivalScale}`,
+          role,
+          arrivalScale,
+          nodeFraction: 0.1,
+          trace: () => loadTrace(nodes, openbListPath(name), undefined, 0.1),
+        });
+      }
+    }
+  }
+  return { settings, nodes };
 }

@@ -9,22 +9,28 @@
 #      `nvidia-smi -L` must list exactly its allocated GPU, and a 2-GPU job whose `nvidia-smi -L` must list exactly
 #      its two. No registry is needed: the image is GPUPLANE_DEVICE_IMAGE or the local test image
 #      (scripts/build-test-image.sh); NVIDIA's CDI spec brings nvidia-smi and the driver libraries into it.
-# It only reads the GPUs (nvidia-smi queries); it never changes a setting. Needs Node and this checkout's
-# node_modules (npm ci), and no network beyond 127.0.0.1.
+# It only reads the GPUs (nvidia-smi queries); it never changes a setting, and needs no network beyond 127.0.0.1.
+# Without nvidia-smi (no GPU), it runs step 1 and starts the server, then says the rest is skipped (the agent joins only
+# where nvidia-smi answers); without podman, ssh or a CDI spec (or nvidia-ctk to make one), step 4 says so and is skipped.
 #   usage: OUT=/tmp/out scripts/device-check.sh
-# From the device kit (`npm run build:device-kit`: this script beside the single-file agent, no node_modules) it runs
-# step 1 with only `node`; steps 2-4 need the server, which the kit does not bundle yet: point GPUPLANE_CHECKOUT at a
-# checkout with node_modules, or the report stops after step 1 and says so.
+#   GPUPLANE_DEVICE_WORKLOAD=torch|nvcc|nvidia-smi picks step 3's workload instead of the first one available.
+# It runs from a checkout with node_modules (npm ci), or from the device kit (`npm run build:device-kit`): this script
+# beside the single-file agent and the bundled server (server/), where it needs only `node` (20 or newer).
 set -uo pipefail
-KIT="$(cd "$(dirname "$0")" && pwd)"
-if [ -f "$KIT/gpuplane-agent.mjs" ]; then
-  AGENT="$KIT/gpuplane-agent.mjs"
-  CHECKOUT="${GPUPLANE_CHECKOUT:-}"
+HERE="$(cd "$(dirname "$0")" && pwd)"
+if [ -f "$HERE/server/gpuplane-server.mjs" ]; then
+  FROM="device kit $HERE ($(cat "$HERE/VERSION" 2>/dev/null))"
+  AGENT="$HERE/gpuplane-agent.mjs"
+  GPUPLANE="$HERE/server/gpuplane-server.mjs"
+  SCRIPTS="$HERE"
 else
-  CHECKOUT="$(cd "$KIT/.." && pwd)"
+  CHECKOUT="$(cd "$HERE/.." && pwd)"
+  cd "$CHECKOUT"
+  FROM="checkout $CHECKOUT"
   AGENT="$CHECKOUT/packages/agent/bin/gpuplane-agent.mjs"
+  GPUPLANE="$CHECKOUT/bin/gpuplane.mjs"
+  SCRIPTS="$CHECKOUT/scripts"
 fi
-[ -n "$CHECKOUT" ] && cd "$CHECKOUT"
 OUT="${OUT:-$(mktemp -d)}"
 mkdir -p "$OUT"
 REPORT="$OUT/device-report.txt"
@@ -54,8 +60,14 @@ trap cleanup EXIT
 
 section "host"
 say "date: $(date -u +%FT%TZ)  node: $(node --version)  kernel: $(uname -r)"
-if ! command -v nvidia-smi >/dev/null; then say "nvidia-smi not found: not a GPU host"; exit 1; fi
-nvidia-smi -L | tee -a "$REPORT"
+say "from: $FROM"
+if command -v nvidia-smi >/dev/null; then
+  GPU_HOST=1
+  nvidia-smi -L | tee -a "$REPORT"
+else
+  GPU_HOST=
+  say "nvidia-smi not found: not a GPU host; the agent's dry run and the server start are checked, the rest is skipped"
+fi
 
 section "agent --once --dry-run (real nvidia-smi)"
 node "$AGENT" --once --dry-run --state-dir "$WORK/dry" >"$WORK/dry-run.json" 2>>"$REPORT"
@@ -65,16 +77,27 @@ node -e '
   for (const g of d.gpus) console.log(`GPU ${g.index} ${g.uuid} ${g.name} bus=${g.busId} driver=${g.driverVersion} vram=${g.memoryTotalMb}MiB util=${g.utilizationPct}% temp=${g.temperatureC}C power=${g.powerDrawW}W ecc_uncorr=${g.eccUncorrectedVolatile} retired_pending=${g.retiredPagesPending} remap_failure=${g.remappedRowsFailure} throttle=[${g.throttle}]`);
   for (const h of d.would_send_heartbeat.gpus) console.log(`health GPU ${h.index}: ${h.health}${h.reason ? " (" + h.reason + ")" : ""}`);' "$WORK/dry-run.json" | tee -a "$REPORT"
 
-if [ -z "$CHECKOUT" ]; then
-  say "server: not in the device kit (set GPUPLANE_CHECKOUT to a checkout with node_modules); stopping after step 1"
-  exit 0
-fi
 section "server"
 PORT=$PORT HOST=127.0.0.1 GPUPLANE_DATA_DIR="$WORK/data" GPUPLANE_ADMIN_KEY="$KEY" GPUPLANE_SIMULATOR=off \
   GPUPLANE_SCHEDULER_INTERVAL_S=2 GPUPLANE_NODE_GRACE_S=30 LOG_LEVEL=warn \
-  node bin/gpuplane.mjs serve >"$WORK/server.log" 2>&1 &
+  node "$GPUPLANE" serve >"$WORK/server.log" 2>&1 &
 SERVER_PID=$!
-for _ in $(seq 1 60); do node -e 'fetch(process.env.SERVER+"/healthz").then(r=>process.exit(r.ok?0:1),()=>process.exit(1))' && break; sleep 1; done
+STARTED=$(date +%s)
+for _ in $(seq 1 90); do
+  HEALTH=$(api GET /healthz 2>/dev/null) && break
+  kill -0 "$SERVER_PID" 2>/dev/null || break
+  sleep 1
+done
+if [ -z "${HEALTH:-}" ]; then
+  say "the server did not start: $(tail -c 2000 "$WORK/server.log")"
+  exit 1
+fi
+say "server $GPUPLANE answered /healthz in $(($(date +%s) - STARTED)) s: $HEALTH"
+say "agent it serves: $(api GET /agent/version)"
+if [ -z "$GPU_HOST" ]; then
+  say "no GPU: the agent joins only where nvidia-smi answers; join, CUDA job, metrics and containers skipped"
+  exit 0
+fi
 CLUSTER=$(api POST /api/v1/clusters '{"name":"device-check","region":"local"}' | field data.id)
 TOKEN=$(api POST "/api/v1/clusters/$CLUSTER/join-tokens" '{}' | field data.token)
 say "cluster $CLUSTER, join token issued: ${TOKEN:0:8}…"
@@ -84,14 +107,28 @@ node "$AGENT" --server "$SERVER" --token "$TOKEN" --state-dir "$WORK/state" \
   --interval 2 --wait 10 --runtime none >"$WORK/agent.log" 2>&1 &
 AGENT_PID=$!
 for _ in $(seq 1 30); do [ -f "$WORK/state/credentials.json" ] && break; sleep 1; done
+if [ ! -f "$WORK/state/credentials.json" ]; then
+  say "the agent did not join: $(tail -c 2000 "$WORK/agent.log")"
+  exit 1
+fi
 NODE=$(field nodeId <"$WORK/state/credentials.json")
 say "node $NODE"
 api GET "/api/v1/nodes/$NODE" | tee -a "$REPORT"; say ""
 api GET "/api/v1/gpus?node_id=$NODE" | tee -a "$REPORT"; say ""
 
 section "job with a CUDA workload"
-if python3 -c 'import torch,sys; sys.exit(0 if torch.cuda.is_available() else 1)' 2>/dev/null; then
-  cat >"$WORK/matmul.py" <<'PY'
+cuda_job() {
+  local pick="${GPUPLANE_DEVICE_WORKLOAD:-}"
+  if [ -z "$pick" ]; then
+    if python3 -c 'import torch,sys; sys.exit(0 if torch.cuda.is_available() else 1)' 2>/dev/null; then pick=torch
+    elif command -v nvcc >/dev/null; then pick=nvcc
+    else pick=nvidia-smi; fi
+  fi
+  # The fallback: no CUDA code of its own, the job sees its GPU through nvidia-smi.
+  WORKLOAD='echo CUDA_VISIBLE_DEVICES=$CUDA_VISIBLE_DEVICES; nvidia-smi --query-gpu=index,uuid,name --format=csv; sleep 10'
+  KIND="nvidia-smi only"
+  if [ "$pick" = torch ]; then
+    cat >"$WORK/matmul.py" <<'PY'
 import os, time, torch
 print("CUDA_VISIBLE_DEVICES=" + os.environ.get("CUDA_VISIBLE_DEVICES", ""), torch.cuda.get_device_name(0), flush=True)
 a = torch.randn(8192, 8192, device="cuda", dtype=torch.bfloat16)
@@ -102,31 +139,35 @@ while time.time() - start < 20:
 torch.cuda.synchronize()
 print("matmuls", n, "approx TFLOPS", round(n * 2 * 8192**3 / (time.time() - start) / 1e12, 1))
 PY
-  WORKLOAD="python3 $WORK/matmul.py"
-  KIND="torch bf16 matmul, 20 s"
-elif command -v nvcc >/dev/null; then
-  cat >"$WORK/spin.cu" <<'CU'
+    WORKLOAD="python3 $WORK/matmul.py"
+    KIND="torch bf16 matmul, 20 s"
+  elif [ "$pick" = nvcc ]; then
+    cat >"$WORK/spin.cu" <<'CU'
 #include <cstdio>
 __global__ void spin(float *x, int n) { int i = blockIdx.x * blockDim.x + threadIdx.x; if (i < n) for (int k = 0; k < 200000; k++) x[i] = x[i] * 0.999f + 0.001f; }
 int main() { int n = 1 << 24; float *x; cudaMalloc(&x, n * sizeof(float)); for (int r = 0; r < 20; r++) spin<<<n / 256, 256>>>(x, n); cudaError_t e = cudaDeviceSynchronize(); printf("spin done: %s\n", cudaGetErrorString(e)); return e != cudaSuccess; }
 CU
-  nvcc -o "$WORK/spin" "$WORK/spin.cu" && WORKLOAD="echo CUDA_VISIBLE_DEVICES=\$CUDA_VISIBLE_DEVICES; $WORK/spin" && KIND="nvcc-built spin kernel"
-else
-  WORKLOAD='echo CUDA_VISIBLE_DEVICES=$CUDA_VISIBLE_DEVICES; nvidia-smi --query-gpu=index,uuid,name --format=csv; sleep 10'
-  KIND="nvidia-smi only (no torch, no nvcc)"
-fi
-say "workload: $KIND"
-BODY=$(node -e 'console.log(JSON.stringify({cluster_id:Number(process.argv[1]),name:"device-check",gpu_count:1,command:process.argv[2]}))' "$CLUSTER" "$WORKLOAD")
-JOB=$(api POST /api/v1/jobs "$BODY" | field data.id)
-say "job $JOB submitted"
-for _ in $(seq 1 90); do
-  STATUS=$(api GET "/api/v1/jobs/$JOB" | field data.status)
-  nvidia-smi --query-gpu=index,utilization.gpu,memory.used,temperature.gpu,power.draw,clocks_event_reasons.active --format=csv,noheader >>"$WORK/nvidia-smi-during-job.log" 2>&1
-  case "$STATUS" in completed|failed|cancelled) break ;; esac
-  sleep 1
-done
-say "job status: $STATUS"
-api GET "/api/v1/jobs/$JOB" | tee -a "$REPORT"; say ""
+    if nvcc -o "$WORK/spin" "$WORK/spin.cu" >"$WORK/nvcc.log" 2>&1; then
+      WORKLOAD="echo CUDA_VISIBLE_DEVICES=\$CUDA_VISIBLE_DEVICES; $WORK/spin"
+      KIND="nvcc-built spin kernel"
+    else
+      say "nvcc could not build the spin kernel: $(tail -c 500 "$WORK/nvcc.log")"
+    fi
+  fi
+  say "workload: $KIND"
+  BODY=$(node -e 'console.log(JSON.stringify({cluster_id:Number(process.argv[1]),name:"device-check",gpu_count:1,command:process.argv[2]}))' "$CLUSTER" "$WORKLOAD")
+  JOB=$(api POST /api/v1/jobs "$BODY" | field data.id)
+  say "job $JOB submitted"
+  for _ in $(seq 1 90); do
+    STATUS=$(api GET "/api/v1/jobs/$JOB" | field data.status)
+    nvidia-smi --query-gpu=index,utilization.gpu,memory.used,temperature.gpu,power.draw,clocks_event_reasons.active --format=csv,noheader >>"$WORK/nvidia-smi-during-job.log" 2>&1
+    case "$STATUS" in completed|failed|cancelled) break ;; esac
+    sleep 1
+  done
+  say "job status: $STATUS"
+  api GET "/api/v1/jobs/$JOB" | tee -a "$REPORT"; say ""
+}
+cuda_job
 
 section "metrics the agent reported (server side)"
 api GET "/api/v1/gpus?node_id=$NODE" | tee -a "$REPORT"; say ""
@@ -152,7 +193,7 @@ container_checks() {
   fi
   nvidia-ctk cdi list 2>/dev/null | tee -a "$REPORT"
   IMAGE="${GPUPLANE_DEVICE_IMAGE:-localhost/gpuplane/test-sshd:latest}"
-  podman image exists "$IMAGE" || scripts/build-test-image.sh podman >>"$REPORT" 2>&1 \
+  podman image exists "$IMAGE" || "$SCRIPTS/build-test-image.sh" podman >>"$REPORT" 2>&1 \
     || { say "no image $IMAGE and it could not be built (no network?): container checks skipped"; return; }
   api PATCH /api/v1/images/ubuntu-22.04-cuda-12.4-cluster "{\"oci_ref\":\"$IMAGE\"}" >/dev/null
   node "$AGENT" --state-dir "$WORK/state" --interval 2 --wait 10 --runtime podman \

@@ -69,6 +69,11 @@ const env = z.object({
   GPUPLANE_METER_INTERVAL_S: z.coerce.number().positive().default(15),
   GPUPLANE_NODE_GRACE_S: z.coerce.number().positive().default(60),
   GPUPLANE_PUBLIC_URL: z.string().url("GPUPLANE_PUBLIC_URL must be a URL, e.g. https://gpus.example.com").optional(),
+  /**
+   * Container images every node should have besides the catalog's (space or comma separated references): agents with
+   * `--pull missing` pull them, and each node reports which it has (docs/agent.md).
+   */
+  GPUPLANE_NODE_IMAGES: z.string().default(""),
   /** The agent build the server hands out (GET /agent/gpuplane-agent.mjs); default: built from packages/agent at start. */
   GPUPLANE_AGENT_FILE: z.string().optional(),
   REDIS_URL: z.string().optional(),
@@ -138,6 +143,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     nodeGraceMs: e.GPUPLANE_NODE_GRACE_S * 1000,
     publicUrl: e.GPUPLANE_PUBLIC_URL?.replace(/\/+$/, ""),
     agentFile: e.GPUPLANE_AGENT_FILE,
+    nodeImages: e.GPUPLANE_NODE_IMAGES.split(/[\s,]+/).filter(Boolean),
     redisUrl: e.REDIS_URL,
     redisPrefix: e.GPUPLANE_REDIS_PREFIX,
     trustProxy: e.GPUPLANE_TRUST_PROXY === "on",

@@ -22,7 +22,10 @@ export interface AppContext {
   bus: EventBus<DomainEvents>;
 }
 
-/** Cross-domain services. Each domain adds its entry here and fills it in server.ts. */
+/**
+ * Cross-domain services. Each area declares its entry (declaration merging) and fills it in its `setup.ts`, which
+ * src/services.ts calls at start-up.
+ */
 export interface Services {
   [name: string]: unknown;
 }

@@ -2,6 +2,7 @@ import { serve } from "@hono/node-server";
 import { Redis } from "ioredis";
 import pino, { type Logger } from "pino";
 import { collectDefaultMetrics, Registry } from "prom-client";
+import { WebSocketServer } from "ws";
 import type { Config } from "./config.js";
 import type { AppContext, Services } from "./context.js";
 import { type Database, openDatabase } from "./db/client.js";
@@ -77,6 +78,7 @@ export async function buildServer(config: Config, options: BuildOptions = {}) {
       if (workersOn) runner!.start();
     },
     async close() {
+      ctx.services.terminal.closeAll();
       await runner!.stop();
       await stopLatestFlusher(ctx).catch((error) => log.error({ err: error }, "final gpu_latest_metrics flush failed"));
       redis?.disconnect();
@@ -87,6 +89,15 @@ export async function buildServer(config: Config, options: BuildOptions = {}) {
   };
 }
 
+/**
+ * The WebSocket side of the HTTP server (the web terminal, GET /api/v1/instances/{id}/terminal): pass it as `serve`'s
+ * `websocket` option. Upgrades go through the app like any request, so a refused ticket is a plain 401/404.
+ */
+export function terminalSockets() {
+  // Browser frames are keystrokes and resizes: 64 KiB is far above a paste's worth.
+  return { server: new WebSocketServer({ noServer: true, maxPayload: 64 * 1024 }) };
+}
+
 export async function startServer(config: Config) {
   const server = await buildServer(config);
   const { log } = server.ctx;
@@ -95,13 +106,20 @@ export async function startServer(config: Config) {
     // Printed once, on the console only: it is never stored or shown again.
     process.stdout.write(`\n  gpuplane operator API key (shown once, store it now):\n\n    ${server.generatedKey}\n\n`);
   }
-  const http = serve({ fetch: server.app.fetch, port: config.port, hostname: config.host }, (info) => {
-    log.info(
-      { port: info.port, database: server.ctx.database.kind, dataDir: config.databaseUrl ? undefined : config.dataDir },
-      `gpuplane listening on http://localhost:${info.port} (docs at /docs)`,
-    );
-    log.flush();
-  });
+  const http = serve(
+    { fetch: server.app.fetch, port: config.port, hostname: config.host, websocket: terminalSockets() },
+    (info) => {
+      log.info(
+        {
+          port: info.port,
+          database: server.ctx.database.kind,
+          dataDir: config.databaseUrl ? undefined : config.dataDir,
+        },
+        `gpuplane listening on http://localhost:${info.port} (docs at /docs)`,
+      );
+      log.flush();
+    },
+  );
   http.on("error", (error: NodeJS.ErrnoException) => {
     const reason =
       error.code === "EADDRINUSE"

@@ -3,6 +3,7 @@ import { setup as setupBilling } from "./domain/billing/setup.js";
 import { loadDefaultCatalog } from "./domain/catalog/setup.js";
 import { setup as setupFleet } from "./domain/fleet/setup.js";
 import { setup as setupPlacement } from "./domain/placement/setup.js";
+import { setup as setupTerminal } from "./domain/terminal/setup.js";
 import { setup as setupWaitlist } from "./domain/waitlist/setup.js";
 
 /**
@@ -15,4 +16,5 @@ export async function setupServices(ctx: AppContext): Promise<void> {
   await loadDefaultCatalog(ctx);
   await setupBilling(ctx);
   await setupWaitlist(ctx);
+  await setupTerminal(ctx);
 }

@@ -47,6 +47,9 @@ const runtime: ContainerRuntime = {
   networks: async () => [...nets],
   removeNetwork: async () => {},
   storage: async () => ({ driver: "overlay", backingFs: "ext4", diskLimit: false, reason: "simulated" }),
+  images: async () => ["docker.io/library/ubuntu:22.04"],
+  hasImage: async () => true,
+  pull: async () => {},
 };
 const state = new StateDir(mkdtempSync(join(tmpdir(), "agent-rss-")));
 const host = new ContainerHost(
@@ -63,8 +66,8 @@ const instances = Array.from({ length: N }, (_, i) => ({
   ...{ id: `inst_${String(i).padStart(26, "0")}`, status: "running", gpu_indices: [i % 8] },
   ...{ gpu_uuids: [`GPU-${String(i).padStart(8, "0")}-0000-0000-0000-000000000000`], tenant_id: 1 + (i % 10) },
   ...{ ssh_public_keys: ["ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIB3ZYrhlDkQ9S0ZydS4UhV9Q2bqkMZ0i0Ji1jv6m0Q5x user"] },
-  ...{ image: "docker.io/library/ubuntu:22.04", vcpus: 8, ram_gb: 64, volumes: [] },
-  ...{ env: {}, command: null, ports: [], disk_gb: null },
+  ...{ image: "docker.io/library/ubuntu:22.04", vcpus: 8, ram_gb: 64, disk_gb: 200, volumes: [] },
+  ...{ env: {}, command: null, ports: [] },
 }));
 await host.apply({ jobs: [], instances });
 for (let i = 0; i < PASSES; i++) {

@@ -472,6 +472,7 @@ _InstanceRequired = TypedDict("_InstanceRequired", {
         "command": Optional[List[str]],
         "diskGb": Optional[int],
         "ports": List["ExposedPort"],
+        "disk": Dict[str, Any],
         "tenantId": int,
         "createdAt": str,
         "updatedAt": str,
@@ -557,6 +558,21 @@ class InstanceEvent(_InstanceEventRequired, _InstanceEventOptional):
     "The API's InstanceEvent."
 
 
+_InstanceLogsRequired = TypedDict("_InstanceLogsRequired", {
+        "instance_id": str,
+        "available": bool,
+        "reason": Optional[str],
+        "lines": List[Dict[str, Any]],
+        "next_since": Optional[str],
+        "window": Dict[str, Any],
+    })
+_InstanceLogsOptional = TypedDict("_InstanceLogsOptional", {}, total=False)
+
+
+class InstanceLogs(_InstanceLogsRequired, _InstanceLogsOptional):
+    "The API's InstanceLogs."
+
+
 _DeploymentRequired = TypedDict("_DeploymentRequired", {
         "id": str,
         "hostname": str,
@@ -579,6 +595,7 @@ _DeploymentRequired = TypedDict("_DeploymentRequired", {
         "command": Optional[List[str]],
         "disk_gb": Optional[int],
         "ports": List["ExposedPort"],
+        "disk": Dict[str, Any],
         "price_per_hour": str,
         "price_per_hour_usd": float,
         "billing": str,
@@ -616,6 +633,19 @@ _DeployClusterOptional = TypedDict("_DeployClusterOptional", {
 
 class DeployCluster(_DeployClusterRequired, _DeployClusterOptional):
     "The API's DeployCluster."
+
+
+_TerminalTicketRequired = TypedDict("_TerminalTicketRequired", {
+        "ticket": str,
+        "url": str,
+        "expires_at": str,
+        "instance_id": str,
+    })
+_TerminalTicketOptional = TypedDict("_TerminalTicketOptional", {}, total=False)
+
+
+class TerminalTicket(_TerminalTicketRequired, _TerminalTicketOptional):
+    "The API's TerminalTicket."
 
 
 _LaunchTemplateRequired = TypedDict("_LaunchTemplateRequired", {
@@ -1136,6 +1166,8 @@ _NodeRequired = TypedDict("_NodeRequired", {
         "agent_sha256": Optional[str],
         "agent_outdated": Optional[bool],
         "agent_upgrade_requested_at": Optional[str],
+        "images": Optional[Dict[str, Any]],
+        "storage": Optional[Dict[str, Any]],
         "created_at": str,
     })
 _NodeOptional = TypedDict("_NodeOptional", {}, total=False)
@@ -1504,6 +1536,7 @@ _AgentJoinResultRequired = TypedDict("_AgentJoinResultRequired", {
         "cluster_id": int,
         "credential": str,
         "gpus": List[Dict[str, Any]],
+        "images": List[str],
     })
 _AgentJoinResultOptional = TypedDict("_AgentJoinResultOptional", {}, total=False)
 
@@ -1524,6 +1557,8 @@ _AgentJoinOptional = TypedDict("_AgentJoinOptional", {
         "agent_version": Optional[str],
         "agent_sha256": Optional[str],
         "facts": Dict[str, Any],
+        "images": Optional[Dict[str, Any]],
+        "storage": Optional[Dict[str, Any]],
     }, total=False)
 
 
@@ -1536,6 +1571,7 @@ _AgentHeartbeatResultRequired = TypedDict("_AgentHeartbeatResultRequired", {
         "status": str,
         "gpus": List[Dict[str, Any]],
         "upgrade": Optional[Dict[str, Any]],
+        "images": List[str],
     })
 _AgentHeartbeatResultOptional = TypedDict("_AgentHeartbeatResultOptional", {}, total=False)
 
@@ -1552,6 +1588,8 @@ _AgentHeartbeatOptional = TypedDict("_AgentHeartbeatOptional", {
         "agent_sha256": Optional[str],
         "gpu_error": Optional[str],
         "running_jobs": List[int],
+        "images": Optional[Dict[str, Any]],
+        "storage": Optional[Dict[str, Any]],
     }, total=False)
 
 
@@ -1653,6 +1691,26 @@ class AgentOrphans(_AgentOrphansRequired, _AgentOrphansOptional):
     "The API's AgentOrphans."
 
 
+_AgentLogBatchResultRequired = TypedDict("_AgentLogBatchResultRequired", {
+        "stored": int,
+    })
+_AgentLogBatchResultOptional = TypedDict("_AgentLogBatchResultOptional", {}, total=False)
+
+
+class AgentLogBatchResult(_AgentLogBatchResultRequired, _AgentLogBatchResultOptional):
+    "The API's AgentLogBatchResult."
+
+
+_AgentLogBatchRequired = TypedDict("_AgentLogBatchRequired", {
+        "lines": List[Dict[str, Any]],
+    })
+_AgentLogBatchOptional = TypedDict("_AgentLogBatchOptional", {}, total=False)
+
+
+class AgentLogBatch(_AgentLogBatchRequired, _AgentLogBatchOptional):
+    "The API's AgentLogBatch."
+
+
 _UpstreamProviderRequired = TypedDict("_UpstreamProviderRequired", {
         "name": str,
         "configured": bool,
@@ -1740,4 +1798,23 @@ _ResaleMarginsOptional = TypedDict("_ResaleMarginsOptional", {}, total=False)
 
 class ResaleMargins(_ResaleMarginsRequired, _ResaleMarginsOptional):
     "The API's ResaleMargins."
+
+
+_AuditEntryRequired = TypedDict("_AuditEntryRequired", {
+        "id": int,
+        "created_at": str,
+        "tenant_id": Optional[int],
+        "actor_kind": str,
+        "actor_key_id": Optional[str],
+        "request_id": Optional[str],
+        "action": str,
+        "target": str,
+        "before": Optional[Dict[str, Any]],
+        "after": Optional[Dict[str, Any]],
+    })
+_AuditEntryOptional = TypedDict("_AuditEntryOptional", {}, total=False)
+
+
+class AuditEntry(_AuditEntryRequired, _AuditEntryOptional):
+    "The API's AuditEntry."
 

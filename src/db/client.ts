@@ -10,6 +10,7 @@ import type { PgDatabase, PgQueryResultHKT, PgTransaction } from "drizzle-orm/pg
 import { drizzle as drizzlePglite } from "drizzle-orm/pglite";
 import { migrate as migratePglite } from "drizzle-orm/pglite/migrator";
 import pg from "pg";
+import { inServerBundle } from "../lib/bundle.js";
 import * as schema from "./schema/index.js";
 
 export type Schema = typeof schema;
@@ -31,7 +32,8 @@ export interface Database {
   close(): Promise<void>;
 }
 
-const migrationsFolder = resolve(dirname(fileURLToPath(import.meta.url)), "../../drizzle");
+/** drizzle/ in the checkout; in the device kit's server bundle, the copy beside it (scripts/build-device-kit.ts). */
+const migrationsFolder = resolve(dirname(fileURLToPath(import.meta.url)), inServerBundle ? "drizzle" : "../../drizzle");
 
 // PostgreSQL returns int8 and numeric as strings; money columns are declared mode "bigint" in the schema,
 // and raw aggregates are normalised by lib/money's toMicros. Timestamps stay Dates.
@@ -103,7 +105,10 @@ async function openPostgres(url: string, poolSize: number): Promise<Database> {
 const embeddedSettings = ["-c", "shared_buffers=32MB"];
 const startParams = [...PGlite.defaultStartParams, ...embeddedSettings];
 
-/** initdb in a child process: see pglite-initdb.mjs. Waits for it; throws with its stderr if it fails. */
+/**
+ * initdb in a child process: see pglite-initdb.mjs. Waits for it; throws with its stderr if it fails. The device kit
+ * bundles that script too, beside the server's bundle with PGlite's files, so the same relative URL finds it there.
+ */
 function initPgliteCluster(pgdata: string) {
   const script = fileURLToPath(new URL("./pglite-initdb.mjs", import.meta.url));
   const result = spawnSync(process.execPath, [script, pgdata, ...embeddedSettings], { encoding: "utf8" });

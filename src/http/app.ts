@@ -8,6 +8,7 @@ import { HTTPException } from "hono/http-exception";
 import { Registry } from "prom-client";
 import type { AppContext } from "../context.js";
 import { upstreamHealthDetail } from "../domain/placement/health.js";
+import { inServerBundle } from "../lib/bundle.js";
 import { ApiError, errorStatus, foreignKeyError } from "../lib/errors.js";
 import { safeEqualHex, sha256Hex } from "../lib/secrets.js";
 import { mountRoutes } from "../routes/index.js";
@@ -149,6 +150,8 @@ export function createApp(ctx: AppContext, options: AppOptions = {}) {
     Scalar({ url: "/openapi.json", pageTitle: "gpuplane API", cdn: DOCS_SCRIPT_PATH, withDefaultFonts: false }),
   );
   app.get(DOCS_SCRIPT_PATH, async (c) => {
+    // The device kit's server bundle (scripts/build-device-kit.ts) leaves out this 3 MB file; /openapi.json is there.
+    if (inServerBundle) return c.text("the API reference page is not in the device kit: read /openapi.json\n", 404);
     c.header("content-type", "text/javascript; charset=utf-8");
     c.header("cache-control", "public, max-age=86400");
     return c.body(await docsScript());

@@ -1,6 +1,7 @@
 import { OpenAPIHono } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import type { AppContext } from "../context.js";
+import { type Actor, actorOf } from "../domain/audit/audit.js";
 import type { Principal } from "../domain/identity/principal.js";
 import { ApiError } from "../lib/errors.js";
 import type { RequestScope } from "./access.js";
@@ -52,3 +53,6 @@ export function principal(c: Context<Env>): Principal {
 }
 
 export const appCtx = (c: Context<Env>) => c.get("ctx");
+
+/** Who this request acts as, for the audit trail (src/domain/audit): its key, tenant and request id. */
+export const auditActor = (c: Context<Env>): Actor => actorOf(c.get("principal"), c.get("requestId") ?? null);

@@ -1,6 +1,7 @@
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { dirname, extname, join, normalize, resolve, sep } from "node:path";
 import { fileURLToPath } from "node:url";
+import { inServerBundle } from "../lib/bundle.js";
 import type { Router } from "./env.js";
 
 const webDist = resolve(dirname(fileURLToPath(import.meta.url)), "../../web/dist");
@@ -24,6 +25,13 @@ const isFile = (path: string) => existsSync(path) && statSync(path).isFile();
  * index.html; a missing file with one (a stale /assets/…js after a rebuild) is a 404, never HTML in its place.
  */
 export function serveConsole(app: Router) {
+  if (inServerBundle) {
+    // The device kit's server (scripts/build-device-kit.ts) carries no console: say so rather than look for one.
+    app.get("/", (c) =>
+      c.text("gpuplane server (device kit): the web console is not bundled; the API is at /api/v1\n"),
+    );
+    return;
+  }
   app.get("*", (c, next) => {
     const path = c.req.path;
     if (path.startsWith("/api/") || !existsSync(webDist)) return next();

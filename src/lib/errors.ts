@@ -1,6 +1,6 @@
 /**
- * The one closed set of error codes (the seeds' codes), mapped to HTTP once, here.
- * Domain code throws ApiError; only http/envelope.ts turns it into a response body.
+ * The one closed set of error codes (those listed in docs/api.md), mapped to HTTP once, here.
+ * Domain code throws ApiError; only the app's error handler (`onError` in src/http/app.ts) turns it into a body.
  */
 export const errorStatus = {
   BAD_REQUEST: 400,

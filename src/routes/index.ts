@@ -1,6 +1,7 @@
 import type { Router } from "../http/env.js";
 import { routers as agent } from "./agent/index.js";
 import { routers as alerts } from "./alerts/index.js";
+import { routers as audit } from "./audit/index.js";
 import { routers as billing } from "./billing/index.js";
 import { routers as catalog } from "./catalog/index.js";
 import { routers as dashboard } from "./dashboard/index.js";
@@ -43,6 +44,7 @@ export function mountRoutes(app: Router) {
     ...dashboard,
     ...agent,
     ...upstreamProviders,
+    ...audit,
   ];
   for (const routes of all) app.route("/api/v1", routes);
 }

@@ -6,14 +6,14 @@ import { and, eq } from "drizzle-orm";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { events, gpuMetrics, gpus, instances, jobs, nodes } from "../../src/db/schema/index.js";
 import { cancelJob } from "../../src/domain/jobs/lifecycle.js";
-import { describeEachDb } from "../helpers/harness.js";
+import { describeOneDb } from "../helpers/harness.js";
 import { alive, TestHost, until } from "./spawn-agent.js";
 
 /**
  * The real agent (a child process, with a fake nvidia-smi built from real H100 output first on its PATH) against the
  * real server, served over HTTP. The server's clock is moved by hand for the heartbeat grace period.
  */
-describeEachDb(
+describeOneDb(
   "node agent end to end",
   (h) => {
     let url: string;

@@ -7,7 +7,7 @@ import { join, resolve } from "node:path";
 import { serve } from "@hono/node-server";
 import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { gpuAllocations, gpus, instances } from "../../src/db/schema/index.js";
+import { gpuAllocations, gpus } from "../../src/db/schema/index.js";
 import { describeOneDb, type Harness } from "../helpers/harness.js";
 import { fund } from "../instances/fixtures.js";
 import { dockerReady, podmanEnv, podmanReady, TEST_IMAGE } from "./podman.js";
@@ -73,6 +73,8 @@ function containerTests(engine: Engine, h: () => Harness) {
     ...["--runtime", engine, "--cdi-kind", kind, "--name-prefix", prefix, "--publish-ip", "127.0.0.1"],
     ...["--ssh-ports", `${firstPort}-${firstPort + 49}`, "--ip", "127.0.0.1", "--image", TEST_IMAGE],
     ...["--job-image", TEST_IMAGE, "--ssh-ready-timeout", "30", "--data-dir", join(dir, "data")],
+    // No registry here: report the images, pull none (a host that cannot reach one).
+    ...["--pull", "never"],
   ];
   const startAgent = (args: string[] = []) =>
     host.start([...agentArgs(), ...args], {
@@ -388,29 +390,54 @@ function containerTests(engine: Engine, h: () => Harness) {
     expect(held).toEqual([]);
   }, 180_000);
 
-  it("an image that cannot be pulled fails the instance with the runtime's reason, unbilled, its GPU freed", async () => {
+  it("an image on no host is refused at create, naming it and the fix; loaded on the host, it is accepted", async () => {
     const image = `missing-${run}`;
+    const ref = `localhost/gpuplane/${image}:1`;
     const created = await h().post("/api/v1/images", {
-      id: image,
-      name: "Missing",
-      os: "none",
-      compatible_gpus: ["H100"],
-      oci_ref: `localhost/gpuplane/${image}:1`,
+      ...{ id: image, name: "Missing", os: "none", compatible_gpus: ["H100"], oci_ref: ref },
     });
     expect(created.status).toBe(201);
     expect(
       (await h().post("/api/v1/images", { ...created.body.data, id: `${image}-bad`, oci_ref: "-v x" })).status,
     ).toBe(400);
     const tenant = await customer();
-    const before = (await h().get("/api/v1/billing/balance", tenant.key)).body.data;
-    const d = await deploy(tenant, { image });
-    const failed = await untilStatus(d.body.data.id, tenant.key, "failed");
-    expect(failed.status_reason).toContain(`localhost/gpuplane/${image}:1`);
-    const [row] = await h().ctx.db.select().from(instances).where(eq(instances.id, d.body.data.id));
-    expect(row.runningSince).toBeNull();
-    expect(await h().ctx.db.select().from(gpuAllocations).where(eq(gpuAllocations.instanceId, row.id))).toEqual([]);
-    await h().runWorker("meter");
-    expect((await h().get("/api/v1/billing/balance", tenant.key)).body.data).toEqual(before);
+    const refused = await deploy(tenant, { image });
+    expect(refused.status).toBe(409);
+    expect(refused.body.error).toContain(`image '${image}' (${ref}) is on no node`);
+    expect(refused.body.error).toContain("podman load");
+    // The node reports what its runtime has: the test image yes, this one not.
+    const nodeView = async () => (await h().get(`/api/v1/nodes?cluster_id=${clusterId}`)).body.data[0];
+    const states = (await nodeView()).images.catalog;
+    expect(states).toContainEqual({ image_id: image, oci_ref: ref, state: "missing", error: null });
+    expect(states).toContainEqual(expect.objectContaining({ oci_ref: TEST_IMAGE, state: "present" }));
+    expect((await nodeView()).storage).toMatchObject({ disk_limit: expect.any(Boolean) });
+    // The operator loads it on the host (a tag stands in for `podman load -i image.tar`): seen at the next heartbeat.
+    podman("tag", TEST_IMAGE, ref);
+    try {
+      await until("image reported", async () =>
+        (await nodeView()).images.catalog.some(
+          (c: { oci_ref: string; state: string }) => c.oci_ref === ref && c.state === "present",
+        ),
+      );
+      const d = await deploy(tenant, { image });
+      expect(d.status).toBe(201);
+      const running = await untilStatus(d.body.data.id, tenant.key, "running");
+      // overlay on ext4 here: the type's disk size is shown as not enforced, and no --storage-opt was given.
+      const enforced = (await nodeView()).storage.disk_limit;
+      expect(running.disk).toMatchObject({ enforced });
+      if (!enforced) {
+        const opts = podman("inspect", "--format", "{{json .HostConfig}}", `${prefix}-i-${d.body.data.id}`);
+        expect(opts).not.toMatch(/"StorageOpt":\{[^}]*size/i);
+      }
+      await h().del(`/api/v1/deployments/${d.body.data.id}`, tenant.key);
+    } finally {
+      await h().patch(`/api/v1/images/${image}`, { active: false });
+      try {
+        podman("rmi", ref); // only the tag: the test image keeps its own
+      } catch {
+        // still used by the container being removed: left for the next run's cleanup
+      }
+    }
   }, 180_000);
 
   it("an agent killed mid-run and started again loses nothing, runs nothing twice, and removes orphans", async () => {

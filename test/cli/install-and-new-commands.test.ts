@@ -116,9 +116,12 @@ describe("gpuplane CLI: install on a clean prefix and the day-one commands", () 
     );
   });
 
-  it("logs prints the instance's history as the API records it", async () => {
+  it("logs prints the container's output, or says why there is none; --events the instance's history", async () => {
     const [instance] = (await cli(["instances", "list", "--json"])).json();
-    const logs = await cli(["logs", instance.id]);
+    const output = await cli(["logs", instance.id]);
+    expect(output.code, output.stderr).toBe(0);
+    expect(output.stdout).toContain("no container logs: a simulated instance runs no container");
+    const logs = await cli(["logs", instance.id, "--events"]);
     expect(logs.code, logs.stderr).toBe(0);
     expect(logs.stdout).toMatch(/^\d{4}-\d\d-\d\d \d\d:\d\d {2}created \(GPU\.A100\.1x in [\w-]+\)\n/);
     expect(logs.stdout).toMatch(/\d\d:\d\d {2}running\n/);

@@ -93,4 +93,13 @@ describe("gpuplane CLI: an operator's session", () => {
     );
     expect(token.stdout).toMatch(/warning: http:\/\/127.0.0.1:\d+ is a loopback address.*GPUPLANE_PUBLIC_URL/);
   });
+  it("lists the audit trail: the node writes above, filtered by action", async () => {
+    expect((await cli(["nodes", "cordon", String(nodeId)])).code).toBe(0);
+    const listed = await cli(["audit", "--action", "node.*", "--target", `node:${nodeId}`, "--json"]);
+    expect(listed.code).toBe(0);
+    const actions = listed.json().map((e: any) => e.action);
+    expect(actions).toContain("node.cordon");
+    expect(actions.every((a: string) => a.startsWith("node."))).toBe(true);
+    expect((await cli(["audit", "--target", `node:${nodeId}`])).stdout).toMatch(/operator key_\S+\s+-\s+node\.cordon/);
+  });
 });

@@ -4,8 +4,10 @@
 import { existsSync, mkdirSync } from "node:fs";
 import type { Server } from "node:http";
 import { serve } from "@hono/node-server";
+import { eq } from "drizzle-orm";
 import { type Browser, chromium, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { instances } from "../../src/db/schema/index.js";
 import { createHarness, type Harness } from "../helpers/harness.js";
 import { customer, syncStatus } from "../instances/fixtures.js";
 import { buildConsoleIfStale } from "./build.js";
@@ -116,6 +118,38 @@ describe.skipIf(!existsSync(chromiumPath))("the console's instance, volumes and 
     // Stopped from its page: the history grows by the stop, with no reload.
     await page.getByRole("button", { name: "Stop" }).click();
     await history.getByRole("row", { name: /running → stopped/ }).waitFor();
+    await page.context().close();
+  }, 60_000);
+
+  it("shows the container's log lines on the instance page, new ones without a reload", async () => {
+    const created = await h.post(
+      "/api/v1/instances",
+      { name: "logs-run", planId: "GPU.H100.1x", templateSlug: "pytorch-cuda", sshKeyId: account.sshKeyId },
+      account.key,
+    );
+    const id = created.body.data.id as string;
+    // A node's agent streams the lines: the instance is moved onto a joined node (fleet), as the fleet provider would.
+    const cluster = (await h.post("/api/v1/clusters", { name: "logs-c", region: "FIN-01" })).body.data.id;
+    const token = (await h.post(`/api/v1/clusters/${cluster}/join-tokens`, {})).body.data.token;
+    const joined = await h.post("/api/v1/agent/join", { token, hostname: "logs-node", gpus: [] }, null);
+    const node = joined.body.data;
+    await h.ctx.db.update(instances).set({ provider: "fleet", nodeId: node.node_id }).where(eq(instances.id, id));
+    const send = (lines: string[], second: number) =>
+      h.post(
+        `/api/v1/agent/instances/${id}/logs`,
+        { lines: lines.map((line, seq) => ({ at: `2026-12-05T10:00:0${second}.000001Z`, seq, line })) },
+        node.credential,
+      );
+    expect((await send(["epoch 1 loss 0.91", "epoch 2 loss 0.55"], 1)).status).toBe(200);
+
+    const page = await customerPage();
+    await page.goto(`/instances/${id}`);
+    const logs = page.getByTestId("instance-logs");
+    await logs.getByText("epoch 2 loss 0.55").waitFor();
+    await expect(logs.locator("pre").textContent()).resolves.toBe("epoch 1 loss 0.91\nepoch 2 loss 0.55");
+    await send(["epoch 3 loss 0.31"], 2);
+    await logs.getByText("epoch 3 loss 0.31").waitFor({ timeout: 10_000 });
+    await shot(page, "customer-instance-logs");
     await page.context().close();
   }, 60_000);
 

@@ -1,6 +1,7 @@
 import { existsSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { gzipSync } from "node:zlib";
 import { describe, expect, it } from "vitest";
 import { runFill, runReplay } from "../../src/domain/jobs/replay/cli.js";
 import { type Policy, replay } from "../../src/domain/jobs/replay/simulate.js";
@@ -176,5 +177,24 @@ describe("replay input", () => {
     const ff = runFill({ nodes: goodNodes, tasks: cpu }).results.find((r) => r.policy === "first-fit")!;
     // a → n1 (1 of 2 GPUs), b → n2 (2 of 4, 2000 CPU left), c: n1 has 1 GPU, n2 too little CPU → stop.
     expect(ff).toMatchObject({ placed: 2, stopped_at: 3, allocated_gpus: 3, stranded_gpus: 3 });
+  });
+});
+
+describe("gzipped lists (bench/replay-traces/)", () => {
+  it("reads a .csv.gz list as the CSV it holds, and names a corrupt one", () => {
+    const dir = mkdtempSync(join(tmpdir(), "replay-gz-"));
+    const nodes = join(dir, "nodes.csv");
+    writeFileSync(nodes, "sn,gpu,model\nn1,8,V100M16\n");
+    const csv =
+      "name,cpu_milli,memory_mib,num_gpu,gpu_milli,gpu_spec,qos,pod_phase,creation_time,deletion_time,scheduled_time\n" +
+      "p1,1000,1024,2,1000,,LS,Running,10,110,20\np2,1000,1024,1,500,,BE,Running,5,50,6\n";
+    writeFileSync(join(dir, "tasks.csv"), csv);
+    writeFileSync(join(dir, "tasks.csv.gz"), gzipSync(csv));
+    writeFileSync(join(dir, "bad.csv.gz"), "not gzip");
+    const plain = loadTrace(nodes, join(dir, "tasks.csv"));
+    const gz = loadTrace(nodes, join(dir, "tasks.csv.gz"));
+    expect(gz.tasks).toEqual(plain.tasks);
+    expect(gz.tasks.map((t) => t.name)).toEqual(["p2", "p1"]);
+    expect(() => loadTrace(nodes, join(dir, "bad.csv.gz"))).toThrow(/bad\.csv\.gz: not a readable gzip file/);
   });
 });

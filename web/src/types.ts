@@ -27,6 +27,7 @@ export type Usage = Data<"/api/v1/billing/usage", "get">;
 export type UsageDay = Usage["by_subject_day"][number];
 export type Topup = Data<"/api/v1/billing/topups", "post">;
 export type Instance = Schema<"Instance">;
+export type InstanceLogs = Data<"/api/v1/instances/{id}/logs", "get">;
 export type InstanceMetrics = Data<"/api/v1/instances/{id}/metrics", "get">;
 export type Offer = Schema<"Offer">;
 export type Plan = Schema<"Plan">;

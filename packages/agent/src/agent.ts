@@ -3,6 +3,7 @@ import { ApiClient, Refused, Unreachable } from "./client.js";
 import { ContainerHost, type ContainerHostOptions } from "./containers.js";
 import { judgeGpu, parseXids } from "./health.js";
 import { discoverHost, type HostFacts } from "./host.js";
+import { ImageKeeper, type PullPolicy } from "./images.js";
 import { InstanceHost } from "./instances.js";
 import { JobRunner } from "./jobs.js";
 import { type GpuSample, NvidiaSmi } from "./nvidia-smi.js";
@@ -39,6 +40,8 @@ export interface AgentOptions {
   runtime: "podman" | "docker" | "none";
   /** The runtime's CLI binary (default: its name on PATH). */
   runtimeBinary?: string;
+  /** Container mode: pull the server's wanted images the host lacks (missing), or only report them (never). */
+  pull?: PullPolicy;
   containers: Omit<ContainerHostOptions, "killGraceS">;
 }
 
@@ -70,7 +73,12 @@ function healthOf(samples: GpuSample[], options: AgentOptions): HeartbeatGpu[] {
   });
 }
 
-export function joinBody(token: string, host: HostFacts, samples: GpuSample[]): JoinRequest {
+export function joinBody(
+  token: string,
+  host: HostFacts,
+  samples: GpuSample[],
+  runtime: Pick<JoinRequest, "images" | "storage"> = {},
+): JoinRequest {
   return {
     token,
     hostname: host.hostname,
@@ -92,6 +100,7 @@ export function joinBody(token: string, host: HostFacts, samples: GpuSample[]): 
       node: process.version,
       gpu_bus_ids: Object.fromEntries(samples.map((s) => [s.uuid, s.busId])),
     },
+    ...runtime,
   };
 }
 
@@ -122,6 +131,8 @@ export class Agent {
   readonly outbox: MetricsOutbox;
   /** Container mode; undefined with --runtime none. */
   readonly containers: ContainerHost | undefined;
+  /** Container mode: the host's images, pulled and reported. */
+  readonly images: ImageKeeper | undefined;
   private readonly runtime: CliRuntime | undefined;
   client!: ApiClient;
   credentials!: Credentials;
@@ -159,7 +170,33 @@ export class Agent {
           log: options.log,
         },
       );
+      this.images = new ImageKeeper(this.runtime, options.pull ?? "missing", options.log);
     }
+  }
+
+  /**
+   * What the server keeps per node about its runtime: the images it has (and the failed pulls), and whether its
+   * storage enforces a container's disk size. Nothing without a runtime; a part that fails is left out (kept as the
+   * server last had it).
+   */
+  private async runtimeReport(): Promise<Pick<JoinRequest, "images" | "storage">> {
+    if (!this.images || !this.containers) return {};
+    const [images, storage] = await Promise.all([
+      this.images.report().catch((error: Error) => {
+        this.options.log(`images: ${error.message}`);
+        return undefined;
+      }),
+      this.containers.storageFacts(),
+    ]);
+    return {
+      ...(images && { images }),
+      storage: {
+        driver: storage.driver,
+        backing_fs: storage.backingFs,
+        disk_limit: storage.diskLimit,
+        reason: storage.reason,
+      },
+    };
   }
 
   /**
@@ -200,7 +237,10 @@ export class Agent {
     const samples = await this.smi.sample();
     const host = discoverHost({ hostname: this.options.hostname, ipAddress: this.options.ipAddress });
     const client = new ApiClient(this.options.server);
-    const joined = await client.request("POST", "/agent/join", { body: joinBody(this.options.token, host, samples) });
+    const joined = await client.request("POST", "/agent/join", {
+      body: joinBody(this.options.token, host, samples, await this.runtimeReport()),
+    });
+    this.images?.want(joined.images);
     this.credentials = {
       server: client.server,
       nodeId: joined.node_id,
@@ -253,6 +293,7 @@ export class Agent {
           gpus: healthOf(this.lastSamples, this.options),
           gpu_error: gpuError,
           running_jobs: this.containers ? this.containers.runningJobIds() : this.jobs.running().map((j) => j.id),
+          ...(await this.runtimeReport()),
         },
         timeoutMs: 15_000,
       });
@@ -261,6 +302,7 @@ export class Agent {
         this.credentials.gpuIds = gpuIds;
         this.state.saveCredentials(this.credentials);
       }
+      this.images?.want(beat.images);
       await this.outbox.flush(this.client);
       if (beat.upgrade) void this.upgrade(beat.upgrade);
     } catch (error) {

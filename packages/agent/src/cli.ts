@@ -38,6 +38,9 @@ containers (each instance and job runs in its own container holding exactly its 
   --cdi-kind KIND        CDI device kind of the GPUs (default nvidia.com/gpu, as nvidia-ctk cdi generate writes)
   --image REF            image for an instance whose catalog image has no oci_ref (default ${DEFAULT_IMAGE})
   --job-image REF        image for a job that names none (default ${DEFAULT_JOB_IMAGE})
+  --pull POLICY          missing (default): pull the images the server lists (its catalog's and GPUPLANE_NODE_IMAGES)
+                         that this host lacks, at join and when the list changes; never: only report which it has
+                         (a host without a registry: load them with podman load)
   --name-prefix P        container names and the gpuplane.agent label (default gpuplane)
   --pids-limit N         process limit per container (default 4096)
   --ssh-ready-timeout S  how long sshd may take to answer in a new container before it fails (default 300)
@@ -78,6 +81,7 @@ function parse(args: string[]): {
       "cdi-kind": { type: "string" },
       image: { type: "string" },
       "job-image": { type: "string" },
+      pull: { type: "string" },
       "name-prefix": { type: "string" },
       "pids-limit": { type: "string" },
       "ssh-ready-timeout": { type: "string" },
@@ -105,6 +109,8 @@ function parse(args: string[]): {
   if (!ports || Number(ports[1]) < 1 || Number(ports[2]) > 65535 || Number(ports[1]) > Number(ports[2])) {
     throw new Error("--ssh-ports must be a range LO-HI of ports, e.g. 20000-20999");
   }
+  const pull = values.pull ?? "missing";
+  if (pull !== "missing" && pull !== "never") throw new Error("--pull must be missing or never");
   const isolation = values.isolation ?? "tenant";
   if (isolation !== "tenant" && isolation !== "none") throw new Error("--isolation must be tenant or none");
   const prefix = values["name-prefix"] ?? "gpuplane";
@@ -132,6 +138,7 @@ function parse(args: string[]): {
       maxBatches: 8640,
       runtime,
       runtimeBinary: values["runtime-binary"],
+      pull,
       containers: {
         namePrefix: prefix,
         sshPorts: [Number(ports[1]), Number(ports[2])],

@@ -293,6 +293,8 @@ export class ContainerHost {
     const cpus = instance.vcpus ? Math.min(instance.vcpus, availableParallelism()) : undefined;
     const cpuset = cpus ? this.freeCpus(cpus) : undefined;
     const network = await this.tenantNetwork(instance.tenant_id);
+    // The type's disk size, only where the storage enforces it (elsewhere the runtime refuses the option).
+    const diskGb = (await this.storageFacts()).diskLimit ? (instance.disk_gb ?? undefined) : undefined;
     const spec = (port: number): ContainerSpec => ({
       name,
       image: instance.image || this.options.defaultImage,
@@ -308,6 +310,7 @@ export class ContainerHost {
       cpus,
       cpuset,
       memoryMb: instance.ram_gb ? instance.ram_gb * 1024 : undefined,
+      diskGb,
       pidsLimit: this.options.pidsLimit,
       // SSH on a port of the agent's range; each declared port on one the runtime picks (reported when ready).
       ports: [
@@ -441,21 +444,31 @@ export class ContainerHost {
    * (a reboot empties the firewall, not the runtime's networks).
    */
   private async firstLook(): Promise<void> {
-    this.storage = await this.runtime.storage().catch(
-      (error: Error): StorageFacts => ({
-        driver: "unknown",
-        backingFs: "unknown",
-        diskLimit: false,
-        reason: error.message,
-      }),
-    );
-    this.out.log(`storage: ${this.storage.driver} on ${this.storage.backingFs}: ${this.storage.reason}`);
+    await this.storageFacts();
     if (this.options.isolate === false) return;
     for (const n of await this.runtime.networks(L.agent, this.options.namePrefix).catch(() => [])) {
       await this.wall(n.bridge);
     }
     this.pruneNeeded = true;
   }
+
+  /** What the runtime's storage can cap, found once (and logged): the agent reports it to the server. */
+  async storageFacts(): Promise<StorageFacts> {
+    this.storageLook ??= this.runtime.storage().then(
+      (facts) => facts,
+      (error: Error): StorageFacts => ({
+        driver: "unknown",
+        backingFs: "unknown",
+        diskLimit: false,
+        reason: `the runtime's storage could not be read (${error.message}): the instance type's disk size is not enforced on this node`,
+      }),
+    );
+    const facts = await this.storageLook;
+    if (!this.storage) this.out.log(`storage: ${facts.driver} on ${facts.backingFs}: ${facts.reason}`);
+    this.storage = facts;
+    return facts;
+  }
+  private storageLook: Promise<StorageFacts> | undefined;
 
   /** The tenant's own network on this node, made (and walled) on first use; undefined without isolation. */
   private async tenantNetwork(tenantId: number | null | undefined): Promise<string | undefined> {

@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { ContainerHost } from "../src/containers.js";
+import { ImageKeeper } from "../src/images.js";
 import { cdiDevices, gpusMissingFromCdi } from "../src/runtime/cdi.js";
 import { CliRuntime, runArgs, storageVerdict } from "../src/runtime/cli-runtime.js";
 import {
@@ -152,8 +153,25 @@ class MemoryRuntime implements ContainerRuntime {
       1,
     );
   }
+  /** The storage under the runtime: overlay on ext4 (no size limit) unless a test says xfs with pquota. */
+  fs: { fs: string; pquota: boolean } = { fs: "ext4", pquota: false };
   async storage() {
-    return storageVerdict("podman", "overlay", "ext4", false);
+    return storageVerdict("podman", "overlay", this.fs.fs, this.fs.pquota);
+  }
+  /** Local images, what a pull of each reference does (absent: the registry does not answer). */
+  readonly local = new Set<string>();
+  readonly registry = new Map<string, string>();
+  readonly pulls: string[] = [];
+  async images() {
+    return [...this.local].sort();
+  }
+  async hasImage(ref: string) {
+    return this.local.has(ref);
+  }
+  async pull(ref: string) {
+    this.pulls.push(ref);
+    if (!this.registry.has(ref)) throw new RuntimeError(`initializing source docker://${ref}: connection refused`);
+    this.local.add(ref);
   }
 }
 
@@ -173,8 +191,8 @@ describe("tenant networks", () => {
     );
     const instance = (id: string, tenant: number) => ({
       ...{ id, status: "provisioning", gpu_indices: [0], gpu_uuids: [`G-${id}`], ssh_public_keys: ["ssh-ed25519 A x"] },
-      ...{ tenant_id: tenant, image: null, vcpus: 1, ram_gb: 1, volumes: [] },
-      ...{ env: {}, command: null, ports: [], disk_gb: null },
+      ...{ tenant_id: tenant, image: null, vcpus: 1, ram_gb: 1, disk_gb: 200, volumes: [] },
+      ...{ env: {}, command: null, ports: [] },
     });
     await host.apply({ jobs: [], instances: [instance("a", 1), instance("b", 2), instance("c", 1)] });
     expect(runtime.runs.map((r) => [r.name, r.network])).toEqual([
@@ -205,6 +223,94 @@ describe("disk limits", () => {
   });
 });
 
+describe("an instance's disk size", () => {
+  const launch = async (fs: { fs: string; pquota: boolean }) => {
+    const runtime = new MemoryRuntime();
+    runtime.fs = fs;
+    const state = new StateDir(mkdtempSync(join(tmpdir(), "agent-state-")));
+    const host = new ContainerHost(
+      runtime,
+      state,
+      {
+        ...{ namePrefix: "t", sshPorts: [20000, 20009], publishIp: "127.0.0.1", dataDir: state.path("data") },
+        ...{ cdiKind: "k/gpu", defaultImage: "img", jobImage: "img", pidsLimit: 100, killGraceS: 1 },
+        sshReadyTimeoutMs: 1000,
+      },
+      { report: async () => true, address: () => "10.0.0.1", log: () => {} },
+    );
+    await host.apply({
+      jobs: [],
+      instances: [
+        {
+          ...{ id: "a", status: "provisioning", gpu_indices: [0], gpu_uuids: ["G-0"], ssh_public_keys: ["k"] },
+          ...{ tenant_id: 1, image: null, vcpus: 1, ram_gb: 1, disk_gb: 200, volumes: [] },
+          ...{ env: {}, command: null, ports: [] },
+        },
+      ],
+    });
+    return runArgs("podman", runtime.runs[0]);
+  };
+
+  it("is the container's --storage-opt size where the storage enforces it (overlay on xfs with pquota)", async () => {
+    const args = await launch({ fs: "xfs", pquota: true });
+    expect(args.slice(args.indexOf("--storage-opt"), args.indexOf("--storage-opt") + 2)).toEqual([
+      "--storage-opt",
+      "size=200G",
+    ]);
+  });
+
+  it("is left off where the runtime would refuse it (overlay on ext4, xfs without pquota)", async () => {
+    expect(await launch({ fs: "ext4", pquota: false })).not.toContain("--storage-opt");
+    expect(await launch({ fs: "xfs", pquota: false })).not.toContain("--storage-opt");
+  });
+});
+
+describe("the host's images", () => {
+  const keeper = (policy: "missing" | "never") => {
+    const runtime = new MemoryRuntime();
+    const log: string[] = [];
+    return { runtime, log, images: new ImageKeeper(runtime, policy, (m) => log.push(m)) };
+  };
+
+  it("--pull missing pulls the wanted images the host lacks, once, and reports a failed pull with its reason", async () => {
+    const { runtime, log, images } = keeper("missing");
+    runtime.local.add("localhost/loaded:1");
+    runtime.registry.set("registry.internal:5000/pytorch:24.05", "ok");
+    const wanted = ["localhost/loaded:1", "registry.internal:5000/pytorch:24.05", "docker.io/nvidia/cuda:12"];
+    images.want(wanted);
+    await images.settled();
+    expect(runtime.pulls).toEqual(["docker.io/nvidia/cuda:12", "registry.internal:5000/pytorch:24.05"]);
+    expect(await images.report()).toEqual({
+      present: ["localhost/loaded:1", "registry.internal:5000/pytorch:24.05"],
+      pull: "missing",
+      failed: [
+        {
+          ref: "docker.io/nvidia/cuda:12",
+          error: "initializing source docker://docker.io/nvidia/cuda:12: connection refused",
+        },
+      ],
+    });
+    expect(log.join("\n")).toContain("WARNING: image docker.io/nvidia/cuda:12 could not be pulled");
+    // Each heartbeat repeats the list: no pull again until it changes (or the retry interval passes).
+    images.want(wanted);
+    await images.settled();
+    expect(runtime.pulls).toHaveLength(2);
+    images.want([...wanted, "docker.io/library/ubuntu:22.04"]);
+    await images.settled();
+    expect(runtime.pulls.slice(2)).toEqual(["docker.io/library/ubuntu:22.04", "docker.io/nvidia/cuda:12"]);
+  });
+
+  it("--pull never only reports what the host has, an image loaded by hand included", async () => {
+    const { runtime, images } = keeper("never");
+    images.want(["docker.io/nvidia/cuda:12"]);
+    await images.settled();
+    expect(await images.report()).toEqual({ present: [], pull: "never", failed: [] });
+    runtime.local.add("docker.io/nvidia/cuda:12"); // podman load -i cuda.tar
+    expect((await images.report()).present).toEqual(["docker.io/nvidia/cuda:12"]);
+    expect(runtime.pulls).toEqual([]);
+  });
+});
+
 describe("SSH ports", () => {
   it("a node whose port range is used up fails the next instance, saying so, and keeps the ones it has", async () => {
     const runtime = new MemoryRuntime();
@@ -222,8 +328,8 @@ describe("SSH ports", () => {
     );
     const instance = (id: string, uuid: string) => ({
       ...{ id, status: "provisioning", gpu_indices: [0], gpu_uuids: [uuid], ssh_public_keys: ["ssh-ed25519 AAAA x"] },
-      ...{ tenant_id: 1, image: null, vcpus: 1, ram_gb: 1, volumes: [] },
-      ...{ env: {}, command: null, ports: [], disk_gb: null },
+      ...{ tenant_id: 1, image: null, vcpus: 1, ram_gb: 1, disk_gb: 200, volumes: [] },
+      ...{ env: {}, command: null, ports: [] },
     });
     const three = [instance("a", "G-0"), instance("b", "G-1"), instance("c", "G-2")];
     await host.apply({ jobs: [], instances: three });

@@ -2,6 +2,22 @@ import { sql } from "drizzle-orm";
 import { index, integer, jsonb, pgTable, primaryKey, real, serial, text, uniqueIndex } from "drizzle-orm/pg-core";
 import { createdAt, tstz } from "./columns.js";
 
+export interface NodeImages {
+  /** Normalized references (docker.io/library/ubuntu:22.04, repo@sha256:…) of the images the node has. */
+  present: string[];
+  /** "missing": the agent pulls the images the server wants that it lacks; "never": it only reports. */
+  pull: "missing" | "never";
+  failed: { ref: string; error: string }[];
+  reportedAt: string;
+}
+
+export interface NodeStorage {
+  driver: string;
+  backingFs: string;
+  diskLimit: boolean;
+  reason: string;
+}
+
 export const clusters = pgTable(
   "clusters",
   {
@@ -34,6 +50,14 @@ export const nodes = pgTable(
     /** An operator asked for the server's agent build (POST /nodes/{id}/upgrade); cleared once the node runs it. */
     agentUpgradeRequestedAt: tstz("agent_upgrade_requested_at"),
     facts: jsonb("facts"),
+    /**
+     * The container images the agent last reported (every tag and digest its runtime lists, normalized), its pull
+     * policy and the pulls that failed; null: no agent with a container runtime reported (placement then assumes
+     * nothing). See src/domain/agent/images.ts.
+     */
+    images: jsonb("images").$type<NodeImages>(),
+    /** The agent's verdict on its runtime's storage: whether a container's disk size can be enforced here. */
+    storage: jsonb("storage").$type<NodeStorage>(),
     createdAt: createdAt(),
   },
   (t) => [uniqueIndex("nodes_hostname_key").on(t.hostname), index("nodes_cluster_idx").on(t.clusterId)],

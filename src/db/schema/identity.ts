@@ -1,5 +1,4 @@
-import { sql } from "drizzle-orm";
-import { boolean, index, integer, pgTable, serial, text, uniqueIndex } from "drizzle-orm/pg-core";
+import { boolean, index, integer, jsonb, pgTable, serial, text, uniqueIndex } from "drizzle-orm/pg-core";
 import { createdAt, tstz } from "./columns.js";
 
 /** A tenant is the seeds' user, account or tenant: it owns credits, quota, keys and every resource. */
@@ -82,20 +81,35 @@ export const idempotencyKeys = pgTable(
   (t) => [uniqueIndex("idempotency_owner_key").on(t.owner, t.key), index("idempotency_created_idx").on(t.createdAt)],
 );
 
+/**
+ * The audit trail: one row per operator or security-relevant write (keys, sessions, credits, prices, markups,
+ * tenants, quotas, nodes, provider settings, images, webhooks, sign-up and log-in), appended in the write's own
+ * transaction by `audit()` (src/domain/audit/), so a write that rolls back leaves no entry. `before`/`after` hold
+ * the changed record's safe fields only: never a secret, hash or credential.
+ */
 export const auditLog = pgTable(
   "audit_log",
   {
     id: serial("id").primaryKey(),
+    /** The tenant the write concerns (for a tenant's own entries); null for fleet- or catalog-wide writes. */
     tenantId: integer("tenant_id"),
+    /** `operator`, `tenant`, `node`, `system` (a loop, the server's CLI) or `anonymous` (sign-up, log-in). */
+    actorKind: text("actor_kind").notNull(),
+    /** The API key or console session that made the request; null for the system and anonymous callers. */
     actorKeyId: text("actor_key_id"),
+    /** The request's `X-Request-Id`; null for writes made outside a request. */
+    requestId: text("request_id"),
+    /** `<area>.<verb>`, e.g. `api_key.create`, `tenant.update`, `node.cordon`. */
     action: text("action").notNull(),
-    subject: text("subject").notNull(),
-    detail: text("detail"),
-    isOperator: boolean("is_operator").notNull().default(false),
+    /** What was written: `<kind>:<id>`, e.g. `api_key:key_…`, `tenant:4`, `node:7`. */
+    target: text("target").notNull(),
+    before: jsonb("before"),
+    after: jsonb("after"),
     createdAt: createdAt(),
   },
   (t) => [
-    index("audit_tenant_idx").on(t.tenantId, t.createdAt),
-    index("audit_created_idx").on(sql`${t.createdAt} desc`),
+    index("audit_tenant_idx").on(t.tenantId, t.id),
+    index("audit_action_idx").on(t.action, t.id),
+    index("audit_target_idx").on(t.target, t.id),
   ],
 );

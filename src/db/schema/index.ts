@@ -4,4 +4,6 @@ export * from "./customer.js";
 export * from "./fleet.js";
 export * from "./identity.js";
 export * from "./jobs.js";
+export * from "./logs.js";
+export * from "./terminal.js";
 export * from "./upstreams.js";

@@ -3,6 +3,7 @@ import { and, asc, eq, inArray } from "drizzle-orm";
 import type { AppContext } from "../../context.js";
 import { gpuAllocations, gpus, images, instances, instanceTypes, jobs, volumes } from "../../db/schema/index.js";
 import { defaultOciRef } from "../catalog/images.js";
+import { authorizedKeys } from "../terminal/keys.js";
 
 /** Job statuses a node should be running; anything else (cancelled, preempted, lost, …) means "stop it". */
 const LIVE_JOB_STATUSES = ["scheduled", "running"];
@@ -37,11 +38,12 @@ export interface Assignments {
     image: string | null;
     vcpus: number | null;
     ram_gb: number | null;
+    /** The disk size asked at launch, else the type's: the agent caps the container's disk at it where its storage can. */
+    disk_gb: number | null;
     volumes: { id: string; name: string }[];
     env: Record<string, string>;
     command: string[] | null;
     ports: { port: number; protocol: "http" | "tcp" }[];
-    disk_gb: number | null;
   }[];
 }
 
@@ -54,7 +56,13 @@ export async function currentAssignments(ctx: AppContext, nodeId: number): Promi
       .where(and(eq(jobs.nodeId, nodeId), inArray(jobs.status, LIVE_JOB_STATUSES)))
       .orderBy(asc(jobs.id)),
     ctx.db
-      .select({ i: instances, ociRef: images.ociRef, vcpus: instanceTypes.vcpus, ramGb: instanceTypes.ramGb })
+      .select({
+        i: instances,
+        ociRef: images.ociRef,
+        vcpus: instanceTypes.vcpus,
+        ramGb: instanceTypes.ramGb,
+        diskGb: instanceTypes.diskGb,
+      })
       .from(instances)
       .leftJoin(images, eq(images.id, instances.imageId))
       .leftJoin(instanceTypes, eq(instanceTypes.id, instances.instanceTypeId))
@@ -88,7 +96,7 @@ export async function currentAssignments(ctx: AppContext, nodeId: number): Promi
         gpu_uuids: indices.map((i) => uuidOf.get(i) ?? ""),
       };
     }),
-    instances: instanceRows.map(({ i, ociRef, vcpus, ramGb }) => {
+    instances: instanceRows.map(({ i, ociRef, vcpus, ramGb, diskGb }) => {
       const indices = nodeGpus
         .filter((g) => g.instanceId === i.id)
         .map((g) => g.index)
@@ -98,16 +106,16 @@ export async function currentAssignments(ctx: AppContext, nodeId: number): Promi
         status: i.status,
         gpu_indices: indices,
         gpu_uuids: indices.map((x) => uuidOf.get(x) ?? ""),
-        ssh_public_keys: i.sshPublicKeys,
+        ssh_public_keys: authorizedKeys(ctx, i),
         tenant_id: i.tenantId,
         image: i.imageRef ?? ociRef ?? defaultOciRef(i.imageId),
         vcpus,
         ram_gb: ramGb,
+        disk_gb: i.diskGb ?? diskGb,
         volumes: attached.filter((v) => v.instanceId === i.id).map((v) => ({ id: v.id, name: v.name })),
         env: Object.fromEntries(i.env.map((v) => [v.name, v.value])),
         command: i.command,
         ports: i.ports,
-        disk_gb: i.diskGb,
       };
     }),
   };

@@ -1,10 +1,11 @@
 import { eq } from "drizzle-orm";
 import type { AppContext } from "../../context.js";
-import { gpus, nodes } from "../../db/schema/index.js";
+import { gpus, type NodeStorage, nodes } from "../../db/schema/index.js";
 import { notFound } from "../../lib/errors.js";
 import { capacityFreed } from "../capacity.js";
 import { emitEvent } from "../events/emit.js";
 import { agentArtifact } from "./artifact.js";
+import { type ImagesInput, imagesReport, wantedImages } from "./images.js";
 
 export type GpuHealth = "healthy" | "degraded" | "unhealthy";
 
@@ -15,6 +16,10 @@ export interface HeartbeatInput {
   gpus: { index: number; uuid?: string | null; health: GpuHealth; reason?: string | null }[];
   /** nvidia-smi itself failed (driver hung, GPU lost): every GPU of the node is unhealthy with this reason. */
   gpuError?: string | null;
+  /** The images the node has (absent: an agent without a container runtime, or an older one: kept as it was). */
+  images?: ImagesInput | null;
+  /** Whether the runtime's storage enforces a container's disk size (absent: kept as it was). */
+  storage?: NodeStorage | null;
 }
 
 /**
@@ -50,6 +55,8 @@ export async function recordHeartbeat(ctx: AppContext, nodeId: number, input: He
         agentVersion: input.agentVersion ?? node.agentVersion,
         agentSha256,
         agentUpgradeRequestedAt: upgradeRequestedAt,
+        ...(input.images !== undefined && { images: input.images && imagesReport(input.images, now) }),
+        ...(input.storage !== undefined && { storage: input.storage }),
       })
       .where(eq(nodes.id, nodeId));
     if (cameBack) await emitEvent(tx, null, "node.up", { node_id: nodeId, hostname: node.hostname }, now);
@@ -82,11 +89,13 @@ export async function recordHeartbeat(ctx: AppContext, nodeId: number, input: He
     const upgrade = upgradeRequestedAt && served ? { version: served.version, sha256: served.sha256 } : null;
     return { status: cameBack ? "active" : node.status, cameBack, worsened, healed, gpus: current, upgrade };
   });
+  // The images this node should have: the agent pulls the missing ones (with --pull missing) and reports again.
+  const images = await wantedImages(ctx);
   // The health_degraded alert rule reads gpus.health; ask it to look now rather than at its next interval.
   if (outcome.worsened) ctx.kick("alerts");
   // A node back in service or a GPU healthy again is capacity a waiting instance or job may take.
   if (outcome.cameBack || outcome.healed) capacityFreed(ctx);
-  return outcome;
+  return { ...outcome, images };
 }
 
 const rank = (h: GpuHealth) => (h === "unhealthy" ? 2 : h === "degraded" ? 1 : 0);

@@ -1,12 +1,13 @@
 import { randomBytes } from "node:crypto";
 import { and, eq, isNull, notInArray } from "drizzle-orm";
 import type { AppContext } from "../../context.js";
-import { apiKeys, clusters, gpus, nodeJoinTokens, nodes } from "../../db/schema/index.js";
+import { apiKeys, clusters, gpus, type NodeStorage, nodeJoinTokens, nodes } from "../../db/schema/index.js";
 import { ApiError, notFound } from "../../lib/errors.js";
 import { newId } from "../../lib/ids.js";
 import { sha256Hex } from "../../lib/secrets.js";
 import { capacityFreed } from "../capacity.js";
 import { createKey, forgetVerifiedKeys } from "../identity/keys.js";
+import { type ImagesInput, imagesReport, wantedImages } from "./images.js";
 
 export const JOIN_TOKEN_PREFIX = "gpj_";
 export const DEFAULT_JOIN_TOKEN_TTL_S = 24 * 60 * 60;
@@ -52,6 +53,9 @@ export interface HostFacts {
   agentSha256?: string | null;
   gpus: { index: number; uuid: string; model: string; vramMb?: number | null; driverVersion?: string | null }[];
   facts?: Record<string, unknown>;
+  /** The container images the host has and its pull policy (null: no container runtime). */
+  images?: ImagesInput | null;
+  storage?: NodeStorage | null;
 }
 
 /**
@@ -91,6 +95,8 @@ export async function joinNode(ctx: AppContext, tokenSecret: string, host: HostF
       agentVersion: host.agentVersion ?? null,
       agentSha256: host.agentSha256 ?? null,
       facts: host.facts ?? null,
+      images: host.images ? imagesReport(host.images, now) : null,
+      storage: host.storage ?? null,
       status: "active",
       lastHeartbeatAt: now,
     };
@@ -152,5 +158,5 @@ export async function joinNode(ctx: AppContext, tokenSecret: string, host: HostF
   forgetVerifiedKeys(ctx);
   capacityFreed(ctx); // its GPUs are capacity now
   ctx.log.info({ node_id: result.nodeId, hostname: host.hostname, gpus: host.gpus.length }, "node joined");
-  return result;
+  return { ...result, images: await wantedImages(ctx) };
 }

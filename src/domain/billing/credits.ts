@@ -4,6 +4,7 @@ import type { Executor } from "../../db/client.js";
 import { balanceWarnings } from "../../db/schema/index.js";
 import { badRequest } from "../../lib/errors.js";
 import { microsToUsd, microsToUsdNumber } from "../../lib/money.js";
+import { type Actor, audit } from "../audit/audit.js";
 import { emitEvent } from "../events/emit.js";
 import { getTenant } from "../identity/tenants.js";
 import { appendLedgerEntry, type LedgerKind } from "./ledger.js";
@@ -50,19 +51,31 @@ export async function creditTenant(ctx: AppContext, tx: Executor, input: CreditI
   return entry;
 }
 
-/** Operator grant (POST /tenants/{id}/credits). */
+/** Operator grant (POST /tenants/{id}/credits), recorded as `credit.grant`. */
 export async function grantCredits(
   ctx: AppContext,
+  actor: Actor,
   input: { tenantId: number; amountMicros: bigint; description?: string },
 ) {
   await getTenant(ctx, input.tenantId);
-  const entry = await ctx.db.transaction((tx) =>
-    creditTenant(ctx, tx, {
+  const entry = await ctx.db.transaction(async (tx) => {
+    const entry = await creditTenant(ctx, tx, {
       tenantId: input.tenantId,
       kind: "grant",
       amountMicros: input.amountMicros,
       description: input.description?.trim() || "Credit grant",
-    }),
-  );
+    });
+    await audit(tx, actor, {
+      action: "credit.grant",
+      target: `ledger_entry:${entry!.id}`,
+      tenantId: input.tenantId,
+      after: {
+        amount_usd: microsToUsd(input.amountMicros),
+        description: entry!.description,
+        balance_usd: microsToUsd(entry!.balanceAfterMicros),
+      },
+    });
+    return entry;
+  });
   return entry!;
 }

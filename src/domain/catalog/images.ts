@@ -3,6 +3,7 @@ import type { AppContext } from "../../context.js";
 import type { Executor } from "../../db/client.js";
 import { images } from "../../db/schema/index.js";
 import { badRequest, conflict, notFound } from "../../lib/errors.js";
+import { type Actor, audit, changes, snapshot } from "../audit/audit.js";
 import { defaultImages, defaultUpstreamImages } from "./defaults.js";
 
 export type ImageRow = typeof images.$inferSelect;
@@ -53,28 +54,46 @@ export function upstreamImageFor(
   return cloud === "runpod" ? (image.ociRef ?? defaultOciRef(image.id)) : null;
 }
 
-export async function createImage(ctx: AppContext, input: ImageInput): Promise<ImageRow> {
-  const rows = await ctx.db
-    .insert(images)
-    .values({
-      ...input,
-      cudaVersion: input.cudaVersion ?? null,
-      description: input.description ?? null,
-      ociRef: input.ociRef ?? null,
-      upstreamImages: input.upstreamImages ?? null,
-    })
-    .onConflictDoNothing()
-    .returning();
-  if (!rows.length) throw conflict(`image '${input.id}' already exists`);
-  return rows[0];
+export async function createImage(ctx: AppContext, actor: Actor, input: ImageInput): Promise<ImageRow> {
+  return ctx.db.transaction(async (tx) => {
+    const rows = await tx
+      .insert(images)
+      .values({
+        ...input,
+        cudaVersion: input.cudaVersion ?? null,
+        description: input.description ?? null,
+        ociRef: input.ociRef ?? null,
+        upstreamImages: input.upstreamImages ?? null,
+      })
+      .onConflictDoNothing()
+      .returning();
+    if (!rows.length) throw conflict(`image '${input.id}' already exists`);
+    await audit(tx, actor, {
+      action: "image.create",
+      target: `image:${input.id}`,
+      tenantId: null,
+      after: snapshot(rows[0]),
+    });
+    return rows[0];
+  });
 }
 
 export async function updateImage(
   ctx: AppContext,
+  actor: Actor,
   id: string,
   patch: Partial<Omit<ImageInput, "id">> & { active?: boolean },
 ): Promise<ImageRow> {
-  const [row] = await ctx.db.update(images).set(patch).where(eq(images.id, id)).returning();
-  if (!row) throw notFound("image");
-  return row;
+  return ctx.db.transaction(async (tx) => {
+    const [before] = await tx.select().from(images).where(eq(images.id, id)).for("update");
+    if (!before) throw notFound("image");
+    const [row] = await tx.update(images).set(patch).where(eq(images.id, id)).returning();
+    await audit(tx, actor, {
+      action: "image.update",
+      target: `image:${id}`,
+      tenantId: null,
+      ...changes(snapshot(before), snapshot(row)),
+    });
+    return row;
+  });
 }

@@ -3,6 +3,7 @@ import type { AppContext } from "../../context.js";
 import type { Executor } from "../../db/client.js";
 import { instanceTypeAliases, instanceTypeRegionPrices, instanceTypes } from "../../db/schema/index.js";
 import { ApiError, badRequest, conflict, notFound } from "../../lib/errors.js";
+import { type Actor, audit, changes, snapshot } from "../audit/audit.js";
 
 export type InstanceTypeRow = typeof instanceTypes.$inferSelect;
 export type AliasKind = "plan" | "cluster_type";
@@ -97,7 +98,11 @@ export interface InstanceTypeInput {
   regionPrices?: { regionId: string; pricePerHourMicros: bigint }[];
 }
 
-export async function createInstanceType(ctx: AppContext, input: InstanceTypeInput): Promise<InstanceType> {
+export async function createInstanceType(
+  ctx: AppContext,
+  actor: Actor,
+  input: InstanceTypeInput,
+): Promise<InstanceType> {
   return ctx.db.transaction(async (tx) => {
     const inserted = await tx
       .insert(instanceTypes)
@@ -120,23 +125,46 @@ export async function createInstanceType(ctx: AppContext, input: InstanceTypeInp
     if (!inserted.length) throw conflict(`instance type '${input.id}' already exists`);
     await addAliases(tx, input.id, input.aliases ?? []);
     await setRegionPrices(tx, input.id, input.regionPrices ?? []);
-    return (await withDetails(tx, inserted))[0];
+    const [created] = await withDetails(tx, inserted);
+    await audit(tx, actor, {
+      action: "instance_type.create",
+      target: `instance_type:${input.id}`,
+      tenantId: null,
+      after: snapshot(created),
+    });
+    return created;
   });
 }
 
 export type InstanceTypePatch = Partial<Omit<InstanceTypeInput, "id">>;
 
 /** Price and granularity changes apply to new instances only: running ones keep the price they were created with. */
-export async function updateInstanceType(ctx: AppContext, id: string, patch: InstanceTypePatch): Promise<InstanceType> {
+export async function updateInstanceType(
+  ctx: AppContext,
+  actor: Actor,
+  id: string,
+  patch: InstanceTypePatch,
+): Promise<InstanceType> {
   return ctx.db.transaction(async (tx) => {
     const { aliases, regionPrices, ...fields } = patch;
+    const [before] = await withDetails(
+      tx,
+      await tx.select().from(instanceTypes).where(eq(instanceTypes.id, id)).for("update"),
+    );
     const [row] = Object.keys(fields).length
       ? await tx.update(instanceTypes).set(fields).where(eq(instanceTypes.id, id)).returning()
       : await tx.select().from(instanceTypes).where(eq(instanceTypes.id, id));
     if (!row) throw notFound("instance type");
     await addAliases(tx, id, aliases ?? []);
     await setRegionPrices(tx, id, regionPrices ?? []);
-    return (await withDetails(tx, [row]))[0];
+    const [after] = await withDetails(tx, [row]);
+    await audit(tx, actor, {
+      action: "instance_type.update",
+      target: `instance_type:${id}`,
+      tenantId: null,
+      ...changes(snapshot(before), snapshot(after)),
+    });
+    return after;
   });
 }
 

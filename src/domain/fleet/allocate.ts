@@ -16,6 +16,8 @@ export interface AllocationRequest {
   jobId?: number;
   /** Only this node (an instance started again where its container and disk are). */
   nodeId?: number;
+  /** Only these nodes (those with the workload's container image). */
+  nodeIds?: number[];
   /** Take these GPU indices first when free (the ones the instance's container was made with). */
   preferGpuIndices?: number[];
 }
@@ -46,6 +48,7 @@ export async function allocateGpus(tx: Executor, req: AllocationRequest): Promis
             ${req.region ? sql`and c.region = ${req.region}` : sql``}
             ${req.clusterId ? sql`and c.id = ${req.clusterId}` : sql``}
             ${req.nodeId ? sql`and n.id = ${req.nodeId}` : sql``}
+            ${req.nodeIds ? sql`and n.id = any(${intArray(req.nodeIds)}::int[])` : sql``}
           order by g.node_id, ${req.preferGpuIndices?.length ? sql`g.gpu_index = any(${intArray(req.preferGpuIndices)}::int[]) desc,` : sql``} g.gpu_index`,
     );
     const byNode = new Map<number, { id: number; gpu_index: number }[]>();

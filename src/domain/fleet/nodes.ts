@@ -5,6 +5,7 @@ import { clusters, gpuAllocations, nodes } from "../../db/schema/index.js";
 import type { PageQuery } from "../../http/pagination.js";
 import { paginate } from "../../http/pagination.js";
 import { ApiError, conflict, notFound, UniqueViolation } from "../../lib/errors.js";
+import { type Actor, audit, changes } from "../audit/audit.js";
 import { capacityFreed } from "../capacity.js";
 import { isUniqueViolation } from "./errors.js";
 import type { NodeStatus } from "./state.js";
@@ -25,10 +26,41 @@ const withCounts = {
   agentSha256: nodes.agentSha256,
   agentUpgradeRequestedAt: nodes.agentUpgradeRequestedAt,
   facts: nodes.facts,
+  images: nodes.images,
+  storage: nodes.storage,
   createdAt: nodes.createdAt,
   gpuCount: sql<number>`(select count(*)::int from gpus g where g.node_id = "nodes"."id")`,
   allocatedGpus: sql<number>`(select count(*)::int from gpu_allocations a where a.node_id = "nodes"."id")`,
 };
+
+/** A node's fields for the audit trail. */
+export const nodeSnapshot = (n: typeof nodes.$inferSelect) => ({
+  cluster_id: n.clusterId,
+  hostname: n.hostname,
+  ip_address: n.ipAddress,
+  total_gpus: n.totalGpus,
+  cpu_cores: n.cpuCores,
+  ram_gb: n.ramGb,
+  status: n.status,
+});
+
+/** Records a write to a node in the write's transaction (`node.<verb>`). */
+export const auditNode = (
+  tx: Executor,
+  actor: Actor,
+  verb: string,
+  id: number,
+  before: typeof nodes.$inferSelect | null,
+  after: typeof nodes.$inferSelect | null,
+) =>
+  audit(tx, actor, {
+    action: `node.${verb}`,
+    target: `node:${id}`,
+    tenantId: null,
+    ...(before && after
+      ? changes(nodeSnapshot(before), nodeSnapshot(after))
+      : { before: before && nodeSnapshot(before), after: after && nodeSnapshot(after) }),
+  });
 
 export interface NodeInput {
   clusterId: number;
@@ -48,7 +80,7 @@ async function assertCluster(tx: Executor, clusterId: number): Promise<void> {
 const hostnameTaken = (hostname: string) =>
   new UniqueViolation(`hostname: a node named '${hostname}' is already registered`);
 
-export async function createNode(ctx: AppContext, input: NodeInput): Promise<NodeRow> {
+export async function createNode(ctx: AppContext, actor: Actor, input: NodeInput): Promise<NodeRow> {
   try {
     return await ctx.db.transaction(async (tx) => {
       await assertCluster(tx, input.clusterId);
@@ -64,6 +96,7 @@ export async function createNode(ctx: AppContext, input: NodeInput): Promise<Nod
           createdAt: ctx.clock.now(),
         })
         .returning();
+      await auditNode(tx, actor, "create", row.id, null, row);
       return { ...row, gpuCount: 0, allocatedGpus: 0 };
     });
   } catch (error) {
@@ -107,13 +140,20 @@ export async function listNodes(ctx: AppContext, query: PageQuery, filter: NodeF
   );
 }
 
-export async function updateNode(ctx: AppContext, id: number, patch: Partial<NodeInput>): Promise<NodeRow> {
+export async function updateNode(
+  ctx: AppContext,
+  actor: Actor,
+  id: number,
+  patch: Partial<NodeInput>,
+): Promise<NodeRow> {
   if (Object.keys(patch).length === 0) throw new ApiError("BAD_REQUEST", "the request body names no field to change");
   try {
     await ctx.db.transaction(async (tx) => {
       if (patch.clusterId !== undefined) await assertCluster(tx, patch.clusterId);
-      const updated = await tx.update(nodes).set(patch).where(eq(nodes.id, id)).returning({ id: nodes.id });
-      if (!updated.length) throw notFound("node");
+      const [before] = await tx.select().from(nodes).where(eq(nodes.id, id)).for("update");
+      if (!before) throw notFound("node");
+      const [after] = await tx.update(nodes).set(patch).where(eq(nodes.id, id)).returning();
+      await auditNode(tx, actor, "update", id, before, after);
     });
   } catch (error) {
     if (isUniqueViolation(error)) throw hostnameTaken(patch.hostname ?? "");
@@ -123,7 +163,7 @@ export async function updateNode(ctx: AppContext, id: number, patch: Partial<Nod
 }
 
 /** A node whose GPUs are allocated is refused (409): drain it first. Its GPUs and metrics go with it. */
-export async function deleteNode(ctx: AppContext, id: number): Promise<NodeRow> {
+export async function deleteNode(ctx: AppContext, actor: Actor, id: number): Promise<NodeRow> {
   return ctx.db.transaction(async (tx) => {
     const row = await getNode(ctx, id, tx);
     await tx.select({ id: nodes.id }).from(nodes).where(eq(nodes.id, id)).for("update");
@@ -135,6 +175,7 @@ export async function deleteNode(ctx: AppContext, id: number): Promise<NodeRow> 
     }
     await tx.execute(sql`delete from gpu_latest_metrics where gpu_id in (select id from gpus where node_id = ${id})`);
     await tx.delete(nodes).where(eq(nodes.id, id));
+    await auditNode(tx, actor, "delete", id, row, null);
     return row;
   });
 }
@@ -146,6 +187,7 @@ export async function deleteNode(ctx: AppContext, id: number): Promise<NodeRow> 
  */
 export async function setNodeSchedulable(
   ctx: AppContext,
+  actor: Actor,
   id: number,
   action: "cordon" | "drain" | "uncordon",
 ): Promise<NodeRow> {
@@ -155,7 +197,10 @@ export async function setNodeSchedulable(
   }
   const status: NodeStatus = action === "cordon" ? "cordoned" : action === "drain" ? "draining" : "active";
   if (row.status === "down" && action !== "uncordon") return row;
-  await ctx.db.update(nodes).set({ status }).where(eq(nodes.id, id));
+  await ctx.db.transaction(async (tx) => {
+    const [after] = await tx.update(nodes).set({ status }).where(eq(nodes.id, id)).returning();
+    await auditNode(tx, actor, action, id, row, after);
+  });
   if (status === "active") capacityFreed(ctx); // back in service: its free GPUs are capacity again
   return { ...row, status };
 }

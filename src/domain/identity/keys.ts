@@ -8,6 +8,7 @@ import { paginateCounted } from "../../http/pagination.js";
 import { ApiError, InvalidState, notFound } from "../../lib/errors.js";
 import { newId } from "../../lib/ids.js";
 import { newKeySecret, sha256Hex } from "../../lib/secrets.js";
+import { type Actor, audit, systemActor } from "../audit/audit.js";
 import type { Permission, Principal, ScopeArea } from "./principal.js";
 import { isOperator } from "./principal.js";
 
@@ -50,6 +51,41 @@ export async function createKey(ctx: AppContext, tx: Executor, input: CreateKeyI
     })
     .returning();
   return { ...row, key };
+}
+
+/** A key's fields safe for the audit trail: its id and prefix, never its secret or hash. */
+export const keySnapshot = (row: ApiKeyRow) => ({
+  id: row.id,
+  label: row.label,
+  display_prefix: row.displayPrefix,
+  tenant_id: row.tenantId,
+  node_id: row.nodeId,
+  scopes: row.scopes,
+  permissions: row.permissions,
+  expires_at: row.expiresAt,
+  revoked_at: row.revokedAt,
+  session: row.session,
+  created_by_session_id: row.createdBySessionId,
+  login_email: row.loginEmail,
+});
+
+/** `createKey` in its own transaction with its audit entry (`api_key.create`, or the action given). */
+export function createKeyAudited(
+  ctx: AppContext,
+  actor: Actor,
+  input: CreateKeyInput,
+  options: { secret?: string; action?: string } = {},
+) {
+  return ctx.db.transaction(async (tx) => {
+    const created = await createKey(ctx, tx, input, options.secret);
+    await audit(tx, actor, {
+      action: options.action ?? "api_key.create",
+      target: `api_key:${created.id}`,
+      tenantId: created.tenantId,
+      after: keySnapshot(created),
+    });
+    return created;
+  });
 }
 
 /**
@@ -161,7 +197,13 @@ export const ADMIN_KEY_SAFETY_WINDOW_MS = 24 * 60 * 60 * 1000;
  * key made on the server's machine (`gpuplane admin-key`) could recover. The active operator keys are locked first so
  * that two revocations at once cannot each count the other as the survivor.
  */
-export async function revokeKey(ctx: AppContext, id: string, caller: Principal, tenantId: number | null) {
+export async function revokeKey(
+  ctx: AppContext,
+  id: string,
+  caller: Principal,
+  tenantId: number | null,
+  actor: Actor = systemActor,
+) {
   const row = await getKey(ctx, id, tenantId);
   if (row.permissions.includes("admin") && !caller.permissions.includes("admin"))
     throw new ApiError("FORBIDDEN", "only an admin key can revoke a key with the 'admin' permission");
@@ -185,6 +227,7 @@ export async function revokeKey(ctx: AppContext, id: string, caller: Principal, 
       .set({ revokedAt: ctx.clock.now() })
       .where(and(eq(apiKeys.id, id), isNull(apiKeys.revokedAt)))
       .returning();
+    if (done) await audit(tx, actor, revocation("api_key.revoke", row, done));
     return done ?? row;
   });
   forgetVerifiedKeys(ctx);
@@ -201,33 +244,52 @@ export async function revokeKey(ctx: AppContext, id: string, caller: Principal, 
  * Log-out: revokes the session token the caller presented; a real API key is left alone (409). With `revokeMinted`
  * the API keys created from this session are revoked too. Returns how many minted keys were revoked.
  */
-export async function endSession(ctx: AppContext, keyId: string, revokeMinted = false): Promise<number> {
+export async function endSession(
+  ctx: AppContext,
+  keyId: string,
+  revokeMinted = false,
+  actor: Actor = systemActor,
+): Promise<number> {
   const revoked = await ctx.db.transaction(async (tx) => {
     const ended = await tx
       .update(apiKeys)
       .set({ revokedAt: ctx.clock.now() })
       .where(and(eq(apiKeys.id, keyId), eq(apiKeys.session, true), isNull(apiKeys.revokedAt)))
-      .returning({ id: apiKeys.id });
+      .returning();
     if (!ended.length)
       throw new ApiError(
         "CONFLICT",
         "this credential is an API key, not a console session: revoke it with DELETE /api/v1/api-keys/{id}",
       );
-    return revokeMinted ? revokeMintedKeys(ctx, tx, keyId) : 0;
+    const minted = revokeMinted ? await revokeMintedKeys(ctx, tx, keyId) : [];
+    await audit(tx, actor, {
+      ...revocation("session.logout", { ...ended[0], revokedAt: null }, ended[0]),
+      after: { ...keySnapshot(ended[0]), revoked_key_ids: minted },
+    });
+    return minted.length;
   });
   forgetVerifiedKeys(ctx);
   return revoked;
 }
 
-/** Revokes the active API keys created from a console session. */
-async function revokeMintedKeys(ctx: AppContext, tx: Executor, sessionId: string): Promise<number> {
+/** Revokes the active API keys created from a console session; returns their ids. */
+async function revokeMintedKeys(ctx: AppContext, tx: Executor, sessionId: string): Promise<string[]> {
   const done = await tx
     .update(apiKeys)
     .set({ revokedAt: ctx.clock.now() })
     .where(and(eq(apiKeys.createdBySessionId, sessionId), isNull(apiKeys.revokedAt)))
     .returning({ id: apiKeys.id });
-  return done.length;
+  return done.map((k) => k.id);
 }
+
+/** The audit entry of a key or session revoked: `before` as it was, `after` revoked. */
+const revocation = (action: string, before: ApiKeyRow, after: ApiKeyRow) => ({
+  action,
+  target: `${before.session ? "session" : "api_key"}:${before.id}`,
+  tenantId: before.tenantId,
+  before: keySnapshot(before),
+  after: keySnapshot(after),
+});
 
 /** Console sessions still open (not revoked, not expired): a tenant's own, or every tenant's (null). */
 export async function listSessions(ctx: AppContext, tenantId: number | null, query: PageQuery) {
@@ -263,6 +325,7 @@ export async function revokeSession(
   id: string,
   tenantId: number | null,
   revokeMinted: boolean,
+  actor: Actor = systemActor,
 ): Promise<{ session: ApiKeyRow; revokedKeys: number }> {
   const [row] = await ctx.db.select().from(apiKeys).where(eq(apiKeys.id, id));
   if (!row?.session || (tenantId !== null && row.tenantId !== tenantId)) throw notFound("session");
@@ -272,8 +335,14 @@ export async function revokeSession(
       .set({ revokedAt: ctx.clock.now() })
       .where(and(eq(apiKeys.id, id), isNull(apiKeys.revokedAt)))
       .returning();
-    const revokedKeys = revokeMinted ? await revokeMintedKeys(ctx, tx, id) : 0;
-    return { session: done ?? row, revokedKeys };
+    const minted = revokeMinted ? await revokeMintedKeys(ctx, tx, id) : [];
+    if (done || minted.length) {
+      await audit(tx, actor, {
+        ...revocation("session.revoke", row, done ?? row),
+        after: { ...keySnapshot(done ?? row), revoked_key_ids: minted },
+      });
+    }
+    return { session: done ?? row, revokedKeys: minted.length };
   });
   forgetVerifiedKeys(ctx);
   return result;
@@ -428,13 +497,13 @@ export async function bootstrapOperatorKey(ctx: AppContext): Promise<string | un
   );
 }
 
-/** A new operator key with every permission (what `gpuplane admin-key` prints). */
+/** A new operator key with every permission (what `gpuplane admin-key` prints), recorded as `admin_key.issue`. */
 export function issueOperatorKey(ctx: AppContext, label: string, secret?: string) {
-  return createKey(
+  return createKeyAudited(
     ctx,
-    ctx.db,
+    systemActor,
     { label, tenantId: null, scopes: ["all"], permissions: ["read", "write", "admin"] },
-    secret,
+    { secret, action: "admin_key.issue" },
   );
 }
 
@@ -461,10 +530,20 @@ async function reactivateOperatorKey(ctx: AppContext, secret: string): Promise<b
   const now = ctx.clock.now();
   const usable = row.expiresAt === null || row.expiresAt > now;
   if (usable && row.permissions.includes("admin")) return true;
-  await ctx.db
-    .update(apiKeys)
-    .set({ expiresAt: null, scopes: ["all"], permissions: ["read", "write", "admin"] })
-    .where(eq(apiKeys.id, row.id));
+  await ctx.db.transaction(async (tx) => {
+    const [after] = await tx
+      .update(apiKeys)
+      .set({ expiresAt: null, scopes: ["all"], permissions: ["read", "write", "admin"] })
+      .where(eq(apiKeys.id, row.id))
+      .returning();
+    await audit(tx, systemActor, {
+      action: "admin_key.reactivate",
+      target: `api_key:${row.id}`,
+      tenantId: null,
+      before: keySnapshot(row),
+      after: keySnapshot(after),
+    });
+  });
   forgetVerifiedKeys(ctx);
   ctx.log.warn({ key_id: row.id }, "GPUPLANE_ADMIN_KEY had expired: re-activated as an operator admin key");
   return true;

@@ -117,7 +117,7 @@ export interface PlanResult {
  * The reasons the scheduler itself writes, each "<code>: <sentence>" (Slurm's `Reason`): over quota; no node has the
  * GPU type (or that many of it); GPUs that fit are reserved for a job ahead; enough GPUs are free but on different
  * nodes (fragmentation); jobs ahead in the order took the GPUs this pass (priority); nothing free that fits
- * (capacity); a prepaid tenant without credit. A job blocked by anything else (an operator hold) is not scheduled.
+ * (capacity); a prepaid tenant without credit; an image no node of the cluster has or can pull (scheduler.ts). A job blocked by anything else (an operator hold) is not scheduled.
  */
 export const blockPrefixes = [
   "quota:",
@@ -127,6 +127,7 @@ export const blockPrefixes = [
   "priority:",
   "no capacity:",
   "credits:",
+  "image:",
 ] as const;
 
 /** Seconds of waiting one priority level is worth (below priority 1, which always goes first). */

@@ -23,6 +23,7 @@ import type { AppContext } from "../../context.js";
 import type { Executor } from "../../db/client.js";
 import { intArray, queryRows, textArray } from "../../db/sql.js";
 import { divRound, microsToUsd, toMicros } from "../../lib/money.js";
+import { clusterImageReports, jobImageBlock } from "../agent/images.js";
 import { type EventInput, emitEvents } from "../events/emit.js";
 import { modelMatches } from "../gpu-model.js";
 import { gpuHoldingInstanceStates, gpuHoldingJobStates } from "../quota.js";
@@ -64,6 +65,7 @@ interface QueueRow {
   priority: number;
   created_at: Date | string;
   has_command: boolean;
+  image: string | null;
 }
 
 async function passInTransaction(ctx: AppContext, tx: Executor, options: { maxReservations?: number }) {
@@ -80,7 +82,7 @@ async function passInTransaction(ctx: AppContext, tx: Executor, options: { maxRe
   const queue = await queryRows<QueueRow>(
     tx,
     sql`select id, cluster_id, tenant_id, gpu_count, gpu_type, status, estimated_duration_min, priority, created_at,
-          command is not null as has_command
+          command is not null as has_command, image
         from jobs where ${schedulableCondition} order by priority, id`,
   );
   phase("queue");
@@ -101,9 +103,12 @@ async function passInTransaction(ctx: AppContext, tx: Executor, options: { maxRe
     if (balance <= 0n)
       broke.set(tenantId, `credits: tenant ${tenantId} balance is $${microsToUsd(balance)}; add credits to run jobs`);
   }
+  // An image that no node of the job's cluster has nor can pull: the job waits (an operator loads it), not planned.
+  const imageBlocked = await blockedByImage(tx, queue);
   const jobs: PlanJob[] = [];
   for (const j of queue) {
     if (j.tenant_id !== null && broke.has(j.tenant_id)) continue;
+    if (imageBlocked.has(j.id)) continue;
     jobs.push({
       id: j.id,
       priority: j.priority,
@@ -122,6 +127,7 @@ async function passInTransaction(ctx: AppContext, tx: Executor, options: { maxRe
   const blocked = plan.blocked;
   for (const j of queue) {
     if (j.tenant_id !== null && broke.has(j.tenant_id)) blocked.set(j.id, broke.get(j.tenant_id)!);
+    else if (imageBlocked.has(j.id)) blocked.set(j.id, imageBlocked.get(j.id)!);
   }
   phase("plan");
 
@@ -287,6 +293,19 @@ async function loadTenants(tx: Executor, tenantIds: number[]) {
 }
 
 /** Healthy GPUs on active nodes of the given clusters, grouped into pools with what holds the taken ones. */
+/** Jobs with an image (run in a container) whose cluster has no node that has it or may pull it, with the reason. */
+async function blockedByImage(tx: Executor, queue: QueueRow[]): Promise<Map<number, string>> {
+  const blocked = new Map<number, string>();
+  const withImage = queue.filter((j) => j.image && j.has_command);
+  if (!withImage.length) return blocked;
+  const reports = await clusterImageReports(tx, [...new Set(withImage.map((j) => j.cluster_id))]);
+  for (const j of withImage) {
+    const reason = jobImageBlock(j.cluster_id, j.image!, reports.get(j.cluster_id) ?? []);
+    if (reason) blocked.set(j.id, reason);
+  }
+  return blocked;
+}
+
 async function loadPools(tx: Executor, clusterIds: number[], now: number) {
   const gpus = await queryRows<{
     id: number;

@@ -1,13 +1,15 @@
 import { eq, sql } from "drizzle-orm";
 import type { AppContext } from "../../context.js";
 import type { Executor } from "../../db/client.js";
-import { gpuAllocations, nodes } from "../../db/schema/index.js";
+import { gpuAllocations, images, nodes } from "../../db/schema/index.js";
 import { queryRows } from "../../db/sql.js";
+import { ImageUnavailable, imageOnNodes, nodesForImage } from "../agent/images.js";
+import { defaultOciRef } from "../catalog/images.js";
 import type { InstanceType } from "../catalog/types.js";
 import { type AllocationRequest, allocateGpus, releaseGpus } from "../fleet/allocate.js";
 import { modelPattern } from "../gpu-model.js";
 import type { InstanceRow } from "../instances/row.js";
-import type { Placement, Provider, ProviderStatus } from "./types.js";
+import type { Placement, Provider, ProviderStatus, ProvisionOptions } from "./types.js";
 
 /**
  * Instances on the operator's own nodes (registered through the fleet API). GPUs come from the same pool as jobs,
@@ -34,15 +36,41 @@ export class FleetProvider implements Provider {
     return free.reduce((sum, node) => sum + Math.floor(Number(node.free) / type.gpuCount), 0);
   }
 
-  async provision(_ctx: AppContext, tx: Executor, instance: InstanceRow): Promise<Placement | null> {
-    return this.place(tx, instance, {});
+  /**
+   * A node that has the instance's container image goes first, then one that may pull it (or never said); one that
+   * lacks it and cannot pull it is never chosen, and when no node that could take the type has the image nor can pull
+   * it, the create is refused (409) before anything is placed or billed.
+   */
+  async provision(
+    _ctx: AppContext,
+    tx: Executor,
+    instance: InstanceRow,
+    options?: ProvisionOptions,
+  ): Promise<Placement | null> {
+    const image = options?.image ?? (await tx.select().from(images).where(eq(images.id, instance.imageId)))[0];
+    const ref = image ? (image.ociRef ?? defaultOciRef(image.id)) : null;
+    if (!ref) return this.place(tx, instance, {});
+    const states = await imageOnNodes(tx, ref, { regionId: instance.regionId, gpuModel: instance.gpuModel });
+    const tiers = nodesForImage(states);
+    if (states.length && !tiers.length) {
+      throw new ImageUnavailable(
+        { id: image?.id, ref },
+        `in ${instance.regionId} with ${instance.gpuModel} GPUs`,
+        states,
+      );
+    }
+    for (const nodeIds of tiers) {
+      const placed = await this.place(tx, instance, { nodeIds });
+      if (placed) return placed;
+    }
+    return null;
   }
 
   /** Allocates the instance's GPUs, on `where.nodeId` only when given (a restart stays with its container). */
   private async place(
     tx: Executor,
     instance: InstanceRow,
-    where: Pick<AllocationRequest, "nodeId" | "preferGpuIndices">,
+    where: Pick<AllocationRequest, "nodeId" | "nodeIds" | "preferGpuIndices">,
   ): Promise<Placement | null> {
     const allocation = await allocateGpus(tx, {
       ...where,

@@ -8,6 +8,7 @@ import { lockInstance, transition } from "../instances/record.js";
 import type { InstanceRow } from "../instances/row.js";
 import { providers } from "../placement/registry.js";
 import type { Candidate, UpstreamProviders } from "../placement/upstream.js";
+import { authorizedKeys } from "../terminal/keys.js";
 import type { VolumeRow } from "../volumes/volumes.js";
 import { waitlistOrder } from "../waitlist/orders.js";
 import { resaleBilling } from "./billing-rule.js";
@@ -145,7 +146,7 @@ async function launchOne(ctx: AppContext, upstream: UpstreamProviders, claim: Cl
           upstreamType: c.upstreamType,
           upstreamRegion: c.upstreamRegion,
           image: c.upstreamImage ?? instance.imageId,
-          sshPublicKeys: instance.sshPublicKeys,
+          sshPublicKeys: authorizedKeys(ctx, instance),
           ...(attached.length ? { volumeIds: await upstreamVolumes(ctx, cloud, c, attached) } : {}),
           // Planned only onto clouds that take them (UpstreamProviders.provision): the customer's container settings.
           ...(cloud.containerOptions ? containerLaunch(instance) : {}),

@@ -9,6 +9,7 @@ import {
 } from "../../db/schema/index.js";
 import { badRequest } from "../../lib/errors.js";
 import { type UpstreamName, upstreamNames } from "../../providers/upstream/types.js";
+import { type Actor, audit, changes, snapshot } from "../audit/audit.js";
 import { providers } from "../placement/registry.js";
 import { effectiveMarkup, sellPrice } from "./markup.js";
 
@@ -64,11 +65,31 @@ export interface ProviderSettings {
   allowBelowCost?: boolean;
 }
 
-export async function updateProvider(ctx: AppContext, name: UpstreamName, settings: ProviderSettings) {
-  await ctx.db
-    .insert(upstreamProviders)
-    .values({ name, ...settings })
-    .onConflictDoUpdate({ target: upstreamProviders.name, set: settings });
+/** The settings an operator changes, as the audit trail records them (never the provider's credential). */
+const settingsOf = (row: Partial<typeof upstreamProviders.$inferSelect> | undefined) =>
+  snapshot({
+    markupBps: row?.markupBps ?? 0,
+    markupFixedMicros: row?.markupFixedMicros ?? 0n,
+    orphanGraceSeconds: row?.orphanGraceSeconds ?? 3600,
+    provisioningTimeoutSeconds: row?.provisioningTimeoutSeconds ?? DEFAULT_PROVISIONING_TIMEOUT_SECONDS,
+    allowBelowCost: row?.allowBelowCost ?? false,
+  });
+
+export async function updateProvider(ctx: AppContext, actor: Actor, name: UpstreamName, settings: ProviderSettings) {
+  await ctx.db.transaction(async (tx) => {
+    const [before] = await tx.select().from(upstreamProviders).where(eq(upstreamProviders.name, name)).for("update");
+    const [after] = await tx
+      .insert(upstreamProviders)
+      .values({ name, ...settings })
+      .onConflictDoUpdate({ target: upstreamProviders.name, set: settings })
+      .returning();
+    await audit(tx, actor, {
+      action: "provider.update",
+      target: `provider:${name}`,
+      tenantId: null,
+      ...changes(settingsOf(before), settingsOf(after)),
+    });
+  });
   return (await listProviders(ctx)).find((p) => p.name === name)!;
 }
 
@@ -78,15 +99,30 @@ export async function updateOfferMarkup(
   name: UpstreamName,
   upstreamType: string,
   markup: { markupBps: number | null; markupFixedMicros: bigint | null },
+  actor: Actor,
 ) {
-  const updated = await ctx.db
-    .update(upstreamOffers)
-    .set(markup)
-    .where(and(eq(upstreamOffers.provider, name), eq(upstreamOffers.upstreamType, upstreamType)))
-    .returning();
-  if (!updated.length)
-    throw badRequest(`${name} has no synced type '${upstreamType}'; run POST /api/v1/providers/${name}/sync`);
-  return updated.length;
+  const where = and(eq(upstreamOffers.provider, name), eq(upstreamOffers.upstreamType, upstreamType));
+  return ctx.db.transaction(async (tx) => {
+    const before = await tx
+      .select({ markupBps: upstreamOffers.markupBps, markupFixedMicros: upstreamOffers.markupFixedMicros })
+      .from(upstreamOffers)
+      .where(where)
+      .for("update");
+    const updated = await tx
+      .update(upstreamOffers)
+      .set(markup)
+      .where(where)
+      .returning({ region: upstreamOffers.upstreamRegion });
+    if (!updated.length)
+      throw badRequest(`${name} has no synced type '${upstreamType}'; run POST /api/v1/providers/${name}/sync`);
+    await audit(tx, actor, {
+      action: "provider.markup",
+      target: `provider_type:${name}/${upstreamType}`,
+      tenantId: null,
+      ...changes(snapshot(before[0]), snapshot(markup)),
+    });
+    return updated.length;
+  });
 }
 
 /**

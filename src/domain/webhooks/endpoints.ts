@@ -7,6 +7,7 @@ import type { PageQuery } from "../../http/pagination.js";
 import { paginate } from "../../http/pagination.js";
 import { badRequest, notFound } from "../../lib/errors.js";
 import { newId } from "../../lib/ids.js";
+import { type Actor, audit, changes, systemActor } from "../audit/audit.js";
 import { type EventDomain, eventTypes, eventTypesByDomain, operatorEventDomains } from "../events/emit.js";
 import { actingTenant, isOperator, type Principal } from "../identity/principal.js";
 import { refusedHost } from "./egress.js";
@@ -64,6 +65,14 @@ export function checkEvents(names: string[], owner: Owner): string[] {
 const ownedBy = (owner: Owner) =>
   owner === null ? isNull(webhookEndpoints.tenantId) : eq(webhookEndpoints.tenantId, owner);
 
+/** An endpoint's fields for the audit trail: never its signing secret. */
+const endpointSnapshot = (e: EndpointRow) => ({
+  url: e.url,
+  events: e.events,
+  description: e.description,
+  status: e.status,
+});
+
 export interface EndpointInput {
   url: string;
   events: string[];
@@ -71,25 +80,33 @@ export interface EndpointInput {
 }
 
 /** Creates an endpoint and returns it with its secret, which is never returned again. */
-export async function createEndpoint(ctx: AppContext, owner: Owner, input: EndpointInput) {
+export async function createEndpoint(ctx: AppContext, owner: Owner, input: EndpointInput, actor: Actor = systemActor) {
   const url = checkUrl(input.url, ctx.config.webhookAllowPrivate);
   const events = checkEvents(input.events, owner);
   const [{ n }] = await ctx.db.select({ n: count() }).from(webhookEndpoints).where(ownedBy(owner));
   if (n >= MAX_ENDPOINTS_PER_OWNER)
     throw badRequest(`at most ${MAX_ENDPOINTS_PER_OWNER} webhook endpoints per account`);
-  const [row] = await ctx.db
-    .insert(webhookEndpoints)
-    .values({
-      id: newId("wh"),
+  return ctx.db.transaction(async (tx) => {
+    const [row] = await tx
+      .insert(webhookEndpoints)
+      .values({
+        id: newId("wh"),
+        tenantId: owner,
+        url,
+        events,
+        description: input.description ?? null,
+        secret: newWebhookSecret(),
+        createdAt: ctx.clock.now(),
+      })
+      .returning();
+    await audit(tx, actor, {
+      action: "webhook.create",
+      target: `webhook:${row.id}`,
       tenantId: owner,
-      url,
-      events,
-      description: input.description ?? null,
-      secret: newWebhookSecret(),
-      createdAt: ctx.clock.now(),
-    })
-    .returning();
-  return row;
+      after: endpointSnapshot(row),
+    });
+    return row;
+  });
 }
 
 export async function listEndpoints(ctx: AppContext, owner: Owner, query: PageQuery) {
@@ -124,7 +141,13 @@ export interface EndpointPatch {
   status?: "active" | "disabled";
 }
 
-export async function updateEndpoint(ctx: AppContext, owner: Owner, id: string, patch: EndpointPatch) {
+export async function updateEndpoint(
+  ctx: AppContext,
+  owner: Owner,
+  id: string,
+  patch: EndpointPatch,
+  actor: Actor = systemActor,
+) {
   const current = await getEndpoint(ctx, owner, id);
   const set: Partial<typeof webhookEndpoints.$inferInsert> = {};
   if (patch.url !== undefined) set.url = checkUrl(patch.url, ctx.config.webhookAllowPrivate);
@@ -133,12 +156,20 @@ export async function updateEndpoint(ctx: AppContext, owner: Owner, id: string, 
   if (patch.status === "active" && current.status !== "active") {
     Object.assign(set, { status: "active", disabledReason: null, consecutiveFailures: 0, failingSince: null });
   }
-  if (patch.status === "disabled" && current.status !== "disabled") {
-    return disableEndpoint(ctx.db, id, "disabled by its owner", ctx.clock.now(), set);
-  }
-  if (!Object.keys(set).length) return current;
-  const [row] = await ctx.db.update(webhookEndpoints).set(set).where(eq(webhookEndpoints.id, id)).returning();
-  return row;
+  const disable = patch.status === "disabled" && current.status !== "disabled";
+  if (!disable && !Object.keys(set).length) return current;
+  return ctx.db.transaction(async (tx) => {
+    const row = disable
+      ? await disableEndpoint(tx, id, "disabled by its owner", ctx.clock.now(), set)
+      : (await tx.update(webhookEndpoints).set(set).where(eq(webhookEndpoints.id, id)).returning())[0];
+    await audit(tx, actor, {
+      action: "webhook.update",
+      target: `webhook:${id}`,
+      tenantId: owner,
+      ...changes(endpointSnapshot(current), endpointSnapshot(row)),
+    });
+    return row;
+  });
 }
 
 /** Disables an endpoint; deliveries still waiting for it are closed as failed so the log says why. */
@@ -161,9 +192,22 @@ export async function disableEndpoint(
   return row;
 }
 
-export async function deleteEndpoint(ctx: AppContext, owner: Owner, id: string): Promise<EndpointRow> {
+export async function deleteEndpoint(
+  ctx: AppContext,
+  owner: Owner,
+  id: string,
+  actor: Actor = systemActor,
+): Promise<EndpointRow> {
   const row = await getEndpoint(ctx, owner, id);
-  await ctx.db.delete(webhookEndpoints).where(eq(webhookEndpoints.id, id)); // deliveries go with it (cascade)
+  await ctx.db.transaction(async (tx) => {
+    await tx.delete(webhookEndpoints).where(eq(webhookEndpoints.id, id)); // deliveries go with it (cascade)
+    await audit(tx, actor, {
+      action: "webhook.delete",
+      target: `webhook:${id}`,
+      tenantId: owner,
+      before: endpointSnapshot(row),
+    });
+  });
   return row;
 }
 

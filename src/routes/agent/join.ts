@@ -2,7 +2,7 @@ import { joinNode } from "../../domain/agent/join.js";
 import { createRoute, publicAccess } from "../../http/access.js";
 import { appCtx, router } from "../../http/env.js";
 import { commonErrors, envelope, errorResponses, jsonBody, jsonResponse, ok } from "../../http/envelope.js";
-import { JoinBody, JoinResult } from "./schemas.js";
+import { JoinBody, JoinResult, storageOf } from "./schemas.js";
 
 /** Public route: the join token in the body is the credential (the host has no key yet). */
 export const joinRoutes = router();
@@ -31,6 +31,8 @@ joinRoutes.openapi(
       agentVersion: body.agent_version,
       agentSha256: body.agent_sha256,
       facts: body.facts,
+      images: body.images,
+      storage: storageOf(body.storage),
       gpus: body.gpus.map((g) => ({
         index: g.index,
         uuid: g.uuid,
@@ -42,7 +44,13 @@ joinRoutes.openapi(
     return ok(
       c,
       JoinResult,
-      { node_id: joined.nodeId, cluster_id: joined.clusterId, credential: joined.key, gpus: joined.gpus },
+      {
+        node_id: joined.nodeId,
+        cluster_id: joined.clusterId,
+        credential: joined.key,
+        gpus: joined.gpus,
+        images: joined.images,
+      },
       201,
     );
   },

@@ -16,6 +16,43 @@ const Sha256 = z
 
 export const Health = z.enum(["healthy", "degraded", "unhealthy"]);
 
+const ImageRef = z.string().min(1).max(500);
+
+const ImagesReport = z
+  .object({
+    present: z.array(ImageRef).max(5000).openapi({ description: "Every tag and digest the node's runtime lists" }),
+    pull: z.enum(["missing", "never"]).openapi({
+      description: "missing: the agent pulls the wanted images it lacks (--pull missing); never: it only reports",
+    }),
+    failed: z
+      .array(z.object({ ref: ImageRef, error: z.string().max(2000) }))
+      .max(1000)
+      .optional()
+      .openapi({ description: "Wanted images whose last pull failed, with the runtime's message" }),
+  })
+  .nullable()
+  .optional()
+  .openapi({ description: "The node's container images (null: no container runtime)" });
+
+const StorageVerdict = z
+  .object({
+    driver: z.string().max(100),
+    backing_fs: z.string().max(100),
+    disk_limit: z.boolean().openapi({ description: "A container's disk size (--storage-opt size=) is enforced" }),
+    reason: z.string().max(1000),
+  })
+  .nullable()
+  .optional()
+  .openapi({ description: "The runtime's storage and whether it enforces a container's disk size" });
+
+/** The storage verdict as stored on the node. */
+export const storageOf = (s: z.infer<typeof StorageVerdict>) =>
+  s && { driver: s.driver, backingFs: s.backing_fs, diskLimit: s.disk_limit, reason: s.reason };
+
+const WantedImages = z
+  .array(z.string())
+  .openapi({ description: "The images this node should have: the catalog's and the operator's GPUPLANE_NODE_IMAGES" });
+
 export const JoinToken = z
   .object({
     id: z.string(),
@@ -67,6 +104,8 @@ export const JoinBody = z
       )
       .max(1024),
     facts: z.record(z.string(), z.unknown()).optional(),
+    images: ImagesReport,
+    storage: StorageVerdict,
   })
   .openapi("AgentJoin");
 
@@ -78,6 +117,7 @@ export const JoinResult = z
     cluster_id: z.number().int(),
     credential: z.string().openapi({ description: "The node's API key, shown once; the agent stores it" }),
     gpus: z.array(RegisteredGpu),
+    images: WantedImages,
   })
   .openapi("AgentJoinResult");
 
@@ -97,6 +137,8 @@ export const HeartbeatBody = z
       .max(1024),
     gpu_error: z.string().max(2000).nullable().optional(),
     running_jobs: z.array(int32()).max(10_000).optional(),
+    images: ImagesReport,
+    storage: StorageVerdict,
   })
   .openapi("AgentHeartbeat");
 
@@ -109,6 +151,7 @@ export const HeartbeatResult = z
       .object({ version: z.string(), sha256: z.string(), url: z.string() })
       .nullable()
       .openapi({ description: "An operator asked this node to run the server's agent build: fetch, verify, restart" }),
+    images: WantedImages,
   })
   .openapi("AgentHeartbeatResult");
 
@@ -144,13 +187,15 @@ export const Assignments = z
         image: z.string().nullable(),
         vcpus: z.number().int().nullable(),
         ram_gb: z.number().int().nullable(),
+        disk_gb: z.number().int().nullable().openapi({
+          description:
+            "The disk size asked at launch, else the instance type's: set as the container's size where the node's storage enforces it",
+        }),
         volumes: z.array(z.object({ id: z.string(), name: z.string() })),
         /** The customer's env (secret values too: the container needs them), start command and ports to publish. */
         env: z.record(z.string(), z.string()),
         command: z.array(z.string()).nullable(),
         ports: z.array(z.object({ port: z.number().int(), protocol: z.enum(["http", "tcp"]) })),
-        /** The container disk asked for (GB); null: the type's. */
-        disk_gb: z.number().int().nullable(),
       }),
     ),
   })

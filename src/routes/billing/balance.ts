@@ -4,7 +4,7 @@ import { prepaidBurn } from "../../domain/billing/burn.js";
 import { grantCredits } from "../../domain/billing/credits.js";
 import { currentBalance, ledgerKinds, listTransactions } from "../../domain/billing/ledger.js";
 import { actingFor, createRoute, operator, tenant } from "../../http/access.js";
-import { appCtx, router } from "../../http/env.js";
+import { appCtx, auditActor, router } from "../../http/env.js";
 import { commonErrors, envelope, jsonBody, jsonResponse, listEnvelope, ok, okList } from "../../http/envelope.js";
 import { PageQuery } from "../../http/pagination.js";
 import {
@@ -76,7 +76,7 @@ balanceRoutes.openapi(
     const ctx = appCtx(c);
     const { id } = c.req.valid("param");
     const body = c.req.valid("json");
-    const entry = await grantCredits(ctx, {
+    const entry = await grantCredits(ctx, auditActor(c), {
       tenantId: id,
       amountMicros: body.amount_usd,
       description: body.description,

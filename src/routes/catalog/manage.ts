@@ -3,7 +3,7 @@ import { createImage, updateImage } from "../../domain/catalog/images.js";
 import { createRegion, updateRegion } from "../../domain/catalog/regions.js";
 import { createInstanceType, type InstanceTypePatch, updateInstanceType } from "../../domain/catalog/types.js";
 import { createRoute, operator } from "../../http/access.js";
-import { appCtx, router } from "../../http/env.js";
+import { appCtx, auditActor, router } from "../../http/env.js";
 import { commonErrors, envelope, errorResponses, jsonBody, jsonResponse, ok } from "../../http/envelope.js";
 import { usdToMicros } from "../../lib/money.js";
 import { int32, safeName } from "../../lib/schemas.js";
@@ -97,7 +97,7 @@ manageRoutes.openapi(
   }),
   async (c) => {
     const body = c.req.valid("json");
-    const type = await createInstanceType(appCtx(c), { ...(toTypeInput(body) as any), id: body.id });
+    const type = await createInstanceType(appCtx(c), auditActor(c), { ...(toTypeInput(body) as any), id: body.id });
     return ok(c, InstanceTypeSchema, instanceTypeView(type), 201);
   },
 );
@@ -114,7 +114,12 @@ manageRoutes.openapi(
     responses: { 200: jsonResponse(envelope(InstanceTypeSchema), "Updated"), ...commonErrors },
   }),
   async (c) => {
-    const type = await updateInstanceType(appCtx(c), c.req.valid("param").id, toTypeInput(c.req.valid("json")));
+    const type = await updateInstanceType(
+      appCtx(c),
+      auditActor(c),
+      c.req.valid("param").id,
+      toTypeInput(c.req.valid("json")),
+    );
     return ok(c, InstanceTypeSchema, instanceTypeView(type));
   },
 );
@@ -135,7 +140,7 @@ manageRoutes.openapi(
     responses: { 201: jsonResponse(envelope(Region), "Created"), ...commonErrors, 409: errorResponses[409] },
   }),
   async (c) => {
-    return ok(c, Region, regionView(await createRegion(appCtx(c), c.req.valid("json"))), 201);
+    return ok(c, Region, regionView(await createRegion(appCtx(c), auditActor(c), c.req.valid("json"))), 201);
   },
 );
 
@@ -155,7 +160,11 @@ manageRoutes.openapi(
     responses: { 200: jsonResponse(envelope(Region), "Updated"), ...commonErrors },
   }),
   async (c) => {
-    return ok(c, Region, regionView(await updateRegion(appCtx(c), c.req.valid("param").id, c.req.valid("json"))));
+    return ok(
+      c,
+      Region,
+      regionView(await updateRegion(appCtx(c), auditActor(c), c.req.valid("param").id, c.req.valid("json"))),
+    );
   },
 );
 
@@ -196,7 +205,7 @@ manageRoutes.openapi(
   }),
   async (c) => {
     const body = c.req.valid("json");
-    const image = await createImage(appCtx(c), {
+    const image = await createImage(appCtx(c), auditActor(c), {
       id: body.id,
       name: body.name,
       os: body.os,
@@ -226,6 +235,10 @@ manageRoutes.openapi(
     responses: { 200: jsonResponse(envelope(Image), "Updated"), ...commonErrors },
   }),
   async (c) => {
-    return ok(c, Image, imageView(await updateImage(appCtx(c), c.req.valid("param").id, toImage(c.req.valid("json")))));
+    return ok(
+      c,
+      Image,
+      imageView(await updateImage(appCtx(c), auditActor(c), c.req.valid("param").id, toImage(c.req.valid("json")))),
+    );
   },
 );

@@ -1,5 +1,6 @@
 import type { Context } from "hono";
 import { agentArtifact } from "../../domain/agent/artifact.js";
+import { nodeImageCatalog } from "../../domain/agent/images.js";
 import { requestAgentUpgrade } from "../../domain/agent/upgrade.js";
 import {
   createNode,
@@ -12,7 +13,7 @@ import {
   updateNode,
 } from "../../domain/fleet/nodes.js";
 import { createRoute, operator } from "../../http/access.js";
-import { appCtx, type Env, router } from "../../http/env.js";
+import { appCtx, auditActor, type Env, router } from "../../http/env.js";
 import {
   commonErrors,
   envelope,
@@ -28,7 +29,8 @@ import { IntIdParam, Node, NodeBody, NodeListQuery, NodePatch, nodeView } from "
 export const nodeRoutes = router();
 const tags = ["Fleet"];
 
-const view = (c: Context<Env>, row: NodeRow) => nodeView(row, agentArtifact(appCtx(c).config).version());
+const view = async (c: Context<Env>, row: NodeRow, catalog?: Awaited<ReturnType<typeof nodeImageCatalog>>) =>
+  nodeView(row, agentArtifact(appCtx(c).config).version(), catalog ?? (await nodeImageCatalog(appCtx(c))));
 
 const toInput = (body: Partial<typeof NodeBody._output>): Partial<NodeInput> => ({
   ...(body.cluster_id !== undefined && { clusterId: body.cluster_id }),
@@ -50,8 +52,8 @@ nodeRoutes.openapi(
     responses: { 201: jsonResponse(envelope(Node), "Created"), 409: errorResponses[409], ...commonErrors },
   }),
   async (c) => {
-    const row = await createNode(appCtx(c), toInput(c.req.valid("json")) as NodeInput);
-    return ok(c, Node, view(c, row), 201);
+    const row = await createNode(appCtx(c), auditActor(c), toInput(c.req.valid("json")) as NodeInput);
+    return ok(c, Node, await view(c, row), 201);
   },
 );
 
@@ -68,7 +70,8 @@ nodeRoutes.openapi(
   async (c) => {
     const query = c.req.valid("query");
     const page = await listNodes(appCtx(c), query, { clusterId: query.cluster_id, status: query.status });
-    return okList(c, Node, { ...page, items: page.items.map((n) => view(c, n)) });
+    const catalog = await nodeImageCatalog(appCtx(c));
+    return okList(c, Node, { ...page, items: await Promise.all(page.items.map((n) => view(c, n, catalog))) });
   },
 );
 
@@ -83,7 +86,7 @@ nodeRoutes.openapi(
     responses: { 200: jsonResponse(envelope(Node), "Node"), ...commonErrors },
   }),
   async (c) => {
-    return ok(c, Node, view(c, await getNode(appCtx(c), c.req.valid("param").id)));
+    return ok(c, Node, await view(c, await getNode(appCtx(c), c.req.valid("param").id)));
   },
 );
 
@@ -98,8 +101,8 @@ nodeRoutes.openapi(
     responses: { 200: jsonResponse(envelope(Node), "Updated"), 409: errorResponses[409], ...commonErrors },
   }),
   async (c) => {
-    const row = await updateNode(appCtx(c), c.req.valid("param").id, toInput(c.req.valid("json")));
-    return ok(c, Node, view(c, row), 200);
+    const row = await updateNode(appCtx(c), auditActor(c), c.req.valid("param").id, toInput(c.req.valid("json")));
+    return ok(c, Node, await view(c, row), 200);
   },
 );
 
@@ -114,7 +117,7 @@ nodeRoutes.openapi(
     responses: { 200: jsonResponse(envelope(Node), "Deleted"), 409: errorResponses[409], ...commonErrors },
   }),
   async (c) => {
-    return ok(c, Node, view(c, await deleteNode(appCtx(c), c.req.valid("param").id)), 200);
+    return ok(c, Node, await view(c, await deleteNode(appCtx(c), auditActor(c), c.req.valid("param").id)), 200);
   },
 );
 
@@ -136,7 +139,12 @@ for (const [action, summary] of Object.entries(actions) as [keyof typeof actions
       responses: { 200: jsonResponse(envelope(Node), "Node"), 409: errorResponses[409], ...commonErrors },
     }),
     async (c) => {
-      return ok(c, Node, view(c, await setNodeSchedulable(appCtx(c), c.req.valid("param").id, action)), 200);
+      return ok(
+        c,
+        Node,
+        await view(c, await setNodeSchedulable(appCtx(c), auditActor(c), c.req.valid("param").id, action)),
+        200,
+      );
     },
   );
 }
@@ -153,6 +161,11 @@ nodeRoutes.openapi(
     responses: { 202: jsonResponse(envelope(Node), "Requested"), 409: errorResponses[409], ...commonErrors },
   }),
   async (c) => {
-    return ok(c, Node, view(c, await requestAgentUpgrade(appCtx(c), c.req.valid("param").id)), 202);
+    return ok(
+      c,
+      Node,
+      await view(c, await requestAgentUpgrade(appCtx(c), auditActor(c), c.req.valid("param").id)),
+      202,
+    );
   },
 );

@@ -1,5 +1,6 @@
 import { z } from "@hono/zod-openapi";
 import { agentOutdated } from "../../domain/agent/artifact.js";
+import { imagesOnNode } from "../../domain/agent/images.js";
 import type { ClusterRow } from "../../domain/fleet/clusters.js";
 import type { GpuView } from "../../domain/fleet/gpus.js";
 import type { NodeRow } from "../../domain/fleet/nodes.js";
@@ -66,12 +67,43 @@ export const Node = z
       .string()
       .nullable()
       .openapi({ description: "POST /nodes/{id}/upgrade asked for the server's build; null once the node runs it" }),
+    images: z
+      .object({
+        pull: z.enum(["missing", "never"]).openapi({ description: "The agent's --pull: missing (pulls) or never" }),
+        reported_at: z.string(),
+        present_count: z.number().int().openapi({ description: "Image references the node's runtime lists" }),
+        catalog: z.array(
+          z.object({
+            image_id: z.string().nullable().openapi({ description: "The catalog image (null: GPUPLANE_NODE_IMAGES)" }),
+            oci_ref: z.string(),
+            state: z.enum(["present", "pullable", "failed", "missing"]).openapi({
+              description:
+                "present: the node has it; pullable: it will pull it (--pull missing); failed: its pull failed; missing: it lacks it and does not pull",
+            }),
+            error: z.string().nullable().openapi({ description: "The runtime's message for a failed pull" }),
+          }),
+        ),
+      })
+      .nullable()
+      .openapi({ description: "The catalog's container images on this node; null: no agent with a runtime reported" }),
+    storage: z
+      .object({
+        driver: z.string(),
+        backing_fs: z.string(),
+        disk_limit: z.boolean().openapi({ description: "Instances' disk sizes are enforced on this node" }),
+        reason: z.string(),
+      })
+      .nullable()
+      .openapi({ description: "The agent's storage verdict; null: not reported" }),
     created_at: z.string(),
   })
   .openapi("Node");
 
-/** A node as the operator sees it; `servedAgent` is the agent version this server hands out. */
-export const nodeView = (n: NodeRow, servedAgent: string) => ({
+/**
+ * A node as the operator sees it; `servedAgent` is the agent version this server hands out, `catalog` the images
+ * every node should have (nodeImageCatalog).
+ */
+export const nodeView = (n: NodeRow, servedAgent: string, catalog: { id: string | null; ref: string }[]) => ({
   id: n.id,
   cluster_id: n.clusterId,
   hostname: n.hostname,
@@ -87,6 +119,13 @@ export const nodeView = (n: NodeRow, servedAgent: string) => ({
   agent_sha256: n.agentSha256,
   agent_outdated: agentOutdated(n.agentVersion, servedAgent),
   agent_upgrade_requested_at: iso(n.agentUpgradeRequestedAt),
+  images: imagesOnNode(n.images, catalog),
+  storage: n.storage && {
+    driver: n.storage.driver,
+    backing_fs: n.storage.backingFs,
+    disk_limit: n.storage.diskLimit,
+    reason: n.storage.reason,
+  },
   created_at: iso(n.createdAt),
 });
 

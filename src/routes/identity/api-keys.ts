@@ -1,9 +1,9 @@
 import { z } from "@hono/zod-openapi";
-import { checkKeyGrant, createKey, listKeys, revokeKey, sessionOrigin } from "../../domain/identity/keys.js";
+import { checkKeyGrant, createKeyAudited, listKeys, revokeKey, sessionOrigin } from "../../domain/identity/keys.js";
 import { isOperator } from "../../domain/identity/principal.js";
 import { getTenant } from "../../domain/identity/tenants.js";
 import { createRoute, listTenant, tenant, tenantScope } from "../../http/access.js";
-import { appCtx, principal, router } from "../../http/env.js";
+import { appCtx, auditActor, principal, router } from "../../http/env.js";
 import {
   commonErrors,
   envelope,
@@ -55,7 +55,7 @@ apiKeyRoutes.openapi(
     if (input.expiresAt && input.expiresAt <= ctx.clock.now())
       throw new ApiError("BAD_REQUEST", "expires_at must be in the future");
     if (tenantId !== null) await getTenant(ctx, tenantId);
-    const created = await createKey(ctx, ctx.db, { ...input, ...(await sessionOrigin(ctx, caller)) });
+    const created = await createKeyAudited(ctx, auditActor(c), { ...input, ...(await sessionOrigin(ctx, caller)) });
     return ok(c, CreatedApiKey, keyView(created), 201);
   },
 );
@@ -93,7 +93,7 @@ apiKeyRoutes.openapi(
     responses: { 200: jsonResponse(envelope(ApiKey), "Revoked"), ...commonErrors, 409: errorResponses[409] },
   }),
   async (c) => {
-    const row = await revokeKey(appCtx(c), c.req.valid("param").id, principal(c), tenantScope(c));
+    const row = await revokeKey(appCtx(c), c.req.valid("param").id, principal(c), tenantScope(c), auditActor(c));
     return ok(c, ApiKey, keyView(row), 200);
   },
 );

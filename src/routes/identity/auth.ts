@@ -2,7 +2,7 @@ import { z } from "@hono/zod-openapi";
 import { endSession } from "../../domain/identity/keys.js";
 import { login, register } from "../../domain/identity/signup.js";
 import { anyKey, createRoute, publicAccess } from "../../http/access.js";
-import { appCtx, principal, router } from "../../http/env.js";
+import { appCtx, auditActor, principal, router } from "../../http/env.js";
 import { commonErrors, envelope, errorResponses, jsonBody, jsonResponse, ok } from "../../http/envelope.js";
 import { safeName } from "../../lib/schemas.js";
 import { CreatedApiKey, keyView, RevokeMintedQuery, Tenant, tenantView } from "./schemas.js";
@@ -34,7 +34,7 @@ authRoutes.openapi(
     },
   }),
   async (c) => {
-    const { tenant, apiKey } = await register(appCtx(c), c.req.valid("json"));
+    const { tenant, apiKey } = await register(appCtx(c), c.req.valid("json"), auditActor(c));
     return ok(c, Session, { tenant: tenantView(tenant), api_key: keyView(apiKey) }, 201);
   },
 );
@@ -51,7 +51,7 @@ authRoutes.openapi(
     responses: { 200: jsonResponse(envelope(Session), "Logged in"), 401: commonErrors[401] },
   }),
   async (c) => {
-    const { tenant, apiKey } = await login(appCtx(c), c.req.valid("json"));
+    const { tenant, apiKey } = await login(appCtx(c), c.req.valid("json"), auditActor(c));
     return ok(c, Session, { tenant: tenantView(tenant), api_key: keyView(apiKey) }, 200);
   },
 );
@@ -68,7 +68,7 @@ authRoutes.openapi(
     responses: { 204: { description: "Session ended" }, 409: errorResponses[409], ...commonErrors },
   }),
   async (c) => {
-    await endSession(appCtx(c), principal(c).keyId, c.req.valid("query").revoke_minted === "true");
+    await endSession(appCtx(c), principal(c).keyId, c.req.valid("query").revoke_minted === "true", auditActor(c));
     return c.body(null, 204);
   },
 );

@@ -1,7 +1,7 @@
 import { z } from "@hono/zod-openapi";
 import { listSessions, revokeSession } from "../../domain/identity/keys.js";
 import { createRoute, listTenant, tenant, tenantScope } from "../../http/access.js";
-import { appCtx, router } from "../../http/env.js";
+import { appCtx, auditActor, router } from "../../http/env.js";
 import { commonErrors, envelope, jsonResponse, listEnvelope, ok, okList } from "../../http/envelope.js";
 import { PageQuery } from "../../http/pagination.js";
 import { urlInt } from "../../lib/schemas.js";
@@ -59,6 +59,7 @@ sessionRoutes.openapi(
       c.req.valid("param").id,
       tenantScope(c),
       c.req.valid("query").revoke_minted === "true",
+      auditActor(c),
     );
     return ok(c, RevokedSession, { ...sessionView(session), revoked_keys: revokedKeys }, 200);
   },

@@ -1,6 +1,6 @@
 import { createTenant, getTenant, listTenants, updateTenant } from "../../domain/identity/tenants.js";
 import { createRoute, operator, tenant, tenantScope } from "../../http/access.js";
-import { appCtx, router } from "../../http/env.js";
+import { appCtx, auditActor, router } from "../../http/env.js";
 import { commonErrors, envelope, jsonBody, jsonResponse, listEnvelope, ok, okList } from "../../http/envelope.js";
 import { PageQuery } from "../../http/pagination.js";
 import { ApiError } from "../../lib/errors.js";
@@ -22,7 +22,7 @@ tenantRoutes.openapi(
   async (c) => {
     const ctx = appCtx(c);
     const body = c.req.valid("json");
-    const row = await createTenant(ctx, ctx.db, {
+    const row = await createTenant(ctx, auditActor(c), {
       name: body.name,
       gpuQuota: body.gpu_quota,
       contactEmail: body.contact_email,
@@ -88,6 +88,6 @@ tenantRoutes.openapi(
       ...(body.status !== undefined && { status: body.status }),
       ...(body.billing_mode !== undefined && { billingMode: body.billing_mode }),
     };
-    return ok(c, Tenant, tenantView(await updateTenant(appCtx(c), c.req.valid("param").id, patch)));
+    return ok(c, Tenant, tenantView(await updateTenant(appCtx(c), auditActor(c), c.req.valid("param").id, patch)));
   },
 );

@@ -1,7 +1,7 @@
 import { z } from "@hono/zod-openapi";
 import { inArray } from "drizzle-orm";
 import type { AppContext } from "../../context.js";
-import { instanceTypeAliases } from "../../db/schema/index.js";
+import { instanceTypeAliases, instanceTypes, nodes } from "../../db/schema/index.js";
 import { envView, portsView } from "../../domain/instances/container.js";
 import type { InstanceRow } from "../../domain/instances/row.js";
 import { instanceStatuses } from "../../domain/instances/states.js";
@@ -16,11 +16,23 @@ export interface InstanceDetails {
   planId: string;
   clusterType: string;
   volumeIds: string[];
+  disk: DiskView;
+}
+
+/**
+ * The instance type's disk size, and whether something enforces it: on a fleet node, the node's storage verdict (the
+ * agent sets the container's size only where its runtime's storage can cap it); null where gpuplane cannot tell (not
+ * placed yet, or a resold cloud's own disk).
+ */
+export interface DiskView {
+  sizeGb: number | null;
+  enforced: boolean | null;
 }
 
 export async function withDetails(ctx: AppContext, rows: InstanceRow[]): Promise<InstanceDetails[]> {
   const typeIds = [...new Set(rows.map((r) => r.instanceTypeId))];
-  const [aliases, volumes] = await Promise.all([
+  const nodeIds = [...new Set(rows.map((r) => r.nodeId).filter((n): n is number => n !== null))];
+  const [aliases, volumes, types, storage] = await Promise.all([
     typeIds.length
       ? ctx.db.select().from(instanceTypeAliases).where(inArray(instanceTypeAliases.instanceTypeId, typeIds))
       : [],
@@ -28,7 +40,21 @@ export async function withDetails(ctx: AppContext, rows: InstanceRow[]): Promise
       ctx.db,
       rows.map((r) => r.id),
     ),
+    typeIds.length
+      ? ctx.db
+          .select({ id: instanceTypes.id, diskGb: instanceTypes.diskGb })
+          .from(instanceTypes)
+          .where(inArray(instanceTypes.id, typeIds))
+      : [],
+    nodeIds.length
+      ? ctx.db.select({ id: nodes.id, storage: nodes.storage }).from(nodes).where(inArray(nodes.id, nodeIds))
+      : [],
   ]);
+  const diskOf = (row: InstanceRow): DiskView => {
+    const sizeGb = row.diskGb ?? types.find((t) => t.id === row.instanceTypeId)?.diskGb ?? null;
+    if (row.provider !== "fleet" || row.nodeId === null) return { sizeGb, enforced: null };
+    return { sizeGb, enforced: storage.find((n) => n.id === row.nodeId)?.storage?.diskLimit ?? false };
+  };
   const alias = (typeId: string, kind: string) =>
     aliases.find((a) => a.instanceTypeId === typeId && a.kind === kind)?.alias ?? typeId;
   return rows.map((row) => ({
@@ -36,11 +62,16 @@ export async function withDetails(ctx: AppContext, rows: InstanceRow[]): Promise
     planId: alias(row.instanceTypeId, "plan"),
     clusterType: alias(row.instanceTypeId, "cluster_type"),
     volumeIds: (volumes.get(row.id) ?? []).map((v) => v.id),
+    disk: diskOf(row),
   }));
 }
 
 export const sshCommand = (r: InstanceRow) =>
   r.status === "running" && r.ipAddress ? `ssh -p ${r.sshPort ?? 22} ${r.sshUser ?? "root"}@${r.ipAddress}` : null;
+
+const DISK_DOC =
+  "The instance type's disk size and whether it is enforced: true where the node's container storage caps it, false " +
+  "where it cannot (the size is a catalog figure there), null where gpuplane cannot tell (not placed, a resold cloud)";
 
 const billingName = (s: number) => (s === 1 ? "per_second" : s === 60 ? "per_minute" : `per_${s}s`);
 const iso = (d: Date | null) => d?.toISOString() ?? null;
@@ -82,6 +113,9 @@ export const Instance = z
     command: z.array(z.string()).nullable(),
     diskGb: z.number().int().nullable(),
     ports: z.array(ExposedPort),
+    disk: z
+      .object({ sizeGb: z.number().int().nullable(), enforced: z.boolean().nullable() })
+      .openapi({ description: DISK_DOC }),
     tenantId: z.number().int(),
     createdAt: z.string(),
     updatedAt: z.string(),
@@ -91,7 +125,7 @@ export const Instance = z
   })
   .openapi("Instance");
 
-export const instanceView = ({ row: r, planId, clusterType, volumeIds }: InstanceDetails) => ({
+export const instanceView = ({ row: r, planId, clusterType, volumeIds, disk }: InstanceDetails) => ({
   id: r.id,
   name: r.name,
   status: r.status,
@@ -120,6 +154,7 @@ export const instanceView = ({ row: r, planId, clusterType, volumeIds }: Instanc
   command: r.command,
   diskGb: r.diskGb,
   ports: portsView(r.ports, r.portMappings, r.status === "running"),
+  disk,
   tenantId: r.tenantId,
   createdAt: r.createdAt.toISOString(),
   updatedAt: r.updatedAt.toISOString(),
@@ -152,6 +187,9 @@ export const Deployment = z
     command: z.array(z.string()).nullable(),
     disk_gb: z.number().int().nullable(),
     ports: z.array(ExposedPort),
+    disk: z
+      .object({ size_gb: z.number().int().nullable(), enforced: z.boolean().nullable() })
+      .openapi({ description: DISK_DOC }),
     price_per_hour: z.string(),
     price_per_hour_usd: z.number(),
     billing: z.string(),
@@ -168,7 +206,7 @@ export const Deployment = z
   })
   .openapi("Deployment");
 
-export const deploymentView = ({ row: r, planId, clusterType, volumeIds }: InstanceDetails) => ({
+export const deploymentView = ({ row: r, planId, clusterType, volumeIds, disk }: InstanceDetails) => ({
   id: r.id,
   hostname: r.name,
   status: r.status,
@@ -190,6 +228,7 @@ export const deploymentView = ({ row: r, planId, clusterType, volumeIds }: Insta
   command: r.command,
   disk_gb: r.diskGb,
   ports: portsView(r.ports, r.portMappings, r.status === "running"),
+  disk: { size_gb: disk.sizeGb, enforced: disk.enforced },
   price_per_hour: microsToUsd(r.pricePerHourMicros),
   price_per_hour_usd: microsToUsdNumber(r.pricePerHourMicros),
   billing: billingName(r.billingGranularitySeconds),

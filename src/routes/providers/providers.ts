@@ -9,7 +9,7 @@ import {
   updateProvider,
 } from "../../domain/providers/settings.js";
 import { createRoute, operator } from "../../http/access.js";
-import { appCtx, router } from "../../http/env.js";
+import { appCtx, auditActor, router } from "../../http/env.js";
 import { commonErrors, envelope, jsonBody, jsonResponse, ok } from "../../http/envelope.js";
 import { microsToUsd, usdToMicros } from "../../lib/money.js";
 import {
@@ -55,7 +55,7 @@ providerRoutes.openapi(
   }),
   async (c) => {
     const body = c.req.valid("json");
-    const view = await updateProvider(appCtx(c), c.req.valid("param").name, {
+    const view = await updateProvider(appCtx(c), auditActor(c), c.req.valid("param").name, {
       ...(body.markup_percent !== undefined && { markupBps: body.markup_percent }),
       ...(body.markup_fixed_usd !== undefined && { markupFixedMicros: usdToMicros(body.markup_fixed_usd) }),
       ...(body.orphan_grace_seconds !== undefined && { orphanGraceSeconds: body.orphan_grace_seconds }),
@@ -84,10 +84,16 @@ providerRoutes.openapi(
   async (c) => {
     const { name, upstream_type } = c.req.valid("param");
     const body = c.req.valid("json");
-    const offers = await updateOfferMarkup(appCtx(c), name, upstream_type, {
-      markupBps: body.markup_percent,
-      markupFixedMicros: body.markup_fixed_usd === null ? null : usdToMicros(body.markup_fixed_usd),
-    });
+    const offers = await updateOfferMarkup(
+      appCtx(c),
+      name,
+      upstream_type,
+      {
+        markupBps: body.markup_percent,
+        markupFixedMicros: body.markup_fixed_usd === null ? null : usdToMicros(body.markup_fixed_usd),
+      },
+      auditActor(c),
+    );
     return ok(c, z.object({ offers: z.number().int() }), { offers }, 200);
   },
 );

@@ -7,7 +7,7 @@ import {
   updateEndpoint,
 } from "../../domain/webhooks/endpoints.js";
 import { createRoute, tenant } from "../../http/access.js";
-import { appCtx, principal, router } from "../../http/env.js";
+import { appCtx, auditActor, principal, router } from "../../http/env.js";
 import { commonErrors, envelope, jsonBody, jsonResponse, listEnvelope, ok, okList } from "../../http/envelope.js";
 import {
   CreatedWebhook,
@@ -36,7 +36,7 @@ webhookRoutes.openapi(
   async (c) => {
     const caller = principal(c);
     const body = c.req.valid("json");
-    const row = await createEndpoint(appCtx(c), ownerFor(caller, body.tenant_id), body);
+    const row = await createEndpoint(appCtx(c), ownerFor(caller, body.tenant_id), body, auditActor(c));
     return ok(c, CreatedWebhook, webhookView(row, true), 201);
   },
 );
@@ -89,7 +89,7 @@ webhookRoutes.openapi(
   async (c) => {
     const caller = principal(c);
     const owner = ownerFor(caller, c.req.valid("query").tenant_id);
-    const row = await updateEndpoint(appCtx(c), owner, c.req.valid("param").id, c.req.valid("json"));
+    const row = await updateEndpoint(appCtx(c), owner, c.req.valid("param").id, c.req.valid("json"), auditActor(c));
     return ok(c, Webhook, webhookView(row));
   },
 );
@@ -107,6 +107,6 @@ webhookRoutes.openapi(
   async (c) => {
     const caller = principal(c);
     const owner = ownerFor(caller, c.req.valid("query").tenant_id);
-    return ok(c, Webhook, webhookView(await deleteEndpoint(appCtx(c), owner, c.req.valid("param").id)));
+    return ok(c, Webhook, webhookView(await deleteEndpoint(appCtx(c), owner, c.req.valid("param").id, auditActor(c))));
   },
 );

@@ -283,6 +283,40 @@ export function FleetPage() {
             },
             { label: "Heartbeat", render: (n) => when(n.last_heartbeat_at) },
             {
+              label: "Images",
+              render: (n) => {
+                if (!n.images) return "—";
+                const lacking = n.images.catalog.filter((c) => c.state !== "present");
+                return (
+                  <span
+                    data-testid="node-images"
+                    title={lacking.map((c) => `${c.oci_ref}: ${c.error ?? c.state}`).join("\n")}
+                  >
+                    {n.images.catalog.length - lacking.length} of {n.images.catalog.length} present
+                    {lacking.some((c) => c.state === "failed" || c.state === "missing") ? (
+                      <Badge value="missing" />
+                    ) : null}
+                    <span className="muted small"> pull {n.images.pull}</span>
+                  </span>
+                );
+              },
+            },
+            {
+              label: "Disk limit",
+              render: (n) =>
+                n.storage ? (
+                  <span data-testid="node-storage" title={n.storage.reason}>
+                    {n.storage.disk_limit ? "enforced" : "not enforced"}
+                    <span className="muted small">
+                      {" "}
+                      {n.storage.driver} on {n.storage.backing_fs}
+                    </span>
+                  </span>
+                ) : (
+                  "—"
+                ),
+            },
+            {
               label: "Agent",
               render: (n) => (
                 <span data-testid="agent-version">

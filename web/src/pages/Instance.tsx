@@ -4,7 +4,9 @@ import { duration, short, text } from "../format.js";
 import { usePagedList, useResource } from "../hooks.js";
 import type { Instance, InstanceEvent, Usage, Volume } from "../types.js";
 import { ActionButton, Badge, CopyButton, DataTable, ErrorNote, Link, Money, PageHeader, Pager } from "../ui.js";
+import { InstanceLogsPanel } from "./InstanceLogs.js";
 import { InstanceMetricsPanel, sshCommand } from "./Instances.js";
+import { InstanceTerminal } from "./Terminal.js";
 
 /** The billing report's window: usage older than this is not in it. */
 const usageDays = 90;
@@ -196,7 +198,11 @@ export function InstancePage({ id }: { id: string }) {
         )}
       </section>
 
+      <InstanceTerminal instance={i} />
+
       {i.status === "running" && <InstanceMetricsPanel instance={i} />}
+
+      <InstanceLogsPanel instanceId={i.id} />
 
       <InstanceVolumes instance={i} reload={instance.reload} />
 

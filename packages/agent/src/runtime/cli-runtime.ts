@@ -143,6 +143,33 @@ export class CliRuntime implements ContainerRuntime {
     return out;
   }
 
+  async images(): Promise<string[]> {
+    const ids = [...new Set((await this.exec(["images", "-q", "--no-trunc"])).split("\n").map((s) => s.trim()))];
+    const known = ids.filter(Boolean);
+    if (!known.length) return [];
+    // An image removed between the two calls makes inspect fail for all: inspect one by one then.
+    const text = await this.exec(["image", "inspect", ...known]).catch(async () => {
+      const each = await Promise.all(known.map((id) => this.exec(["image", "inspect", id]).catch(() => "[]")));
+      return JSON.stringify(each.flatMap((t) => JSON.parse(t) as unknown[]));
+    });
+    const refs = (JSON.parse(text) as { RepoTags?: string[] | null; RepoDigests?: string[] | null }[]).flatMap((i) => [
+      ...(i.RepoTags ?? []),
+      ...(i.RepoDigests ?? []),
+    ]);
+    return [...new Set(refs)].filter((r) => !r.startsWith("<none>")).sort();
+  }
+
+  async hasImage(ref: string): Promise<boolean> {
+    return this.exec(["image", "inspect", "--format", "{{.Id}}", ref]).then(
+      () => true,
+      () => false,
+    );
+  }
+
+  async pull(ref: string): Promise<void> {
+    await this.exec(["pull", "--quiet", ref]);
+  }
+
   /** Runs the CLI; resolves with stdout (its last maxBytes when given), rejects with its stderr as the message. */
   private exec(args: string[], maxBytes?: number): Promise<string> {
     return new Promise((resolve, reject) => {

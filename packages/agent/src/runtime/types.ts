@@ -86,4 +86,10 @@ export interface ContainerRuntime {
   storage(): Promise<StorageFacts>;
   /** The host port each container port is published on (tcp), read from the running container. */
   publishedPorts?(name: string): Promise<Map<number, number>>;
+  /** Every tag and digest of the runtime's local images (`localhost/x:1`, `repo@sha256:…`, docker's `ubuntu:22.04`). */
+  images(): Promise<string[]>;
+  /** Whether the runtime resolves `ref` to a local image. */
+  hasImage(ref: string): Promise<boolean>;
+  /** Pulls `ref` from its registry; rejects with the runtime's message. */
+  pull(ref: string): Promise<void>;
 }

@@ -1,9 +1,9 @@
-/** `signup` (a new account, saved as a profile like `login`) and `logs` (what the API records about an instance). */
+/** `signup` (a new account, saved as a profile like `login`) and `logs` (an instance's container output, or with --events its history). */
 import { createGpuplane, unwrap } from "@gpuplane/sdk";
 import { when } from "../output.js";
 import { configPath, readConfig, writeConfig } from "../profiles.js";
 import { readSecret } from "../prompt.js";
-import { type Command, str, UsageError } from "../spec.js";
+import { type Command, flag, str, UsageError } from "../spec.js";
 
 const DEFAULT_URL = "http://localhost:8080";
 
@@ -48,25 +48,54 @@ export const accountCommands: Command[] = [
   },
   {
     path: ["logs"],
-    summary: "An instance's history as the API records it: created, running, stopped, deleted and why",
+    summary: "An instance's container output (the last lines its node agent sent); --events for its status history",
     args: "<instance>",
+    options: [
+      { name: "tail", value: "N", help: "the last N lines (default 200)" },
+      { name: "follow", help: "keep printing new lines (polls every 2 s; Ctrl-C stops)" },
+      { name: "events", help: "what the API records about the instance instead: created, running, stopped, why" },
+    ],
     async run(c, a) {
       const id = a.positionals[0];
-      const i = await unwrap(c.api().GET("/api/v1/instances/{id}", { params: { path: { id } } }));
-      const lines: { at: string; text: string }[] = [{ at: i.createdAt, text: `created (${i.planId} in ${i.region})` }];
-      if (i.runningSince) lines.push({ at: i.runningSince, text: "running" });
-      if (i.stoppedAt) lines.push({ at: i.stoppedAt, text: "stopped" });
-      if (i.deletedAt) lines.push({ at: i.deletedAt, text: "deleted" });
-      lines.sort((x, y) => x.at.localeCompare(y.at));
-      const now = i.statusReason ? `${i.status}: ${i.statusReason}` : i.status;
-      c.out.result({ instance: i.id, status: i.status, status_reason: i.statusReason, events: lines }, () =>
-        [
-          ...lines.map((l) => `${when(l.at)}  ${l.text}`),
-          `${when(i.updatedAt)}  now ${now}`,
-          "",
-          "(container output is not offered by this server's API; gpuplane ssh <instance> to read it on the machine)",
-        ].join("\n"),
-      );
+      if (!id) throw new UsageError("name the instance: gpuplane logs <instance>");
+      if (flag(a, "events")) return showEvents(c, id);
+      const tail = Number(str(a, "tail") ?? 200);
+      if (!Number.isInteger(tail) || tail < 1)
+        throw new UsageError("--tail must be a whole number of lines, 1 or more");
+      const read = (since?: string) =>
+        unwrap(
+          c.api().GET("/api/v1/instances/{id}/logs", {
+            params: { path: { id }, query: { tail, ...(since ? { since } : {}) } },
+          }),
+        );
+      let page = await read();
+      if (!page.available || !flag(a, "follow")) {
+        c.out.result(page, () =>
+          page.available
+            ? page.lines.map((l) => l.line).join("\n") || "(no output from the container yet)"
+            : `no container logs: ${page.reason}`,
+        );
+        return;
+      }
+      for (;;) {
+        for (const l of page.lines) c.out.write(c.out.json ? `${JSON.stringify(l)}\n` : `${l.line}\n`);
+        await new Promise((resolve) => setTimeout(resolve, 2000));
+        page = await read(page.next_since ?? undefined);
+      }
     },
   },
 ];
+
+/** The old `logs`: the instance's life as the API records it. */
+async function showEvents(c: Parameters<Command["run"]>[0], id: string) {
+  const i = await unwrap(c.api().GET("/api/v1/instances/{id}", { params: { path: { id } } }));
+  const lines: { at: string; text: string }[] = [{ at: i.createdAt, text: `created (${i.planId} in ${i.region})` }];
+  if (i.runningSince) lines.push({ at: i.runningSince, text: "running" });
+  if (i.stoppedAt) lines.push({ at: i.stoppedAt, text: "stopped" });
+  if (i.deletedAt) lines.push({ at: i.deletedAt, text: "deleted" });
+  lines.sort((x, y) => x.at.localeCompare(y.at));
+  const now = i.statusReason ? `${i.status}: ${i.statusReason}` : i.status;
+  c.out.result({ instance: i.id, status: i.status, status_reason: i.statusReason, events: lines }, () =>
+    [...lines.map((l) => `${when(l.at)}  ${l.text}`), `${when(i.updatedAt)}  now ${now}`].join("\n"),
+  );
+}

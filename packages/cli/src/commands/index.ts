@@ -2,6 +2,7 @@
 import { candidates, completionScript } from "../help.js";
 import { type Command, UsageError } from "../spec.js";
 import { accountCommands } from "./account.js";
+import { auditCommands } from "./audit.js";
 import { authCommands } from "./auth.js";
 import { billingCommands } from "./billing.js";
 import { instanceCommands } from "./instances.js";
@@ -44,6 +45,7 @@ export const commands: Command[] = [
   ...offerCommands,
   ...instanceCommands,
   ...sshKeyCommands,
+  ...auditCommands,
   ...volumeCommands,
   ...waitlistCommands,
   ...billingCommands,

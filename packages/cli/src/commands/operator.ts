@@ -97,6 +97,14 @@ export const operatorCommands: Command[] = [
                 ? "-"
                 : `${n.agent_version}${n.agent_outdated ? " (outdated)" : ""}${n.agent_upgrade_requested_at ? " upgrading" : ""}`,
           ],
+          [
+            "IMAGES",
+            (n) =>
+              n.images
+                ? `${n.images.catalog.filter((i) => i.state === "present").length}/${n.images.catalog.length} present`
+                : "-",
+          ],
+          ["DISK LIMIT", (n) => (n.storage ? (n.storage.disk_limit ? "enforced" : "not enforced") : "-")],
         ]),
       );
     },

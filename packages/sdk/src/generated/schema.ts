@@ -3010,6 +3010,98 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/instances/{id}/logs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The container's output (stdout and stderr), oldest first: the last lines the node agent streamed */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description The last this many lines (at most 2000, the window kept) */
+                    tail?: number;
+                    /** @description Only lines printed after this time (RFC 3339, microseconds kept): poll with the last `next_since` */
+                    since?: string;
+                };
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Log lines */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {string} */
+                            code: "OK";
+                            data: components["schemas"]["InstanceLogs"];
+                        };
+                    };
+                };
+                /** @description Invalid request: the message names the field */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Missing or invalid API key */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The key lacks the scope or permission */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not found (also another tenant's resource) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Rate limited; see Retry-After */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/deployments/clusters": {
         parameters: {
             query?: never;
@@ -3580,6 +3672,238 @@ export interface paths {
                             /** @enum {string} */
                             code: "OK";
                             data: components["schemas"]["Deployment"];
+                        };
+                    };
+                };
+                /** @description Invalid request: the message names the field */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Missing or invalid API key */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Balance below the minimum required */
+                402: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The key lacks the scope or permission */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not found (also another tenant's resource) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Conflict: state, capacity or idempotency */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Idempotency-Key reused with a different request */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Rate limited; see Retry-After */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description A service this needs is not configured (e.g. Stripe) */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/instances/{id}/terminal": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The web terminal's WebSocket (upgrade with the ticket from POST …/terminal)
+         * @description Browser → server: text frames `{"type":"input","data":"ls\r"}` and `{"type":"resize","cols":120,"rows":40}`. Server → browser: binary frames of terminal output, and text frames `{"type":"status","state":"connecting"|"connected"|"closed","message":…}`. The socket closes when the shell exits (1000), the instance leaves running (4001), the key or console session ends (4003), after 30 idle minutes (4008), or when the instance cannot be reached (4010). A missing, used or expired ticket is 401 and the upgrade is refused.
+         */
+        get: {
+            parameters: {
+                query?: {
+                    ticket?: string;
+                };
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Switching Protocols: the terminal */
+                101: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description Invalid request: the message names the field */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Missing or invalid API key */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Balance below the minimum required */
+                402: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The key lacks the scope or permission */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not found (also another tenant's resource) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Conflict: state, capacity or idempotency */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Idempotency-Key reused with a different request */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Rate limited; see Retry-After */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description A service this needs is not configured (e.g. Stripe) */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        /**
+         * A ticket for a web terminal (a shell in the browser) on a running instance of your own
+         * @description Answers a single-use ticket, good for a minute, bound to the key or console session asking. Another tenant's instance is 404; an operator key 403; an instance that is not running, has no SSH address or runs on the simulator 409 with why; too many terminals open for the account 409.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Ticket issued */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {string} */
+                            code: "OK";
+                            data: components["schemas"]["TerminalTicket"];
                         };
                     };
                 };
@@ -11528,6 +11852,97 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/agent/instances/{id}/logs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** The agent sends lines an instance's container printed; a batch sent again stores nothing twice, and the server keeps a window of the last lines per instance */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["AgentLogBatch"];
+                };
+            };
+            responses: {
+                /** @description Stored (new lines counted) */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {string} */
+                            code: "OK";
+                            data: components["schemas"]["AgentLogBatchResult"];
+                        };
+                    };
+                };
+                /** @description Invalid request: the message names the field */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Missing or invalid API key */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The key lacks the scope or permission */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not found (also another tenant's resource) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Rate limited; see Retry-After */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/providers": {
         parameters: {
             query?: never;
@@ -12156,6 +12571,107 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/audit-log": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The audit trail, newest first: who changed keys, sessions, credits, prices, markups, tenants, quotas, nodes, provider settings, images, webhooks (operator: every entry, or tenant_id's; a tenant: its own tenant's) */
+        get: {
+            parameters: {
+                query?: {
+                    limit?: number;
+                    /** @description The `meta.cursor` of the previous page */
+                    cursor?: string;
+                    /** @description Operator keys: one tenant's entries */
+                    tenant_id?: number;
+                    /** @description The acting key or session id */
+                    actor?: string;
+                    action?: string;
+                    /** @description e.g. tenant:4, node:7 */
+                    target?: string;
+                    /** @description Entries at or after this time */
+                    since?: string;
+                    /** @description Entries before this time */
+                    until?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Audit entries */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {string} */
+                            code: "OK";
+                            data: components["schemas"]["AuditEntry"][];
+                            meta: components["schemas"]["PageMeta"];
+                        };
+                    };
+                };
+                /** @description Invalid request: the message names the field */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Missing or invalid API key */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The key lacks the scope or permission */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not found (also another tenant's resource) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Rate limited; see Retry-After */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -12559,6 +13075,11 @@ export interface components {
             command: string[] | null;
             diskGb: number | null;
             ports: components["schemas"]["ExposedPort"][];
+            /** @description The instance type's disk size and whether it is enforced: true where the node's container storage caps it, false where it cannot (the size is a catalog figure there), null where gpuplane cannot tell (not placed, a resold cloud) */
+            disk: {
+                sizeGb: number | null;
+                enforced: boolean | null;
+            };
             tenantId: number;
             createdAt: string;
             updatedAt: string;
@@ -12667,6 +13188,25 @@ export interface components {
             volume_id: string | null;
             created_at: string;
         };
+        InstanceLogs: {
+            instance_id: string;
+            /** @description False where nothing streams this instance's output (see reason) */
+            available: boolean;
+            /** @description Why there are no logs: an upstream cloud, a simulation */
+            reason: string | null;
+            lines: {
+                /** @description When the container printed it (microseconds) */
+                at: string;
+                line: string;
+            }[];
+            /** @description Pass as `since` to get only newer lines */
+            next_since: string | null;
+            /** @description What the server keeps per instance; older lines are dropped */
+            window: {
+                lines: number;
+                bytes: number;
+            };
+        };
         Deployment: {
             id: string;
             hostname: string;
@@ -12697,6 +13237,11 @@ export interface components {
             command: string[] | null;
             disk_gb: number | null;
             ports: components["schemas"]["ExposedPort"][];
+            /** @description The instance type's disk size and whether it is enforced: true where the node's container storage caps it, false where it cannot (the size is a catalog figure there), null where gpuplane cannot tell (not placed, a resold cloud) */
+            disk: {
+                size_gb: number | null;
+                enforced: boolean | null;
+            };
             price_per_hour: string;
             price_per_hour_usd: number;
             billing: string;
@@ -12738,6 +13283,18 @@ export interface components {
             waitlist?: boolean;
             /** @description Operators: the tenant to act for */
             tenant_id?: number;
+        };
+        TerminalTicket: {
+            /** @description Single use; never shown again */
+            ticket: string;
+            /**
+             * @description Path of the terminal's WebSocket, ticket included: connect with ws:// or wss:// on this server
+             * @example /api/v1/instances/inst_01jd5x8k2m3n4p5q6r7s8t9v0w/terminal?ticket=…
+             */
+            url: string;
+            /** @description The ticket's expiry, 60 s after issue */
+            expires_at: string;
+            instance_id: string;
         };
         LaunchTemplate: {
             /** @example ltpl_01jd5x8k2m3n4p5q6r7s8t9v0w */
@@ -13249,6 +13806,37 @@ export interface components {
             agent_outdated: boolean | null;
             /** @description POST /nodes/{id}/upgrade asked for the server's build; null once the node runs it */
             agent_upgrade_requested_at: string | null;
+            /** @description The catalog's container images on this node; null: no agent with a runtime reported */
+            images: {
+                /**
+                 * @description The agent's --pull: missing (pulls) or never
+                 * @enum {string}
+                 */
+                pull: "missing" | "never";
+                reported_at: string;
+                /** @description Image references the node's runtime lists */
+                present_count: number;
+                catalog: {
+                    /** @description The catalog image (null: GPUPLANE_NODE_IMAGES) */
+                    image_id: string | null;
+                    oci_ref: string;
+                    /**
+                     * @description present: the node has it; pullable: it will pull it (--pull missing); failed: its pull failed; missing: it lacks it and does not pull
+                     * @enum {string}
+                     */
+                    state: "present" | "pullable" | "failed" | "missing";
+                    /** @description The runtime's message for a failed pull */
+                    error: string | null;
+                }[];
+            } | null;
+            /** @description The agent's storage verdict; null: not reported */
+            storage: {
+                driver: string;
+                backing_fs: string;
+                /** @description Instances' disk sizes are enforced on this node */
+                disk_limit: boolean;
+                reason: string;
+            } | null;
             created_at: string;
         };
         CreateNode: {
@@ -13703,6 +14291,8 @@ export interface components {
                 index: number;
                 uuid: string | null;
             }[];
+            /** @description The images this node should have: the catalog's and the operator's GPUPLANE_NODE_IMAGES */
+            images: string[];
         };
         AgentJoin: {
             token: string;
@@ -13723,6 +14313,29 @@ export interface components {
             facts?: {
                 [key: string]: unknown;
             };
+            /** @description The node's container images (null: no container runtime) */
+            images?: {
+                /** @description Every tag and digest the node's runtime lists */
+                present: string[];
+                /**
+                 * @description missing: the agent pulls the wanted images it lacks (--pull missing); never: it only reports
+                 * @enum {string}
+                 */
+                pull: "missing" | "never";
+                /** @description Wanted images whose last pull failed, with the runtime's message */
+                failed?: {
+                    ref: string;
+                    error: string;
+                }[];
+            } | null;
+            /** @description The runtime's storage and whether it enforces a container's disk size */
+            storage?: {
+                driver: string;
+                backing_fs: string;
+                /** @description A container's disk size (--storage-opt size=) is enforced */
+                disk_limit: boolean;
+                reason: string;
+            } | null;
         };
         AgentHeartbeatResult: {
             node_id: number;
@@ -13739,6 +14352,8 @@ export interface components {
                 sha256: string;
                 url: string;
             } | null;
+            /** @description The images this node should have: the catalog's and the operator's GPUPLANE_NODE_IMAGES */
+            images: string[];
         };
         AgentHeartbeat: {
             agent_version?: string | null;
@@ -13753,6 +14368,29 @@ export interface components {
             }[];
             gpu_error?: string | null;
             running_jobs?: number[];
+            /** @description The node's container images (null: no container runtime) */
+            images?: {
+                /** @description Every tag and digest the node's runtime lists */
+                present: string[];
+                /**
+                 * @description missing: the agent pulls the wanted images it lacks (--pull missing); never: it only reports
+                 * @enum {string}
+                 */
+                pull: "missing" | "never";
+                /** @description Wanted images whose last pull failed, with the runtime's message */
+                failed?: {
+                    ref: string;
+                    error: string;
+                }[];
+            } | null;
+            /** @description The runtime's storage and whether it enforces a container's disk size */
+            storage?: {
+                driver: string;
+                backing_fs: string;
+                /** @description A container's disk size (--storage-opt size=) is enforced */
+                disk_limit: boolean;
+                reason: string;
+            } | null;
         };
         AgentAssignments: {
             version: string;
@@ -13779,6 +14417,8 @@ export interface components {
                 image: string | null;
                 vcpus: number | null;
                 ram_gb: number | null;
+                /** @description The disk size asked at launch, else the instance type's: set as the container's size where the node's storage enforces it */
+                disk_gb: number | null;
                 volumes: {
                     id: string;
                     name: string;
@@ -13792,7 +14432,6 @@ export interface components {
                     /** @enum {string} */
                     protocol: "http" | "tcp";
                 }[];
-                disk_gb: number | null;
             }[];
         };
         AgentJobReportResult: {
@@ -13846,6 +14485,22 @@ export interface components {
                 kind: string;
                 id: string;
                 state: string;
+            }[];
+        };
+        AgentLogBatchResult: {
+            stored: number;
+        };
+        AgentLogBatch: {
+            lines: {
+                /**
+                 * Format: date-time
+                 * @description The runtime's timestamp of the line (RFC 3339, up to nanoseconds)
+                 */
+                at: string;
+                /** @description Its place among lines of the same microsecond; -1 for a note of the agent's */
+                seq: number;
+                /** @description Longer than 4 KiB: cut, saying so */
+                line: string;
             }[];
         };
         UpstreamProvider: {
@@ -13924,6 +14579,26 @@ export interface components {
                 upstream_cost_usd: string;
                 margin_usd: string;
             }[];
+        };
+        AuditEntry: {
+            id: number;
+            created_at: string;
+            tenant_id: number | null;
+            /** @enum {string} */
+            actor_kind: "operator" | "tenant" | "node" | "system" | "anonymous";
+            /** @description The key or console session that acted; null for the system, anonymous callers, and an operator's key when a tenant reads */
+            actor_key_id: string | null;
+            request_id: string | null;
+            /** @example api_key.create */
+            action: string;
+            /** @example api_key:key_01J… */
+            target: string;
+            before: {
+                [key: string]: unknown;
+            } | null;
+            after: {
+                [key: string]: unknown;
+            } | null;
         };
     };
     responses: never;

@@ -1,4 +1,5 @@
 import { readFileSync } from "node:fs";
+import { gunzipSync } from "node:zlib";
 
 /** A node of the trace: its GPU count and model, and the CPU and memory the fill experiment also packs. */
 export interface TraceNode {
@@ -50,8 +51,13 @@ interface Csv {
 function readCsv(path: string, required: string[]): Csv {
   let text: string;
   try {
-    text = readFileSync(path, "utf8");
+    const bytes = readFileSync(path);
+    // The bench keeps the lists it replays gzipped (bench/replay-traces/): read .gz as the CSV it holds.
+    text = (path.endsWith(".gz") ? gunzipSync(bytes) : bytes).toString("utf8");
   } catch (error) {
+    if (error instanceof Error && "code" in error && String(error.code).startsWith("Z_")) {
+      throw new ReplayInputError(`${path}: not a readable gzip file (${error.message})`);
+    }
     throw new ReplayInputError(`${path}: cannot read: ${(error as NodeJS.ErrnoException).code ?? error}`);
   }
   const lines = text.split(/\r?\n/);

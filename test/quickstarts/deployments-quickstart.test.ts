@@ -1,13 +1,13 @@
 import { expect, it } from "vitest";
-import { describeEachDb } from "../helpers/harness.js";
+import { describeOneDb } from "../helpers/harness.js";
 import { fund, sshPublicKey, syncStatus } from "../instances/fixtures.js";
 
 /**
- * Seed 001's quickstart, request by request, with only the base URL and the key changed (X-API-Key):
- * balance, offers, SSH key, images, deploy, wait for running, delete.
+ * The deployments API's quickstart (snake_case routes, per-second billing), request by request, with only the base URL
+ * and the key changed (X-API-Key): balance, offers, SSH key, images, deploy, wait for running, delete.
  */
-describeEachDb(
-  "seed 001 quickstart",
+describeOneDb(
+  "deployments quickstart",
   (h) => {
     it("runs as written with X-API-Key", async () => {
       const { key, tenantId } = await h().signup();

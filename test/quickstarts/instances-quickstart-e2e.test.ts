@@ -3,7 +3,7 @@ import { afterAll, afterEach, beforeAll, expect, it } from "vitest";
 import { instances } from "../../src/db/schema/index.js";
 import { usdPerHourToMicros } from "../../src/providers/upstream/gpus.js";
 import { chargedFor } from "../billing/fixtures.js";
-import { describeEachDb, type Harness } from "../helpers/harness.js";
+import { describeOneDb, type Harness } from "../helpers/harness.js";
 import { customer } from "../instances/fixtures.js";
 import { E2E_INR_PER_USD, E2eFake } from "../providers/fakes/e2e.js";
 import { connect, tick, view } from "../providers/helpers.js";
@@ -24,12 +24,13 @@ async function syncUntil(h: Harness, id: string, key: string, status: string) {
 }
 
 /**
- * Seed 000's quickstart on its own upstream, E2E Networks ("Background jobs continuously sync instance status from E2E
- * Networks"), through E2E's contract-held fake: list, create (planId, templateSlug, sshKeyId), balance, stop; then what
- * the customer pays for a node that ran, against what E2E charges for it.
+ * The instances API's quickstart (camelCase routes, plan ids) on its own upstream, E2E Networks ("Background jobs
+ * continuously sync instance status from E2E Networks"), through E2E's contract-held fake: list, create (planId,
+ * templateSlug, sshKeyId), balance, stop; then what the customer pays for a node that ran, against what E2E charges for
+ * it.
  */
-describeEachDb(
-  "seed 000 quickstart on E2E Networks",
+describeOneDb(
+  "instances quickstart on E2E Networks",
   (h) => {
     beforeAll(() => e2e.reset());
     afterEach(() => expect(e2e.violations).toEqual([]));

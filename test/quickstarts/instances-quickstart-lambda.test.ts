@@ -2,7 +2,7 @@ import { eq } from "drizzle-orm";
 import { afterAll, afterEach, beforeAll, expect, it } from "vitest";
 import { instances } from "../../src/db/schema/index.js";
 import { chargedFor } from "../billing/fixtures.js";
-import { describeEachDb, type Harness } from "../helpers/harness.js";
+import { describeOneDb, type Harness } from "../helpers/harness.js";
 import { customer } from "../instances/fixtures.js";
 import { LambdaFake } from "../providers/fakes/lambda.js";
 import { connect, tick, view } from "../providers/helpers.js";
@@ -24,12 +24,12 @@ async function syncUntil(h: Harness, id: string, key: string, status: string) {
 }
 
 /**
- * Seed 000's quickstart, request by request (Bearer key), on a region resold from Lambda Cloud's fake: list, create
- * (planId, templateSlug, sshKeyId), balance, stop; then what the customer pays for an instance that ran, against what
- * Lambda charges for it.
+ * The instances API's quickstart (camelCase routes, plan ids), request by request (Bearer key), on a region resold from
+ * Lambda Cloud's fake: list, create (planId, templateSlug, sshKeyId), balance, stop; then what the customer pays for an
+ * instance that ran, against what Lambda charges for it.
  */
-describeEachDb(
-  "seed 000 quickstart on Lambda",
+describeOneDb(
+  "instances quickstart on Lambda",
   (h) => {
     beforeAll(() => lambda.reset());
     afterEach(() => expect(lambda.violations).toEqual([]));

@@ -1,13 +1,13 @@
 import { expect, it } from "vitest";
-import { describeEachDb } from "../helpers/harness.js";
+import { describeOneDb } from "../helpers/harness.js";
 import { customer, syncStatus } from "../instances/fixtures.js";
 
 /**
- * Seed 000's quickstart, request by request, with only the base URL and the key changed:
- * list instances, create one (planId, templateSlug, sshKeyId), check the balance, stop it.
+ * The instances API's quickstart (camelCase routes, plan ids), request by request, with only the base URL and the key
+ * changed: list instances, create one (planId, templateSlug, sshKeyId), check the balance, stop it.
  */
-describeEachDb(
-  "seed 000 quickstart",
+describeOneDb(
+  "instances quickstart",
   (h) => {
     it("runs as written with Authorization: Bearer", async () => {
       const { key, sshKeyId } = await customer(h());

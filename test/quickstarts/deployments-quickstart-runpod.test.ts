@@ -3,7 +3,7 @@ import { afterAll, afterEach, beforeAll, expect, it } from "vitest";
 import { instances } from "../../src/db/schema/index.js";
 import { usdPerHourToMicros } from "../../src/providers/upstream/gpus.js";
 import { chargedFor } from "../billing/fixtures.js";
-import { describeEachDb } from "../helpers/harness.js";
+import { describeOneDb } from "../helpers/harness.js";
 import { fund, sshPublicKey } from "../instances/fixtures.js";
 import { RunPodFake } from "../providers/fakes/runpod.js";
 import { connect, tick } from "../providers/helpers.js";
@@ -15,11 +15,12 @@ afterAll(() => runpod.stop());
 const SYNC_MS = 5_000;
 
 /**
- * Seed 001's quickstart, request by request (X-API-Key), on a region resold from RunPod's fake: balance, offers, SSH
- * key, images, deploy, wait for running, delete; and what the customer paid for it against what RunPod charges.
+ * The deployments API's quickstart (snake_case routes, per-second billing), request by request (X-API-Key), on a region
+ * resold from RunPod's fake: balance, offers, SSH key, images, deploy, wait for running, delete; and what the customer
+ * paid for it against what RunPod charges.
  */
-describeEachDb(
-  "seed 001 quickstart on RunPod",
+describeOneDb(
+  "deployments quickstart on RunPod",
   (h) => {
     beforeAll(() => runpod.reset());
     afterEach(() => expect(runpod.violations).toEqual([]));

@@ -2,7 +2,7 @@ import { eq } from "drizzle-orm";
 import { afterAll, afterEach, beforeAll, expect, it } from "vitest";
 import { instances } from "../../src/db/schema/index.js";
 import { chargedFor } from "../billing/fixtures.js";
-import { describeEachDb } from "../helpers/harness.js";
+import { describeOneDb } from "../helpers/harness.js";
 import { fund, sshPublicKey } from "../instances/fixtures.js";
 import { VerdaFake } from "../providers/fakes/verda.js";
 import { connect, tick } from "../providers/helpers.js";
@@ -14,11 +14,12 @@ afterAll(() => verda.stop());
 const SYNC_MS = 5_000;
 
 /**
- * Seed 001's quickstart, request by request (X-API-Key), on FIN-01 resold from Verda's contract-held fake: balance,
- * offers, SSH key, images, deploy, wait for running, delete; and what the customer paid against what Verda charges.
+ * The deployments API's quickstart (snake_case routes, per-second billing), request by request (X-API-Key), on FIN-01
+ * resold from Verda's contract-held fake: balance, offers, SSH key, images, deploy, wait for running, delete; and what
+ * the customer paid against what Verda charges.
  */
-describeEachDb(
-  "seed 001 quickstart on Verda",
+describeOneDb(
+  "deployments quickstart on Verda",
   (h) => {
     beforeAll(() => verda.reset());
     afterEach(() => expect(verda.violations).toEqual([]));
