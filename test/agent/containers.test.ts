@@ -32,7 +32,10 @@ for (const [engine, isReady] of engines) {
   const ready = isReady();
   if (ready !== true) console.warn(`warning: the container tests on ${engine} are skipped: ${ready}`);
   const suite = ready === true ? describeOneDb : (name: string) => describe.skip(`${name} (${ready})`, () => {});
-  suite(`instances and jobs as containers on ${engine}`, (h) => containerTests(engine, h));
+  // The local test image (localhost/…) is a customer's own image in one test: the operator allows that registry.
+  suite(`instances and jobs as containers on ${engine}`, (h) => containerTests(engine, h), {
+    env: { GPUPLANE_IMAGE_REGISTRIES: "docker.io,localhost" },
+  });
 }
 
 function containerTests(engine: Engine, h: () => Harness) {
@@ -330,6 +333,55 @@ function containerTests(engine: Engine, h: () => Harness) {
       listener.close();
     }
   }, 240_000);
+
+  it("an own image with an env var, a secret and an http port launches; the port answers with the env var", async () => {
+    const tenant = await customer();
+    const greeting = `hello-${run}`;
+    const secret = `secret-${randomBytes(8).toString("hex")}`;
+    const created = await h().post(
+      "/api/v1/instances",
+      {
+        ...{ planId: "GPU.H100.1x", sshKeyId: tenant.sshKeyId, region, image: TEST_IMAGE },
+        env: [
+          { name: "GREETING", value: greeting },
+          { name: "TOKEN", value: secret, secret: true },
+        ],
+        command: [
+          "sh",
+          "-c",
+          'mkdir -p /www && echo "$GREETING $TOKEN" > /www/index.html && exec httpd -f -p 8080 -h /www',
+        ],
+        ports: [{ port: 8080, protocol: "http" }],
+      },
+      tenant.key,
+    );
+    expect(created.status).toBe(201);
+    const id = created.body.data.id as string;
+    const running = await until(
+      `${id} running`,
+      async () => {
+        const i = (await h().get(`/api/v1/instances/${id}`, tenant.key)).body.data;
+        return i.status === "running" && i.ports[0]?.url && i;
+      },
+      90_000,
+    );
+    expect(running.ports[0].url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    const page = await until("port answers", async () => {
+      const res = await fetch(running.ports[0].url).catch(() => null);
+      return res?.ok && (await res.text());
+    });
+    expect(page.trim()).toBe(`${greeting} ${secret}`); // the container has its secret; the API never shows it
+    const answers = [
+      created.text,
+      (await h().get(`/api/v1/instances/${id}`, tenant.key)).text,
+      (await h().get(`/api/v1/instances/${id}/events`, tenant.key)).text,
+    ];
+    for (const text of answers) expect(text).not.toContain(secret);
+    expect(host.output).not.toContain(secret);
+    // The runtime's own record of the container carries no secret either (the env goes through a root-only file).
+    expect(podman("inspect", `${prefix}-i-${id}`)).not.toContain(secret);
+    expect((await h().del(`/api/v1/instances/${id}`, tenant.key)).status).toBe(200);
+  }, 180_000);
 
   it("a job runs its command in an image with its GPU; its output and exit status come back", async () => {
     const tenant = await customer();
