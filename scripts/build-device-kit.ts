@@ -54,11 +54,15 @@ await esbuild.build({
   keepNames: true,
   legalComments: "none",
   define: { __GPUPLANE_SERVER_BUNDLE__: "true" },
-  // esbuild builds the agent only when no GPUPLANE_AGENT_FILE is given (the kit gives one); pg-native is optional.
-  external: ["esbuild", "pg-native"],
-  // CommonJS dependencies (pg, pino, ioredis) call require() for Node's built-in modules.
+  // esbuild builds the agent only when no GPUPLANE_AGENT_FILE is given (the kit gives one); pg-native is optional;
+  // ssh2 (the web terminal) loads its native crypto and cpu-features inside try/catch and falls back to pure JS.
+  external: ["esbuild", "pg-native", "cpu-features", "*.node"],
+  // CommonJS dependencies (pg, pino, ioredis, ssh2) call require() for Node's built-in modules; some read __dirname.
   banner: {
-    js: 'import { createRequire as __kitRequire } from "node:module"; const require = __kitRequire(import.meta.url);',
+    js:
+      'import { createRequire as __kitRequire } from "node:module"; const require = __kitRequire(import.meta.url);' +
+      ' import { fileURLToPath as __kitPath } from "node:url"; import { dirname as __kitDir } from "node:path";' +
+      " const __filename = __kitPath(import.meta.url); const __dirname = __kitDir(__filename);",
   },
   logLevel: "warning",
 });

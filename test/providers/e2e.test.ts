@@ -39,7 +39,8 @@ describeEachDb(
       expect(await tick(h(), "provisioning")).toMatchObject({ launched: 1, failed: 0 });
       const [node] = e2e.byName(`gp-${id}`);
       expect(node).toMatchObject({ sku: H100, location: "Delhi", image: "Ubuntu-22.04-Distro" });
-      expect(node.sshKeys).toEqual([expect.stringMatching(/^ssh-/)]);
+      // The customer's key, then the server's web-terminal key (docs/security.md).
+      expect(node.sshKeys).toEqual([expect.stringMatching(/^ssh-/), expect.stringMatching(/ gpuplane-web-terminal$/)]);
 
       // Creating: no public IP yet, so still provisioning.
       h().clock.advance(30_000);
