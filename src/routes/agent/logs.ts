@@ -6,18 +6,10 @@ import { appCtx, principal, router } from "../../http/env.js";
 import { commonErrors, envelope, jsonBody, jsonResponse, ok } from "../../http/envelope.js";
 import { notFound } from "../../lib/errors.js";
 import { isoDate } from "../../lib/schemas.js";
-import { callerNode } from "./schemas.js";
+import { callerNode, InstanceId } from "./schemas.js";
 
 /** The node agent streams each instance container's output here (packages/agent/src/logs.ts). */
 export const agentLogRoutes = router();
-
-const InstanceId = z.object({
-  id: z
-    .string()
-    .min(1)
-    .max(64)
-    .openapi({ param: { name: "id", in: "path" } }),
-});
 
 const LogBatch = z
   .object({

@@ -7,20 +7,13 @@ import { appCtx, principal, router } from "../../http/env.js";
 import { commonErrors, envelope, errorResponses, jsonBody, jsonResponse, ok } from "../../http/envelope.js";
 import { notFound } from "../../lib/errors.js";
 import { INT4_MAX, int32, isoDate, urlInt } from "../../lib/schemas.js";
-import { callerNode } from "./schemas.js";
+import { callerNode, InstanceId } from "./schemas.js";
 
 export const reportRoutes = router();
 const tags = ["Node agent"];
 
 const JobId = z.object({
   id: urlInt().openapi({ param: { name: "id", in: "path" } }),
-});
-const InstanceId = z.object({
-  id: z
-    .string()
-    .min(1)
-    .max(64)
-    .openapi({ param: { name: "id", in: "path" } }),
 });
 
 const JobReport = z

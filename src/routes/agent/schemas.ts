@@ -3,6 +3,15 @@ import type { Principal } from "../../domain/identity/principal.js";
 import { ApiError } from "../../lib/errors.js";
 import { int32, urlInt } from "../../lib/schemas.js";
 
+/** An instance id in an agent route's path (report, logs). */
+export const InstanceId = z.object({
+  id: z
+    .string()
+    .min(1)
+    .max(64)
+    .openapi({ param: { name: "id", in: "path" } }),
+});
+
 /** The node a node-agent credential belongs to; any other key is refused (these routes act as the node). */
 export function callerNode(p: Principal): number {
   if (p.nodeId === null) throw new ApiError("FORBIDDEN", "this endpoint takes a node agent credential");
